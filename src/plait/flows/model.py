@@ -1,0 +1,84 @@
+"""The flow document: nodes, edges and a format version (docs/flow-format.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
+ENDPOINT_PATTERN = rf"^{NAME_PATTERN}\.{NAME_PATTERN}$"
+
+
+class Position(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x: float = 0
+    y: float = 0
+
+
+class NodeSpec(BaseModel):
+    """One node: a stable id chosen at creation, its type, config and canvas position."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=rf"^{NAME_PATTERN}$")
+    type: str
+    label: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    position: Position = Field(default_factory=Position)
+
+
+class Endpoint(BaseModel):
+    node: str
+    port: str
+
+    def __str__(self) -> str:
+        return f"{self.node}.{self.port}"
+
+
+class Edge(BaseModel):
+    """An edge from an output port to an input port, each written `node.port`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    source: str = Field(alias="from", pattern=ENDPOINT_PATTERN)
+    target: str = Field(alias="to", pattern=ENDPOINT_PATTERN)
+
+    @property
+    def from_(self) -> Endpoint:
+        return _endpoint(self.source)
+
+    @property
+    def to(self) -> Endpoint:
+        return _endpoint(self.target)
+
+
+def _endpoint(text: str) -> Endpoint:
+    node, port = text.split(".", 1)
+    return Endpoint(node=node, port=port)
+
+
+class Flow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal[1] = FORMAT_VERSION
+    name: str = ""
+    description: str = ""
+    nodes: list[NodeSpec] = Field(default_factory=list)
+    edges: list[Edge] = Field(default_factory=list)
+
+    def node(self, node_id: str) -> NodeSpec:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def to_document(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+    def canonical_json(self) -> str:
+        """Key-sorted, compact JSON: equal flows give equal bytes."""
+        return json.dumps(self.to_document(), sort_keys=True, separators=(",", ":"))
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()

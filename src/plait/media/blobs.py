@@ -1,0 +1,76 @@
+"""Content-addressed blob storage: bytes in, SHA-256 out."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from plait.errors import PlaitError
+from plait.media import images
+from plait.media.image_ref import ImageRef
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BlobNotFound(PlaitError):
+    pass
+
+
+class BlobStore(Protocol):
+    async def put(self, data: bytes) -> str: ...
+
+    async def get(self, sha256: str) -> bytes: ...
+
+    async def exists(self, sha256: str) -> bool: ...
+
+
+class LocalBlobStore:
+    """Blobs as files under `root/ab/cdef...`, written atomically; equal bytes stored once."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path(self, sha256: str) -> Path:
+        if not _SHA256.match(sha256):  # the name is the only path input: keep it a hash
+            raise BlobNotFound(f"'{sha256}' is not a blob id")
+        return self.root / sha256[:2] / sha256[2:]
+
+    async def put(self, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        await asyncio.to_thread(self._write, self.path(sha256), data)
+        return sha256
+
+    async def get(self, sha256: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self.path(sha256).read_bytes)
+        except FileNotFoundError:
+            raise BlobNotFound(f"blob {sha256[:12]}… is not in the store") from None
+
+    async def exists(self, sha256: str) -> bool:
+        return self.path(sha256).exists()
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+async def put_image(store: BlobStore, data: bytes) -> ImageRef:
+    """Check that `data` is an image Plait accepts, store it, and describe it."""
+    info = await asyncio.to_thread(images.inspect, data)
+    sha256 = await store.put(data)
+    return ImageRef(sha256, info.media_type, info.width, info.height, len(data))

@@ -1,0 +1,105 @@
+"""Decoding, checking and encoding images with Pillow.
+
+Types are decided by magic bytes, never by names. Only PNG, JPEG and WebP are
+accepted; Pillow's decompression-bomb warning is an error.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from plait.errors import MediaError
+
+Image.MAX_IMAGE_PIXELS = 64_000_000  # about 8000 x 8000; Gemini's 4K outputs fit easily
+OutputFormat = Literal["png", "jpeg", "webp"]
+
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"WEBP", 8, "image/webp"),
+)
+_PIL_FORMAT = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    media_type: str
+    width: int
+    height: int
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type the magic bytes announce, or None when not PNG, JPEG or WebP."""
+    for magic, offset, media_type in _MAGIC:
+        if data[offset : offset + len(magic)] == magic:
+            if media_type == "image/webp" and not data.startswith(b"RIFF"):
+                continue
+            return media_type
+    return None
+
+
+def inspect(data: bytes) -> ImageInfo:
+    """Type and pixel size, reading only the header."""
+    media_type = _require_type(data)
+    with _open(data) as img:
+        return ImageInfo(media_type, img.width, img.height)
+
+
+def decode(data: bytes) -> Image.Image:
+    """Fully decoded pixels, with EXIF orientation applied; raises MediaError."""
+    _require_type(data)
+    with _open(data) as img:
+        try:
+            img.load()
+        except (OSError, SyntaxError) as exc:
+            raise MediaError(f"the image is damaged or truncated ({exc})") from None
+        return ImageOps.exif_transpose(img)
+
+
+def encode(img: Image.Image, fmt: OutputFormat = "png", quality: int = 90) -> bytes:
+    """Encode pixels; metadata is not carried over."""
+    if fmt == "jpeg" and img.mode not in ("RGB", "L"):
+        img = _flatten(img)
+    elif img.mode not in ("RGB", "RGBA", "L", "LA"):
+        img = img.convert("RGBA")
+    out = io.BytesIO()
+    options: dict[str, object] = {"optimize": False}
+    if fmt == "png":
+        options = {"compress_level": 6}
+    elif fmt in ("jpeg", "webp"):
+        options = {"quality": quality}
+    img.save(out, format=fmt.upper(), **options)
+    return out.getvalue()
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    rgba = img.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _require_type(data: bytes) -> str:
+    media_type = sniff(data)
+    if media_type is None:
+        raise MediaError("not a PNG, JPEG or WebP image (decided by the file's content)")
+    return media_type
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[_require_type(data)]])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise MediaError(
+            f"the image has more than {Image.MAX_IMAGE_PIXELS:,} pixels; refusing to decode it"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise MediaError(f"the image cannot be read ({exc})") from None

@@ -1,0 +1,80 @@
+"""What a node type is, and the context the engine hands a running node.
+
+A node type is one module: a pydantic config model, its ports (which may
+depend on the config), display metadata and one async `run`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from plait.flows.ports import Port
+from plait.media.image_ref import ImageRef
+from plait.providers.base import ImageProvider, Usage
+
+C = TypeVar("C", bound=BaseModel)
+
+
+class NodeContext(Protocol):
+    """Services the engine gives a running node. Nodes see nothing else of the engine."""
+
+    node_id: str
+    run_inputs: Mapping[str, Any]
+    flow_dir: Path | None
+
+    async def load_image(self, ref: ImageRef) -> bytes: ...
+
+    async def store_image(self, data: bytes) -> ImageRef: ...
+
+    def image_provider(self) -> ImageProvider: ...
+
+    def record_usage(self, usage: Usage, backend: str) -> None: ...
+
+    def render(self, template: str) -> str: ...
+
+
+class NodeType(ABC, Generic[C]):
+    """Base of every node type. Subclasses set the class variables and `run`."""
+
+    type: ClassVar[str]
+    title: ClassVar[str]
+    category: ClassVar[str]
+    description: ClassVar[str]
+    version: ClassVar[int] = 1
+    is_trigger: ClassVar[bool] = False
+    config_model: type[C]
+
+    def parse_config(self, raw: Mapping[str, Any]) -> C:
+        return self.config_model.model_validate(raw)
+
+    def inputs(self, config: C) -> list[Port]:
+        return []
+
+    @abstractmethod
+    def outputs(self, config: C) -> list[Port]: ...
+
+    def config_value(self, config: C, port: str) -> Any:
+        """The config value backing an input port with `config_fallback`, or None if unset."""
+        value = getattr(config, port, None)
+        return None if value == "" else value
+
+    @abstractmethod
+    async def run(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Compute the outputs from the config and the inputs (edges or config fallbacks)."""
+
+    def describe(self) -> dict[str, Any]:
+        """Metadata and the config's JSON schema, for the API and the canvas."""
+        return {
+            "type": self.type,
+            "title": self.title,
+            "category": self.category,
+            "description": self.description,
+            "version": self.version,
+            "is_trigger": self.is_trigger,
+            "config_schema": self.config_model.model_json_schema(),
+        }

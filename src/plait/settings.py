@@ -1,0 +1,69 @@
+"""Configuration from the environment (and a `.env` file), as DESIGN §1 lists it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["gemini", "preview"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".plait"), validation_alias="PLAIT_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="PLAIT_DATABASE_URL")
+    base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PLAIT_BASE_URL")
+    secret_key_value: SecretStr | None = Field(default=None, validation_alias="PLAIT_SECRET_KEY")
+    gemini_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    )
+    gemini_base_url: str | None = Field(default=None, validation_alias="PLAIT_GEMINI_BASE_URL")
+    model_catalog: Path | None = Field(default=None, validation_alias="PLAIT_MODEL_CATALOG")
+    image_backend_choice: Backend | None = Field(
+        default=None, validation_alias="PLAIT_IMAGE_BACKEND"
+    )
+
+    @property
+    def image_backend(self) -> Backend:
+        """`gemini` when chosen or when a key is set, else the offline `preview`."""
+        if self.image_backend_choice is not None:
+            return self.image_backend_choice
+        return "gemini" if self.gemini_api_key else "preview"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'plait.db').resolve()}"
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The master key: from the environment, or generated once into the data dir."""
+        if self.secret_key_value is not None:
+            return self.secret_key_value.get_secret_value()
+        return _read_or_create_key(self.data_dir / "secret.key")
+
+
+def _read_or_create_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
