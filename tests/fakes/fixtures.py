@@ -1,0 +1,1 @@
+"""Shared pytest fixtures that start fakes (loaded from tests/conftest.py)."""
