@@ -48,7 +48,24 @@ class FlowInvalid(PlaitError):
 
 
 class Problem(PlaitError):
-    """One validation problem in a flow."""
+    """One validation problem in a flow; `field` names a config field when it is one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node_id: str | None = None,
+        port: str | None = None,
+        field: str | None = None,
+    ):
+        super().__init__(message, node_id=node_id, port=port)
+        self.field = field
+
+    def __str__(self) -> str:
+        where = located(self.node_id, self.port)
+        if self.field is not None:
+            where = f"{where}, field '{self.field}'" if where else f"field '{self.field}'"
+        return f"{where}: {self.message}" if where else self.message
 
 
 class InputError(PlaitError):

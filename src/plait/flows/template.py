@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -23,7 +23,7 @@ _REFERENCE = re.compile(
 
 
 class Template(str):
-    """A config string that may hold `{{ node.port }}` references (JSON schema format `template`)."""
+    """A config string that may hold `{{ node.port }}` references (schema format `template`)."""
 
     __slots__ = ()
 
@@ -104,6 +104,29 @@ def as_text(value: Any) -> str:
     if isinstance(value, bool | int | float | dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def render_config(config: M, lookup: Callable[[Reference], Any]) -> M:
+    """A copy of `config` with every template rendered (the original is untouched)."""
+    rendered = _render_value(config, lookup)
+    assert isinstance(rendered, type(config))
+    return rendered
+
+
+def _render_value(value: Any, lookup: Callable[[Reference], Any]) -> Any:
+    if isinstance(value, Template):
+        return Template(render(value, lookup))
+    if isinstance(value, BaseModel):
+        updates = {
+            name: _render_value(getattr(value, name), lookup) for name in type(value).model_fields
+        }
+        return value.model_copy(update=updates)
+    if isinstance(value, list):
+        return [_render_value(item, lookup) for item in value]
+    return value
 
 
 def templates_in(config: BaseModel) -> Iterator[tuple[str, Template]]:

@@ -27,15 +27,13 @@ class NodeContext(Protocol):
     run_inputs: Mapping[str, Any]
     flow_dir: Path | None
 
-    async def load_image(self, ref: ImageRef) -> bytes: ...
+    async def load_blob(self, sha256: str) -> bytes: ...
 
     async def store_image(self, data: bytes) -> ImageRef: ...
 
     def image_provider(self) -> ImageProvider: ...
 
     def record_usage(self, usage: Usage, backend: str) -> None: ...
-
-    def render(self, template: str) -> str: ...
 
 
 class NodeType(ABC, Generic[C]):
@@ -65,7 +63,10 @@ class NodeType(ABC, Generic[C]):
 
     @abstractmethod
     async def run(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Compute the outputs from the config and the inputs (edges or config fallbacks)."""
+        """Compute the outputs from the config and the inputs (edges or config fallbacks).
+
+        Templates in `config` have already been rendered by the engine.
+        """
 
     def describe(self) -> dict[str, Any]:
         """Metadata and the config's JSON schema, for the API and the canvas."""

@@ -1,0 +1,46 @@
+"""File Input: an image file from disk (a path, relative to the flow file) or an uploaded blob."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from plait.flows.ports import Port, PortType
+from plait.media.files import read_image_file
+from plait.nodes.base import NodeContext, NodeType
+
+
+class FileInputConfig(BaseModel):
+    path: str | None = Field(
+        default=None, description="Image file; relative paths start at the flow file's folder"
+    )
+    blob: str | None = Field(default=None, description="An uploaded image's blob id")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FileInputConfig:
+        if not self.path and not self.blob:
+            raise ValueError("set 'path' to an image file (or upload one)")
+        return self
+
+
+class FileInput(NodeType[FileInputConfig]):
+    type = "file_input"
+    title = "File Input"
+    category = "Inputs"
+    description = "An image file: a path for plait run, or an upload in the editor."
+    config_model = FileInputConfig
+
+    def outputs(self, config: FileInputConfig) -> list[Port]:
+        return [Port("image", PortType.IMAGE)]
+
+    async def run(
+        self, ctx: NodeContext, config: FileInputConfig, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        if config.blob:
+            data = await ctx.load_blob(config.blob)
+        else:
+            assert config.path is not None
+            data = await asyncio.to_thread(read_image_file, config.path, ctx.flow_dir)
+        return {"image": await ctx.store_image(data)}

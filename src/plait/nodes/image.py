@@ -1,0 +1,183 @@
+"""Image (Gemini): generate or edit images from a prompt and ordered, captioned references."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from plait.errors import NodeError
+from plait.flows.model import NAME_PATTERN
+from plait.flows.ports import Port, PortType
+from plait.flows.template import Template
+from plait.media import images
+from plait.media.files import read_image_file
+from plait.media.image_ref import ImageRef
+from plait.nodes.base import NodeContext, NodeType
+from plait.providers import catalog
+from plait.providers.base import ImagePart, ImageRequest, ImageResult, Part, TextPart, Usage
+
+Modality = Literal["TEXT", "IMAGE"]
+
+
+class ReferenceImage(BaseModel):
+    port: str = Field(
+        pattern=rf"^{NAME_PATTERN}$", description="Input port name for this reference's image"
+    )
+    caption: Template = Field(
+        default=Template(""), description="Sent directly before the image, e.g. 'the product:'"
+    )
+    file: str | None = Field(default=None, description="Image file used when the port is unwired")
+    blob: str | None = Field(
+        default=None, description="Uploaded image used when the port is unwired"
+    )
+
+
+class ImageConfig(BaseModel):
+    model: str = Field(
+        default_factory=lambda: catalog.current().default, description="Gemini image model"
+    )
+    prompt: Template = Field(default=Template(""), description="What to generate or change")
+    references: list[ReferenceImage] = Field(
+        default_factory=list, description="Ordered reference images, each with a caption"
+    )
+    aspect_ratio: str = Field(default="1:1", description="Output aspect ratio")
+    image_size: str | None = Field(
+        default=None, description="Output size, for models that have one"
+    )
+    number_of_images: int = Field(default=1, ge=1, le=8, description="Images to generate")
+    response_modalities: list[Modality] = Field(
+        default_factory=lambda: ["TEXT", "IMAGE"],
+        min_length=1,
+        description="What the model returns",
+    )
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str) -> str:
+        catalog.current().get(model)
+        return model
+
+    @field_validator("references")
+    @classmethod
+    def _references_fit(
+        cls, refs: list[ReferenceImage], info: ValidationInfo
+    ) -> list[ReferenceImage]:
+        ports = [r.port for r in refs]
+        if len(set(ports)) != len(ports) or "prompt" in ports:
+            raise ValueError("each reference needs its own port name, other than 'prompt'")
+        model = _model(info)
+        if model is not None and len(refs) > model.max_references:
+            raise ValueError(
+                f"{model.id} takes at most {model.max_references} reference images; "
+                f"this node has {len(refs)}"
+            )
+        return refs
+
+    @field_validator("aspect_ratio")
+    @classmethod
+    def _ratio_offered(cls, ratio: str, info: ValidationInfo) -> str:
+        model = _model(info)
+        if model is not None and ratio not in model.dimensions:
+            raise ValueError(
+                f"{model.id} does not offer aspect ratio '{ratio}'; "
+                f"choose one of {', '.join(model.aspect_ratios)}"
+            )
+        return ratio
+
+    @field_validator("image_size")
+    @classmethod
+    def _size_offered(cls, size: str | None, info: ValidationInfo) -> str | None:
+        model = _model(info)
+        if model is None or size is None or size in model.sizes:
+            return size
+        if not model.sizes:
+            raise ValueError(f"{model.id} has no size choice; leave image_size empty")
+        raise ValueError(
+            f"{model.id} does not offer size '{size}'; choose one of {', '.join(model.sizes)}"
+        )
+
+
+def _model(info: ValidationInfo) -> catalog.ModelInfo | None:
+    model_id = info.data.get("model")
+    return catalog.current().get(model_id) if model_id else None
+
+
+class Image(NodeType[ImageConfig]):
+    type = "image"
+    title = "Image (Gemini)"
+    category = "Images"
+    description = "Generate or edit images with a Gemini image model (Nano Banana family)."
+    config_model = ImageConfig
+
+    def inputs(self, config: ImageConfig) -> list[Port]:
+        prompt = Port("prompt", PortType.TEXT, config_fallback=True)
+        refs = [Port(r.port, PortType.IMAGE, config_fallback=True) for r in config.references]
+        return [prompt, *refs]
+
+    def outputs(self, config: ImageConfig) -> list[Port]:
+        return [
+            Port("image", PortType.IMAGE, description="The first image"),
+            Port("images", PortType.IMAGE_LIST, description="Every image"),
+            Port("text", PortType.TEXT, description="Text the model returned, if any"),
+        ]
+
+    def config_value(self, config: ImageConfig, port: str) -> Any:
+        for ref in config.references:
+            if ref.port == port:
+                return ref.file or ref.blob
+        return super().config_value(config, port)
+
+    async def run(
+        self, ctx: NodeContext, config: ImageConfig, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        request = await build_request(ctx, config, inputs)
+        provider = ctx.image_provider()
+        results = await asyncio.gather(
+            *(provider.generate(request) for _ in range(config.number_of_images))
+        )
+        usage = sum((r.usage for r in results), Usage())
+        ctx.record_usage(usage, provider.name)
+        return await _outputs(ctx, results, request.model)
+
+
+async def build_request(
+    ctx: NodeContext, config: ImageConfig, inputs: dict[str, Any]
+) -> ImageRequest:
+    """The prompt first, then for each reference its caption directly followed by its image."""
+    model = catalog.current().get(config.model)
+    parts: list[Part] = [TextPart(str(inputs["prompt"]))]
+    for ref in config.references:
+        if ref.caption:
+            parts.append(TextPart(str(ref.caption)))
+        parts.append(await _reference_image(ctx, ref, inputs.get(ref.port)))
+    size = config.image_size or (model.default_size if model.sizes else None)
+    return ImageRequest(
+        model=model.id,
+        parts=tuple(parts),
+        aspect_ratio=config.aspect_ratio,
+        image_size=size,
+        response_modalities=tuple(config.response_modalities),
+    )
+
+
+async def _reference_image(ctx: NodeContext, ref: ReferenceImage, value: Any) -> ImagePart:
+    if isinstance(value, ImageRef):
+        return ImagePart(await ctx.load_blob(value.sha256), value.media_type)
+    if ref.blob:
+        data = await ctx.load_blob(ref.blob)
+    else:
+        assert ref.file is not None
+        data = await asyncio.to_thread(read_image_file, ref.file, ctx.flow_dir)
+    media_type = images.sniff(data)
+    assert media_type is not None  # read_image_file and uploads only let images through
+    return ImagePart(data, media_type)
+
+
+async def _outputs(ctx: NodeContext, results: list[ImageResult], model: str) -> dict[str, Any]:
+    refs = [await ctx.store_image(img.data) for r in results for img in r.images]
+    if not refs:
+        raise NodeError(f"{model} returned no image; try rewording the prompt", port="image")
+    text = "\n".join(r.text for r in results if r.text)
+    return {"image": refs[0], "images": refs, "text": text}
