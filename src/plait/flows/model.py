@@ -61,7 +61,7 @@ def _endpoint(text: str) -> Endpoint:
 
 class Flow(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    format: Literal[1] = FORMAT_VERSION
+    format: Literal[1] = 1
     name: str = ""
     description: str = ""
     nodes: list[NodeSpec] = Field(default_factory=list)

@@ -6,6 +6,7 @@ depend on the config), display metadata and one async `run`.
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,7 +46,8 @@ class NodeType(ABC, Generic[C]):
     description: ClassVar[str]
     version: ClassVar[int] = 1
     is_trigger: ClassVar[bool] = False
-    config_model: type[C]
+    cacheable: ClassVar[bool] = True
+    config_model: builtins.type[C]
 
     def parse_config(self, raw: Mapping[str, Any]) -> C:
         return self.config_model.model_validate(raw)
@@ -60,6 +62,10 @@ class NodeType(ABC, Generic[C]):
         """The config value backing an input port with `config_fallback`, or None if unset."""
         value = getattr(config, port, None)
         return None if value == "" else value
+
+    def cache_salt(self, config: C, flow_dir: Path | None) -> str:
+        """What the result depends on beyond config and inputs (e.g. a file's mtime)."""
+        return ""
 
     @abstractmethod
     async def run(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -48,7 +48,7 @@ class ImageConfig(BaseModel):
     )
     number_of_images: int = Field(default=1, ge=1, le=8, description="Images to generate")
     response_modalities: list[Modality] = Field(
-        default_factory=lambda: ["TEXT", "IMAGE"],
+        default_factory=lambda: list[Modality](("TEXT", "IMAGE")),
         min_length=1,
         description="What the model returns",
     )

@@ -1,0 +1,11 @@
+"""The `plait` command."""
+
+from plait.cli import models, run, validate
+from plait.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main", "models", "run", "validate"]

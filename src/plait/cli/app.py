@@ -1,0 +1,57 @@
+"""The `plait` Typer application and the error handling every command shares."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from plait.errors import FlowFileError, FlowInvalid, InputError, PlaitError
+
+app = typer.Typer(
+    name="plait",
+    help="Plait: visual image flows on Gemini image models, run from the command line.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True, highlight=False)
+stdout = Console(highlight=False, soft_wrap=True)
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def say(message: str) -> None:
+    """One plain line on stderr (no Rich markup: messages may contain brackets)."""
+    stderr.print(message, markup=False)
+
+
+@contextmanager
+def cli_errors() -> Iterator[None]:
+    """Turn Plait's errors into one clear line each and the documented exit codes."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        yield
+    except FlowInvalid as exc:
+        for problem in exc.problems:
+            say(f"plait: {problem}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except (FlowFileError, InputError) as exc:
+        say(f"plait: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except PlaitError as exc:
+        say(f"plait: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        say("plait: interrupted")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if os.environ.get("PLAIT_DEBUG"):
+            raise
+        say(f"plait: internal error: {type(exc).__name__}: {exc} (set PLAIT_DEBUG=1 for details)")
+        raise typer.Exit(EXIT_FAILED) from None

@@ -1,0 +1,28 @@
+"""`plait validate`: check a flow and list every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from plait.cli.app import EXIT_USAGE, app, cli_errors, stdout
+from plait.flows.loader import load_flow
+from plait.flows.validate import validate as validate_flow
+from plait.nodes.registry import builtin
+
+
+@app.command()
+def validate(flow: Annotated[Path, typer.Argument(help="The flow file (JSON)")]) -> None:
+    """Check FLOW: each problem on its own line naming node and port; exit 2 if any."""
+    with cli_errors():
+        document = load_flow(flow)
+        problems = validate_flow(document, builtin())
+    for problem in problems:
+        stdout.print(str(problem), markup=False)
+    if problems:
+        raise typer.Exit(EXIT_USAGE)
+    stdout.print(
+        f"{flow}: valid ({len(document.nodes)} nodes, {len(document.edges)} edges)", markup=False
+    )

@@ -1,0 +1,46 @@
+"""The services a run uses, and the per-node context handed to `NodeType.run`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plait.engine.state import NodeState
+from plait.media.blobs import BlobStore, put_image
+from plait.media.image_ref import ImageRef
+from plait.providers.base import ImageProvider, Usage
+
+
+@dataclass
+class Services:
+    blobs: BlobStore
+    image_provider: Callable[[], ImageProvider]
+    flow_dir: Path | None = None
+
+
+class NodeRunContext:
+    """Implements `plait.nodes.base.NodeContext` for one node of one run."""
+
+    __slots__ = ("_services", "_state", "flow_dir", "node_id", "run_inputs")
+
+    def __init__(self, services: Services, state: NodeState, run_inputs: Mapping[str, Any]):
+        self._services = services
+        self._state = state
+        self.node_id = state.node_id
+        self.run_inputs = run_inputs
+        self.flow_dir = services.flow_dir
+
+    async def load_blob(self, sha256: str) -> bytes:
+        return await self._services.blobs.get(sha256)
+
+    async def store_image(self, data: bytes) -> ImageRef:
+        return await put_image(self._services.blobs, data)
+
+    def image_provider(self) -> ImageProvider:
+        return self._services.image_provider()
+
+    def record_usage(self, usage: Usage, backend: str) -> None:
+        self._state.usage = self._state.usage + usage
+        self._state.backend = backend

@@ -1,0 +1,82 @@
+"""Run events: what the executor reports as a run proceeds.
+
+The executor emits events synchronously to an `EventBus`; subscribers (the run
+recorder, live streams to the canvas) each read their own asyncio queue, so a
+slow subscriber never holds the run up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    RUN_STARTED = "run_started"
+    NODE_STARTED = "node_started"
+    NODE_FINISHED = "node_finished"
+    NODE_CACHED = "node_cached"
+    NODE_FAILED = "node_failed"
+    NODE_SKIPPED = "node_skipped"
+    RUN_FINISHED = "run_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: EventKind
+    run_id: str
+    node_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "run_id": self.run_id,
+            "node_id": self.node_id,
+            "at": self.at,
+            **self.data,
+        }
+
+
+_CLOSE = object()
+
+
+class EventBus:
+    """Fan-out of events to any number of subscribers' queues."""
+
+    def __init__(self) -> None:
+        self._queues: list[asyncio.Queue[Any]] = []
+        self.closed = False
+
+    def emit(self, event: Event) -> None:
+        for queue in self._queues:
+            queue.put_nowait(event)
+
+    def close(self) -> None:
+        self.closed = True
+        for queue in self._queues:
+            queue.put_nowait(_CLOSE)
+
+    def subscribe(self) -> Subscription:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        if self.closed:
+            queue.put_nowait(_CLOSE)
+        self._queues.append(queue)
+        return Subscription(queue)
+
+
+class Subscription:
+    def __init__(self, queue: asyncio.Queue[Any]):
+        self._queue = queue
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[Event]:
+        while (item := await self._queue.get()) is not _CLOSE:
+            yield item

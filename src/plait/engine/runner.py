@@ -1,0 +1,149 @@
+"""Running a flow as a recorded run: queued in the database first, each node checkpointed
+as it settles, the totals written at the end. Every kind of run (CLI, editor, trigger,
+batch) goes through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from plait.engine import values
+from plait.engine.cache import StoredNodeCache
+from plait.engine.context import Services
+from plait.engine.events import EventBus, EventKind
+from plait.engine.executor import Executor, entry_trigger
+from plait.engine.state import NodeState, RunResult
+from plait.flows.validate import CompiledFlow
+from plait.store import runs as run_store
+from plait.store.db import Database
+
+_SETTLED = {
+    EventKind.NODE_FINISHED,
+    EventKind.NODE_CACHED,
+    EventKind.NODE_FAILED,
+    EventKind.NODE_SKIPPED,
+}
+
+
+@dataclass
+class RunRequest:
+    compiled: CompiledFlow
+    inputs: dict[str, Any]
+    source: str = "cli"
+    flow_id: str | None = None
+    trigger_id: str | None = None
+    reuse_cache: bool = False
+
+
+class Runner:
+    def __init__(self, db: Database, services: Services, backend: str):
+        self.db = db
+        self.services = services
+        self.backend = backend
+
+    async def submit(self, request: RunRequest) -> str:
+        """Write the run as queued and return its id."""
+        flow = request.compiled.flow
+        digest = flow.content_hash()
+        trigger = entry_trigger(request.compiled, request.trigger_id)
+        async with self.db.new_session() as session, session.begin():
+            await run_store.save_document(session, digest, flow.to_document())
+            return await run_store.create_run(
+                session,
+                flow_hash=digest,
+                inputs=values.to_json(request.inputs),
+                source=request.source,
+                flow_id=request.flow_id,
+                trigger_id=trigger,
+            )
+
+    async def execute(
+        self, run_id: str, request: RunRequest, events: EventBus | None = None
+    ) -> RunResult:
+        bus = events or EventBus()
+        executor = Executor(
+            request.compiled,
+            self.services,
+            run_id=run_id,
+            run_inputs=request.inputs,
+            trigger_id=request.trigger_id,
+            events=bus,
+            cache=StoredNodeCache(self.db) if request.reuse_cache else None,
+        )
+        recorded: set[str] = set()
+        recorder = asyncio.create_task(self._record(run_id, bus, executor.states, recorded))
+        async with self.db.new_session() as session, session.begin():
+            await run_store.mark_running(session, run_id, self.backend)
+        try:
+            result = await executor.run()
+        except asyncio.CancelledError:
+            bus.close()
+            await recorder
+            if executor.result is not None:
+                await asyncio.shield(self._finish(executor.result, recorded))
+            raise
+        bus.close()
+        await recorder
+        await self._finish(result, recorded)
+        return result
+
+    async def run(self, request: RunRequest, events: EventBus | None = None) -> RunResult:
+        return await self.execute(await self.submit(request), request, events)
+
+    async def _record(
+        self, run_id: str, bus: EventBus, states: dict[str, NodeState], recorded: set[str]
+    ) -> None:
+        async for event in bus.subscribe():
+            if event.kind in _SETTLED and event.node_id is not None:
+                async with self.db.new_session() as session, session.begin():
+                    await run_store.record_node(session, run_id, node_row(states[event.node_id]))
+                recorded.add(event.node_id)
+
+    async def _finish(self, result: RunResult, recorded: set[str]) -> None:
+        """Write the nodes no event settled (cancelled, never reached) and the run's totals."""
+        async with self.db.new_session() as session, session.begin():
+            for node_id, state in result.nodes.items():
+                if node_id not in recorded:
+                    await run_store.record_node(session, result.run_id, node_row(state))
+            await run_store.finish_run(session, result.run_id, run_fields(result))
+
+
+def node_row(state: NodeState) -> dict[str, Any]:
+    return {
+        "node_id": state.node_id,
+        "node_type": state.node_type,
+        "status": state.status.value,
+        "inputs": values.to_json(state.inputs),
+        "outputs": values.to_json(state.outputs),
+        "backend": state.backend,
+        "input_tokens": state.usage.input_tokens,
+        "output_tokens": state.usage.output_tokens,
+        "cost_usd": state.usage.cost_usd,
+        "cache_hit": state.cache_hit,
+        "error": state.error,
+        "error_port": state.error_port,
+        "started_at": _when(state.started_at),
+        "finished_at": _when(state.finished_at),
+        "duration_ms": state.duration_ms,
+    }
+
+
+def run_fields(result: RunResult) -> dict[str, Any]:
+    usage = result.usage
+    return {
+        "status": result.status.value,
+        "result": values.to_json(result.result()) if result.status.value == "succeeded" else None,
+        "error": result.error,
+        "failed_node": result.failed_node,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost_usd": usage.cost_usd,
+        "duration_ms": result.duration_ms,
+    }
+
+
+def _when(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)

@@ -1,0 +1,315 @@
+"""The Gemini image provider, on the official `google-genai` SDK's async client.
+
+The SDK is told to try once (no retry options) so that `retry.RetryPolicy` is the only
+retry policy and attempts can be counted. Each attempt has its own deadline. Errors
+become `ProviderError`s that name the model, quote Gemini, and say what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import httpx2
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from plait.errors import ProviderError
+from plait.providers import catalog as catalog_module
+from plait.providers import pricing
+from plait.providers.base import (
+    GeneratedImage,
+    ImagePart,
+    ImageRequest,
+    ImageResult,
+    Part,
+)
+from plait.providers.catalog import Catalog, ModelInfo
+from plait.providers.pricing import TokenCount
+from plait.providers.retry import (
+    TRANSIENT_STATUSES,
+    RetriesExhausted,
+    RetryPolicy,
+    Sleep,
+    Transient,
+    parse_retry_after,
+)
+
+_TIMEOUTS = (TimeoutError, httpx2.TimeoutException, httpx.TimeoutException)
+_CONNECTION_ERRORS = (httpx2.TransportError, httpx.TransportError)
+_SAFETY = "Gemini's safety filters stopped it; change the prompt or the reference images."
+_FINISH_ADVICE = {
+    "NO_IMAGE": "The model answered without an image; ask for an image explicitly in the prompt.",
+    "RECITATION": "It resembled existing content too closely; make the prompt more original.",
+    "IMAGE_RECITATION": "It resembled existing images too closely; make the prompt more original.",
+    "MAX_TOKENS": "The answer ran out of tokens; shorten the prompt.",
+}
+
+
+class GeminiProvider:
+    """`ImageProvider` for Gemini's image models, keyed by the user's API key."""
+
+    name = "gemini"
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str | None = None,
+        *,
+        attempts: int = 4,
+        timeout: float = 120.0,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        catalog: Catalog | None = None,
+    ):
+        self._api_key = api_key
+        self._timeout = timeout
+        self._clock = clock
+        self._policy = RetryPolicy(attempts=attempts, sleep=sleep)
+        self._catalog = catalog
+        options = types.HttpOptions(
+            base_url=base_url or None,
+            timeout=round(timeout * 1000),  # milliseconds; also sent as X-Server-Timeout
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        self._client = genai.Client(vertexai=False, api_key=api_key, http_options=options)
+
+    async def generate(self, request: ImageRequest) -> ImageResult:
+        model = (self._catalog or catalog_module.current()).get(request.model)
+        contents = build_contents(request.parts)
+        config = build_config(request)
+        try:
+            response = await self._policy.run(lambda: self._attempt(model, contents, config))
+        except RetriesExhausted as exc:
+            raise ProviderError(self._redact(_gave_up(model, exc)), retryable=True) from None
+        return self._result(model, request, response)
+
+    async def aclose(self) -> None:
+        await self._client.aio.aclose()
+
+    async def _attempt(
+        self, model: ModelInfo, contents: list[types.Content], config: types.GenerateContentConfig
+    ) -> types.GenerateContentResponse:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._client.aio.models.generate_content(
+                    model=model.id, contents=contents, config=config
+                )
+        except genai_errors.APIError as exc:
+            raise self._api_failure(model, exc) from None
+        except _TIMEOUTS:
+            raise Transient(
+                f"no answer within {self._timeout:g} s",
+                "Gemini is slow or unreachable; try again later, or allow a longer timeout.",
+            ) from None
+        except _CONNECTION_ERRORS as exc:
+            raise Transient(
+                f"the connection failed ({type(exc).__name__}: {exc})",
+                "Check the network, and PLAIT_GEMINI_BASE_URL if it is set.",
+            ) from None
+
+    def _api_failure(self, model: ModelInfo, exc: genai_errors.APIError) -> Exception:
+        said = _said(exc)
+        if exc.code in TRANSIENT_STATUSES:
+            return Transient(said, _transient_advice(exc.code), retry_after=self._wait_asked(exc))
+        return ProviderError(self._redact(_refusal(model, exc.code, said, exc.details)))
+
+    def _wait_asked(self, exc: genai_errors.APIError) -> float | None:
+        headers = getattr(exc.response, "headers", None) or {}
+        header = parse_retry_after(headers.get("retry-after"), self._clock)
+        return header if header is not None else _retry_info_delay(exc.details)
+
+    def _result(
+        self, model: ModelInfo, request: ImageRequest, response: types.GenerateContentResponse
+    ) -> ImageResult:
+        blocked = _blocked(model, response)
+        if blocked:
+            raise ProviderError(self._redact(blocked))
+        images, text = _outputs(response)
+        if not images and "IMAGE" in request.response_modalities:
+            raise ProviderError(self._redact(_no_image(model, response, text)))
+        tokens = _token_count(response.usage_metadata, images)
+        usage = pricing.usage(model, tokens, images=len(images), image_size=request.image_size)
+        return ImageResult(images=images, text=text, usage=usage, backend=self.name)
+
+    def _redact(self, message: str) -> str:
+        return message.replace(self._api_key, "[API key]") if self._api_key else message
+
+
+# --- the request ------------------------------------------------------------------------
+
+
+def build_contents(parts: tuple[Part, ...]) -> list[types.Content]:
+    """One user turn holding the parts exactly in the order given."""
+    return [types.Content(role="user", parts=[_part(p) for p in parts])]
+
+
+def _part(part: Part) -> types.Part:
+    if isinstance(part, ImagePart):
+        return types.Part.from_bytes(data=part.data, mime_type=part.media_type)
+    return types.Part(text=part.text)
+
+
+def build_config(request: ImageRequest) -> types.GenerateContentConfig:
+    image_config = types.ImageConfig(aspect_ratio=request.aspect_ratio)
+    if request.image_size is not None:
+        image_config.image_size = request.image_size
+    return types.GenerateContentConfig(
+        response_modalities=list(request.response_modalities), image_config=image_config
+    )
+
+
+# --- the response -----------------------------------------------------------------------
+
+
+def _outputs(response: types.GenerateContentResponse) -> tuple[list[GeneratedImage], str]:
+    """Final images and text of the first candidate; interim "thought" images are skipped."""
+    content = response.candidates[0].content if response.candidates else None
+    images: list[GeneratedImage] = []
+    texts: list[str] = []
+    for part in (content.parts if content else None) or []:
+        if part.thought:
+            continue
+        if part.inline_data is not None and part.inline_data.data:
+            media_type = part.inline_data.mime_type or "image/png"
+            images.append(GeneratedImage(part.inline_data.data, media_type))
+        elif part.text:
+            texts.append(part.text)
+    return images, "".join(texts)
+
+
+def _token_count(
+    meta: types.GenerateContentResponseUsageMetadata | None, images: list[GeneratedImage]
+) -> TokenCount | None:
+    if meta is None or (meta.prompt_token_count is None and meta.candidates_token_count is None):
+        return None
+    output = meta.candidates_token_count or 0
+    if meta.candidates_tokens_details:
+        image_tokens = sum(
+            d.token_count or 0
+            for d in meta.candidates_tokens_details
+            if d.modality == types.MediaModality.IMAGE
+        )
+    else:  # without a breakdown, output tokens are the image's when there is one
+        image_tokens = output if images else 0
+    text_tokens = output - image_tokens + (meta.thoughts_token_count or 0)
+    return TokenCount(meta.prompt_token_count or 0, image_tokens, text_tokens)
+
+
+def _blocked(model: ModelInfo, response: types.GenerateContentResponse) -> str | None:
+    feedback = response.prompt_feedback
+    if feedback is None or feedback.block_reason is None:
+        return None
+    reason = _enum_name(feedback.block_reason)
+    detail = f": {feedback.block_reason_message}" if feedback.block_reason_message else ""
+    return f"Gemini blocked the prompt for {model.id} (block reason {reason}{detail}). {_SAFETY}"
+
+
+def _no_image(model: ModelInfo, response: types.GenerateContentResponse, text: str) -> str:
+    candidate = response.candidates[0] if response.candidates else None
+    reason = _enum_name(candidate.finish_reason) if candidate and candidate.finish_reason else ""
+    detail = f": {candidate.finish_message}" if candidate and candidate.finish_message else ""
+    said = f' It said: "{_clip(text)}"' if text else ""
+    advice = _FINISH_ADVICE.get(reason, _SAFETY if reason else "Try again, or change the prompt.")
+    return (
+        f"{model.id} returned no image (finish reason {reason or 'none given'}{detail}).{said} "
+        f"{advice}"
+    )
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+def _said(exc: genai_errors.APIError) -> str:
+    status = f" {exc.status}" if exc.status else ""
+    message = f": {exc.message}" if exc.message else ""
+    return f"HTTP {exc.code}{status}{message}"
+
+
+def _transient_advice(code: int) -> str:
+    if code == 429:
+        return (
+            "You have reached your Gemini rate limit or quota; wait a minute, run fewer "
+            "images at once, or raise the quota of your key."
+        )
+    return "Gemini is overloaded or failing; try again in a few minutes."
+
+
+def _refusal(model: ModelInfo, code: int, said: str, details: Any) -> str:
+    if code == 400 and "API_KEY_INVALID" in _error_reasons(details):
+        return (
+            f"Gemini rejected the API key used for {model.id} ({said}). Check GEMINI_API_KEY "
+            "or the key saved in Plait's settings."
+        )
+    if code == 400:
+        return (
+            f"Gemini rejected the request to {model.id} ({said}). Check the prompt, the "
+            "reference images and the image settings."
+        )
+    if code in (401, 403):
+        return (
+            f"Gemini refused access to {model.id} ({said}). Check that the API key is valid "
+            "and may use this model (API enabled, billing set up for paid models)."
+        )
+    if code == 404:
+        return _not_found(model, said)
+    return f"Gemini refused the request to {model.id} ({said})."
+
+
+def _not_found(model: ModelInfo, said: str) -> str:
+    if model.lifecycle == "deprecated" and model.successor:
+        return (
+            f"Gemini no longer serves {model.id} ({said}). The model is deprecated; switch "
+            f"the node to its successor, {model.successor}."
+        )
+    return (
+        f"Gemini does not know the model {model.id} ({said}). Choose another model, or "
+        "correct the model catalog."
+    )
+
+
+def _gave_up(model: ModelInfo, exc: RetriesExhausted) -> str:
+    last = exc.last
+    tries = "1 attempt" if exc.attempts == 1 else f"{exc.attempts} attempts"
+    waited = (
+        f" Gemini asked to wait {last.retry_after:g} s before trying again."
+        if last.retry_after
+        else ""
+    )
+    return f"Gemini failed {tries} at {model.id}; the last: {last.problem}.{waited} {last.advice}"
+
+
+def _error_reasons(details: Any) -> set[str]:
+    """The `reason`s of the google.rpc.ErrorInfo details in a Google error body."""
+    items = _error_details(details)
+    return {str(d.get("reason")) for d in items if str(d.get("@type")).endswith("ErrorInfo")}
+
+
+def _retry_info_delay(details: Any) -> float | None:
+    """The `retryDelay` of a google.rpc.RetryInfo detail ("7s", "0.5s"), in seconds."""
+    for item in _error_details(details):
+        if str(item.get("@type")).endswith("RetryInfo"):
+            try:
+                return float(str(item.get("retryDelay", "")).removesuffix("s"))
+            except ValueError:
+                return None
+    return None
+
+
+def _error_details(details: Any) -> list[dict[str, Any]]:
+    error = details.get("error", details) if isinstance(details, dict) else {}
+    items = error.get("details") if isinstance(error, dict) else None
+    return [d for d in items if isinstance(d, dict)] if isinstance(items, list) else []
+
+
+def _enum_name(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
