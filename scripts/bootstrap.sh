@@ -1,0 +1,29 @@
+# Sourced by ./plait and ./test: makes sure uv and the locked environment exist.
+# Needs only Python >= 3.11 on the machine; everything else comes from PyPI.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT="$ROOT/.venv"
+
+find_python() {
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  echo "plait: Python 3.11 or newer is needed; install it (e.g. apt-get install python3)" >&2
+  return 1
+}
+
+UV="$(command -v uv || true)"
+if [ -z "$UV" ]; then
+  UV="$ROOT/.tools/bin/uv"
+  if [ ! -x "$UV" ]; then
+    echo "plait: first run: installing uv into .tools/ ..." >&2
+    PY="$(find_python)"
+    "$PY" -m venv "$ROOT/.tools" >&2
+    "$ROOT/.tools/bin/python" -m pip install --quiet "uv==0.13.8" >&2
+  fi
+fi
+export UV_PYTHON="${UV_PYTHON:-$(find_python)}"
+"$UV" sync --frozen --quiet --project "$ROOT" "$@" >&2
