@@ -1,0 +1,37 @@
+"""Small builders shared by tests: flows from compact descriptions, images, runtimes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from plait.flows.model import Flow
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "flows"
+
+
+def flow(nodes: list[dict[str, Any]], edges: list[tuple[str, str]] = ()) -> Flow:  # type: ignore[assignment]
+    """A Flow from node dicts (id, type, config) and (from, to) edge pairs."""
+    return Flow.model_validate(
+        {"format": 1, "nodes": nodes, "edges": [{"from": a, "to": b} for a, b in edges]}
+    )
+
+
+def node(node_id: str, node_type: str, **config: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": node_type, "config": config}
+
+
+def png(width: int, height: int, color: tuple[int, ...] | str = (200, 30, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def open_image(data: bytes) -> Image.Image:
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img
