@@ -79,6 +79,7 @@ class Fault:
     hang: float = 0.0  # seconds to wait before answering
     block_reason: str | None = None  # promptFeedback.blockReason
     finish_reason: str | None = None  # a candidate that ends with this and has no image
+    # message: the error's message, the blockReasonMessage, or an imageless candidate's text
 
     @classmethod
     def error(
@@ -271,8 +272,8 @@ def faulted(fault: Fault, model: ModelInfo) -> Reply:
             feedback["blockReasonMessage"] = fault.message
         return Reply(200, {"promptFeedback": feedback, "usageMetadata": usage})
     candidate: JSON = {"finishReason": fault.finish_reason, "index": 0}
-    if fault.message:
-        candidate["finishMessage"] = fault.message
+    if fault.message:  # what the model says instead of drawing
+        candidate["content"] = {"role": "model", "parts": [{"text": fault.message}]}
     return Reply(200, {"candidates": [candidate], "usageMetadata": usage, "modelVersion": model.id})
 
 

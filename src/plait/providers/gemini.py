@@ -212,13 +212,9 @@ def _blocked(model: ModelInfo, response: types.GenerateContentResponse) -> str |
 def _no_image(model: ModelInfo, response: types.GenerateContentResponse, text: str) -> str:
     candidate = response.candidates[0] if response.candidates else None
     reason = _enum_name(candidate.finish_reason) if candidate and candidate.finish_reason else ""
-    detail = f": {candidate.finish_message}" if candidate and candidate.finish_message else ""
     said = f' It said: "{_clip(text)}"' if text else ""
     advice = _FINISH_ADVICE.get(reason, _SAFETY if reason else "Try again, or change the prompt.")
-    return (
-        f"{model.id} returned no image (finish reason {reason or 'none given'}{detail}).{said} "
-        f"{advice}"
-    )
+    return f"{model.id} returned no image (finish reason {reason or 'none given'}).{said} {advice}"
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -280,7 +276,8 @@ def _gave_up(model: ModelInfo, exc: RetriesExhausted) -> str:
         if last.retry_after
         else ""
     )
-    return f"Gemini failed {tries} at {model.id}; the last: {last.problem}.{waited} {last.advice}"
+    problem = _sentence(last.problem)
+    return f"Gemini failed {tries} at {model.id}; the last: {problem}{waited} {last.advice}"
 
 
 def _error_reasons(details: Any) -> set[str]:
@@ -308,6 +305,10 @@ def _error_details(details: Any) -> list[dict[str, Any]]:
 
 def _enum_name(value: Any) -> str:
     return str(getattr(value, "value", value))
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _clip(text: str, limit: int = 200) -> str:

@@ -68,7 +68,10 @@ async def test_image_media_types_are_sent_as_given(
 
     await provider.generate(ImageRequest("gemini-2.5-flash-image", parts))
 
-    assert gemini_fake.requests[0].parts()[2] == {"image": jpeg.getvalue(), "mime_type": "image/jpeg"}
+    assert gemini_fake.requests[0].parts()[2] == {
+        "image": jpeg.getvalue(),
+        "mime_type": "image/jpeg",
+    }
 
 
 async def test_the_model_is_in_the_path_and_the_key_in_its_header(

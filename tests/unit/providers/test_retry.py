@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import pytest
 
@@ -24,7 +24,7 @@ from plait.providers.retry import (
     Transient,
     parse_retry_after,
 )
-from tests.fakes.gemini import Fault, FakeGemini
+from tests.fakes.gemini import FakeGemini, Fault
 
 KEY = "test-key-7f3a"
 MODEL = "gemini-2.5-flash-image"
@@ -120,7 +120,7 @@ async def test_attempts_are_bounded_and_the_user_reads_why(
     assert error.retryable
     assert str(error) == (
         "Gemini failed 4 attempts at gemini-2.5-flash-image; the last: HTTP 503 UNAVAILABLE: "
-        "The model is overloaded. Please try again later.. Gemini is overloaded or failing; "
+        "The model is overloaded. Please try again later. Gemini is overloaded or failing; "
         "try again in a few minutes."
     )
 
@@ -361,14 +361,18 @@ async def test_an_empty_result_quotes_the_finish_reason_and_is_not_retried(
     assert advice in str(error)
 
 
-async def test_an_empty_result_quotes_gemini_finish_message(
+async def test_an_empty_result_quotes_what_the_model_said_instead(
     provider: GeminiProvider, gemini_fake: FakeGemini
 ) -> None:
-    gemini_fake.fail(Fault.empty("IMAGE_SAFETY", "Unable to show the generated image."))
+    gemini_fake.fail(Fault.empty("NO_IMAGE", "I can only describe a lighthouse."))
 
     error = await _failure(provider)
 
-    assert "(finish reason IMAGE_SAFETY: Unable to show the generated image.)" in str(error)
+    assert str(error) == (
+        'gemini-2.5-flash-image returned no image (finish reason NO_IMAGE). It said: "I can '
+        'only describe a lighthouse." The model answered without an image; ask for an image '
+        "explicitly in the prompt."
+    )
 
 
 # --- the policy itself ------------------------------------------------------------------
