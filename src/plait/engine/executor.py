@@ -98,6 +98,7 @@ class Executor:
                 self._start(node_id)
 
     def _start(self, node_id: str) -> None:
+        self.states[node_id].status = NodeStatus.RUNNING  # now, so nothing starts it twice
         task = asyncio.get_running_loop().create_task(self._run_node(node_id))
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -131,7 +132,7 @@ class Executor:
     async def _run_node(self, node_id: str) -> None:
         node = self.compiled.nodes[node_id]
         state = self.states[node_id]
-        state.status, state.started_at = NodeStatus.RUNNING, time.time()
+        state.started_at = time.time()
         self._emit(EventKind.NODE_STARTED, node_id)
         began = time.perf_counter()
         try:

@@ -32,6 +32,7 @@ class CompiledNode:
     inputs: dict[str, Port]
     outputs: dict[str, Port]
     wires: dict[str, Endpoint] = field(default_factory=dict)
+    miswired: set[str] = field(default_factory=set)  # inputs whose edge was reported
     references: list[Reference] = field(default_factory=list)
 
     @property
@@ -136,7 +137,9 @@ def _wire_edges(flow: Flow, nodes: dict[str, CompiledNode], problems: list[Probl
         source, target = edge.from_, edge.to
         out = _port(source, "output", nodes, known_ids, problems, lambda n: n.outputs)
         inp = _port(target, "input", nodes, known_ids, problems, lambda n: n.inputs)
-        if out is None or inp is None:
+        if inp is None or out is None:
+            if target.node in nodes:
+                nodes[target.node].miswired.add(target.port)
             continue
         wires = nodes[target.node].wires
         if target.port in wires:
@@ -148,9 +151,10 @@ def _wire_edges(flow: Flow, nodes: dict[str, CompiledNode], problems: list[Probl
                 )
             )
         elif not accepts(inp.type, out.type):
+            nodes[target.node].miswired.add(target.port)
             problems.append(
                 Problem(
-                    f"a {inp.type} input cannot take {source} (a {out.type} output)",
+                    f"{_a(inp.type)} input cannot take {source} ({_a(out.type)} output)",
                     node_id=target.node,
                     port=target.port,
                 )
@@ -186,6 +190,10 @@ def _port(
             )
         )
     return port
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _collect_references(nodes: dict[str, CompiledNode], problems: list[Problem]) -> None:
@@ -224,7 +232,7 @@ def _reference_problem(node: CompiledNode, ref: Reference, nodes: dict[str, Comp
 def _check_required(nodes: dict[str, CompiledNode], problems: list[Problem]) -> None:
     for node in nodes.values():
         for port in node.inputs.values():
-            if not port.required or port.name in node.wires:
+            if not port.required or port.name in node.wires or port.name in node.miswired:
                 continue
             if port.config_fallback and node.node_type.config_value(node.config, port.name):
                 continue

@@ -6,6 +6,7 @@ stroke lands outside the box, whatever the font's metrics say.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -169,12 +170,11 @@ def layout(img_size: tuple[int, int], layer: TextLayer) -> LayoutResult:
     if not layer.text.strip() or box_w <= 0 or box_h <= 0:
         return LayoutResult(layer.size, (), (), None, box, None, bool(layer.text.strip()))
     attempt = _fit(layer, box_w, box_h)
-    fits = attempt is not None
-    if attempt is None:
-        smallest = min(layer.min_size, layer.size) if layer.shrink_to_fit else layer.size
-        attempt = _wrap_at(layer, smallest, box_w, None, allow_break=True)
-        assert attempt is not None  # unlimited lines with breaking always wraps
-    return _place(img_size, layer, box, attempt, clipped=not fits)
+    if attempt is not None:
+        return _place(img_size, layer, box, attempt, clipped=False)
+    fallback = _wrap_at(layer, _smallest_size(layer), box_w, None, allow_break=True)
+    assert fallback is not None  # without a line limit, wrapping with breaks always succeeds
+    return _place(img_size, layer, box, fallback, clipped=True)
 
 
 def draw_layers(img: Image.Image, layers: Sequence[TextLayer]) -> Image.Image:
@@ -188,20 +188,54 @@ def draw_layers(img: Image.Image, layers: Sequence[TextLayer]) -> Image.Image:
 # --- fitting -------------------------------------------------------------------------------
 
 
-def _fit(layer: TextLayer, box_w: int, box_h: int) -> _Attempt | None:
-    """The first size (largest first) at which the wrapped text fits, or None.
+def _smallest_size(layer: TextLayer) -> int:
+    return min(layer.min_size, layer.size) if layer.shrink_to_fit else layer.size
 
-    Whole words are tried at every size before any word is broken, so a long word
-    shrinks rather than splits while shrinking can still help.
+
+def _fit(layer: TextLayer, box_w: int, box_h: int) -> _Attempt | None:
+    """The wrapped text at the largest size from min_size to size that fits, or None.
+
+    Whole words are tried before any word is broken, so a long word shrinks rather
+    than splits while shrinking can still help.
     """
-    smallest = min(layer.min_size, layer.size) if layer.shrink_to_fit else layer.size
-    sizes = range(layer.size, smallest - 1, -1)
     for allow_break in (False, True):
-        for size in sizes:
-            attempt = _wrap_at(layer, size, box_w, box_h, allow_break)
-            if attempt is not None and attempt.block[1] - attempt.block[0] <= box_h:
-                return attempt
+        attempt_at = functools.partial(_fitting_attempt, layer, box_w, box_h, allow_break)
+        found = _largest(_smallest_size(layer), layer.size, attempt_at)
+        if found is not None:
+            return found
     return None
+
+
+def _fitting_attempt(
+    layer: TextLayer, box_w: int, box_h: int, allow_break: bool, size: int
+) -> _Attempt | None:
+    attempt = _wrap_at(layer, size, box_w, box_h, allow_break)
+    return attempt if attempt is not None and _fits(attempt, box_w, box_h) else None
+
+
+def _largest(low: int, high: int, attempt_at: Callable[[int], _Attempt | None]) -> _Attempt | None:
+    """Bisect for the largest size that fits; the full size is tried first, as it usually does.
+
+    Bisection is sound because a smaller font wraps into no more lines (up to a pixel
+    of hinting), so whether the text fits is monotone in the size.
+    """
+    best = attempt_at(high)
+    if best is not None:
+        return best
+    high -= 1
+    while low <= high:
+        middle = (low + high) // 2
+        attempt = attempt_at(middle)
+        if attempt is None:
+            high = middle - 1
+        else:
+            best, low = attempt, middle + 1
+    return best
+
+
+def _fits(attempt: _Attempt, box_w: int, box_h: int) -> bool:
+    widths_fit = all(b is None or b[2] - b[0] <= box_w for b in attempt.line_bboxes)
+    return widths_fit and attempt.block[1] - attempt.block[0] <= box_h
 
 
 def _wrap_at(
@@ -219,12 +253,8 @@ def _wrap_at(
         max_lines = math.floor((box_h - ascent - descent - 2 * stroke + 0.5) / pitch) + 1
         if max_lines < 1:
             return None
-
-    def fits(text: str) -> bool:
-        left, _, right, _ = font.getbbox(text, stroke_width=stroke, anchor="ls")
-        return right - left <= box_w
-
-    lines = _wrap(layer.text, fits, allow_break, max_lines)
+    fits = _Measure(font, stroke, box_w).fits
+    lines = _Wrapper(fits, allow_break, max_lines).wrap(layer.text)
     if lines is None:
         return None
     baselines = tuple(_round(i * pitch) for i in range(len(lines)))
@@ -244,49 +274,95 @@ def _line_bbox(font: ImageFont.FreeTypeFont, line: str, stroke: int) -> Rect | N
     return int(left), int(top), int(right), int(bottom)
 
 
-def _wrap(
-    text: str, fits: Callable[[str], bool], allow_break: bool, max_lines: int | None
-) -> list[str] | None:
-    """Greedy word wrap of every paragraph; None when it cannot be done (see _wrap_at)."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        wrapped = _wrap_paragraph(paragraph.split(), fits, allow_break)
-        if wrapped is None:
-            return None
-        lines.extend(wrapped)
-        if max_lines is not None and len(lines) > max_lines:
-            return None
-    return lines
+class _Measure:
+    """Whether a line fits the box width, measuring as little as possible.
+
+    Each font call costs tens of microseconds, so a line's width is first estimated
+    from its words' cached advances; only near the edge is the line measured whole.
+    The caller still checks every final line's real bounds.
+    """
+
+    def __init__(self, font: ImageFont.FreeTypeFont, stroke: int, box_w: int):
+        self._font = font
+        self._stroke = stroke
+        self._box_w = box_w
+        self._margin = math.ceil(font.size * 0.25) + 1  # more than any glyph overhang
+        self._space = font.getlength(" ")
+        self._advances: dict[str, float] = {}
+
+    def fits(self, line: str) -> bool:
+        words = line.split(" ")
+        estimate = sum(self._advance(w) for w in words) + self._space * (len(words) - 1)
+        estimate += 2 * self._stroke
+        if estimate <= self._box_w - self._margin:
+            return True
+        if estimate > self._box_w + self._margin:
+            return False
+        left, _, right, _ = self._font.getbbox(line, stroke_width=self._stroke, anchor="ls")
+        return right - left <= self._box_w
+
+    def _advance(self, word: str) -> float:
+        advance = self._advances.get(word)
+        if advance is None:
+            advance = self._advances[word] = self._font.getlength(word)
+        return advance
 
 
-def _wrap_paragraph(
-    words: list[str], fits: Callable[[str], bool], allow_break: bool
-) -> list[str] | None:
-    lines: list[str] = []
-    current = ""
-    for word in words:
-        candidate = f"{current} {word}" if current else word
-        if fits(candidate):
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        if fits(word):
-            current = word
-            continue
-        if not allow_break:
+class _TooManyLines(Exception):
+    pass
+
+
+class _Wrapper:
+    """Greedy word wrap honouring explicit newlines."""
+
+    def __init__(self, fits: Callable[[str], bool], allow_break: bool, max_lines: int | None):
+        self._fits = fits
+        self._allow_break = allow_break
+        self._max_lines = max_lines
+        self._lines: list[str] = []
+
+    def wrap(self, text: str) -> list[str] | None:
+        """The lines, or None when a word is too wide and may not be broken, or when
+        there are more lines than `max_lines`."""
+        try:
+            for paragraph in text.splitlines():
+                if not self._paragraph(paragraph.split()):
+                    return None
+        except _TooManyLines:
             return None
-        *full, current = _break_word(word, fits)
-        lines.extend(full)
-    lines.append(current)
-    return lines
+        return self._lines
+
+    def _paragraph(self, words: list[str]) -> bool:
+        current = ""
+        for word in words:
+            candidate = f"{current} {word}" if current else word
+            if self._fits(candidate):
+                current = candidate
+                continue
+            if current:
+                self._emit(current)
+            if self._fits(word):
+                current = word
+                continue
+            if not self._allow_break:
+                return False
+            *full, current = _break_word(word, self._fits)
+            for piece in full:
+                self._emit(piece)
+        self._emit(current)
+        return True
+
+    def _emit(self, line: str) -> None:
+        self._lines.append(line)
+        if self._max_lines is not None and len(self._lines) > self._max_lines:
+            raise _TooManyLines
 
 
 def _break_word(word: str, fits: Callable[[str], bool]) -> list[str]:
     """Split `word` into pieces that fit; a piece is at least one character."""
     pieces: list[str] = []
     while word:
-        low, high = 1, len(word)  # binary search for the longest prefix that fits
+        low, high = 1, len(word)  # bisect for the longest prefix that fits
         while low < high:
             middle = (low + high + 1) // 2
             if fits(word[:middle]):
@@ -349,6 +425,8 @@ def _plate_rect(
     if layer.plate is None or text_bbox is None:
         return None
     shown = _intersect(text_bbox, box)
+    if not _area(shown):
+        return None
     pad = layer.plate.padding
     grown = (shown[0] - pad, shown[1] - pad, shown[2] + pad, shown[3] + pad)
     plate = _intersect(grown, (0, 0, *img_size))

@@ -56,7 +56,10 @@ class ImageConfig(BaseModel):
     @field_validator("model")
     @classmethod
     def _known_model(cls, model: str) -> str:
-        catalog.current().get(model)
+        try:
+            catalog.current().get(model)
+        except catalog.UnknownModel as exc:
+            raise ValueError(exc.message) from None
         return model
 
     @field_validator("references")
@@ -100,7 +103,7 @@ class ImageConfig(BaseModel):
 
 
 def _model(info: ValidationInfo) -> catalog.ModelInfo | None:
-    model_id = info.data.get("model")
+    model_id = info.data.get("model")  # absent when the model itself was invalid
     return catalog.current().get(model_id) if model_id else None
 
 
