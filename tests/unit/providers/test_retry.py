@@ -171,7 +171,7 @@ async def test_a_wait_longer_than_plait_allows_is_not_slept(
 
 async def test_a_hang_times_out_and_is_retried(gemini_fake: FakeGemini, sleeps: Sleeps) -> None:
     gemini_fake.fail(Fault.hang_for(30))
-    gemini = GeminiProvider(KEY, gemini_fake.base_url, timeout=0.3, sleep=sleeps)
+    gemini = GeminiProvider(KEY, gemini_fake.base_url, timeout=0.5, sleep=sleeps)
 
     result = await gemini.generate(_request())
     await gemini.aclose()
