@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,16 +20,20 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True, highlight=False)
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = Console(highlight=False)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
 def say(message: str) -> None:
-    """One plain line on stderr (no Rich markup: messages may contain brackets)."""
-    stderr.print(message, markup=False)
+    """One plain, unwrapped line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def emit(text: str) -> None:
+    """Plain output on stdout (JSON, problem lists): never wrapped or styled."""
+    print(text, flush=True)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from plait.cli.app import app, cli_errors, stdout
+from plait.cli.app import app, cli_errors, emit, stdout
 from plait.cli.output import to_json_text
 from plait.providers import catalog
 
@@ -20,7 +20,7 @@ def models(
     with cli_errors():
         current = catalog.current()
     if as_json:
-        stdout.print(to_json_text(current.model_dump(mode="json")), markup=False)
+        emit(to_json_text(current.model_dump(mode="json")))
         return
     table = Table(title="Gemini image models", title_justify="left")
     for column in ("id", "label", "lifecycle", "aspect ratios", "sizes", "refs", "$/image"):

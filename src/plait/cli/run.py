@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from plait.cli.app import EXIT_FAILED, app, cli_errors, say, stdout
+from plait.cli.app import EXIT_FAILED, app, cli_errors, emit, say
 from plait.cli.inputs import run_inputs
 from plait.cli.output import blob_paths, export_images, to_json_text
 from plait.engine.runner import RunRequest
@@ -46,7 +46,7 @@ def run(
     _summarize(result)
     if result.status != RunStatus.SUCCEEDED:
         raise typer.Exit(EXIT_FAILED)
-    stdout.print(to_json_text(shown), markup=False)
+    emit(to_json_text(shown))
 
 
 async def _run(

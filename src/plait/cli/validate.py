@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from plait.cli.app import EXIT_USAGE, app, cli_errors, stdout
+from plait.cli.app import EXIT_USAGE, app, cli_errors, emit
 from plait.flows.loader import load_flow
 from plait.flows.validate import validate as validate_flow
 from plait.nodes.registry import builtin
@@ -20,9 +20,7 @@ def validate(flow: Annotated[Path, typer.Argument(help="The flow file (JSON)")])
         document = load_flow(flow)
         problems = validate_flow(document, builtin())
     for problem in problems:
-        stdout.print(str(problem), markup=False)
+        emit(str(problem))
     if problems:
         raise typer.Exit(EXIT_USAGE)
-    stdout.print(
-        f"{flow}: valid ({len(document.nodes)} nodes, {len(document.edges)} edges)", markup=False
-    )
+    emit(f"{flow}: valid ({len(document.nodes)} nodes, {len(document.edges)} edges)")

@@ -48,7 +48,9 @@ def load_font(family: str, bold: bool, size: int) -> ImageFont.FreeTypeFont:
     if not 1 <= size <= MAX_FONT_SIZE:
         raise MediaError(f"font size {size} is out of range; use 1 to {MAX_FONT_SIZE} pixels")
     source = _font_source(known.bold if bold else known.regular)
-    return ImageFont.truetype(source if isinstance(source, str) else io.BytesIO(source), size)
+    # FreeTypeFont rather than truetype(): truetype() quietly falls back to a system font
+    # of the same file name when ours cannot be opened.
+    return ImageFont.FreeTypeFont(source if isinstance(source, str) else io.BytesIO(source), size)
 
 
 @functools.cache

@@ -114,7 +114,10 @@ class TextLayer(BaseModel):
     )
     shrink_to_fit: bool = Field(
         default=True,
-        description="Step the size down to min_size until the text fits; clip if it never does",
+        description=(
+            "Use the largest size from size down to min_size at which the text fits the box;"
+            " if none does, draw at min_size and clip to the box"
+        ),
     )
     line_spacing: float = Field(
         default=1.2, ge=0.5, le=4, description="Distance between baselines, times the size"
@@ -144,10 +147,12 @@ class LayoutResult:
     origins: tuple[tuple[int, int], ...]
     """Each line's left end of the baseline (Pillow anchor "ls")."""
     text_bbox: Rect | None
-    """Bounds of everything the lines draw, stroke included; None when nothing shows."""
+    """Bounds of everything the lines draw, stroke included (it may stick out of the box
+    when clipped); None for blank text."""
     box: Rect
     """The layer's box, clamped to the image; nothing is drawn outside it."""
     plate_box: Rect | None
+    """The plate's rectangle: the visible text bounds grown by the padding, within the image."""
     clipped: bool
     """True when the text did not fit the box and was cut off."""
 

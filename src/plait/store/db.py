@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +15,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from plait.errors import PlaitError
+from plait.store.migrations.head import HEAD
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,8 +34,11 @@ class Database:
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (run at every start; cheap when current)."""
         try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(_upgrade)
+            async with self.engine.connect() as conn:
+                current = await conn.run_sync(_revision)
+            if current != HEAD:
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(_upgrade)
         except OSError as exc:
             raise PlaitError(f"cannot open the database {self.url}: {exc}") from None
 
@@ -52,13 +58,24 @@ async def open_database(url: str) -> Database:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # imported only when migrating: it is slow to import
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
 
 
+def _revision(connection: Connection) -> str | None:
+    try:
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError):  # a new database: no version table yet
+        return None
+
+
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
 
 

@@ -34,7 +34,9 @@ class Gate(NodeType[GateConfig]):
     def outputs(self, config: GateConfig) -> list[Port]:
         return [Port("out", PortType.TEXT)]
 
-    async def run(self, ctx: NodeContext, config: GateConfig, inputs: dict[str, Any]) -> dict[str, Any]:
+    async def run(
+        self, ctx: NodeContext, config: GateConfig, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
         Gate.calls.append(ctx.node_id)
         if Gate.barrier is not None:
             await Gate.barrier.wait()
@@ -57,7 +59,9 @@ class Fail(NodeType[FailConfig]):
     def outputs(self, config: FailConfig) -> list[Port]:
         return [Port("out", PortType.TEXT)]
 
-    async def run(self, ctx: NodeContext, config: FailConfig, inputs: dict[str, Any]) -> dict[str, Any]:
+    async def run(
+        self, ctx: NodeContext, config: FailConfig, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
         if config.internal:
             raise ZeroDivisionError(config.message)
         raise NodeError(config.message, port="out")

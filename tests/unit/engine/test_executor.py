@@ -46,7 +46,9 @@ async def test_fan_out_starts_every_ready_node(services: Services) -> None:
 async def test_chain_passes_values_and_renders_templates(services: Services) -> None:
     f = flow(
         [
-            node("trigger", "http_trigger", fields=[{"name": "who"}, {"name": "n", "type": "number"}]),
+            node(
+                "trigger", "http_trigger", fields=[{"name": "who"}, {"name": "n", "type": "number"}]
+            ),
             node("greet", "text", template="hello {{ trigger.who }} x{{ trigger.n }}"),
             node("g", "gate", label="<{{ greet.text }}>"),
         ],
@@ -134,7 +136,10 @@ async def test_events_tell_the_story_in_order(services: Services) -> None:
             seen.append(event)
 
     collector = asyncio.create_task(collect())
-    f = flow([node("a", "text", template="x"), node("bad", "fail"), node("c", "gate")], [("bad.out", "c.in")])
+    f = flow(
+        [node("a", "text", template="x"), node("bad", "fail"), node("c", "gate")],
+        [("bad.out", "c.in")],
+    )
     await execute(f, services, bus)
     bus.close()
     await collector
@@ -156,7 +161,9 @@ async def test_cache_reuses_unchanged_nodes_and_recomputes_changed_ones(services
     assert not first.nodes["a"].cache_hit
 
     Gate.calls.clear()
-    f2 = flow([node("a", "gate", label="1"), node("b", "gate", label="changed")], [("a.out", "b.in")])
+    f2 = flow(
+        [node("a", "gate", label="1"), node("b", "gate", label="changed")], [("a.out", "b.in")]
+    )
     second = await execute(f2, services, cache=cache)
     assert Gate.calls == ["b"]
     assert second.nodes["a"].cache_hit

@@ -13,7 +13,7 @@ def test_loads_an_example() -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(FlowFileError, match="flow file not found: .*nope.json"):
+    with pytest.raises(FlowFileError, match=r"flow file not found: .*nope\.json"):
         load_flow(tmp_path / "nope.json")
 
 

@@ -8,7 +8,12 @@ from tests.helpers import flow, node
 def test_edges_read_from_and_to_endpoints() -> None:
     f = flow([node("a", "text"), node("b", "text")], [("a.text", "b.in")])
     edge = f.edges[0]
-    assert (edge.from_.node, edge.from_.port, edge.to.node, edge.to.port) == ("a", "text", "b", "in")
+    assert (edge.from_.node, edge.from_.port, edge.to.node, edge.to.port) == (
+        "a",
+        "text",
+        "b",
+        "in",
+    )
     assert f.to_document()["edges"] == [{"from": "a.text", "to": "b.in"}]
 
 

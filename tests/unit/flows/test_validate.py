@@ -47,7 +47,10 @@ def test_edge_from_missing_node() -> None:
 
 
 def test_edge_to_missing_port() -> None:
-    f = flow([TRIGGER, node("r", "respond", fields=[{"name": "x", "value": "1"}])], [("trigger.prompt", "r.nope")])
+    f = flow(
+        [TRIGGER, node("r", "respond", fields=[{"name": "x", "value": "1"}])],
+        [("trigger.prompt", "r.nope")],
+    )
     p = only(problems_of(f))
     assert (p.node_id, p.port) == ("r", "nope")
     assert "no input port of that name (its inputs: x)" in str(p)
@@ -112,9 +115,17 @@ def test_required_input_satisfied_by_config_value() -> None:
 @pytest.mark.parametrize(
     ("config", "field", "fragment"),
     [
-        ({"prompt": "x", "aspect_ratio": "8:1"}, "aspect_ratio", "does not offer aspect ratio '8:1'"),
+        (
+            {"prompt": "x", "aspect_ratio": "8:1"},
+            "aspect_ratio",
+            "does not offer aspect ratio '8:1'",
+        ),
         ({"prompt": "x", "image_size": "2K"}, "image_size", "has no size choice"),
-        ({"prompt": "x", "model": "gemini-3-pro-image", "image_size": "512"}, "image_size", "choose one of 1K, 2K, 4K"),
+        (
+            {"prompt": "x", "model": "gemini-3-pro-image", "image_size": "512"},
+            "image_size",
+            "choose one of 1K, 2K, 4K",
+        ),
         ({"prompt": "x", "model": "dall-e"}, "model", "unknown model 'dall-e'"),
         ({"prompt": "x", "number_of_images": 0}, "number_of_images", "greater than or equal to 1"),
         (
@@ -166,7 +177,13 @@ def test_every_problem_is_reported_at_once() -> None:
     )
     found = [(p.node_id, p.port) for p in problems_of(f)]
     # unknown type, duplicate id, missing edge source, and the unset prompt
-    assert found == [("a", None), ("b", None), ("ghost", None), ("img", "resize_me"), ("img", "prompt")]
+    assert found == [
+        ("a", None),
+        ("b", None),
+        ("ghost", None),
+        ("img", "resize_me"),
+        ("img", "prompt"),
+    ]
 
 
 def test_compile_raises_flow_invalid_with_the_problems() -> None:

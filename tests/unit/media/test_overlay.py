@@ -12,6 +12,7 @@ from plait.media.overlay import (
     Plate,
     Rect,
     TextLayer,
+    _break_word,
     draw_layers,
     layout,
 )
@@ -49,8 +50,9 @@ def draw(layer: TextLayer, size: tuple[int, int] = SIZE) -> tuple[Rect | None, L
     return changed(img, draw_layers(img, [layer])), layout(size, layer)
 
 
-def colours(img: Image.Image) -> set[tuple[int, ...]]:
-    return {c for _, c in img.convert("RGB").getcolors(1_000_000) or []}
+def colours(img: Image.Image, mode: str = "RGB") -> set[tuple[int, ...]]:
+    counted = img.convert(mode).getcolors(1_000_000) or []
+    return {c for _, c in counted if isinstance(c, tuple)}
 
 
 # --- staying inside the box -----------------------------------------------------------------
@@ -251,7 +253,10 @@ def test_breaking_keeps_an_accent_with_its_letter() -> None:
     word = "e\u0301" * 60
     result = layout(SIZE, TextLayer(text=word, size=30, min_size=30, box_width=0.2, box_height=1))
     assert len(result.lines) > 1
+    assert "".join(result.lines) == word
     assert all(not line.startswith("\u0301") for line in result.lines)
+    # where a cut would land between a letter and its accent, it moves before the letter
+    assert _break_word("e\u0301" * 3, lambda piece: len(piece) <= 3) == ["e\u0301"] * 3
 
 
 # --- placing --------------------------------------------------------------------------------
@@ -402,6 +407,17 @@ def test_a_plate_covers_only_the_visible_part_of_clipped_text() -> None:
     assert inside(pb, (box[0] - 5, box[1] - 5, box[2] + 5, box[3] + 5))
 
 
+def test_no_plate_when_none_of_the_text_shows() -> None:
+    # a one-pixel-high box above the letters: the text is laid out but clipped away
+    layer = TextLayer(
+        text="a", size=20, anchor="top-left", x=0, y=0, box_height=1 / 300, plate=Plate()
+    )
+    drawn, result = draw(layer)
+    assert result.clipped
+    assert result.plate_box is None
+    assert drawn is None
+
+
 def test_the_stroke_outlines_the_letters() -> None:
     plain = TextLayer(text="Stroke", size=60, shrink_to_fit=False)
     stroked = plain.model_copy(update={"stroke_width": 4, "stroke_color": "#ff0000"})
@@ -468,7 +484,7 @@ def test_any_input_mode_works(mode: str) -> None:
 def test_drawing_on_a_transparent_image_keeps_the_colour_pure() -> None:
     img = Image.new("RGBA", SIZE, (0, 0, 0, 0))
     out = draw_layers(img, [TextLayer(text="MMMM", color="#ff8000", size=80)])
-    pixels = [c for _, c in out.getcolors(1_000_000) or []]
+    pixels = colours(out, "RGBA")
     assert (255, 128, 0, 255) in pixels
     # anti-aliased edges are translucent orange, never darkened towards black
     edges = [c for c in pixels if 0 < c[3] < 255]

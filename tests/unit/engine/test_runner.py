@@ -1,0 +1,131 @@
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from plait.engine.context import Services
+from plait.engine.runner import Runner, RunRequest
+from plait.flows.loader import load_flow
+from plait.flows.validate import compile_flow
+from plait.store import runs as run_store
+from plait.store.db import Database, open_database
+from tests.helpers import EXAMPLES, flow, node
+from tests.unit.engine.nodes_for_tests import Hang, registry
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Database:
+    database = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}")
+    yield database  # type: ignore[misc]
+    await database.close()
+
+
+async def test_a_run_is_persisted_with_its_node_runs(db: Database, services: Services) -> None:
+    compiled = compile_flow(load_flow(EXAMPLES / "product-shot.json"), registry())
+    runner = Runner(db, services, "preview")
+    request = RunRequest(compiled, {"prompt": "red sneaker on white"}, source="cli")
+    result = await runner.run(request)
+
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, result.run_id)
+        nodes = {n.node_id: n for n in await run_store.node_runs(session, result.run_id)}
+    assert run is not None
+    assert (run.status, run.source, run.backend) == ("succeeded", "cli", "preview")
+    assert run.inputs == {"prompt": "red sneaker on white"}
+    assert run.flow_hash == compiled.flow.content_hash()
+    assert run.started_at is not None
+    assert run.finished_at is not None
+    assert run.finished_at >= run.started_at
+    assert set(run.result) == {"image", "thumbnail"}
+    assert run.result["thumbnail"]["$image"]["width"] == 800
+    assert set(nodes) == {"trigger", "image", "thumb", "respond"}
+    image = nodes["image"]
+    assert (image.status, image.backend, image.cache_hit) == ("succeeded", "preview", False)
+    assert image.inputs == {"prompt": "red sneaker on white"}
+    assert image.outputs["image"]["$image"]["width"] == 1184
+    assert image.duration_ms is not None
+    assert image.duration_ms > 0
+    assert image.cost_usd == 0.0
+
+
+async def test_a_failed_run_records_the_failing_node(db: Database, services: Services) -> None:
+    f = flow(
+        [node("bad", "fail", message="nope"), node("after", "gate")], [("bad.out", "after.in")]
+    )
+    runner = Runner(db, services, "preview")
+    result = await runner.run(RunRequest(compile_flow(f, registry()), {}))
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, result.run_id)
+        nodes = {n.node_id: n for n in await run_store.node_runs(session, result.run_id)}
+    assert run is not None
+    assert (run.status, run.failed_node, run.error, run.result) == ("failed", "bad", "nope", None)
+    assert (nodes["bad"].status, nodes["bad"].error, nodes["bad"].error_port) == (
+        "failed",
+        "nope",
+        "out",
+    )
+    assert nodes["after"].status == "skipped"
+
+
+async def test_the_run_is_queued_before_anything_executes(db: Database, services: Services) -> None:
+    runner = Runner(db, services, "preview")
+    request = RunRequest(compile_flow(flow([node("a", "gate")]), registry()), {})
+    run_id = await runner.submit(request)
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, run_id)
+        assert run is not None
+        assert run.status == "queued"
+        assert await run_store.node_runs(session, run_id) == []
+
+
+async def test_a_cancelled_run_is_recorded_as_cancelled(db: Database, services: Services) -> None:
+    Hang.started = asyncio.Event()
+    runner = Runner(db, services, "preview")
+    request = RunRequest(compile_flow(flow([node("h", "hang")]), registry()), {})
+    run_id = await runner.submit(request)
+    task = asyncio.create_task(runner.execute(run_id, request))
+    await Hang.started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, run_id)
+        nodes = await run_store.node_runs(session, run_id)
+    assert run is not None
+    assert run.status == "cancelled"
+    assert [(n.node_id, n.status) for n in nodes] == [("h", "cancelled")]
+
+
+async def test_stored_cache_survives_a_new_runner(db: Database, services: Services) -> None:
+    compiled = compile_flow(load_flow(EXAMPLES / "product-shot.json"), registry())
+    request = RunRequest(compiled, {"prompt": "p"}, reuse_cache=True)
+    first = await Runner(db, services, "preview").run(request)
+    second = await Runner(db, services, "preview").run(request)
+    assert not first.nodes["image"].cache_hit
+    assert second.nodes["image"].cache_hit
+    assert second.nodes["thumb"].cache_hit
+    assert second.result() == first.result()
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 30000
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_migrations_are_applied_and_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    for _ in range(2):
+        database = await open_database(url)
+        async with database.engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            tables = (
+                (await conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")))
+                .scalars()
+                .all()
+            )
+        await database.close()
+    assert version == "0001"
+    assert {"runs", "node_runs", "flow_documents", "node_cache"} <= set(tables)
