@@ -120,8 +120,8 @@ class GeminiProvider:
 
     def _wait_asked(self, exc: genai_errors.APIError) -> float | None:
         headers = getattr(exc.response, "headers", None) or {}
-        parse_retry_after(headers.get("retry-after"), self._clock)
-        return None
+        header = parse_retry_after(headers.get("retry-after"), self._clock)
+        return header if header is not None else _retry_info_delay(exc.details)
 
     def _result(
         self, model: ModelInfo, request: ImageRequest, response: types.GenerateContentResponse
