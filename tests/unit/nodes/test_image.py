@@ -1,0 +1,166 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plait.engine.context import Services
+from plait.engine.state import RunStatus
+from plait.media.image_ref import ImageRef
+from plait.providers.base import ImagePart, TextPart
+from tests.helpers import flow, node, open_image, png
+from tests.unit.nodes.conftest import RecordingProvider
+
+
+def shape(parts: tuple[object, ...]) -> list[str]:
+    return [p.text if isinstance(p, TextPart) else f"<{p.media_type}>" for p in parts]  # type: ignore[attr-defined]
+
+
+async def test_prompt_only(run_flow: Any, provider: RecordingProvider) -> None:
+    result = await run_flow(flow([node("img", "image", prompt="a red apple")]))
+    assert result.status == RunStatus.SUCCEEDED
+    [request] = provider.requests
+    assert shape(request.parts) == ["a red apple"]
+    assert (request.model, request.aspect_ratio, request.image_size) == (
+        "gemini-2.5-flash-image",
+        "1:1",
+        None,
+    )
+    assert request.response_modalities == ("TEXT", "IMAGE")
+    out = result.nodes["img"].outputs
+    assert isinstance(out["image"], ImageRef)
+    assert (out["image"].width, out["image"].height) == (1024, 1024)
+    assert out["images"] == [out["image"]]
+    assert result.nodes["img"].backend == "preview"
+
+
+async def test_one_reference_from_a_port_is_an_edit(
+    run_flow: Any, provider: RecordingProvider, tmp_path: Path
+) -> None:
+    (tmp_path / "p.png").write_bytes(png(40, 30))
+    f = flow(
+        [
+            node("photo", "file_input", path="p.png"),
+            node(
+                "img",
+                "image",
+                prompt="make it blue",
+                references=[{"port": "src", "caption": "The photo:"}],
+            ),
+        ],
+        [("photo.image", "img.src")],
+    )
+    result = await run_flow(f)
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    assert shape(provider.requests[0].parts) == ["make it blue", "The photo:", "<image/png>"]
+    part = provider.requests[0].parts[2]
+    assert isinstance(part, ImagePart)
+    assert open_image(part.data).size == (40, 30)
+
+
+async def test_three_captioned_references_keep_their_order(
+    run_flow: Any, provider: RecordingProvider, tmp_path: Path
+) -> None:
+    colors = {"a": (255, 0, 0), "b": (0, 255, 0), "c": (0, 0, 255)}
+    for name, color in colors.items():
+        (tmp_path / f"{name}.png").write_bytes(png(8, 8, color))
+    refs = [{"port": n, "caption": f"Image {n}:", "file": f"{n}.png"} for n in "abc"]
+    result = await run_flow(flow([node("img", "image", prompt="combine", references=refs)]))
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    parts = provider.requests[0].parts
+    assert shape(parts) == [
+        "combine",
+        "Image a:",
+        "<image/png>",
+        "Image b:",
+        "<image/png>",
+        "Image c:",
+        "<image/png>",
+    ]
+    sent = [open_image(p.data).getpixel((0, 0)) for p in parts if isinstance(p, ImagePart)]
+    assert sent == list(colors.values())
+
+
+async def test_caption_templates_and_uncaptioned_references(
+    run_flow: Any, provider: RecordingProvider, tmp_path: Path
+) -> None:
+    (tmp_path / "a.png").write_bytes(png(8, 8))
+    f = flow(
+        [
+            node("t", "http_trigger", fields=[{"name": "what"}]),
+            node("img", "image", prompt="{{ t.what }} please", references=[
+                {"port": "x", "caption": "the {{ t.what }}:", "file": "a.png"},
+                {"port": "y", "file": "a.png"},
+            ]),
+        ]
+    )  # fmt: skip
+    result = await run_flow(f, {"what": "shoe"})
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    assert shape(provider.requests[0].parts) == [
+        "shoe please",
+        "the shoe:",
+        "<image/png>",
+        "<image/png>",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "ratio", "size", "expected"),
+    [
+        ("gemini-2.5-flash-image", "16:9", None, (1344, 768)),
+        ("gemini-3-pro-image", "1:1", "2K", (2048, 2048)),
+        ("gemini-3.1-flash-image", "8:1", "512", (1536, 192)),
+        ("gemini-3-pro-image-preview", "3:2", None, (1264, 848)),
+    ],
+)
+async def test_model_ratio_and_size_reach_the_request_and_the_pixels(
+    run_flow: Any,
+    provider: RecordingProvider,
+    model: str,
+    ratio: str,
+    size: str | None,
+    expected: tuple[int, int],
+) -> None:
+    config: dict[str, Any] = {"prompt": "p", "model": model, "aspect_ratio": ratio}
+    if size:
+        config["image_size"] = size
+    result = await run_flow(flow([node("img", "image", **config)]))
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    request = provider.requests[0]
+    assert request.aspect_ratio == ratio
+    assert request.model == model.removesuffix("-preview")  # retired ids map to their successor
+    assert request.image_size == (size or ("1K" if "pro" in model else None))
+    image = result.nodes["img"].outputs["image"]
+    assert (image.width, image.height) == expected
+
+
+async def test_number_of_images(run_flow: Any, provider: RecordingProvider) -> None:
+    result = await run_flow(flow([node("img", "image", prompt="p", number_of_images=3)]))
+    assert len(provider.requests) == 3
+    assert len(result.nodes["img"].outputs["images"]) == 3
+
+
+async def test_missing_reference_file_fails_the_node(run_flow: Any) -> None:
+    refs = [{"port": "a", "file": "missing.png"}]
+    result = await run_flow(flow([node("img", "image", prompt="p", references=refs)]))
+    assert result.status == RunStatus.FAILED
+    assert result.failed_node == "img"
+    assert "file not found" in (result.error or "")
+
+
+async def test_an_empty_result_is_a_node_error(services: Services) -> None:
+    from plait.engine.executor import Executor
+    from plait.flows.validate import compile_flow
+    from plait.nodes.registry import builtin
+    from plait.providers.base import ImageRequest, ImageResult
+
+    class NoImages:
+        name = "gemini"
+
+        async def generate(self, request: ImageRequest) -> ImageResult:
+            return ImageResult(images=[], text="I cannot draw that", backend="gemini")
+
+    services.image_provider = NoImages
+    compiled = compile_flow(flow([node("img", "image", prompt="p")]), builtin())
+    result = await Executor(compiled, services, run_id="t").run()
+    assert result.status == RunStatus.FAILED
+    assert result.error == "gemini-2.5-flash-image returned no image; try rewording the prompt"
