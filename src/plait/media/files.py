@@ -18,6 +18,15 @@ def resolve(path: str, base_dir: Path | None) -> Path:
     return candidate
 
 
+def signature(path: str, base_dir: Path | None) -> str:
+    """Size and modification time: changes when the file does (for cache keys)."""
+    try:
+        stat = resolve(path, base_dir).stat()
+    except OSError:
+        return f"{path}:missing"
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def read_image_file(path: str, base_dir: Path | None = None) -> bytes:
     """The bytes of a PNG, JPEG or WebP file; raises MediaError naming the file."""
     file = resolve(path, base_dir)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
 from plait.flows.ports import Port, PortType
-from plait.media.files import read_image_file
+from plait.media.files import read_image_file, signature
 from plait.nodes.base import NodeContext, NodeType
 
 
@@ -34,6 +35,9 @@ class FileInput(NodeType[FileInputConfig]):
 
     def outputs(self, config: FileInputConfig) -> list[Port]:
         return [Port("image", PortType.IMAGE)]
+
+    def cache_salt(self, config: FileInputConfig, flow_dir: Path | None) -> str:
+        return signature(config.path, flow_dir) if config.path else ""
 
     async def run(
         self, ctx: NodeContext, config: FileInputConfig, inputs: dict[str, Any]

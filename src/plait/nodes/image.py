@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
@@ -12,7 +13,7 @@ from plait.flows.model import NAME_PATTERN
 from plait.flows.ports import Port, PortType
 from plait.flows.template import Template
 from plait.media import images
-from plait.media.files import read_image_file
+from plait.media.files import read_image_file, signature
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import NodeContext, NodeType
 from plait.providers import catalog
@@ -131,6 +132,9 @@ class Image(NodeType[ImageConfig]):
             if ref.port == port:
                 return ref.file or ref.blob
         return super().config_value(config, port)
+
+    def cache_salt(self, config: ImageConfig, flow_dir: Path | None) -> str:
+        return "|".join(signature(r.file, flow_dir) for r in config.references if r.file)
 
     async def run(
         self, ctx: NodeContext, config: ImageConfig, inputs: dict[str, Any]

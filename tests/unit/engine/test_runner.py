@@ -129,3 +129,26 @@ async def test_migrations_are_applied_and_idempotent(tmp_path: Path) -> None:
         await database.close()
     assert version == "0001"
     assert {"runs", "node_runs", "flow_documents", "node_cache"} <= set(tables)
+
+
+async def test_cache_notices_a_changed_input_file(
+    db: Database, services: Services, tmp_path: Path
+) -> None:
+    import os
+
+    from tests.helpers import png
+
+    (tmp_path / "a.png").write_bytes(png(10, 10))
+    f = flow(
+        [node("in", "file_input", path="a.png"), node("r", "image_resize", width=5)],
+        [("in.image", "r.image")],
+    )
+    request = RunRequest(compile_flow(f, registry()), {}, reuse_cache=True)
+    runner = Runner(db, services, "preview")
+    await runner.run(request)
+    assert (await runner.run(request)).nodes["in"].cache_hit
+    (tmp_path / "a.png").write_bytes(png(20, 10))
+    os.utime(tmp_path / "a.png", ns=(1, 1))
+    changed = await runner.run(request)
+    assert not changed.nodes["in"].cache_hit
+    assert changed.nodes["r"].outputs["image"].height == 2

@@ -44,7 +44,7 @@ def test_other_content_is_refused(data: bytes) -> None:
 
 def test_truncated_jpeg_is_a_media_error() -> None:
     data = encoded("JPEG", (200, 200))
-    with pytest.raises(MediaError, match="damaged or truncated|cannot be read"):
+    with pytest.raises(MediaError, match=r"damaged or truncated|cannot be read"):
         images.decode(data[: len(data) // 2])
 
 

@@ -62,7 +62,7 @@ def test_retired_preview_ids_resolve_to_their_successor() -> None:
 
 def test_unknown_model_lists_the_known_ones() -> None:
     with pytest.raises(
-        catalog.UnknownModel, match="unknown model 'x'; the catalog has: gemini-2.5"
+        catalog.UnknownModel, match=r"unknown model 'x'; the catalog has: gemini-2\.5"
     ):
         catalog.load().get("x")
 

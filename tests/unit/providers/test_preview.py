@@ -56,7 +56,8 @@ async def test_references_appear_as_thumbnails_in_order() -> None:
         for y in range(0, lower.height, 8)
         if lower.getpixel((x, y)) == (0, 0, 255)
     ]
-    assert reds and blues
+    assert reds
+    assert blues
     assert max(reds) < min(blues)  # the first reference is drawn left of the second
 
 
