@@ -1,6 +1,6 @@
 """Draws the example flows' input images (run once; the results are committed).
 
-    uv run python examples/images/make_images.py
+uv run python examples/images/make_images.py
 """
 
 from __future__ import annotations
