@@ -2,7 +2,7 @@
 # Needs only Python >= 3.11 on the machine; everything else comes from PyPI.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT="$ROOT/.venv"
+export UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT="$ROOT/.venv" UV_SYSTEM_CERTS=1
 
 find_python() {
   for candidate in python3.11 python3.12 python3.13 python3; do
