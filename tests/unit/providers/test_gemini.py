@@ -83,6 +83,7 @@ async def test_the_model_is_in_the_path_and_the_key_in_its_header(
     assert sent.method == "POST"
     assert sent.path == "/v1/models/gemini-3-pro-image:generateContent"
     assert sent.headers["x-goog-api-key"] == KEY
+    assert sent.headers["x-server-timeout"] == "120"  # the per-attempt deadline, for Google
     assert "key" not in sent.query
 
 
