@@ -1,4 +1,5 @@
-# Sourced by ./plait and ./test: makes sure uv and the locked environment exist.
+# Sourced by ./plait and ./test, which then call `sync_environment [uv sync options]`:
+# makes sure uv and the locked environment exist.
 # Needs only Python >= 3.11 on the machine; everything else comes from PyPI.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,15 +16,22 @@ find_python() {
   return 1
 }
 
-UV="$(command -v uv || true)"
-if [ -z "$UV" ]; then
-  UV="$ROOT/.tools/bin/uv"
-  if [ ! -x "$UV" ]; then
-    echo "plait: first run: installing uv into .tools/ ..." >&2
-    PY="$(find_python)"
-    "$PY" -m venv "$ROOT/.tools" >&2
-    "$ROOT/.tools/bin/python" -m pip install --quiet "uv==0.13.8" >&2
+find_uv() {
+  local uv
+  uv="$(command -v uv || true)"
+  if [ -z "$uv" ]; then
+    uv="$ROOT/.tools/bin/uv"
+    if [ ! -x "$uv" ]; then
+      echo "plait: first run: installing uv into .tools/ ..." >&2
+      "$(find_python)" -m venv "$ROOT/.tools" >&2
+      "$ROOT/.tools/bin/python" -m pip install --quiet "uv==0.13.8" >&2
+    fi
   fi
-fi
-export UV_PYTHON="${UV_PYTHON:-$(find_python)}"
-"$UV" sync --frozen --quiet --project "$ROOT" "$@" >&2
+  echo "$uv"
+}
+
+sync_environment() {
+  local uv
+  uv="$(find_uv)"
+  UV_PYTHON="${UV_PYTHON:-$(find_python)}" "$uv" sync --frozen --quiet --project "$ROOT" "$@" >&2
+}
