@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from plait.engine.context import Services
@@ -28,23 +27,28 @@ class Runtime:
     blobs: LocalBlobStore
     registry: Registry
     backend: Backend
+    provider: LazyProvider
 
     def runner(self, flow_dir: Path | None = None) -> Runner:
-        services = Services(self.blobs, self._provider(), flow_dir)
-        return Runner(self.db, services, self.backend)
-
-    def _provider(self) -> _LazyProvider:
-        return _LazyProvider(self.settings, self.backend)
+        return Runner(self.db, Services(self.blobs, self.provider, flow_dir), self.backend)
 
 
-class _LazyProvider:
+class LazyProvider:
     """Creates the provider on first use, so flows without Image nodes need no key."""
 
     def __init__(self, settings: Settings, backend: Backend):
-        self._make = cache(lambda: make_provider(settings, backend))
+        self._settings = settings
+        self._backend = backend
+        self._provider: ImageProvider | None = None
 
     def __call__(self) -> ImageProvider:
-        return self._make()
+        if self._provider is None:
+            self._provider = make_provider(self._settings, self._backend)
+        return self._provider
+
+    async def aclose(self) -> None:
+        if self._provider is not None:
+            await self._provider.aclose()
 
 
 @asynccontextmanager
@@ -52,14 +56,11 @@ async def open_runtime(
     settings: Settings | None = None, backend: Backend | None = None
 ) -> AsyncIterator[Runtime]:
     settings = settings or Settings()
+    backend = backend or settings.image_backend
+    provider = LazyProvider(settings, backend)
     db = await open_database(settings.sqlalchemy_url)
     try:
-        yield Runtime(
-            settings=settings,
-            db=db,
-            blobs=LocalBlobStore(settings.blob_dir),
-            registry=builtin(),
-            backend=backend or settings.image_backend,
-        )
+        yield Runtime(settings, db, LocalBlobStore(settings.blob_dir), builtin(), backend, provider)
     finally:
+        await provider.aclose()
         await db.close()

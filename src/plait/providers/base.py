@@ -65,3 +65,6 @@ class ImageProvider(Protocol):
     name: str
 
     async def generate(self, request: ImageRequest) -> ImageResult: ...
+
+    async def aclose(self) -> None:
+        """Release connections; the provider is not used afterwards."""

@@ -29,6 +29,9 @@ class PreviewProvider:
         data = await asyncio.to_thread(render, request)
         return ImageResult(images=[GeneratedImage(data, "image/png")], backend=self.name)
 
+    async def aclose(self) -> None:
+        return None
+
 
 def render(request: ImageRequest) -> bytes:
     model = catalog.current().get(request.model)
