@@ -1,0 +1,323 @@
+// Types mirroring docs/api.md and docs/flow-format.md. Keep them in step with the server.
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+// ---- flow document (docs/flow-format.md) ----
+
+export interface FlowNodeDoc {
+  id: string;
+  type: string;
+  label?: string;
+  config: JsonObject;
+  position?: { x: number; y: number };
+}
+
+export interface FlowEdgeDoc {
+  from: string; // "node.port"
+  to: string; // "node.port"
+}
+
+export interface FlowDocument {
+  format: number;
+  name: string;
+  description?: string;
+  nodes: FlowNodeDoc[];
+  edges: FlowEdgeDoc[];
+}
+
+// ---- auth ----
+
+export interface User {
+  id: string | number;
+  email: string;
+  is_admin: boolean;
+}
+
+export interface AuthState {
+  setup_required: boolean;
+  user: User | null;
+  csrf_token: string | null;
+}
+
+export interface LoginAnswer {
+  user: User;
+  csrf_token: string;
+}
+
+export interface ApiTokenSummary {
+  id: string | number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  hint: string | null;
+}
+
+export interface ApiTokenCreated {
+  id: string | number;
+  name: string;
+  token: string;
+}
+
+// ---- catalog ----
+
+export type PortType = "text" | "number" | "boolean" | "json" | "image" | "image_list" | "any";
+
+export interface Port {
+  name: string;
+  type: PortType;
+  required: boolean;
+  config_fallback: boolean;
+  description: string;
+}
+
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: JsonValue;
+  enum?: JsonValue[];
+  format?: string;
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+}
+
+export interface NodeTypeInfo {
+  type: string;
+  title: string;
+  category: string;
+  description: string;
+  version: number;
+  is_trigger: boolean;
+  config_schema: JsonSchema;
+  inputs: Port[];
+  outputs: Port[];
+  /** Not in docs/api.md yet: a valid starting config. The canvas has fallbacks. */
+  default_config?: JsonObject;
+}
+
+export interface ModelInfo {
+  id: string;
+  label: string;
+  lifecycle: string;
+  successor: string | null;
+  aspect_ratios: string[];
+  image_sizes: string[];
+  max_references: number;
+  prices: JsonObject;
+}
+
+export interface ModelCatalog {
+  default: string;
+  models: ModelInfo[];
+}
+
+export interface Problem {
+  node_id: string | null;
+  port: string | null;
+  field: string | null;
+  message: string;
+}
+
+export interface NodePorts {
+  inputs: Port[];
+  outputs: Port[];
+}
+
+export interface ValidateAnswer {
+  valid: boolean;
+  problems: Problem[];
+  ports: Record<string, NodePorts>;
+}
+
+// ---- flows ----
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  description: string;
+  version: number;
+  updated_at: string;
+  published_version: number | null;
+}
+
+export interface TriggerEndpoint {
+  node_id: string;
+  url: string;
+}
+
+export interface Publication {
+  flow_id: string;
+  version: number;
+  published_at: string;
+  rate_limit_per_minute: number;
+  triggers: TriggerEndpoint[];
+  secret_hint: string | null;
+  secret?: string;
+}
+
+export interface FlowDetail extends FlowSummary {
+  document: FlowDocument;
+  publication: Publication | null;
+}
+
+export interface VersionSummary {
+  number: number;
+  hash: string;
+  created_at: string;
+  created_by: string | null;
+}
+
+export interface VersionDetail {
+  number: number;
+  hash: string;
+  created_at: string;
+  document: FlowDocument;
+}
+
+export interface FieldChange {
+  path: string;
+  before: JsonValue;
+  after: JsonValue;
+}
+
+export interface FlowDiff {
+  a: number;
+  b: number;
+  nodes: {
+    added: string[];
+    removed: string[];
+    changed: { id: string; changes: FieldChange[] }[];
+  };
+  edges: { added: string[]; removed: string[] };
+}
+
+export interface Template {
+  id: string;
+  name: string;
+  description: string;
+  document: FlowDocument;
+}
+
+export interface CodeExamples {
+  curl: string;
+  python: string;
+  javascript: string;
+}
+
+// ---- runs ----
+
+export interface ImageRef {
+  sha256: string;
+  media_type: string;
+  width: number;
+  height: number;
+  size: number;
+}
+
+/** An image as runs show it: the reference plus a signed URL. */
+export interface RunImage {
+  $image: ImageRef;
+  url?: string;
+}
+
+export interface UploadAnswer {
+  image: { $image: ImageRef };
+  url: string;
+}
+
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type NodeRunStatus =
+  | "pending"
+  | "queued"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "cached"
+  | "skipped"
+  | "cancelled";
+
+export interface RunSummary {
+  id: string;
+  flow_id: string;
+  source: string;
+  status: RunStatus;
+  created_at: string;
+  duration_ms: number | null;
+  cost_usd: number | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  backend: string | null;
+  error: string | null;
+  failed_node: string | null;
+  thumbnail: string | { url: string } | null;
+}
+
+export interface NodeRunRecord {
+  node_id: string;
+  node_type: string;
+  status: NodeRunStatus;
+  inputs: JsonValue;
+  outputs: JsonValue;
+  backend: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost_usd: number | null;
+  cache_hit: boolean;
+  error: string | null;
+  error_port: string | null;
+  duration_ms: number | null;
+}
+
+export interface RunDetail extends RunSummary {
+  inputs: JsonValue;
+  result: JsonValue;
+  nodes: NodeRunRecord[];
+}
+
+export type RunEventKind =
+  | "run_started"
+  | "node_started"
+  | "node_finished"
+  | "node_cached"
+  | "node_failed"
+  | "node_skipped"
+  | "run_finished";
+
+export interface RunEvent {
+  kind: RunEventKind;
+  run_id: string;
+  node_id: string | null;
+  at: string | number;
+  outputs?: JsonValue;
+  duration_ms?: number;
+  cost_usd?: number | null;
+  backend?: string | null;
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  error?: string | null;
+  port?: string | null;
+  reason?: string | null;
+  status?: RunStatus;
+}
+
+// ---- settings ----
+
+export interface Settings {
+  backend: "gemini" | "preview";
+  gemini_key: { source: "environment" | "stored" | null; hint: string | null };
+}

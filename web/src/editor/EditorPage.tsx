@@ -1,0 +1,703 @@
+// The flow editor: palette, canvas, config panel, runs, history and publishing.
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  useEdgesState,
+  useNodesState,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type FinalConnectionState,
+  type IsValidConnection,
+  type OnBeforeDelete,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from "react";
+import { api, errorMessage } from "../api/client";
+import type { FlowDetail, JsonObject, Publication, Settings } from "../api/types";
+import { ErrorNote } from "../components/Form";
+import { LoadingPage } from "../components/Spinner";
+import { useToast } from "../components/Toast";
+import { fromDocument, initialConfig, makeEdge, newNodeId, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { accepts, refusal } from "../lib/ports";
+import { linkHandler } from "../lib/router";
+import { TopBar } from "../pages/Layout";
+import { CatalogContext, makeCatalog, portsOf, portType, type Catalog } from "./catalog";
+import { ConfigPanel } from "./ConfigPanel";
+import { nodeTypes } from "./FlowNode";
+import { HistoryPanel } from "./HistoryPanel";
+import { DRAG_MIME, Palette } from "./Palette";
+import { PublishDialog } from "./PublishDialog";
+import { RunDialog, triggersOf } from "./RunDialog";
+import { RunPanel } from "./RunPanel";
+import { useUndo } from "./useHistory";
+import { useRun } from "./useRun";
+import { useValidation } from "./useValidation";
+import { ViewStore, ViewStoreContext } from "./viewStore";
+
+interface Loaded {
+  flow: FlowDetail;
+  catalog: Catalog;
+  settings: Settings | null;
+}
+
+export function EditorPage({ flowId }: { flowId: string }) {
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const store = useMemo(() => new ViewStore(), []);
+
+  useEffect(() => {
+    let live = true;
+    Promise.all([api.getFlow(flowId), api.nodeTypes(), api.models(), api.settings().catch(() => null)]).then(
+      ([flow, types, models, settings]) => {
+        if (live) setLoaded({ flow, catalog: makeCatalog(types, models), settings });
+      },
+      (e: unknown) => live && setError(errorMessage(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [flowId]);
+
+  if (error)
+    return (
+      <div className="page">
+        <TopBar />
+        <main className="page-main">
+          <ErrorNote message={`Could not open the flow: ${error}`} />
+          <a href="/" onClick={linkHandler("/")}>
+            Back to flows
+          </a>
+        </main>
+      </div>
+    );
+  if (!loaded) return <LoadingPage label="Opening the flow" />;
+  return (
+    <ReactFlowProvider>
+      <ViewStoreContext.Provider value={store}>
+        <CatalogContext.Provider value={loaded.catalog}>
+          <Editor initial={loaded.flow} catalog={loaded.catalog} settings={loaded.settings} store={store} />
+        </CatalogContext.Provider>
+      </ViewStoreContext.Provider>
+    </ReactFlowProvider>
+  );
+}
+
+const EDITABLE = new Set(["INPUT", "TEXTAREA", "SELECT"]);
+
+function isEditable(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (EDITABLE.has(el.tagName) || el.isContentEditable);
+}
+
+interface Clipboard {
+  nodes: PlaitNode[];
+  edges: PlaitEdge[];
+}
+
+type SidebarTab = "node" | "history";
+
+function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; catalog: Catalog; settings: Settings | null; store: ViewStore }) {
+  const toast = useToast();
+  const flowId = initial.id;
+  const start = useMemo(() => fromDocument(initial.document), [initial]);
+  const [nodes, setNodes, onNodesChange] = useNodesState<PlaitNode>(start.nodes);
+  const [edges, setEdges, onEdgesChange] = useEdgesState<PlaitEdge>(start.edges);
+  const [meta, setMeta] = useState<FlowMeta>(start.meta);
+  const [flow, setFlow] = useState<FlowDetail>(initial);
+  const [savedKey, setSavedKey] = useState(() => JSON.stringify(toDocument(start.meta, start.nodes, start.edges)));
+  const [saving, setSaving] = useState(false);
+  const [tab, setTab] = useState<SidebarTab>("node");
+  const [runPanelOpen, setRunPanelOpen] = useState(false);
+  const [runDialogOpen, setRunDialogOpen] = useState(false);
+  const [publishDialog, setPublishDialog] = useState<{ version: number } | null>(null);
+  const [historyKey, setHistoryKey] = useState(0);
+  const [lastInputs, setLastInputs] = useState<Record<string, unknown>>({});
+  const { screenToFlowPosition, fitView } = useReactFlow<PlaitNode, PlaitEdge>();
+  const wrapper = useRef<HTMLDivElement>(null);
+  const clipboard = useRef<Clipboard | null>(null);
+
+  const nodesRef = useRef(nodes);
+  const edgesRef = useRef(edges);
+  const metaRef = useRef(meta);
+  nodesRef.current = nodes;
+  edgesRef.current = edges;
+  metaRef.current = meta;
+
+  const getSnapshot = useCallback(() => ({ nodes: nodesRef.current, edges: edgesRef.current }), []);
+  const setSnapshot = useCallback(
+    (s: { nodes: PlaitNode[]; edges: PlaitEdge[] }) => {
+      setNodes(s.nodes);
+      setEdges(s.edges);
+    },
+    [setNodes, setEdges],
+  );
+  const history = useUndo(getSnapshot, setSnapshot);
+  const { checkpoint } = history;
+
+  const validation = useValidation(meta, nodes, edges, store);
+  const nodeIds = useCallback(() => nodesRef.current.map((n) => n.id), []);
+  const { run, start: startRun, show: showRun, cancel: cancelRun, clear: clearRun } = useRun(flowId, store, nodeIds);
+
+  const document_ = useMemo(() => toDocument(meta, nodes, edges), [meta, nodes, edges]);
+  const currentKey = useMemo(() => JSON.stringify(document_), [document_]);
+  const dirty = currentKey !== savedKey;
+
+  useEffect(() => {
+    document.title = `${meta.name || "Untitled flow"}${dirty ? " •" : ""} — Plait`;
+  }, [meta.name, dirty]);
+
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+
+  // ---- nodes ----
+
+  const addNode = useCallback(
+    (type: string, position?: { x: number; y: number }) => {
+      const info = catalog.byType.get(type);
+      if (!info) return;
+      checkpoint();
+      const taken = new Set(nodesRef.current.map((n) => n.id));
+      const id = newNodeId(type, taken);
+      let at = position;
+      if (!at) {
+        const rect = wrapper.current?.querySelector(".react-flow")?.getBoundingClientRect();
+        const center = rect ? { x: rect.left + rect.width / 2, y: rect.top + rect.height / 3 } : { x: 400, y: 200 };
+        const offset = (nodesRef.current.length % 6) * 24;
+        const p = screenToFlowPosition(center);
+        at = { x: p.x - 120 + offset, y: p.y + offset };
+      }
+      const node: PlaitNode = {
+        id,
+        type: "plait",
+        position: at,
+        selected: true,
+        data: { nodeType: type, config: initialConfig(info, catalog.models.default) },
+      };
+      setNodes((list) => [...list.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
+      setEdges((list) => list.map((e) => (e.selected ? { ...e, selected: false } : e)));
+      setTab("node");
+    },
+    [catalog, checkpoint, screenToFlowPosition, setNodes, setEdges],
+  );
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (!event.dataTransfer.types.includes(DRAG_MIME)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  }, []);
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const type = event.dataTransfer.getData(DRAG_MIME);
+      if (!type) return;
+      event.preventDefault();
+      const p = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      addNode(type, { x: p.x - 120, y: p.y - 20 });
+    },
+    [addNode, screenToFlowPosition],
+  );
+
+  const updateConfig = useCallback(
+    (id: string, config: JsonObject) => {
+      checkpoint(`config:${id}`);
+      setNodes((list) => list.map((n) => (n.id === id ? { ...n, data: { ...n.data, config } } : n)));
+    },
+    [checkpoint, setNodes],
+  );
+
+  const updateLabel = useCallback(
+    (id: string, label: string) => {
+      checkpoint(`label:${id}`);
+      setNodes((list) =>
+        list.map((n) => {
+          if (n.id !== id) return n;
+          const data = { ...n.data };
+          if (label) data.label = label;
+          else delete data.label;
+          return { ...n, data };
+        }),
+      );
+    },
+    [checkpoint, setNodes],
+  );
+
+  const deleteNodes = useCallback(
+    (ids: ReadonlySet<string>) => {
+      if (!ids.size) return;
+      checkpoint();
+      setNodes((list) => list.filter((n) => !ids.has(n.id)));
+      setEdges((list) => list.filter((e) => !ids.has(e.source) && !ids.has(e.target)));
+      ids.forEach((id) => store.forget(id));
+    },
+    [checkpoint, setNodes, setEdges, store],
+  );
+
+  const deleteNode = useCallback((id: string) => deleteNodes(new Set([id])), [deleteNodes]);
+
+  const onBeforeDelete: OnBeforeDelete<PlaitNode, PlaitEdge> = useCallback(async () => {
+    checkpoint();
+    return true;
+  }, [checkpoint]);
+
+  const onNodeDragStart = useCallback(() => checkpoint(), [checkpoint]);
+
+  // ---- edges ----
+
+  const connectionTypes = useCallback(
+    (c: Connection | Edge) => {
+      const source = nodesRef.current.find((n) => n.id === c.source);
+      const target = nodesRef.current.find((n) => n.id === c.target);
+      if (!source || !target) return null;
+      const out = portType(portsOf(catalog, store, source.id, source.data.nodeType), "outputs", c.sourceHandle);
+      const inp = portType(portsOf(catalog, store, target.id, target.data.nodeType), "inputs", c.targetHandle);
+      return out && inp ? { out, inp } : null;
+    },
+    [catalog, store],
+  );
+
+  const isValidConnection: IsValidConnection<PlaitEdge> = useCallback(
+    (c) => {
+      if (c.source === c.target) return false;
+      const types = connectionTypes(c);
+      return !!types && accepts(types.inp, types.out);
+    },
+    [connectionTypes],
+  );
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      if (!c.sourceHandle || !c.targetHandle) return;
+      checkpoint();
+      // An input takes at most one edge: a new one replaces the old.
+      setEdges((list) => [
+        ...list.filter((e) => !(e.target === c.target && e.targetHandle === c.targetHandle)),
+        makeEdge(c.source, c.sourceHandle!, c.target, c.targetHandle!),
+      ]);
+    },
+    [checkpoint, setEdges],
+  );
+
+  const onConnectEnd = useCallback(
+    (_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || !state.fromHandle || !state.toHandle) return;
+      const fromIsSource = state.fromHandle.type === "source";
+      const src = fromIsSource ? state.fromHandle : state.toHandle;
+      const dst = fromIsSource ? state.toHandle : state.fromHandle;
+      if (src.type !== "source" || dst.type !== "target") {
+        toast.show("Connect an output (right side) to an input (left side).", "error");
+        return;
+      }
+      if (src.nodeId === dst.nodeId) {
+        toast.show("A node cannot feed itself.", "error");
+        return;
+      }
+      const types = connectionTypes({ source: src.nodeId, sourceHandle: src.id ?? null, target: dst.nodeId, targetHandle: dst.id ?? null });
+      if (types && !accepts(types.inp, types.out)) toast.show(`${refusal(types.out, types.inp)} (${src.nodeId}.${src.id} → ${dst.nodeId}.${dst.id})`, "error");
+    },
+    [connectionTypes, toast],
+  );
+
+  // ---- copy, paste, keyboard ----
+
+  const copySelection = useCallback(() => {
+    const picked = nodesRef.current.filter((n) => n.selected);
+    if (!picked.length) return false;
+    const ids = new Set(picked.map((n) => n.id));
+    clipboard.current = { nodes: picked, edges: edgesRef.current.filter((e) => ids.has(e.source) && ids.has(e.target)) };
+    toast.show(picked.length === 1 ? "Copied 1 node" : `Copied ${picked.length} nodes`);
+    return true;
+  }, [toast]);
+
+  const paste = useCallback(() => {
+    const clip = clipboard.current;
+    if (!clip) return;
+    checkpoint();
+    const taken = new Set(nodesRef.current.map((n) => n.id));
+    const rename = new Map<string, string>();
+    const pasted = clip.nodes.map((n) => {
+      const id = newNodeId(n.data.nodeType, taken);
+      taken.add(id);
+      rename.set(n.id, id);
+      return { ...n, id, selected: true, dragging: false, position: { x: n.position.x + 40, y: n.position.y + 40 }, data: structuredClone(n.data) };
+    });
+    const pastedEdges = clip.edges.map((e) => makeEdge(rename.get(e.source)!, e.sourceHandle ?? "", rename.get(e.target)!, e.targetHandle ?? ""));
+    setNodes((list) => [...list.map((n) => (n.selected ? { ...n, selected: false } : n)), ...pasted]);
+    setEdges((list) => [...list.map((e) => (e.selected ? { ...e, selected: false } : e)), ...pastedEdges]);
+    clipboard.current = { nodes: pasted, edges: pastedEdges };
+  }, [checkpoint, setNodes, setEdges]);
+
+  // ---- save, runs, publishing ----
+
+  const save = useCallback(async (): Promise<number | null> => {
+    setSaving(true);
+    try {
+      const doc = toDocument(metaRef.current, nodesRef.current, edgesRef.current);
+      const before = flow.version;
+      const detail = await api.saveFlow(flowId, doc);
+      setFlow(detail);
+      setSavedKey(JSON.stringify(doc));
+      setHistoryKey((k) => k + 1);
+      toast.show(detail.version !== before ? `Saved as version ${detail.version}` : "No changes to save", "success");
+      return detail.version;
+    } catch (e) {
+      toast.show(`Could not save: ${errorMessage(e)}`, "error");
+      return null;
+    } finally {
+      setSaving(false);
+    }
+  }, [flow.version, flowId, toast]);
+
+  const onRunClick = useCallback(() => setRunDialogOpen(true), []);
+
+  const doRun = useCallback(
+    async (inputs: Record<string, unknown>, triggerId: string | undefined) => {
+      setLastInputs(inputs);
+      await startRun(inputs, toDocument(metaRef.current, nodesRef.current, edgesRef.current), triggerId);
+      setRunDialogOpen(false);
+      setRunPanelOpen(true);
+    },
+    [startRun],
+  );
+
+  const onShowRun = useCallback(
+    (runId: string) => {
+      setRunPanelOpen(true);
+      void showRun(runId);
+    },
+    [showRun],
+  );
+
+  const loadDetail = useCallback(
+    (detail: FlowDetail) => {
+      const next = fromDocument(detail.document);
+      checkpoint();
+      setNodes(next.nodes);
+      setEdges(next.edges);
+      setMeta(next.meta);
+      setFlow(detail);
+      setSavedKey(JSON.stringify(toDocument(next.meta, next.nodes, next.edges)));
+      setHistoryKey((k) => k + 1);
+      window.setTimeout(() => void fitView({ padding: 0.2 }), 50);
+    },
+    [checkpoint, setNodes, setEdges, fitView],
+  );
+
+  const onRestore = useCallback(
+    async (version: number) => {
+      if (dirty && !window.confirm("Restoring replaces the unsaved changes on the canvas. Continue?")) return;
+      const detail = await api.restoreVersion(flowId, version);
+      loadDetail(detail);
+      toast.show(`Restored version ${version} as version ${detail.version}`, "success");
+    },
+    [dirty, flowId, loadDetail, toast],
+  );
+
+  const onPublishVersion = useCallback(async (version: number) => setPublishDialog({ version }), []);
+
+  const onPublicationChanged = useCallback((publication: Publication | null) => {
+    setFlow((f) => ({ ...f, publication, published_version: publication?.version ?? null }));
+    setHistoryKey((k) => k + 1);
+  }, []);
+
+  const selectNode = useCallback(
+    (id: string) => {
+      setNodes((list) => list.map((n) => (n.selected !== (n.id === id) ? { ...n, selected: n.id === id } : n)));
+      setTab("node");
+      const node = nodesRef.current.find((n) => n.id === id);
+      if (node) void fitView({ nodes: [{ id }], duration: 300, maxZoom: 1.2 });
+    },
+    [setNodes, fitView],
+  );
+
+  const onKeyDown = useCallback(
+    (event: KeyboardEvent) => {
+      const mod = event.ctrlKey || event.metaKey;
+      if (mod && event.key.toLowerCase() === "s") {
+        event.preventDefault();
+        void save();
+        return;
+      }
+      if (isEditable(event.target)) return;
+      const key = event.key.toLowerCase();
+      if (mod && key === "z" && !event.shiftKey) {
+        event.preventDefault();
+        history.undo();
+      } else if (mod && ((key === "z" && event.shiftKey) || key === "y")) {
+        event.preventDefault();
+        history.redo();
+      } else if (mod && key === "c") {
+        if (copySelection()) event.preventDefault();
+      } else if (mod && key === "v") {
+        event.preventDefault();
+        paste();
+      } else if (mod && key === "a") {
+        event.preventDefault();
+        setNodes((list) => list.map((n) => (n.selected ? n : { ...n, selected: true })));
+      }
+    },
+    [save, history, copySelection, paste, setNodes],
+  );
+
+  // ---- derived for panels ----
+
+  const selected = useMemo(() => nodes.filter((n) => n.selected), [nodes]);
+  const selectedNode = selected.length === 1 ? selected[0]! : null;
+  const triggers = useMemo(() => triggersOf(nodes), [nodes]);
+  const globalProblems = validation.problems.filter((p) => !p.node_id);
+
+  // `node.port` references a template may use: every output of every node, except images.
+  const referencesKey = useMemo(() => {
+    const list: string[] = [];
+    for (const n of nodes)
+      for (const p of portsOf(catalog, store, n.id, n.data.nodeType).outputs)
+        if (p.type !== "image" && p.type !== "image_list") list.push(`${n.id}.${p.name}`);
+    return list.join("\n");
+    // `validation` changes when new ports arrive from the server.
+  }, [nodes, catalog, store, validation]);
+  const references = useMemo(() => referencesKey.split("\n").filter(Boolean), [referencesKey]);
+
+  const connectedPorts = useMemo(() => {
+    const map = new Map<string, string>();
+    if (!selectedNode) return map;
+    for (const e of edges) if (e.target === selectedNode.id && e.targetHandle) map.set(e.targetHandle, `${e.source}.${e.sourceHandle}`);
+    return map;
+  }, [edges, selectedNode]);
+
+  const problemCount = validation.problems.length;
+
+  return (
+    <div className="editor" ref={wrapper} onKeyDown={onKeyDown}>
+      <TopBar>
+        <div className="editor-toolbar" role="toolbar" aria-label="Flow">
+          <a className="button button-ghost button-small" href="/" onClick={linkHandler("/")}>
+            ← Flows
+          </a>
+          <label className="sr-only" htmlFor="flow-name">
+            Flow name
+          </label>
+          <input
+            id="flow-name"
+            className="flow-name"
+            value={meta.name}
+            data-testid="flow-name"
+            onChange={(e) => setMeta((m) => ({ ...m, name: e.target.value }))}
+          />
+          <span className={dirty ? "save-state dirty" : "save-state"} data-testid="save-state" aria-live="polite">
+            {dirty ? "Unsaved changes" : `Saved · v${flow.version}`}
+          </span>
+          {flow.publication ? (
+            <span className="badge badge-ok" data-testid="published-badge">
+              published v{flow.publication.version}
+            </span>
+          ) : null}
+          <span
+            className={problemCount ? "badge badge-error" : validation.valid ? "badge badge-ok" : "badge"}
+            data-testid="validation-state"
+            title={validation.problems.map((p) => `${p.node_id ?? "flow"}: ${p.message}`).join("\n") || undefined}
+          >
+            {validation.error ? "validation unavailable" : problemCount ? `${problemCount} problem${problemCount === 1 ? "" : "s"}` : validation.valid ? "valid" : "checking…"}
+          </span>
+          <span className="toolbar-spacer" />
+          <button type="button" className="button button-small" disabled={!history.canUndo} onClick={history.undo} aria-keyshortcuts="Control+Z" data-testid="undo" title="Undo (Ctrl+Z)">
+            Undo
+          </button>
+          <button
+            type="button"
+            className="button button-small"
+            disabled={!history.canRedo}
+            onClick={history.redo}
+            aria-keyshortcuts="Control+Shift+Z"
+            data-testid="redo"
+            title="Redo (Ctrl+Shift+Z)"
+          >
+            Redo
+          </button>
+          <button type="button" className="button button-small" disabled={saving || !dirty} onClick={() => void save()} data-testid="save-button" title="Save (Ctrl+S)">
+            {saving ? "Saving…" : "Save"}
+          </button>
+          <button type="button" className="button button-small button-run" onClick={onRunClick} data-testid="run-button">
+            ▶ Run
+          </button>
+          <button type="button" className="button button-small button-primary" onClick={() => setPublishDialog({ version: flow.version })} data-testid="publish-button">
+            Publish…
+          </button>
+        </div>
+      </TopBar>
+
+      {settings?.backend === "preview" ? (
+        <div className="banner banner-preview" role="note" data-testid="preview-banner">
+          <strong>Preview mode.</strong> Runs use the offline preview backend: free images that show what would be sent to
+          Gemini. <a href="/settings" onClick={linkHandler("/settings")}>Add a Gemini key in Settings</a> to generate real images.
+        </div>
+      ) : null}
+      {globalProblems.length ? (
+        <div className="banner banner-error" role="alert" data-testid="flow-problems">
+          {globalProblems.map((p, i) => (
+            <div key={i}>{p.message}</div>
+          ))}
+        </div>
+      ) : null}
+
+      <div className="editor-body">
+        <Palette onAdd={addNode} />
+        <div className="canvas-column">
+          <div className="canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+            <ReactFlow<PlaitNode, PlaitEdge>
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={onConnect}
+              onConnectEnd={onConnectEnd}
+              isValidConnection={isValidConnection}
+              onBeforeDelete={onBeforeDelete}
+              onNodeDragStart={onNodeDragStart}
+              onSelectionDragStart={onNodeDragStart}
+              deleteKeyCode={["Delete", "Backspace"]}
+              multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+              fitView
+              fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+              minZoom={0.1}
+              maxZoom={2}
+              defaultEdgeOptions={{ type: "default" }}
+              proOptions={{ hideAttribution: true }}
+              snapToGrid
+              snapGrid={[8, 8]}
+            >
+              <Background variant={BackgroundVariant.Dots} gap={16} size={1} />
+              <Controls showInteractive={false} position="bottom-left" />
+              <MiniMap pannable zoomable position="bottom-right" ariaLabel="Mini map" />
+            </ReactFlow>
+            {nodes.length === 0 ? (
+              <div className="canvas-empty" aria-hidden="true">
+                <p>Drag node types here from the left (or press one to add it).</p>
+                <p className="muted small">A typical flow: HTTP Trigger → Image → Respond to Webhook.</p>
+              </div>
+            ) : null}
+          </div>
+          {runPanelOpen && run.status ? (
+            <RunPanel
+              run={run}
+              nodeIds={nodes.map((n) => n.id)}
+              onClose={() => {
+                setRunPanelOpen(false);
+                clearRun();
+              }}
+              onCancel={() => void cancelRun()}
+              onSelectNode={selectNode}
+            />
+          ) : null}
+        </div>
+        <aside className="sidebar" aria-label="Inspector">
+          <div className="tabs" role="tablist" aria-label="Inspector">
+            <button type="button" role="tab" className="tab" aria-selected={tab === "node"} data-testid="sidebar-tab-node" onClick={() => setTab("node")}>
+              {selectedNode ? "Node" : "Flow"}
+            </button>
+            <button type="button" role="tab" className="tab" aria-selected={tab === "history"} data-testid="sidebar-tab-history" onClick={() => setTab("history")}>
+              History
+            </button>
+          </div>
+          <div className="sidebar-body">
+            {tab === "history" ? (
+              <HistoryPanel
+                flowId={flowId}
+                publishedVersion={flow.publication?.version ?? flow.published_version}
+                refreshKey={historyKey}
+                activeRunId={run.runId}
+                onShowRun={onShowRun}
+                onRestore={onRestore}
+                onPublishVersion={onPublishVersion}
+              />
+            ) : selectedNode ? (
+              <ConfigPanel
+                key={selectedNode.id}
+                nodeId={selectedNode.id}
+                data={selectedNode.data}
+                references={references}
+                connectedPorts={connectedPorts}
+                onConfig={updateConfig}
+                onLabel={updateLabel}
+                onDelete={deleteNode}
+              />
+            ) : (
+              <FlowInfo meta={meta} selectedCount={selected.length} onMeta={setMeta} />
+            )}
+          </div>
+        </aside>
+      </div>
+
+      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} onClose={() => setRunDialogOpen(false)} onRun={doRun} /> : null}
+      {publishDialog ? (
+        <PublishDialog
+          key={publishDialog.version}
+          flowId={flowId}
+          latestVersion={publishDialog.version}
+          publication={flow.publication}
+          dirty={dirty}
+          onSave={save}
+          onChanged={onPublicationChanged}
+          onClose={() => setPublishDialog(null)}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+function FlowInfo({ meta, selectedCount, onMeta }: { meta: FlowMeta; selectedCount: number; onMeta: (m: FlowMeta) => void }) {
+  return (
+    <div className="flow-info">
+      {selectedCount > 1 ? <p className="callout">{selectedCount} nodes selected. Press Delete to remove them, Ctrl+C to copy.</p> : null}
+      <div className="field">
+        <label className="field-label" htmlFor="flow-description">
+          Description
+        </label>
+        <textarea id="flow-description" rows={3} value={meta.description} onChange={(e) => onMeta({ ...meta, description: e.target.value })} />
+      </div>
+      <h3 className="section-title">Build a flow</h3>
+      <ul className="hints">
+        <li>Drag node types from the left onto the canvas, or press one to add it.</li>
+        <li>Connect an output (right) to an input (left) of a matching type.</li>
+        <li>Select a node to configure it here.</li>
+        <li>
+          In prompts, <code>{"{{ node.port }}"}</code> inserts an upstream value.
+        </li>
+      </ul>
+      <h3 className="section-title">Keyboard</h3>
+      <dl className="shortcuts">
+        <div>
+          <dt>
+            <kbd>Ctrl</kbd> <kbd>Z</kbd> / <kbd>Ctrl</kbd> <kbd>Shift</kbd> <kbd>Z</kbd>
+          </dt>
+          <dd>undo / redo</dd>
+        </div>
+        <div>
+          <dt>
+            <kbd>Ctrl</kbd> <kbd>C</kbd> / <kbd>Ctrl</kbd> <kbd>V</kbd>
+          </dt>
+          <dd>copy / paste nodes</dd>
+        </div>
+        <div>
+          <dt>
+            <kbd>Delete</kbd>
+          </dt>
+          <dd>remove the selection</dd>
+        </div>
+        <div>
+          <dt>
+            <kbd>Ctrl</kbd> <kbd>S</kbd>
+          </dt>
+          <dd>save a version</dd>
+        </div>
+      </dl>
+    </div>
+  );
+}

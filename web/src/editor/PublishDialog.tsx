@@ -1,0 +1,238 @@
+// Publishing: pin a version to the trigger endpoints, show the secret once, examples to copy.
+import { useEffect, useId, useState } from "react";
+import { api, errorMessage } from "../api/client";
+import type { CodeExamples, Publication, VersionSummary } from "../api/types";
+import { CopyButton, CopyField } from "../components/CopyButton";
+import { ErrorNote } from "../components/Form";
+import { Modal } from "../components/Modal";
+import { formatDate } from "../lib/format";
+
+const SECRET_PLACEHOLDER = "<SECRET>";
+type Lang = keyof CodeExamples;
+const LANGS: { key: Lang; label: string }[] = [
+  { key: "curl", label: "curl" },
+  { key: "python", label: "Python" },
+  { key: "javascript", label: "JavaScript" },
+];
+
+export function PublishDialog({
+  flowId,
+  latestVersion,
+  publication,
+  dirty,
+  onSave,
+  onChanged,
+  onClose,
+}: {
+  flowId: string;
+  latestVersion: number;
+  publication: Publication | null;
+  dirty: boolean;
+  onSave: () => Promise<number | null>;
+  onChanged: (publication: Publication | null) => void;
+  onClose: () => void;
+}) {
+  const ids = { version: useId(), rate: useId() };
+  const [versions, setVersions] = useState<VersionSummary[]>([]);
+  const [version, setVersion] = useState<number>(latestVersion);
+  const [rate, setRate] = useState<number>(publication?.rate_limit_per_minute ?? 60);
+  const [secret, setSecret] = useState<string | null>(null);
+  const [examples, setExamples] = useState<CodeExamples | null>(null);
+  const [lang, setLang] = useState<Lang>("curl");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [confirmUnpublish, setConfirmUnpublish] = useState(false);
+
+  useEffect(() => {
+    api.listVersions(flowId).then(setVersions, () => setVersions([]));
+  }, [flowId, latestVersion]);
+
+  useEffect(() => setVersion(latestVersion), [latestVersion]);
+
+  useEffect(() => {
+    if (!publication) {
+      setExamples(null);
+      return;
+    }
+    api.examples(flowId).then(setExamples, () => setExamples(null));
+  }, [flowId, publication]);
+
+  async function run(action: () => Promise<void>) {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const publish = () =>
+    run(async () => {
+      let target = version;
+      if (dirty && version === latestVersion) {
+        const saved = await onSave();
+        if (saved !== null) target = saved;
+      }
+      const answer = await api.publish(flowId, target, rate);
+      if (answer.secret) setSecret(answer.secret);
+      onChanged(answer);
+    });
+
+  const rotate = () =>
+    run(async () => {
+      const answer = await api.rotateSecret(flowId, 3600);
+      if (answer.secret) setSecret(answer.secret);
+      onChanged(answer);
+    });
+
+  const unpublish = () =>
+    run(async () => {
+      await api.unpublish(flowId);
+      setSecret(null);
+      setConfirmUnpublish(false);
+      onChanged(null);
+    });
+
+  const withSecret = (text: string) => (secret ? text.split(SECRET_PLACEHOLDER).join(secret) : text);
+
+  return (
+    <Modal title="Publish as an HTTP API" onClose={onClose} wide testId="publish-dialog">
+      <div className="publish-status" data-testid="publish-status">
+        {publication ? (
+          <p>
+            <span className="badge badge-ok">published</span> Version <strong data-testid="publish-current-version">v{publication.version}</strong>{" "}
+            since {formatDate(publication.published_at)} · {publication.rate_limit_per_minute} requests per minute
+            {publication.secret_hint ? (
+              <>
+                {" "}
+                · secret <code>{publication.secret_hint}</code>
+              </>
+            ) : null}
+          </p>
+        ) : (
+          <p className="muted">Not published. Publishing pins one saved version; editing the draft never changes what the API serves.</p>
+        )}
+      </div>
+
+      <form
+        className="publish-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void publish();
+        }}
+      >
+        <div className="field">
+          <label className="field-label" htmlFor={ids.version}>
+            Version
+          </label>
+          <select id={ids.version} value={version} data-testid="publish-version" onChange={(e) => setVersion(Number(e.target.value))}>
+            {(versions.length ? versions : [{ number: latestVersion, created_at: "", hash: "", created_by: null }]).map((v) => (
+              <option key={v.number} value={v.number}>
+                v{v.number}
+                {v.number === latestVersion ? " (latest)" : ""}
+                {v.number === publication?.version ? " — published" : ""}
+                {v.created_at ? ` — ${formatDate(v.created_at)}` : ""}
+              </option>
+            ))}
+          </select>
+          {dirty && version === latestVersion ? <p className="field-hint">The draft has unsaved changes: they are saved first as a new version.</p> : null}
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor={ids.rate}>
+            Rate limit (requests per minute)
+          </label>
+          <input
+            id={ids.rate}
+            type="number"
+            min={1}
+            max={100000}
+            value={rate}
+            data-testid="publish-rate-limit"
+            onChange={(e) => setRate(Math.max(1, Number(e.target.value) || 1))}
+          />
+        </div>
+        <div className="button-row">
+          <button type="submit" className="button button-primary" disabled={busy} data-testid="publish-submit">
+            {publication ? (version === publication.version ? "Update" : version < publication.version ? `Roll back to v${version}` : `Publish v${version}`) : "Publish"}
+          </button>
+          {publication ? (
+            <>
+              <button type="button" className="button" disabled={busy} data-testid="publish-rotate" onClick={() => void rotate()}>
+                Rotate secret
+              </button>
+              {confirmUnpublish ? (
+                <>
+                  <span className="small">Stop the endpoint now?</span>
+                  <button type="button" className="button button-danger-solid" disabled={busy} data-testid="publish-unpublish-confirm" onClick={() => void unpublish()}>
+                    Unpublish
+                  </button>
+                  <button type="button" className="button" onClick={() => setConfirmUnpublish(false)}>
+                    Keep
+                  </button>
+                </>
+              ) : (
+                <button type="button" className="button button-danger" disabled={busy} data-testid="publish-unpublish" onClick={() => setConfirmUnpublish(true)}>
+                  Unpublish
+                </button>
+              )}
+            </>
+          ) : null}
+        </div>
+      </form>
+      <ErrorNote message={error} />
+
+      {secret ? (
+        <div className="callout callout-warn" data-testid="publish-secret-box">
+          <p>
+            <strong>Copy the secret now.</strong> It is part of the endpoint URL and is shown only this once; Plait
+            stores only its hash.
+          </p>
+          <CopyField label="Secret" value={secret} testId="publish-secret" />
+        </div>
+      ) : null}
+
+      {publication ? (
+        <>
+          <h3 className="section-title">Endpoints</h3>
+          {publication.triggers.map((t) => (
+            <CopyField key={t.node_id} label={`POST · trigger ${t.node_id}`} value={withSecret(t.url)} testId={`publish-endpoint-${t.node_id}`} />
+          ))}
+          {!secret ? (
+            <p className="field-hint">
+              <code>{SECRET_PLACEHOLDER}</code> stands for the secret shown when you first published (or rotate it to get a new one).
+            </p>
+          ) : null}
+          {examples ? (
+            <>
+              <h3 className="section-title">Call it</h3>
+              <div className="tabs" role="tablist" aria-label="Example language">
+                {LANGS.map((l) => (
+                  <button
+                    key={l.key}
+                    type="button"
+                    role="tab"
+                    className="tab"
+                    aria-selected={lang === l.key}
+                    data-testid={`publish-example-tab-${l.key}`}
+                    onClick={() => setLang(l.key)}
+                  >
+                    {l.label}
+                  </button>
+                ))}
+              </div>
+              <div className="code-block">
+                <pre data-testid={`publish-example-${lang}`}>
+                  <code>{withSecret(examples[lang])}</code>
+                </pre>
+                <CopyButton text={withSecret(examples[lang])} testId="publish-example-copy" />
+              </div>
+            </>
+          ) : null}
+        </>
+      ) : null}
+    </Modal>
+  );
+}

@@ -1,0 +1,117 @@
+// Between the flow document (docs/flow-format.md) and React Flow's nodes and edges.
+import type { Edge, Node } from "@xyflow/react";
+import type { FlowDocument, FlowNodeDoc, JsonObject, NodeTypeInfo } from "../api/types";
+import { defaultObject } from "./schema";
+
+export interface PlaitNodeData extends Record<string, unknown> {
+  nodeType: string;
+  label?: string;
+  config: JsonObject;
+}
+
+export type PlaitNode = Node<PlaitNodeData, "plait">;
+export type PlaitEdge = Edge;
+
+export interface FlowMeta {
+  name: string;
+  description: string;
+}
+
+export const NODE_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/** "node.port" → [node, port]. Node ids cannot hold a dot, so the first dot splits. */
+export function splitRef(ref: string): [string, string] {
+  const dot = ref.indexOf(".");
+  return dot < 0 ? [ref, ""] : [ref.slice(0, dot), ref.slice(dot + 1)];
+}
+
+export function edgeId(source: string, sourceHandle: string, target: string, targetHandle: string): string {
+  return `${source}.${sourceHandle}->${target}.${targetHandle}`;
+}
+
+export function makeEdge(source: string, sourceHandle: string, target: string, targetHandle: string): PlaitEdge {
+  return { id: edgeId(source, sourceHandle, target, targetHandle), source, sourceHandle, target, targetHandle };
+}
+
+export function fromDocument(doc: FlowDocument): { nodes: PlaitNode[]; edges: PlaitEdge[]; meta: FlowMeta } {
+  const nodes = doc.nodes.map((n, index): PlaitNode => {
+    const data: PlaitNodeData = { nodeType: n.type, config: n.config ?? {} };
+    if (n.label) data.label = n.label;
+    return {
+      id: n.id,
+      type: "plait",
+      position: n.position ?? { x: (index % 4) * 320, y: Math.floor(index / 4) * 260 },
+      data,
+    };
+  });
+  const edges = doc.edges.map((e) => {
+    const [source, sourceHandle] = splitRef(e.from);
+    const [target, targetHandle] = splitRef(e.to);
+    return makeEdge(source, sourceHandle, target, targetHandle);
+  });
+  return { nodes, edges, meta: { name: doc.name ?? "", description: doc.description ?? "" } };
+}
+
+export function toDocument(meta: FlowMeta, nodes: readonly PlaitNode[], edges: readonly PlaitEdge[]): FlowDocument {
+  const docNodes = nodes.map((n): FlowNodeDoc => {
+    const node: FlowNodeDoc = n.data.label
+      ? { id: n.id, type: n.data.nodeType, label: n.data.label, config: n.data.config }
+      : { id: n.id, type: n.data.nodeType, config: n.data.config };
+    node.position = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
+    return node;
+  });
+  const doc: FlowDocument = { format: 1, name: meta.name, nodes: docNodes, edges: [] };
+  if (meta.description) doc.description = meta.description;
+  doc.edges = edges.map((e) => ({ from: `${e.source}.${e.sourceHandle ?? ""}`, to: `${e.target}.${e.targetHandle ?? ""}` }));
+  return doc;
+}
+
+/** The parts of a document that change what runs (not positions): validation keys on this. */
+export function structureKey(nodes: readonly PlaitNode[], edges: readonly PlaitEdge[]): string {
+  return JSON.stringify([
+    nodes.map((n) => [n.id, n.data.nodeType, n.data.config]),
+    edges.map((e) => e.id),
+  ]);
+}
+
+const ID_BASES: Record<string, string> = {
+  http_trigger: "trigger",
+  file_input: "file",
+  image_resize: "resize",
+  text_overlay: "overlay",
+};
+
+/** A stable id for a new node of `type`: `image`, then `image_2`, `image_3`, ... */
+export function newNodeId(type: string, taken: ReadonlySet<string>): string {
+  const base = ID_BASES[type] ?? (NODE_ID_PATTERN.test(type) ? type : "node");
+  if (!taken.has(base)) return base;
+  for (let i = 2; ; i++) {
+    const id = `${base}_${i}`;
+    if (!taken.has(id)) return id;
+  }
+}
+
+/** A config a new node starts with: valid where possible, so the canvas shows ports at once. */
+export function initialConfig(info: NodeTypeInfo, defaultModel: string | null): JsonObject {
+  if (info.default_config) return structuredClone(info.default_config);
+  switch (info.type) {
+    case "http_trigger":
+      return { fields: [{ name: "prompt", type: "text", required: true }] };
+    case "image":
+      return defaultModel ? { model: defaultModel, prompt: "" } : { prompt: "" };
+    case "respond":
+      return { mode: "json", fields: [{ name: "image" }] };
+    case "text_overlay":
+      return { layers: [{ text: "Your headline" }] };
+    case "image_resize":
+      return { width: 1024 };
+    case "text":
+      return { template: "" };
+    default:
+      return defaultObject(info.config_schema, info.config_schema);
+  }
+}
+
+export function emptyDocument(name: string): FlowDocument {
+  return { format: 1, name, nodes: [], edges: [] };
+}

@@ -1,0 +1,228 @@
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { api, errorMessage } from "../api/client";
+import type { ApiTokenCreated, ApiTokenSummary, Settings } from "../api/types";
+import { CopyField } from "../components/CopyButton";
+import { ErrorNote, Field } from "../components/Form";
+import { Spinner } from "../components/Spinner";
+import { useToast } from "../components/Toast";
+import { formatDate } from "../lib/format";
+
+export function SettingsPage() {
+  return (
+    <div className="settings">
+      <h1>Settings</h1>
+      <GeminiKeySection />
+      <TokensSection />
+    </div>
+  );
+}
+
+function GeminiKeySection() {
+  const toast = useToast();
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [key, setKey] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api.settings().then(setSettings, (e: unknown) => setError(errorMessage(e)));
+  }, []);
+
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setSettings(await api.setGeminiKey(key.trim()));
+      setKey("");
+      toast.show("Gemini key saved", "success");
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove() {
+    try {
+      setSettings(await api.deleteGeminiKey());
+      toast.show("Stored Gemini key removed");
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }
+
+  const source = settings?.gemini_key.source;
+  return (
+    <section className="panel-section" aria-labelledby="gemini-title" data-testid="settings-gemini">
+      <h2 id="gemini-title">Gemini API key</h2>
+      <p className="muted">
+        Plait calls Google’s Gemini image models with your own key and adds no markup. Without a key, runs use the
+        offline <strong>preview</strong> backend: free images that show what would be sent.
+      </p>
+      {settings === null && !error ? <Spinner /> : null}
+      {settings ? (
+        <dl className="facts">
+          <div>
+            <dt>Backend</dt>
+            <dd>
+              <span className={settings.backend === "preview" ? "badge badge-warn" : "badge badge-ok"} data-testid="settings-backend">
+                {settings.backend}
+              </span>
+            </dd>
+          </div>
+          <div>
+            <dt>Key</dt>
+            <dd data-testid="settings-key-hint">
+              {source ? (
+                <>
+                  <code>{settings.gemini_key.hint ?? "••••"}</code>{" "}
+                  <span className="muted">({source === "environment" ? "from the environment" : "stored, encrypted"})</span>
+                </>
+              ) : (
+                <span className="muted">none</span>
+              )}
+            </dd>
+          </div>
+        </dl>
+      ) : null}
+      <form className="inline-form" onSubmit={save}>
+        <Field
+          label={source === "stored" ? "Replace the key" : "Add a key"}
+          hint="Write-only: it is stored encrypted and never shown again, only its last four characters."
+        >
+          {(id, describedBy) => (
+            <input
+              id={id}
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="AIza…"
+              aria-describedby={describedBy}
+              value={key}
+              data-testid="gemini-key-input"
+              onChange={(e) => setKey(e.target.value)}
+            />
+          )}
+        </Field>
+        <div className="button-row">
+          <button type="submit" className="button button-primary" disabled={busy || !key.trim()} data-testid="gemini-key-save">
+            Save key
+          </button>
+          {source === "stored" ? (
+            <button type="button" className="button button-danger" onClick={() => void remove()}>
+              Remove stored key
+            </button>
+          ) : null}
+        </div>
+      </form>
+      {source === "environment" ? (
+        <p className="muted small">The key in the environment (GEMINI_API_KEY) is used while it is set.</p>
+      ) : null}
+      <ErrorNote message={error} />
+    </section>
+  );
+}
+
+function TokensSection() {
+  const [tokens, setTokens] = useState<ApiTokenSummary[] | null>(null);
+  const [name, setName] = useState("");
+  const [created, setCreated] = useState<ApiTokenCreated | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setTokens(await api.listTokens());
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function create(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    try {
+      setCreated(await api.createToken(name.trim()));
+      setName("");
+      await load();
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }
+
+  async function remove(id: string | number) {
+    try {
+      await api.deleteToken(id);
+      if (created && created.id === id) setCreated(null);
+      await load();
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }
+
+  return (
+    <section className="panel-section" aria-labelledby="tokens-title" data-testid="settings-tokens">
+      <h2 id="tokens-title">API tokens</h2>
+      <p className="muted">
+        For scripts and the CLI: send <code>Authorization: Bearer plait_…</code>.
+      </p>
+      <form className="inline-form" onSubmit={create}>
+        <Field label="Token name">
+          {(id) => (
+            <input id={id} required placeholder="e.g. CI" value={name} data-testid="token-name" onChange={(e) => setName(e.target.value)} />
+          )}
+        </Field>
+        <button type="submit" className="button button-primary" disabled={!name.trim()} data-testid="token-create">
+          Create token
+        </button>
+      </form>
+      {created ? (
+        <div className="callout callout-ok" data-testid="token-created">
+          <p>
+            Token <strong>{created.name}</strong> created. Copy it now: it is not shown again.
+          </p>
+          <CopyField label="Token" value={created.token} testId="token-value" />
+        </div>
+      ) : null}
+      <ErrorNote message={error} />
+      {tokens === null ? null : tokens.length === 0 ? (
+        <p className="muted">No tokens.</p>
+      ) : (
+        <table className="table" data-testid="token-table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Token</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.map((t) => (
+              <tr key={String(t.id)}>
+                <td>{t.name}</td>
+                <td>
+                  <code>{t.hint ?? "plait_…"}</code>
+                </td>
+                <td className="muted">{formatDate(t.created_at)}</td>
+                <td className="muted">{t.last_used_at ? formatDate(t.last_used_at) : "never"}</td>
+                <td className="row-actions">
+                  <button type="button" className="button button-small button-ghost button-danger" onClick={() => void remove(t.id)}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
