@@ -111,7 +111,7 @@ async def publications(session: AsyncSession, flow_ids: list[str]) -> dict[str, 
     rows = await session.execute(
         select(Publication.flow_id, Publication.version).where(Publication.flow_id.in_(flow_ids))
     )
-    return dict(rows.tuples().all())
+    return {row.flow_id: row.version for row in rows}
 
 
 async def publish(session: AsyncSession, flow_id: str, version: int) -> Publication:
