@@ -69,7 +69,21 @@ class Problem(PlaitError):
 
 
 class InputError(PlaitError):
-    """A run input (trigger field, file) is missing or malformed."""
+    """A run input (trigger field, file) is missing or malformed.
+
+    `problems` lists each bad field (as `Problem`s with `field` set) when there are several.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node_id: str | None = None,
+        port: str | None = None,
+        problems: list[Problem] | None = None,
+    ):
+        super().__init__(message, node_id=node_id, port=port)
+        self.problems = problems or []
 
 
 class NodeError(PlaitError):

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from plait.engine.context import Services
 from plait.engine.runner import Runner
 from plait.media.blobs import LocalBlobStore
@@ -26,29 +28,68 @@ class Runtime:
     db: Database
     blobs: LocalBlobStore
     registry: Registry
-    backend: Backend
     provider: LazyProvider
+
+    @property
+    def backend(self) -> Backend:
+        return self.provider.backend
 
     def runner(self, flow_dir: Path | None = None) -> Runner:
         return Runner(self.db, Services(self.blobs, self.provider, flow_dir), self.backend)
 
 
 class LazyProvider:
-    """Creates the provider on first use, so flows without Image nodes need no key."""
+    """Creates the provider on first use, so flows without Image nodes need no key.
 
-    def __init__(self, settings: Settings, backend: Backend):
+    A key stored through the server (`use_stored_key`) serves when the environment
+    sets none; changing it makes the next run use a new provider.
+    """
+
+    def __init__(self, settings: Settings, backend: Backend | None):
         self._settings = settings
-        self._backend = backend
+        self._forced = backend
+        self._stored_key: str | None = None
         self._provider: ImageProvider | None = None
+        self._retired: list[ImageProvider] = []
+
+    @property
+    def backend(self) -> Backend:
+        if self._forced is not None:
+            return self._forced
+        if self._settings.image_backend_choice is not None:
+            return self._settings.image_backend_choice
+        return "gemini" if self.key_source is not None else "preview"
+
+    @property
+    def key_source(self) -> str | None:
+        if self._settings.gemini_api_key is not None:
+            return "environment"
+        return "stored" if self._stored_key else None
+
+    def current_key(self) -> str | None:
+        if self._settings.gemini_api_key is not None:
+            return self._settings.gemini_api_key.get_secret_value()
+        return self._stored_key
+
+    def use_stored_key(self, key: str | None) -> None:
+        self._stored_key = key
+        if self._provider is not None:  # runs in flight keep theirs; closed at shutdown
+            self._retired.append(self._provider)
+            self._provider = None
 
     def __call__(self) -> ImageProvider:
         if self._provider is None:
-            self._provider = make_provider(self._settings, self._backend)
+            self._provider = make_provider(self._effective_settings(), self.backend)
         return self._provider
 
+    def _effective_settings(self) -> Settings:
+        if self._settings.gemini_api_key is None and self._stored_key:
+            return self._settings.model_copy(update={"gemini_api_key": SecretStr(self._stored_key)})
+        return self._settings
+
     async def aclose(self) -> None:
-        if self._provider is not None:
-            await self._provider.aclose()
+        for provider in [*self._retired, *([self._provider] if self._provider else [])]:
+            await provider.aclose()
 
 
 @asynccontextmanager
@@ -56,11 +97,10 @@ async def open_runtime(
     settings: Settings | None = None, backend: Backend | None = None
 ) -> AsyncIterator[Runtime]:
     settings = settings or Settings()
-    backend = backend or settings.image_backend
     provider = LazyProvider(settings, backend)
     db = await open_database(settings.sqlalchemy_url)
     try:
-        yield Runtime(settings, db, LocalBlobStore(settings.blob_dir), builtin(), backend, provider)
+        yield Runtime(settings, db, LocalBlobStore(settings.blob_dir), builtin(), provider)
     finally:
         await provider.aclose()
         await db.close()

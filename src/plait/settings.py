@@ -29,6 +29,19 @@ class Settings(BaseSettings):
     image_backend_choice: Backend | None = Field(
         default=None, validation_alias="PLAIT_IMAGE_BACKEND"
     )
+    admin_email: str | None = Field(default=None, validation_alias="PLAIT_ADMIN_EMAIL")
+    admin_password: SecretStr | None = Field(default=None, validation_alias="PLAIT_ADMIN_PASSWORD")
+    trigger_wait_seconds: float = Field(default=60, gt=0, validation_alias="PLAIT_TRIGGER_WAIT")
+    link_ttl_seconds: int = Field(default=7 * 86400, gt=0, validation_alias="PLAIT_LINK_TTL")
+    rate_limit_per_minute: int = Field(default=60, gt=0, validation_alias="PLAIT_RATE_LIMIT")
+    rate_limit_storage: str = Field(
+        default="memory://", validation_alias="PLAIT_RATE_LIMIT_STORAGE"
+    )
+    run_concurrency: int = Field(default=32, gt=0, validation_alias="PLAIT_RUN_CONCURRENCY")
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, validation_alias="PLAIT_MAX_UPLOAD_BYTES"
+    )
+    session_days: int = Field(default=14, gt=0, validation_alias="PLAIT_SESSION_DAYS")
 
     @property
     def image_backend(self) -> Backend:
@@ -36,6 +49,10 @@ class Settings(BaseSettings):
         if self.image_backend_choice is not None:
             return self.image_backend_choice
         return "gemini" if self.gemini_api_key else "preview"
+
+    @property
+    def public_origin(self) -> str:
+        return self.base_url.rstrip("/")
 
     @property
     def blob_dir(self) -> Path:

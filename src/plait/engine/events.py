@@ -47,13 +47,20 @@ _CLOSE = object()
 
 
 class EventBus:
-    """Fan-out of events to any number of subscribers' queues."""
+    """Fan-out of events to any number of subscribers' queues.
 
-    def __init__(self) -> None:
+    With `replay=True` the bus keeps every event, and a late subscriber (a live
+    stream opened after the run started) first receives what it missed.
+    """
+
+    def __init__(self, *, replay: bool = False) -> None:
         self._queues: list[asyncio.Queue[Any]] = []
+        self._history: list[Event] | None = [] if replay else None
         self.closed = False
 
     def emit(self, event: Event) -> None:
+        if self._history is not None:
+            self._history.append(event)
         for queue in self._queues:
             queue.put_nowait(event)
 
@@ -64,6 +71,8 @@ class EventBus:
 
     def subscribe(self) -> Subscription:
         queue: asyncio.Queue[Any] = asyncio.Queue()
+        for event in self._history or ():
+            queue.put_nowait(event)
         if self.closed:
             queue.put_nowait(_CLOSE)
         self._queues.append(queue)
@@ -80,3 +89,16 @@ class Subscription:
     async def _events(self) -> AsyncIterator[Event]:
         while (item := await self._queue.get()) is not _CLOSE:
             yield item
+
+    async def batches(self) -> AsyncIterator[list[Event]]:
+        """Events grouped: each batch is everything that arrived while the last was handled."""
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            closed = batch[-1] is _CLOSE
+            events = [e for e in batch if e is not _CLOSE]
+            if events:
+                yield events
+            if closed:
+                return

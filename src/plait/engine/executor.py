@@ -51,6 +51,7 @@ class Executor:
         self.states = {n.id: NodeState(n.id, n.node_type.type) for n in compiled.nodes.values()}
         self._entry = entry_trigger(compiled, trigger_id)
         self._completed = completed or {}
+        self.resumed = frozenset(self._completed)  # nodes a previous attempt already recorded
         self._waiting = {n.id: len(n.depends_on) for n in compiled.nodes.values()}
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: asyncio.Future[None] | None = None

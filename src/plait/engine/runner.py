@@ -36,6 +36,8 @@ class RunRequest:
     flow_id: str | None = None
     trigger_id: str | None = None
     reuse_cache: bool = False
+    flow_version: int | None = None
+    idempotency_key: str | None = None
 
 
 class Runner:
@@ -58,22 +60,38 @@ class Runner:
                 source=request.source,
                 flow_id=request.flow_id,
                 trigger_id=trigger,
+                flow_version=request.flow_version,
+                idempotency_key=request.idempotency_key,
             )
 
-    async def execute(
-        self, run_id: str, request: RunRequest, events: EventBus | None = None
-    ) -> RunResult:
-        bus = events or EventBus()
-        executor = Executor(
+    def executor(
+        self,
+        run_id: str,
+        request: RunRequest,
+        events: EventBus,
+        completed: dict[str, dict[str, Any]] | None = None,
+    ) -> Executor:
+        """The executor for a run; `completed` holds outputs of nodes a crash did not lose."""
+        return Executor(
             request.compiled,
             self.services,
             run_id=run_id,
             run_inputs=request.inputs,
             trigger_id=request.trigger_id,
-            events=bus,
+            events=events,
             cache=StoredNodeCache(self.db) if request.reuse_cache else None,
+            completed=completed,
         )
-        recorded: set[str] = set()
+
+    async def execute(
+        self, run_id: str, request: RunRequest, events: EventBus | None = None
+    ) -> RunResult:
+        bus = events or EventBus()
+        return await self.execute_with(self.executor(run_id, request, bus), bus)
+
+    async def execute_with(self, executor: Executor, bus: EventBus) -> RunResult:
+        run_id = executor.run_id
+        recorded: set[str] = set(executor.resumed)
         recorder = asyncio.create_task(self._record(run_id, bus, executor.states, recorded))
         async with self.db.new_session() as session, session.begin():
             await run_store.mark_running(session, run_id, self.backend)
@@ -96,11 +114,14 @@ class Runner:
     async def _record(
         self, run_id: str, bus: EventBus, states: dict[str, NodeState], recorded: set[str]
     ) -> None:
-        async for event in bus.subscribe():
-            if event.kind in _SETTLED and event.node_id is not None:
-                async with self.db.new_session() as session, session.begin():
-                    await run_store.record_node(session, run_id, node_row(states[event.node_id]))
-                recorded.add(event.node_id)
+        async for batch in bus.subscribe().batches():
+            settled = [e.node_id for e in batch if e.kind in _SETTLED and e.node_id is not None]
+            if not settled:
+                continue
+            async with self.db.new_session() as session, session.begin():
+                for node_id in settled:
+                    await run_store.record_node(session, run_id, node_row(states[node_id]))
+            recorded.update(settled)
 
     async def _finish(self, result: RunResult, recorded: set[str]) -> None:
         """Write the nodes no event settled (cancelled, never reached) and the run's totals."""

@@ -55,8 +55,34 @@ class CompiledFlow:
         return [n for n in self.nodes.values() if n.node_type.is_trigger]
 
 
+PortLists = tuple[list[Port], list[Port]]
+
+
 def compile_flow(flow: Flow, registry: Registry) -> CompiledFlow:
     """The runnable form of `flow`; raises FlowInvalid listing every problem."""
+    nodes, graph, problems = _analyse(flow, registry)
+    if problems:
+        raise FlowInvalid(problems)
+    order = topological_order(graph)
+    dependents: dict[str, list[str]] = {node_id: [] for node_id in order}
+    for node_id in order:
+        for dep in sorted(graph[node_id]):
+            dependents[dep].append(node_id)
+    return CompiledFlow(flow, {i: nodes[i] for i in order}, dependents)
+
+
+def validate_with_ports(
+    flow: Flow, registry: Registry
+) -> tuple[list[Problem], dict[str, PortLists]]:
+    """Every problem, and the ports of each node whose config is valid (for the canvas)."""
+    nodes, _, problems = _analyse(flow, registry)
+    ports = {n.id: (list(n.inputs.values()), list(n.outputs.values())) for n in nodes.values()}
+    return problems, ports
+
+
+def _analyse(
+    flow: Flow, registry: Registry
+) -> tuple[dict[str, CompiledNode], dict[str, set[str]], list[Problem]]:
     problems: list[Problem] = []
     nodes = _compile_nodes(flow, registry, problems)
     _wire_edges(flow, nodes, problems)
@@ -67,14 +93,7 @@ def compile_flow(flow: Flow, registry: Registry) -> CompiledFlow:
     if cycle:
         path = " -> ".join([*cycle, cycle[0]])
         problems.append(Problem(f"is part of a cycle: {path}", node_id=cycle[0]))
-    if problems:
-        raise FlowInvalid(problems)
-    order = topological_order(graph)
-    dependents: dict[str, list[str]] = {node_id: [] for node_id in order}
-    for node_id in order:
-        for dep in sorted(graph[node_id]):
-            dependents[dep].append(node_id)
-    return CompiledFlow(flow, {i: nodes[i] for i in order}, dependents)
+    return nodes, graph, problems
 
 
 def validate(flow: Flow, registry: Registry) -> list[Problem]:

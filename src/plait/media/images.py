@@ -34,6 +34,13 @@ class ImageInfo:
     height: int
 
 
+_FORMAT_OF: dict[str, OutputFormat] = {
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "image/webp": "webp",
+}
+
+
 def sniff(data: bytes) -> str | None:
     """The media type the magic bytes announce, or None when not PNG, JPEG or WebP."""
     for magic, offset, media_type in _MAGIC:
@@ -76,6 +83,12 @@ def encode(img: Image.Image, fmt: OutputFormat = "png", quality: int = 90) -> by
         options = {"quality": quality}
     img.save(out, format=fmt.upper(), **options)
     return out.getvalue()
+
+
+def sanitize(data: bytes) -> bytes:
+    """Untrusted image bytes re-encoded in their own format: EXIF orientation applied,
+    metadata (location, camera, comments) and anything trailing the image dropped."""
+    return encode(decode(data), _FORMAT_OF[_require_type(data)], quality=95)
 
 
 def _flatten(img: Image.Image) -> Image.Image:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from plait.errors import InputError
+from plait.errors import InputError, Problem
 from plait.flows.model import NAME_PATTERN
 from plait.flows.ports import Port, PortType
 from plait.media.image_ref import ImageRef
@@ -65,16 +65,24 @@ def coerce_inputs(config: HttpTriggerConfig, raw: Mapping[str, Any]) -> dict[str
     Strings are accepted for every type (command-line and form values). Raises
     InputError listing every bad field, one per line.
     """
-    problems = [f"unknown input '{name}'" for name in raw if name not in _names(config)]
+    problems: list[tuple[Problem, str]] = [
+        (Problem("is not a field of this trigger", field=name), f"unknown input '{name}'")
+        for name in raw
+        if name not in _names(config)
+    ]
     values: dict[str, Any] = {}
     for field in config.fields:
         try:
             values[field.name] = _value(field, raw)
         except ValueError as exc:
-            problems.append(f"input '{field.name}': {exc}")
+            problems.append((Problem(str(exc), field=field.name), f"input '{field.name}': {exc}"))
     if problems:
         expected = ", ".join(f"{f.name} ({f.type})" for f in config.fields) or "none"
-        raise InputError("\n".join([*problems, f"the trigger's fields are: {expected}"]))
+        lines = [line for _, line in problems]
+        raise InputError(
+            "\n".join([*lines, f"the trigger's fields are: {expected}"]),
+            problems=[problem for problem, _ in problems],
+        )
     return values
 
 

@@ -1,0 +1,83 @@
+"""The FastAPI application: the runtime and the embedded worker for its lifetime, the routers,
+and the canvas at `/`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from plait import __version__
+from plait.api import errors
+from plait.api.accounts import first_admin
+from plait.api.auth import require_user
+from plait.api.ratelimit import TriggerLimiter
+from plait.api.routes import (
+    auth,
+    catalog,
+    files,
+    flows,
+    publish,
+    runs,
+    settings,
+    tokens,
+    trigger,
+    uploads,
+)
+from plait.api.spa import SinglePageApp
+from plait.api.state import ServerState
+from plait.crypto.signing import LinkSigner
+from plait.crypto.vault import Vault
+from plait.engine.live import LiveRuns
+from plait.engine.queue import InProcessQueue
+from plait.engine.worker import Worker
+from plait.runtime import open_runtime
+from plait.settings import Settings
+
+_PRIVATE = (tokens, flows, publish, runs, uploads, settings)
+
+
+def create_app(config: Settings | None = None) -> FastAPI:
+    config = config or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(config) as runtime:
+            live = LiveRuns()
+            queue = InProcessQueue(config.run_concurrency)
+            state = ServerState(
+                runtime=runtime,
+                queue=queue,
+                live=live,
+                limiter=TriggerLimiter(config.rate_limit_storage),
+                links=LinkSigner(config.secret_key, config.link_ttl_seconds),
+                vault=Vault(config.secret_key),
+            )
+            await settings.load_stored_key(state)
+            state.setup_token = await first_admin(state)
+            app.state.plait = state
+            worker = Worker(runtime.db, runtime.registry, runtime.runner, live)
+            await queue.start(worker.process)
+            await worker.recover(queue)
+            try:
+                yield
+            finally:
+                await queue.close()
+
+    app = FastAPI(
+        title="Plait",
+        version=__version__,
+        description="Visual image flows on Gemini image models. See docs/api.md.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(catalog.public)
+    app.include_router(auth.router)
+    app.include_router(trigger.router)
+    app.include_router(files.router)
+    app.include_router(catalog.router, dependencies=[Depends(require_user)])
+    for module in _PRIVATE:
+        app.include_router(module.router, dependencies=[Depends(require_user)])
+    app.mount("/", SinglePageApp(), name="canvas")
+    return app

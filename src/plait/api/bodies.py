@@ -1,0 +1,84 @@
+"""Reading request bodies with size caps: JSON objects, multipart forms, uploaded images."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from fastapi import HTTPException, Request
+from starlette.datastructures import UploadFile
+
+from plait.errors import InputError, MediaError, Problem
+from plait.media.blobs import BlobStore, put_image
+from plait.media.image_ref import ImageRef
+
+
+async def read_capped(request: Request, cap: int) -> bytes:
+    """The raw body, refusing (413) as soon as it passes `cap` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise _too_large(cap)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_fields(request: Request, cap: int) -> dict[str, Any]:
+    """A JSON object, or a multipart / urlencoded form (file parts as UploadFile)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise _too_large(cap)
+        form = await request.form(max_files=32, max_fields=256, max_part_size=cap)
+        return dict(form.multi_items())
+    body = await read_capped(request, cap)
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HTTPException(400, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise HTTPException(422, "the body must be a JSON object of the trigger's fields")
+    return data
+
+
+async def image_value(field: str, value: Any, blobs: BlobStore, cap: int) -> ImageRef:
+    """An image field's value (a file part, a data: URL or base64) checked and stored."""
+    if isinstance(value, UploadFile):
+        data = await value.read(cap + 1)
+    elif isinstance(value, str):
+        data = _decode_base64(field, value)
+    else:
+        raise _field_error(field, "expects an image: a file part, a data: URL or base64 text")
+    if len(data) > cap:
+        raise _field_error(field, f"the image is larger than {cap} bytes")
+    try:
+        return await put_image(blobs, data)
+    except MediaError as exc:
+        raise _field_error(field, exc.message) from None
+
+
+def _decode_base64(field: str, text: str) -> bytes:
+    payload = text.split(",", 1)[1] if text.startswith("data:") and "," in text else text
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise _field_error(
+            field, "expects an image as a data: URL or base64 text (or a multipart file part)"
+        ) from None
+
+
+def _field_error(field: str, message: str) -> InputError:
+    return InputError(f"input '{field}': {message}", problems=[Problem(message, field=field)])
+
+
+def _too_large(cap: int) -> HTTPException:
+    return HTTPException(413, f"the request body is larger than {cap} bytes")

@@ -1,0 +1,44 @@
+"""Plait's errors as HTTP answers: `{"detail": ..., "errors": [...]}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from plait.errors import FlowFileError, FlowInvalid, InputError, MediaError, PlaitError, Problem
+
+
+def problem_json(problem: Problem | PlaitError) -> dict[str, Any]:
+    return {
+        "node_id": problem.node_id,
+        "port": problem.port,
+        "field": getattr(problem, "field", None),
+        "message": problem.message,
+    }
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(FlowInvalid)
+    async def _invalid(request: Request, exc: FlowInvalid) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the flow is invalid", "errors": [problem_json(p) for p in exc.problems]},
+            status_code=422,
+        )
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> JSONResponse:
+        problems = getattr(exc, "problems", None) or [exc]
+        return JSONResponse(
+            {"detail": str(exc), "errors": [problem_json(p) for p in problems]}, status_code=422
+        )
+
+    @app.exception_handler(FlowFileError)
+    @app.exception_handler(MediaError)
+    async def _bad_request(request: Request, exc: PlaitError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(PlaitError)
+    async def _plait(request: Request, exc: PlaitError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)

@@ -1,0 +1,51 @@
+"""Starting runs from the server: record as queued, then hand the id to the job queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from plait.api.state import ServerState
+from plait.engine.runner import RunRequest
+from plait.flows.loader import flow_from_document
+from plait.flows.validate import CompiledFlow, compile_flow
+from plait.store import runs as run_store
+
+_COMPILED_CACHE_SIZE = 256
+
+
+def compiled(state: ServerState, digest: str, document: dict[str, Any]) -> CompiledFlow:
+    """The compiled form of a stored document, kept by content hash (documents never change)."""
+    found = state.compiled.get(digest)
+    if found is None:
+        found = compile_flow(flow_from_document(document), state.runtime.registry)
+        if len(state.compiled) >= _COMPILED_CACHE_SIZE:
+            state.compiled.pop(next(iter(state.compiled)))
+        state.compiled[digest] = found
+    return found
+
+
+async def start_run(state: ServerState, request: RunRequest) -> tuple[str, bool]:
+    """Queue a run; returns its id and whether it is new (False: the Idempotency-Key's run)."""
+    key, flow_id = request.idempotency_key, request.flow_id
+    if key is not None and flow_id is not None:
+        existing = await _by_key(state, flow_id, key)
+        if existing is not None:
+            return existing, False
+    try:
+        run_id = await state.runtime.runner().submit(request)
+    except IntegrityError:  # a concurrent call with the same key won the race
+        if key is None or flow_id is None:
+            raise
+        existing = await _by_key(state, flow_id, key)
+        assert existing is not None
+        return existing, False
+    await state.queue.enqueue(run_id)
+    return run_id, True
+
+
+async def _by_key(state: ServerState, flow_id: str, key: str) -> str | None:
+    async with state.runtime.db.new_session() as session:
+        run = await run_store.run_by_idempotency_key(session, flow_id, key)
+    return None if run is None else run.id

@@ -1,0 +1,97 @@
+"""Signing in: first-run set-up, password login, logout, and the caller's state."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from plait.api.auth import SESSION_COOKIE, CurrentCaller, State, identify
+from plait.crypto.passwords import MIN_LENGTH, hash_password, verify_password
+from plait.crypto.tokens import digest, new_secret
+from plait.store import accounts
+from plait.store.tables import User
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+EMAIL = r"^[^@\s]+@[^@\s]+$"
+
+
+class SetupBody(BaseModel):
+    token: str
+    email: str = Field(pattern=EMAIL, max_length=320)
+    password: str = Field(min_length=MIN_LENGTH, max_length=1024)
+
+
+class LoginBody(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "is_admin": user.is_admin}
+
+
+@router.get("/state")
+async def auth_state(request: Request, state: State) -> dict[str, Any]:
+    caller = await identify(request, state)
+    return {
+        "setup_required": state.setup_token is not None,
+        "user": None if caller is None else user_json(caller.user),
+        "csrf_token": None if caller is None else caller.csrf_token,
+    }
+
+
+@router.post("/setup")
+async def setup(body: SetupBody, response: Response, state: State) -> dict[str, Any]:
+    """Create the first admin with the one-time token `plait serve` printed."""
+    expected = state.setup_token
+    if expected is None or not hmac.compare_digest(body.token, expected):
+        raise HTTPException(403, "set-up is done, or this set-up link is not the current one")
+    async with state.runtime.db.new_session() as session, session.begin():
+        if await accounts.count_users(session):
+            raise HTTPException(409, "an admin exists already; sign in")
+        user = await accounts.create_user(
+            session, body.email, hash_password(body.password), is_admin=True
+        )
+    state.setup_token = None
+    return await _sign_in(user, response, state)
+
+
+@router.post("/login")
+async def login(body: LoginBody, response: Response, state: State) -> dict[str, Any]:
+    async with state.runtime.db.new_session() as session:
+        user = await accounts.user_by_email(session, body.email)
+    if user is None or not verify_password(user.password_hash, body.password):
+        raise HTTPException(401, "wrong email or password")
+    return await _sign_in(user, response, state)
+
+
+@router.post("/logout", status_code=204)
+async def logout(request: Request, response: Response, caller: CurrentCaller, state: State) -> None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        async with state.runtime.db.new_session() as session, session.begin():
+            await accounts.delete_session(session, digest(cookie))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+async def _sign_in(user: User, response: Response, state: State) -> dict[str, Any]:
+    session_id, csrf = new_secret(), secrets.token_urlsafe(24)
+    lifetime = timedelta(days=state.settings.session_days)
+    async with state.runtime.db.new_session() as session, session.begin():
+        await accounts.create_session(session, user.id, digest(session_id), csrf, lifetime)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=state.settings.public_origin.startswith("https://"),
+        path="/",
+    )
+    return {"user": user_json(user), "csrf_token": csrf}

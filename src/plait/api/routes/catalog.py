@@ -1,0 +1,103 @@
+"""What the editor builds with: node types, models, validation, templates, health."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from plait import __version__
+from plait.api.auth import State
+from plait.api.errors import problem_json
+from plait.errors import FlowInvalid, PlaitError
+from plait.flows.loader import flow_from_document
+from plait.flows.ports import Port
+from plait.flows.validate import validate_with_ports
+from plait.providers import catalog
+
+public = APIRouter(tags=["health"])
+router = APIRouter(prefix="/api", tags=["catalog"])
+
+EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "flows"
+
+
+@public.get("/api/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+def port_json(port: Port) -> dict[str, Any]:
+    data = asdict(port)
+    data["type"] = port.type.value
+    return data
+
+
+@router.get("/node-types")
+async def node_types(state: State) -> list[dict[str, Any]]:
+    described = []
+    for node_type in state.runtime.registry:
+        config = node_type.config_model()
+        described.append(
+            {
+                **node_type.describe(),
+                "inputs": [port_json(p) for p in node_type.inputs(config)],
+                "outputs": [port_json(p) for p in node_type.outputs(config)],
+            }
+        )
+    return described
+
+
+@router.get("/models")
+async def models() -> dict[str, Any]:
+    current = catalog.current()
+    return {
+        "default": current.default,
+        "models": [m.model_dump(mode="json") for m in current.models],
+    }
+
+
+@router.post("/validate")
+async def validate(state: State, document: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    try:
+        flow = flow_from_document(document)
+    except FlowInvalid as exc:
+        return {"valid": False, "problems": [problem_json(p) for p in exc.problems], "ports": {}}
+    except PlaitError as exc:
+        return {"valid": False, "problems": [problem_json(exc)], "ports": {}}
+    problems, ports = validate_with_ports(flow, state.runtime.registry)
+    return {
+        "valid": not problems,
+        "problems": [problem_json(p) for p in problems],
+        "ports": {
+            node_id: {
+                "inputs": [port_json(p) for p in inputs],
+                "outputs": [port_json(p) for p in outputs],
+            }
+            for node_id, (inputs, outputs) in ports.items()
+        },
+    }
+
+
+@router.get("/templates")
+async def templates() -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(_template_dir().glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        found.append(
+            {
+                "id": path.stem,
+                "name": document.get("name") or path.stem,
+                "description": document.get("description", ""),
+                "document": document,
+            }
+        )
+    return found
+
+
+def _template_dir() -> Path:
+    packaged = resources.files("plait") / "templates"
+    return Path(str(packaged)) if packaged.is_dir() else EXAMPLES

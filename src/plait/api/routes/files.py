@@ -1,0 +1,35 @@
+"""Signed, expiring links to stored images (public: the signature is the permission)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from plait.api.auth import State
+from plait.media import images
+from plait.media.blobs import BlobNotFound
+
+router = APIRouter(tags=["files"])
+
+
+@router.get("/files/{blob_id}")
+async def read_file(
+    blob_id: str,
+    state: State,
+    exp: int = Query(ge=0, le=2**40),
+    sig: str = Query(max_length=128),
+) -> Response:
+    if not state.links.valid(blob_id, exp, sig):
+        raise HTTPException(403, "this link is invalid or has expired; ask for a new one")
+    try:
+        data = await state.runtime.blobs.get(blob_id)
+    except BlobNotFound:
+        raise HTTPException(404, "no such file") from None
+    return Response(
+        data,
+        media_type=images.sniff(data) or "application/octet-stream",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+            "Cache-Control": "private, max-age=3600, immutable",
+        },
+    )

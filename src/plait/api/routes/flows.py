@@ -1,0 +1,170 @@
+"""Flows and their immutable versions: create, list, read, save, delete, diff, restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from plait.api.auth import CurrentCaller, State
+from plait.api.publication import publication_json
+from plait.errors import FlowInvalid
+from plait.flows.diff import diff_flows
+from plait.flows.loader import flow_from_document
+from plait.flows.model import Flow
+from plait.store import flows as flow_store
+from plait.store.tables import FlowRecord
+
+router = APIRouter(prefix="/api/flows", tags=["flows"])
+
+
+class DocumentBody(BaseModel):
+    document: dict[str, Any]
+
+
+def summary(flow: FlowRecord, published_version: int | None) -> dict[str, Any]:
+    return {
+        "id": flow.id,
+        "name": flow.name,
+        "description": flow.description,
+        "version": flow.current_version,
+        "created_at": flow.created_at,
+        "updated_at": flow.updated_at,
+        "published_version": published_version,
+        "rate_limit_per_minute": flow.rate_limit_per_minute,
+    }
+
+
+def parse_document(document: dict[str, Any]) -> Flow:
+    """A well-formed flow document (its nodes may still have problems: drafts may be partial)."""
+    return flow_from_document(document)
+
+
+async def load_flow_record(state: State, flow_id: str) -> FlowRecord:
+    async with state.runtime.db.new_session() as session:
+        flow = await flow_store.get_flow(session, flow_id)
+    if flow is None:
+        raise HTTPException(404, f"no flow '{flow_id}'")
+    return flow
+
+
+async def detail(state: State, flow_id: str) -> dict[str, Any]:
+    async with state.runtime.db.new_session() as session:
+        flow = await flow_store.get_flow(session, flow_id)
+        if flow is None:
+            raise HTTPException(404, f"no flow '{flow_id}'")
+        document = await flow_store.version_document(session, flow_id, flow.current_version)
+        publication = await publication_json(session, state, flow)
+    return {
+        **summary(flow, None if publication is None else publication["version"]),
+        "document": document,
+        "publication": publication,
+    }
+
+
+@router.get("")
+async def list_flows(caller: CurrentCaller, state: State) -> list[dict[str, Any]]:
+    async with state.runtime.db.new_session() as session:
+        flows = await flow_store.list_flows(session)
+        published = await flow_store.publications(session, [f.id for f in flows])
+    return [summary(f, published.get(f.id)) for f in flows]
+
+
+@router.post("", status_code=201)
+async def create_flow(body: DocumentBody, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    flow = parse_document(body.document)
+    async with state.runtime.db.new_session() as session, session.begin():
+        record = await flow_store.create_flow(session, caller.user.id, flow.name or "Untitled")
+        await _save(session, record, flow, caller)
+    return await detail(state, record.id)
+
+
+@router.get("/{flow_id}")
+async def read_flow(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    return await detail(state, flow_id)
+
+
+@router.put("/{flow_id}")
+async def save_flow(
+    flow_id: str, body: DocumentBody, caller: CurrentCaller, state: State
+) -> dict[str, Any]:
+    flow = parse_document(body.document)
+    async with state.runtime.db.new_session() as session, session.begin():
+        record = await flow_store.get_flow(session, flow_id)
+        if record is None:
+            raise HTTPException(404, f"no flow '{flow_id}'")
+        await _save(session, record, flow, caller)
+    return await detail(state, flow_id)
+
+
+@router.delete("/{flow_id}", status_code=204)
+async def delete_flow(flow_id: str, caller: CurrentCaller, state: State) -> None:
+    await load_flow_record(state, flow_id)
+    async with state.runtime.db.new_session() as session, session.begin():
+        await flow_store.delete_flow(session, flow_id)
+
+
+@router.get("/{flow_id}/versions")
+async def list_versions(flow_id: str, caller: CurrentCaller, state: State) -> list[dict[str, Any]]:
+    await load_flow_record(state, flow_id)
+    async with state.runtime.db.new_session() as session:
+        versions = await flow_store.list_versions(session, flow_id)
+    return [
+        {"number": v.number, "hash": v.hash, "created_at": v.created_at, "created_by": v.created_by}
+        for v in versions
+    ]
+
+
+@router.get("/{flow_id}/versions/{number}")
+async def read_version(
+    flow_id: str, number: int, caller: CurrentCaller, state: State
+) -> dict[str, Any]:
+    async with state.runtime.db.new_session() as session:
+        version = await flow_store.get_version(session, flow_id, number)
+        document = await flow_store.version_document(session, flow_id, number)
+    if version is None or document is None:
+        raise HTTPException(404, f"flow '{flow_id}' has no version {number}")
+    return {
+        "number": version.number,
+        "hash": version.hash,
+        "created_at": version.created_at,
+        "document": document,
+    }
+
+
+@router.get("/{flow_id}/diff")
+async def diff_versions(
+    flow_id: str, a: int, b: int, caller: CurrentCaller, state: State
+) -> dict[str, Any]:
+    first, second = await version_flow(state, flow_id, a), await version_flow(state, flow_id, b)
+    return {"a": a, "b": b, **diff_flows(first, second)}
+
+
+@router.post("/{flow_id}/versions/{number}/restore")
+async def restore_version(
+    flow_id: str, number: int, caller: CurrentCaller, state: State
+) -> dict[str, Any]:
+    flow = await version_flow(state, flow_id, number)
+    async with state.runtime.db.new_session() as session, session.begin():
+        record = await flow_store.get_flow(session, flow_id)
+        assert record is not None  # version_flow found it
+        await _save(session, record, flow, caller)
+    return await detail(state, flow_id)
+
+
+async def version_flow(state: State, flow_id: str, number: int) -> Flow:
+    async with state.runtime.db.new_session() as session:
+        document = await flow_store.version_document(session, flow_id, number)
+    if document is None:
+        raise HTTPException(404, f"flow '{flow_id}' has no version {number}")
+    try:
+        return flow_from_document(document)
+    except FlowInvalid:  # stored documents parsed when saved; this means a format change
+        raise HTTPException(500, f"version {number} of flow '{flow_id}' cannot be read") from None
+
+
+async def _save(session: Any, record: FlowRecord, flow: Flow, caller: CurrentCaller) -> int:
+    return await flow_store.save_version(
+        session, record, flow.content_hash(), flow.to_document(), caller.user.email
+    )

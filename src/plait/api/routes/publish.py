@@ -1,0 +1,109 @@
+"""Publishing a flow version as its HTTP API: publish, roll back, rotate, unpublish."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from plait.api.auth import CurrentCaller, State
+from plait.api.publication import publication_json
+from plait.api.published_api import examples, openapi_document
+from plait.api.routes.flows import load_flow_record, version_flow
+from plait.crypto.tokens import digest, hint, new_secret
+from plait.flows.validate import compile_flow
+from plait.store import flows as flow_store
+from plait.store.tables import utcnow
+
+router = APIRouter(prefix="/api/flows/{flow_id}", tags=["publishing"])
+
+
+class PublishBody(BaseModel):
+    version: int | None = Field(default=None, description="The version to serve; newest if null")
+    rate_limit_per_minute: int | None = Field(default=None, gt=0, le=100_000)
+
+
+class RotateBody(BaseModel):
+    grace_seconds: int = Field(default=3600, ge=0, le=30 * 86400)
+
+
+@router.post("/publish")
+async def publish(
+    flow_id: str, body: PublishBody, caller: CurrentCaller, state: State
+) -> dict[str, Any]:
+    record = await load_flow_record(state, flow_id)
+    version = body.version or record.current_version
+    compile_flow(await version_flow(state, flow_id, version), state.runtime.registry)
+    secret = None
+    async with state.runtime.db.new_session() as session, session.begin():
+        record = await _record(session, flow_id)
+        if body.rate_limit_per_minute is not None:
+            record.rate_limit_per_minute = body.rate_limit_per_minute
+        await flow_store.publish(session, flow_id, version)
+        if not await flow_store.live_secrets(session, flow_id):
+            secret = new_secret()
+            await flow_store.add_secret(session, flow_id, digest(secret), hint(secret), None)
+        answer = await publication_json(session, state, record, secret)
+    assert answer is not None
+    return answer
+
+
+@router.post("/unpublish", status_code=204)
+async def unpublish(flow_id: str, caller: CurrentCaller, state: State) -> None:
+    await load_flow_record(state, flow_id)
+    async with state.runtime.db.new_session() as session, session.begin():
+        await flow_store.unpublish(session, flow_id)
+
+
+@router.post("/rotate-secret")
+async def rotate_secret(
+    flow_id: str, body: RotateBody, caller: CurrentCaller, state: State
+) -> dict[str, Any]:
+    secret = new_secret()
+    async with state.runtime.db.new_session() as session, session.begin():
+        record = await _record(session, flow_id)
+        retire_at = utcnow() + timedelta(seconds=body.grace_seconds)
+        await flow_store.add_secret(session, flow_id, digest(secret), hint(secret), retire_at)
+        answer = await publication_json(session, state, record, secret)
+    if answer is None:
+        return {"flow_id": flow_id, "secret": secret, "version": None, "triggers": []}
+    return answer
+
+
+@router.get("/publication")
+async def read_publication(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    async with state.runtime.db.new_session() as session:
+        answer = await publication_json(session, state, await _record(session, flow_id))
+    if answer is None:
+        raise HTTPException(404, f"flow '{flow_id}' is not published")
+    return answer
+
+
+@router.get("/openapi.json")
+async def published_openapi(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    flow, version = await _published_flow(state, flow_id)
+    return openapi_document(state, flow_id, flow, version)
+
+
+@router.get("/examples")
+async def published_examples(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, str]:
+    flow, _ = await _published_flow(state, flow_id)
+    return examples(state, flow)
+
+
+async def _published_flow(state: State, flow_id: str) -> tuple[Any, int]:
+    async with state.runtime.db.new_session() as session:
+        await _record(session, flow_id)
+        publication = await flow_store.get_publication(session, flow_id)
+    if publication is None:
+        raise HTTPException(404, f"flow '{flow_id}' is not published")
+    return await version_flow(state, flow_id, publication.version), publication.version
+
+
+async def _record(session: Any, flow_id: str) -> Any:
+    record = await flow_store.get_flow(session, flow_id)
+    if record is None:
+        raise HTTPException(404, f"no flow '{flow_id}'")
+    return record

@@ -1,0 +1,188 @@
+"""Runs from the editor: start with test inputs, list, read, cancel, and a live event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from plait.api.auth import CurrentCaller, State
+from plait.api.launch import start_run
+from plait.api.present import Presenter
+from plait.api.routes.flows import load_flow_record, parse_document
+from plait.api.state import ServerState
+from plait.engine.events import Event, EventKind
+from plait.engine.executor import entry_trigger
+from plait.engine.runner import RunRequest
+from plait.engine.values import from_json, to_json
+from plait.flows.validate import CompiledFlow, compile_flow
+from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
+from plait.store import flows as flow_store
+from plait.store import runs as run_store
+
+router = APIRouter(prefix="/api", tags=["runs"])
+
+_SETTLED = {"succeeded", "failed", "cancelled"}
+_QUEUED_POLL_SECONDS = 0.25
+
+
+class StartRun(BaseModel):
+    inputs: dict[str, Any] = {}
+    document: dict[str, Any] | None = None
+    trigger_id: str | None = None
+    reuse_cache: bool = True
+
+
+@router.post("/flows/{flow_id}/runs", status_code=202)
+async def start(
+    flow_id: str, body: StartRun, caller: CurrentCaller, state: State
+) -> dict[str, Any]:
+    """Run the given draft document (or the newest version) with test inputs."""
+    record = await load_flow_record(state, flow_id)
+    if body.document is not None:
+        flow = parse_document(body.document)
+    else:
+        async with state.runtime.db.new_session() as session:
+            document = await flow_store.version_document(session, flow_id, record.current_version)
+        flow = parse_document(document or {})
+    compiled = compile_flow(flow, state.runtime.registry)
+    inputs = _inputs(compiled, body.inputs, body.trigger_id)
+    run_id, _ = await start_run(
+        state,
+        RunRequest(
+            compiled,
+            inputs,
+            source="editor",
+            flow_id=flow_id,
+            trigger_id=body.trigger_id,
+            reuse_cache=body.reuse_cache,
+        ),
+    )
+    return {"run_id": run_id}
+
+
+def _inputs(compiled: CompiledFlow, raw: dict[str, Any], trigger_id: str | None) -> dict[str, Any]:
+    entry = entry_trigger(compiled, trigger_id)
+    if entry is None:
+        return {}
+    config = compiled.nodes[entry].config
+    assert isinstance(config, HttpTriggerConfig)
+    return coerce_inputs(config, from_json(raw))
+
+
+@router.get("/runs")
+async def list_runs(
+    caller: CurrentCaller,
+    state: State,
+    flow_id: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> list[dict[str, Any]]:
+    async with state.runtime.db.new_session() as session:
+        runs = await run_store.list_runs(session, flow_id, limit)
+    presenter = _presenter(state)
+    return [presenter.run_summary(r) for r in runs]
+
+
+@router.get("/runs/{run_id}")
+async def read_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    async with state.runtime.db.new_session() as session:
+        run = await run_store.get_run(session, run_id)
+        if run is None:
+            raise HTTPException(404, f"no run '{run_id}'")
+        nodes = await run_store.node_runs(session, run_id)
+    return _presenter(state).run_detail(run, nodes)
+
+
+@router.post("/runs/{run_id}/cancel", status_code=202)
+async def cancel_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    if state.live.cancel(run_id):
+        return {"run_id": run_id, "status": "cancelling"}
+    async with state.runtime.db.new_session() as session, session.begin():
+        run = await run_store.get_run(session, run_id)
+        if run is None:
+            raise HTTPException(404, f"no run '{run_id}'")
+        if await run_store.cancel_queued(session, run_id):
+            state.live.settled(run_id, "cancelled")
+            return {"run_id": run_id, "status": "cancelled"}
+    raise HTTPException(409, f"run '{run_id}' has already {run.status}")
+
+
+@router.get("/runs/{run_id}/events")
+async def run_events(run_id: str, caller: CurrentCaller, state: State) -> StreamingResponse:
+    """Server-sent events: every node event of the run, live, then `run_finished`."""
+    async with state.runtime.db.new_session() as session:
+        if await run_store.get_run(session, run_id) is None:
+            raise HTTPException(404, f"no run '{run_id}'")
+    return StreamingResponse(
+        _stream(state, run_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(state: ServerState, run_id: str) -> AsyncIterator[str]:
+    waiter = state.live.waiter(run_id)
+    try:
+        while (live := state.live.get(run_id)) is None:
+            async with state.runtime.db.new_session() as session:
+                run = await run_store.get_run(session, run_id)
+            if run is None or run.status in _SETTLED:
+                async for line in _replay(state, run_id):
+                    yield line
+                return
+            yield ": queued\n\n"  # not started yet (a full queue, or another worker)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiter), _QUEUED_POLL_SECONDS)
+        async for event in live.bus.subscribe():
+            yield _sse(_event_json(state, event, live.executor.states))
+    finally:
+        state.live.forget(run_id, waiter)
+
+
+async def _replay(state: ServerState, run_id: str) -> AsyncIterator[str]:
+    """A settled run's record as the events it made."""
+    async with state.runtime.db.new_session() as session:
+        run = await run_store.get_run(session, run_id)
+        nodes = await run_store.node_runs(session, run_id)
+    presenter = _presenter(state)
+    for node in nodes:
+        data = presenter.node_run(node)
+        yield _sse({"kind": _node_kind(node.status, node.cache_hit), "run_id": run_id, **data})
+    if run is not None:
+        yield _sse(
+            {"kind": "run_finished", "run_id": run_id, "status": run.status, "error": run.error}
+        )
+
+
+def _node_kind(status: str, cache_hit: bool) -> str:
+    if status == "succeeded":
+        return "node_cached" if cache_hit else "node_finished"
+    return {"failed": "node_failed", "skipped": "node_skipped"}.get(status, f"node_{status}")
+
+
+def _event_json(state: ServerState, event: Event, states: Any) -> dict[str, Any]:
+    data = event.to_json()
+    if event.node_id is not None and event.kind in (EventKind.NODE_FINISHED, EventKind.NODE_CACHED):
+        node = states[event.node_id]
+        data |= {
+            "outputs": _presenter(state).annotated(to_json(node.outputs)),
+            "cost_usd": node.usage.cost_usd,
+            "input_tokens": node.usage.input_tokens,
+            "output_tokens": node.usage.output_tokens,
+            "backend": node.backend,
+        }
+    return data
+
+
+def _sse(data: dict[str, Any]) -> str:
+    return f"data: {json.dumps(data, default=str)}\n\n"
+
+
+def _presenter(state: ServerState) -> Presenter:
+    return Presenter(state.links, state.settings.public_origin)

@@ -1,0 +1,61 @@
+"""Server settings: the Gemini key (stored encrypted, write-only) and the active backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, SecretStr
+
+from plait.api.auth import CurrentCaller, State
+from plait.api.state import ServerState
+from plait.crypto.tokens import hint
+from plait.store import settings as settings_store
+
+router = APIRouter(prefix="/api/settings", tags=["settings"])
+
+GEMINI_KEY = "gemini_api_key"
+
+
+class KeyBody(BaseModel):
+    key: SecretStr = Field(min_length=8, max_length=512)
+
+
+@router.get("")
+async def read_settings(caller: CurrentCaller, state: State) -> dict[str, Any]:
+    return await settings_json(state)
+
+
+@router.put("/gemini-key")
+async def store_key(body: KeyBody, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    key = body.key.get_secret_value().strip()
+    async with state.runtime.db.new_session() as session, session.begin():
+        await settings_store.put_setting(session, GEMINI_KEY, state.vault.encrypt(key))
+    state.runtime.provider.use_stored_key(key)
+    return await settings_json(state)
+
+
+@router.delete("/gemini-key")
+async def delete_key(caller: CurrentCaller, state: State) -> dict[str, Any]:
+    async with state.runtime.db.new_session() as session, session.begin():
+        await settings_store.delete_setting(session, GEMINI_KEY)
+    state.runtime.provider.use_stored_key(None)
+    return await settings_json(state)
+
+
+async def load_stored_key(state: ServerState) -> None:
+    """At start: hand the stored key (decrypted) to the provider."""
+    async with state.runtime.db.new_session() as session:
+        stored = await settings_store.get_setting(session, GEMINI_KEY)
+    if stored is not None:
+        state.runtime.provider.use_stored_key(state.vault.decrypt(stored))
+
+
+async def settings_json(state: ServerState) -> dict[str, Any]:
+    provider = state.runtime.provider
+    source = provider.key_source
+    key = provider.current_key()
+    return {
+        "backend": provider.backend,
+        "gemini_key": {"source": source, "hint": None if key is None else hint(key)},
+    }

@@ -1,0 +1,38 @@
+"""Image uploads from the editor: capped, checked by content, re-encoded without metadata."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from starlette.datastructures import UploadFile
+
+from plait.api.auth import CurrentCaller, State
+from plait.api.bodies import read_fields
+from plait.api.present import Presenter
+from plait.errors import MediaError
+from plait.media import images
+from plait.media.blobs import put_image
+
+router = APIRouter(prefix="/api", tags=["uploads"])
+
+
+@router.post("/uploads", status_code=201)
+async def upload(request: Request, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    """Multipart with one part named `file`: a PNG, JPEG or WebP image."""
+    cap = state.settings.max_upload_bytes
+    fields = await read_fields(request, cap)
+    part = fields.get("file")
+    if not isinstance(part, UploadFile):
+        raise HTTPException(422, "send the image as a multipart part named 'file'")
+    data = await part.read(cap + 1)
+    if len(data) > cap:
+        raise HTTPException(413, f"the image is larger than {cap} bytes")
+    try:
+        clean = await asyncio.to_thread(images.sanitize, data)
+        ref = await put_image(state.runtime.blobs, clean)
+    except MediaError as exc:
+        raise HTTPException(415, f"'{part.filename}': {exc.message}") from None
+    presenter = Presenter(state.links, state.settings.public_origin)
+    return {"image": ref.to_json(), "url": presenter.url(ref)}

@@ -1,0 +1,38 @@
+"""What the server's routes share: the runtime, the worker, limits, signers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from plait.api.ratelimit import TriggerLimiter
+from plait.crypto.signing import LinkSigner
+from plait.crypto.vault import Vault
+from plait.engine.live import LiveRuns
+from plait.engine.queue import JobQueue
+from plait.flows.validate import CompiledFlow
+from plait.runtime import Runtime
+
+
+@dataclass
+class ServerState:
+    runtime: Runtime
+    queue: JobQueue
+    live: LiveRuns
+    limiter: TriggerLimiter
+    links: LinkSigner
+    vault: Vault
+    setup_token: str | None = None
+    compiled: dict[str, CompiledFlow] = field(default_factory=dict)  # by document hash
+    background: set[Any] = field(default_factory=set)
+
+    @property
+    def settings(self) -> Any:
+        return self.runtime.settings
+
+
+def server_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.plait
+    return state

@@ -1,0 +1,1 @@
+"""Secrets handling: opaque tokens stored as hashes, passwords, encrypted values, signatures."""

@@ -1,0 +1,92 @@
+"""Executing queued runs by id: what the embedded worker and `plait worker` processes do.
+
+A job carries only a run id; everything else (the exact flow document, inputs,
+and the outputs of nodes an interrupted attempt already finished) is read from
+the database, so a run picked up after a crash does not pay for a node twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from plait.engine.events import EventBus
+from plait.engine.live import LiveRuns
+from plait.engine.queue import JobQueue
+from plait.engine.runner import Runner, RunRequest
+from plait.engine.values import from_json
+from plait.errors import PlaitError
+from plait.flows.loader import flow_from_document
+from plait.flows.validate import compile_flow
+from plait.nodes.registry import Registry
+from plait.store import runs as run_store
+from plait.store.db import Database
+
+log = logging.getLogger(__name__)
+
+_RUNNABLE = ("queued", "running")
+
+
+@dataclass
+class _Job:
+    request: RunRequest
+    completed: dict[str, dict[str, Any]]
+
+
+class Worker:
+    def __init__(
+        self, db: Database, registry: Registry, runner: Callable[[], Runner], live: LiveRuns
+    ):
+        self.db = db
+        self.registry = registry
+        self.runner = runner
+        self.live = live
+
+    async def process(self, run_id: str) -> None:
+        status = "failed"
+        try:
+            job = await self._load(run_id)
+            if job is None:
+                return
+            runner = self.runner()
+            bus = EventBus(replay=True)
+            executor = runner.executor(run_id, job.request, bus, job.completed)
+            self.live.started(run_id, executor, bus)
+            status = (await runner.execute_with(executor, bus)).status.value
+        finally:
+            self.live.settled(run_id, status)
+
+    async def recover(self, queue: JobQueue) -> int:
+        """Queue again every run a stop interrupted; returns how many."""
+        async with self.db.new_session() as session:
+            unfinished = await run_store.unfinished_runs(session)
+        for run in unfinished:
+            await queue.enqueue(run.id)
+        if unfinished:
+            log.warning("picking up %d interrupted run(s) again", len(unfinished))
+        return len(unfinished)
+
+    async def _load(self, run_id: str) -> _Job | None:
+        async with self.db.new_session() as session, session.begin():
+            run = await run_store.get_run(session, run_id)
+            if run is None or run.status not in _RUNNABLE:
+                return None
+            document = await run_store.flow_document(session, run.flow_hash)
+            completed = await run_store.succeeded_outputs(session, run_id)
+            try:
+                compiled = compile_flow(flow_from_document(document), self.registry)
+            except PlaitError as exc:
+                await run_store.finish_run(
+                    session, run_id, {"status": "failed", "error": f"the flow is invalid: {exc}"}
+                )
+                return None
+        request = RunRequest(
+            compiled,
+            from_json(run.inputs),
+            source=run.source,
+            flow_id=run.flow_id,
+            trigger_id=run.trigger_id,
+        )
+        return _Job(request, {k: from_json(v) for k, v in completed.items()})

@@ -1,0 +1,100 @@
+"""Repository functions for users, browser sessions and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plait.store.tables import ApiToken, AuthSession, User, utcnow
+
+
+async def count_users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def create_user(
+    session: AsyncSession, email: str, password_hash: str, *, is_admin: bool
+) -> User:
+    user = User(
+        id=uuid.uuid4().hex, email=email.lower(), password_hash=password_hash, is_admin=is_admin
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email.lower()))
+
+
+async def create_session(
+    session: AsyncSession, user_id: str, id_hash: str, csrf_token: str, lifetime: timedelta
+) -> None:
+    session.add(
+        AuthSession(
+            id_hash=id_hash,
+            user_id=user_id,
+            csrf_token=csrf_token,
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    await session.flush()
+
+
+async def session_user(session: AsyncSession, id_hash: str) -> tuple[User, str] | None:
+    """The user and CSRF token of a live browser session."""
+    row = await session.execute(
+        select(User, AuthSession.csrf_token)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.id_hash == id_hash, AuthSession.expires_at > utcnow())
+    )
+    found = row.first()
+    return None if found is None else (found[0], found[1])
+
+
+async def delete_session(session: AsyncSession, id_hash: str) -> None:
+    await session.execute(delete(AuthSession).where(AuthSession.id_hash == id_hash))
+
+
+async def create_token(
+    session: AsyncSession, user_id: str, name: str, token_hash: str, hint: str
+) -> ApiToken:
+    token = ApiToken(
+        id=uuid.uuid4().hex, user_id=user_id, name=name, token_hash=token_hash, hint=hint
+    )
+    session.add(token)
+    await session.flush()
+    return token
+
+
+async def token_user(session: AsyncSession, token_hash: str) -> User | None:
+    """The owner of an API token, noting when it was last used (at most once a minute)."""
+    row = (
+        await session.execute(
+            select(User, ApiToken)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == token_hash)
+        )
+    ).first()
+    if row is None:
+        return None
+    user, token = row
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+    return user
+
+
+async def list_tokens(session: AsyncSession, user_id: str) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
+    return list(await session.scalars(query))
+
+
+async def delete_token(session: AsyncSession, user_id: str, token_id: str) -> bool:
+    result = await session.execute(
+        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

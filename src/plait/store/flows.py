@@ -1,0 +1,181 @@
+"""Repository functions for flows, their immutable versions, publication and trigger secrets."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plait.store.runs import save_document
+from plait.store.tables import (
+    FlowDocument,
+    FlowRecord,
+    FlowVersion,
+    Publication,
+    TriggerSecret,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class PublishedFlow:
+    """What a trigger secret leads to: the flow and the document it serves."""
+
+    flow_id: str
+    version: int
+    hash: str
+    document: dict[str, Any]
+    rate_limit_per_minute: int
+
+
+async def create_flow(session: AsyncSession, owner_id: str | None, name: str) -> FlowRecord:
+    flow = FlowRecord(id=uuid.uuid4().hex[:16], owner_id=owner_id, name=name)
+    session.add(flow)
+    await session.flush()
+    return flow
+
+
+async def get_flow(session: AsyncSession, flow_id: str) -> FlowRecord | None:
+    return await session.get(FlowRecord, flow_id)
+
+
+async def list_flows(session: AsyncSession) -> list[FlowRecord]:
+    return list(await session.scalars(select(FlowRecord).order_by(FlowRecord.updated_at.desc())))
+
+
+async def delete_flow(session: AsyncSession, flow_id: str) -> None:
+    for table in (TriggerSecret, Publication, FlowVersion):
+        await session.execute(delete(table).where(table.flow_id == flow_id))
+    await session.execute(delete(FlowRecord).where(FlowRecord.id == flow_id))
+
+
+async def save_version(
+    session: AsyncSession,
+    flow: FlowRecord,
+    digest: str,
+    document: dict[str, Any],
+    created_by: str | None,
+) -> int:
+    """Make `document` the newest version unless it equals the newest already."""
+    current = await get_version(session, flow.id, flow.current_version)
+    if current is not None and current.hash == digest:
+        return flow.current_version
+    await save_document(session, digest, document)
+    flow.current_version += 1
+    session.add(
+        FlowVersion(
+            flow_id=flow.id, number=flow.current_version, hash=digest, created_by=created_by
+        )
+    )
+    flow.name = str(document.get("name") or flow.name)
+    flow.description = str(document.get("description") or "")
+    flow.updated_at = utcnow()
+    await session.flush()
+    return flow.current_version
+
+
+async def get_version(session: AsyncSession, flow_id: str, number: int) -> FlowVersion | None:
+    return await session.get(FlowVersion, (flow_id, number))
+
+
+async def version_document(
+    session: AsyncSession, flow_id: str, number: int
+) -> dict[str, Any] | None:
+    row = await session.execute(
+        select(FlowDocument.document)
+        .join(FlowVersion, FlowVersion.hash == FlowDocument.hash)
+        .where(FlowVersion.flow_id == flow_id, FlowVersion.number == number)
+    )
+    document = row.scalar()
+    return None if document is None else dict(document)
+
+
+async def list_versions(session: AsyncSession, flow_id: str) -> list[FlowVersion]:
+    query = (
+        select(FlowVersion)
+        .where(FlowVersion.flow_id == flow_id)
+        .order_by(FlowVersion.number.desc())
+    )
+    return list(await session.scalars(query))
+
+
+async def get_publication(session: AsyncSession, flow_id: str) -> Publication | None:
+    return await session.get(Publication, flow_id)
+
+
+async def publications(session: AsyncSession, flow_ids: list[str]) -> dict[str, int]:
+    rows = await session.execute(
+        select(Publication.flow_id, Publication.version).where(Publication.flow_id.in_(flow_ids))
+    )
+    return {row.flow_id: row.version for row in rows}
+
+
+async def publish(session: AsyncSession, flow_id: str, version: int) -> Publication:
+    publication = await session.get(Publication, flow_id)
+    if publication is None:
+        publication = Publication(flow_id=flow_id, version=version)
+        session.add(publication)
+    else:
+        publication.version, publication.published_at = version, utcnow()
+    await session.flush()
+    return publication
+
+
+async def unpublish(session: AsyncSession, flow_id: str) -> None:
+    await session.execute(delete(Publication).where(Publication.flow_id == flow_id))
+
+
+async def live_secrets(session: AsyncSession, flow_id: str) -> list[TriggerSecret]:
+    """The flow's usable secrets, newest first."""
+    query = (
+        select(TriggerSecret)
+        .where(TriggerSecret.flow_id == flow_id, _unexpired())
+        .order_by(TriggerSecret.created_at.desc())
+    )
+    return list(await session.scalars(query))
+
+
+async def add_secret(
+    session: AsyncSession, flow_id: str, secret_hash: str, hint: str, retire_at: datetime | None
+) -> None:
+    """Add a new secret; the flow's older secrets stop working at `retire_at` (now if None)."""
+    await session.execute(
+        update(TriggerSecret)
+        .where(TriggerSecret.flow_id == flow_id, _unexpired())
+        .values(expires_at=retire_at or utcnow())
+    )
+    session.add(TriggerSecret(secret_hash=secret_hash, flow_id=flow_id, hint=hint))
+    await session.flush()
+
+
+async def published_by_secret(session: AsyncSession, secret_hash: str) -> PublishedFlow | None:
+    """The published document a trigger secret serves, or None (unknown, expired, unpublished)."""
+    row = (
+        await session.execute(
+            select(
+                Publication.flow_id,
+                Publication.version,
+                FlowDocument.hash,
+                FlowDocument.document,
+                FlowRecord.rate_limit_per_minute,
+            )
+            .join(TriggerSecret, TriggerSecret.flow_id == Publication.flow_id)
+            .join(FlowRecord, FlowRecord.id == Publication.flow_id)
+            .join(
+                FlowVersion,
+                (FlowVersion.flow_id == Publication.flow_id)
+                & (FlowVersion.number == Publication.version),
+            )
+            .join(FlowDocument, FlowDocument.hash == FlowVersion.hash)
+            .where(TriggerSecret.secret_hash == secret_hash, _unexpired())
+        )
+    ).first()
+    return None if row is None else PublishedFlow(*row)
+
+
+def _unexpired() -> Any:
+    return or_(TriggerSecret.expires_at.is_(None), TriggerSecret.expires_at > utcnow())

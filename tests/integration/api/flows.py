@@ -1,0 +1,57 @@
+"""Flow documents the API tests create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def image_endpoint(prompt_suffix: str = "", aspect_ratio: str = "1:1") -> dict[str, Any]:
+    """HTTP Trigger {prompt} → Image → Respond {image}: the drop-in image endpoint."""
+    return {
+        "format": 1,
+        "name": "Image endpoint",
+        "nodes": [
+            {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
+            {
+                "id": "image",
+                "type": "image",
+                "config": {
+                    "prompt": "{{ trigger.prompt }}" + prompt_suffix,
+                    "aspect_ratio": aspect_ratio,
+                },
+            },
+            {"id": "respond", "type": "respond", "config": {"fields": [{"name": "image"}]}},
+        ],
+        "edges": [{"from": "image.image", "to": "respond.image"}],
+    }
+
+
+def echo(label: str = "v1") -> dict[str, Any]:
+    """HTTP Trigger {prompt} → Respond {prompt, label}: no image work, fast."""
+    return {
+        "format": 1,
+        "name": f"Echo {label}",
+        "nodes": [
+            {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
+            {
+                "id": "respond",
+                "type": "respond",
+                "config": {"fields": [{"name": "prompt"}, {"name": "label", "value": label}]},
+            },
+        ],
+        "edges": [{"from": "trigger.prompt", "to": "respond.prompt"}],
+    }
+
+
+def create(client: Any, document: dict[str, Any]) -> str:
+    answer = client.post("/api/flows", json={"document": document})
+    assert answer.status_code == 201, answer.text
+    flow_id: str = answer.json()["id"]
+    return flow_id
+
+
+def publish(client: Any, flow_id: str, **body: Any) -> dict[str, Any]:
+    answer = client.post(f"/api/flows/{flow_id}/publish", json=body)
+    assert answer.status_code == 200, answer.text
+    publication: dict[str, Any] = answer.json()
+    return publication

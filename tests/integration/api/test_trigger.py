@@ -1,0 +1,259 @@
+"""The published API over real HTTP: call, images by signed URL, limits, secrets, rollback."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import httpx
+
+from tests.helpers import open_image, png
+from tests.integration.api import flows
+from tests.server import LiveServer
+
+
+def _secret(publication: dict[str, object]) -> str:
+    secret = publication["secret"]
+    assert isinstance(secret, str)
+    return secret
+
+
+def test_the_image_endpoint_answers_a_signed_url_that_serves_the_image(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    flow_id = flows.create(admin, flows.image_endpoint(aspect_ratio="16:9"))
+    publication = flows.publish(admin, flow_id)
+    secret = _secret(publication)
+    assert len(secret) >= 43  # 256 bits, URL-safe
+    [endpoint] = publication["triggers"]
+    assert endpoint["url"] == f"{server.url}/api/trigger/{secret}/trigger"
+    with server.client() as caller:
+        answer = caller.post(endpoint["url"], json={"prompt": "a red sneaker on white"})
+        assert answer.status_code == 200, answer.text
+        url = answer.json()["image"]
+        assert url.startswith(f"{server.url}/files/")
+        image = caller.get(url)
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/png"
+    assert image.headers["x-content-type-options"] == "nosniff"
+    assert open_image(image.content).size == (1344, 768)  # the 16:9 size of the model
+
+
+def test_signed_links_refuse_a_changed_signature_or_file(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    secret = _secret(flows.publish(admin, flows.create(admin, flows.image_endpoint())))
+    with server.client() as caller:
+        url = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"}).json()["image"]
+        path, query = url.removeprefix(server.url).split("?")
+        assert caller.get(f"{path}?{query[:-1]}0").status_code == 403
+        other = "0" * 64
+        assert caller.get(f"/files/{other}?{query}").status_code == 403
+        expired = caller.get(f"{path}?exp=1&sig={query.split('sig=')[1]}")
+        assert expired.status_code == 403
+
+
+def test_unknown_secret_and_unknown_node_give_the_same_404(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    secret = _secret(flows.publish(admin, flows.create(admin, flows.echo())))
+    with server.client() as caller:
+        unknown_secret = caller.post("/api/trigger/not-a-secret/trigger", json={"prompt": "x"})
+        unknown_node = caller.post(f"/api/trigger/{secret}/respond", json={"prompt": "x"})
+        missing_node = caller.post(f"/api/trigger/{secret}/nope", json={"prompt": "x"})
+    assert unknown_secret.status_code == unknown_node.status_code == missing_node.status_code == 404
+    assert unknown_secret.json() == unknown_node.json() == missing_node.json()
+
+
+def test_a_malformed_body_gets_422_naming_each_field(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    secret = _secret(flows.publish(admin, flows.create(admin, flows.echo())))
+    with server.client() as caller:
+        answer = caller.post(f"/api/trigger/{secret}/trigger", json={"colour": "red"})
+        not_json = caller.post(
+            f"/api/trigger/{secret}/trigger",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        )
+        a_list = caller.post(f"/api/trigger/{secret}/trigger", json=["prompt"])
+    assert answer.status_code == 422
+    errors = {e["field"]: e["message"] for e in answer.json()["errors"]}
+    assert errors == {
+        "colour": "is not a field of this trigger",
+        "prompt": "is required but was not given",
+    }
+    assert not_json.status_code == 400
+    assert "not valid JSON" in not_json.json()["detail"]
+    assert a_list.status_code == 422
+
+
+def test_61_calls_in_a_minute_give_sixty_answers_and_one_429(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    secret = _secret(flows.publish(admin, flows.create(admin, flows.echo())))
+    with server.client() as caller:
+        answers = [
+            caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": str(i)})
+            for i in range(61)
+        ]
+    codes = [a.status_code for a in answers]
+    assert codes[:60] == [200] * 60
+    assert codes[60] == 429
+    refused = answers[60]
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["ratelimit-policy"] == '"trigger";q=60;w=60'
+    assert refused.headers["ratelimit"].startswith('"trigger";r=0;')
+    assert answers[0].headers["ratelimit"].startswith('"trigger";r=59;')
+    assert "limit of 60 requests per minute" in refused.json()["detail"]
+
+
+def test_the_rate_limit_is_configurable_per_flow(server: LiveServer, admin: httpx.Client) -> None:
+    secret = _secret(
+        flows.publish(admin, flows.create(admin, flows.echo()), rate_limit_per_minute=3)
+    )
+    with server.client() as caller:
+        codes = [
+            caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"}).status_code
+            for _ in range(4)
+        ]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_rollback_changes_the_served_version_at_once_and_the_draft_never_does(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    flow_id = flows.create(admin, flows.echo("v1"))
+    secret = _secret(flows.publish(admin, flow_id))
+    url = f"/api/trigger/{secret}/trigger"
+    with server.client() as caller:
+        assert caller.post(url, json={"prompt": "p"}).json() == {"prompt": "p", "label": "v1"}
+        admin.put(f"/api/flows/{flow_id}", json={"document": flows.echo("v2")}).raise_for_status()
+        assert caller.post(url, json={"prompt": "p"}).json()["label"] == "v1"  # draft only
+        assert flows.publish(admin, flow_id, version=2)["version"] == 2
+        assert caller.post(url, json={"prompt": "p"}).json()["label"] == "v2"
+        flows.publish(admin, flow_id, version=1)  # rollback
+        assert caller.post(url, json={"prompt": "p"}).json()["label"] == "v1"
+        assert admin.post(f"/api/flows/{flow_id}/unpublish").status_code == 204
+        assert caller.post(url, json={"prompt": "p"}).status_code == 404
+
+
+def test_a_rotated_secret_works_through_its_grace_period_then_stops(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    flow_id = flows.create(admin, flows.echo())
+    old = _secret(flows.publish(admin, flow_id))
+    rotated = admin.post(f"/api/flows/{flow_id}/rotate-secret", json={"grace_seconds": 1})
+    new = _secret(rotated.json())
+    assert new != old
+    with server.client() as caller:
+        assert caller.post(f"/api/trigger/{new}/trigger", json={"prompt": "x"}).status_code == 200
+        assert caller.post(f"/api/trigger/{old}/trigger", json={"prompt": "x"}).status_code == 200
+        deadline = time.monotonic() + 10
+        while caller.post(f"/api/trigger/{old}/trigger", json={"prompt": "x"}).status_code == 200:
+            assert time.monotonic() < deadline, "the old secret outlived its grace period"
+        assert caller.post(f"/api/trigger/{old}/trigger", json={"prompt": "x"}).status_code == 404
+        assert caller.post(f"/api/trigger/{new}/trigger", json={"prompt": "x"}).status_code == 200
+        at_once = admin.post(f"/api/flows/{flow_id}/rotate-secret", json={"grace_seconds": 0})
+        assert caller.post(f"/api/trigger/{new}/trigger", json={"prompt": "x"}).status_code == 404
+        newest = _secret(at_once.json())
+        assert (
+            caller.post(f"/api/trigger/{newest}/trigger", json={"prompt": "x"}).status_code == 200
+        )
+
+
+def test_a_repeated_idempotency_key_returns_the_first_run(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    flow_id = flows.create(admin, flows.image_endpoint())
+    secret = _secret(flows.publish(admin, flow_id))
+    url = f"/api/trigger/{secret}/trigger"
+    with server.client(headers={"Idempotency-Key": "order-1234"}) as caller:
+        first = caller.post(url, json={"prompt": "first"})
+        second = caller.post(url, json={"prompt": "second"})
+    assert first.status_code == second.status_code == 200
+    assert first.headers["x-plait-run-id"] == second.headers["x-plait-run-id"]
+    assert first.json() == second.json()
+    runs = admin.get("/api/runs", params={"flow_id": flow_id}).json()
+    assert len(runs) == 1
+
+
+def test_wait_false_answers_202_with_a_status_url(server: LiveServer, admin: httpx.Client) -> None:
+    secret = _secret(flows.publish(admin, flows.create(admin, flows.image_endpoint())))
+    with server.client() as caller:
+        accepted = caller.post(
+            f"/api/trigger/{secret}/trigger", params={"wait": "false"}, json={"prompt": "x"}
+        )
+        assert accepted.status_code == 202
+        status_url = accepted.json()["status_url"]
+        assert status_url.startswith(f"{server.url}/api/trigger/{secret}/runs/")
+        deadline = time.monotonic() + 30
+        while (status := caller.get(status_url).json())["status"] != "succeeded":
+            assert status["status"] in ("queued", "running"), status
+            assert time.monotonic() < deadline
+        assert status["result"]["image"].startswith(f"{server.url}/files/")
+        assert caller.get(status_url.replace(secret, "wrong")).status_code == 404
+
+
+def test_respond_in_image_mode_returns_the_bytes(server: LiveServer, admin: httpx.Client) -> None:
+    document = flows.image_endpoint()
+    document["nodes"][2]["config"] = {"mode": "image"}
+    secret = _secret(flows.publish(admin, flows.create(admin, document)))
+    with server.client() as caller:
+        answer = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/png"
+    assert int(answer.headers["content-length"]) == len(answer.content)
+    assert open_image(answer.content).size == (1024, 1024)
+
+
+def test_image_fields_arrive_as_multipart_files_or_base64(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    document = {
+        "format": 1,
+        "nodes": [
+            {
+                "id": "trigger",
+                "type": "http_trigger",
+                "config": {"fields": [{"name": "photo", "type": "image"}]},
+            },
+            {"id": "resize", "type": "image_resize", "config": {"width": 40}},
+            {"id": "respond", "type": "respond", "config": {"mode": "image"}},
+        ],
+        "edges": [
+            {"from": "trigger.photo", "to": "resize.image"},
+            {"from": "resize.image", "to": "respond.image"},
+        ],
+    }
+    secret = _secret(flows.publish(admin, flows.create(admin, document)))
+    url = f"/api/trigger/{secret}/trigger"
+    photo = png(200, 100)
+    with server.client() as caller:
+        multipart = caller.post(url, files={"photo": ("p.png", photo, "image/png")})
+        b64 = caller.post(url, json={"photo": base64.b64encode(photo).decode()})
+        data_url = caller.post(
+            url, json={"photo": "data:image/png;base64," + base64.b64encode(photo).decode()}
+        )
+        not_image = caller.post(url, files={"photo": ("p.png", b"<html>hi</html>", "image/png")})
+    for answer in (multipart, b64, data_url):
+        assert answer.status_code == 200, answer.text
+        assert open_image(answer.content).size == (40, 20)
+    assert not_image.status_code == 422
+    assert not_image.json()["errors"][0]["field"] == "photo"
+
+
+def test_the_published_flow_has_its_own_openapi_and_examples(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    flow_id = flows.create(admin, flows.image_endpoint())
+    flows.publish(admin, flow_id)
+    spec = admin.get(f"/api/flows/{flow_id}/openapi.json").json()
+    operation = spec["paths"]["/api/trigger/{secret}/trigger"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["prompt"]["type"] == "string"
+    assert schema["required"] == ["prompt"]
+    examples = admin.get(f"/api/flows/{flow_id}/examples").json()
+    assert f"{server.url}/api/trigger/<SECRET>/trigger" in examples["curl"]
+    assert '"prompt"' in examples["python"]
+    assert "fetch(" in examples["javascript"]

@@ -1,0 +1,72 @@
+"""A real Plait server for tests: uvicorn on a free loopback port, in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from plait.api import create_app
+from plait.settings import Settings
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "correct horse battery"  # noqa: S105 (a test account)
+
+
+def server_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings from explicit values only: the environment and `.env` are ignored."""
+    values: dict[str, Any] = {
+        "PLAIT_DATA_DIR": str(data_dir),
+        "PLAIT_IMAGE_BACKEND": "preview",
+        "PLAIT_ADMIN_EMAIL": ADMIN_EMAIL,
+        "PLAIT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "PLAIT_SECRET_KEY": "test-master-key",
+        **overrides,
+    }
+    return Settings(_env_file=None, **{k: v for k, v in values.items() if v is not None})
+
+
+class LiveServer:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.url = ""
+
+    def _serve(self) -> None:
+        asyncio.run(self._server.serve())
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            self._thread.join(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60, **kwargs)
+
+    def admin(self) -> httpx.Client:
+        """A client signed in as the admin with a session cookie, sending the CSRF header."""
+        client = self.client()
+        answer = client.post(
+            "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        answer.raise_for_status()
+        client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        return client
