@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,8 @@ class LiveServer:
         self.url = ""
 
     def _serve(self) -> None:
-        try:
+        with contextlib.suppress(SystemExit):  # a failed start-up; __enter__ reports it
             asyncio.run(self._server.serve())
-        except SystemExit:  # uvicorn's answer to a failed start-up; __enter__ reports it
-            pass
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
