@@ -142,7 +142,7 @@ def test_a_rotated_secret_works_through_its_grace_period_then_stops(
     server: LiveServer, admin: httpx.Client
 ) -> None:
     flow_id = flows.create(admin, flows.echo())
-    old = _secret(flows.publish(admin, flow_id))
+    old = _secret(flows.publish(admin, flow_id, rate_limit_per_minute=100_000))
     rotated = admin.post(f"/api/flows/{flow_id}/rotate-secret", json={"grace_seconds": 1})
     new = _secret(rotated.json())
     assert new != old

@@ -40,7 +40,7 @@ def port_json(port: Port) -> dict[str, Any]:
 async def node_types(state: State) -> list[dict[str, Any]]:
     described = []
     for node_type in state.runtime.registry:
-        config = node_type.config_model()
+        config = node_type.config_model.model_construct()  # defaults; some need a value set
         described.append(
             {
                 **node_type.describe(),

@@ -140,6 +140,8 @@ async def _stream(state: ServerState, run_id: str) -> AsyncIterator[str]:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(waiter), _QUEUED_POLL_SECONDS)
         async for event in live.bus.subscribe():
+            if event.kind == EventKind.RUN_FINISHED:
+                await waiter  # the run's record is complete once it settles: say so only then
             yield _sse(_event_json(state, event, live.executor.states))
     finally:
         state.live.forget(run_id, waiter)

@@ -1,0 +1,100 @@
+"""Flows and versions: immutable saves, listing, diff, restore, delete, validation, catalog."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.integration.api import flows
+from tests.server import LiveServer
+
+
+def test_each_changed_save_is_a_new_immutable_version(admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo("v1"))
+    same = admin.put(f"/api/flows/{flow_id}", json={"document": flows.echo("v1")}).json()
+    assert same["version"] == 1  # identical content makes no version
+    changed = admin.put(f"/api/flows/{flow_id}", json={"document": flows.echo("v2")}).json()
+    assert changed["version"] == 2
+    versions = admin.get(f"/api/flows/{flow_id}/versions").json()
+    assert [v["number"] for v in versions] == [2, 1]
+    assert versions[0]["created_by"] == "admin@example.com"
+    first = admin.get(f"/api/flows/{flow_id}/versions/1").json()
+    assert first["document"]["nodes"][1]["config"]["fields"][1]["value"] == "v1"
+    assert admin.get(f"/api/flows/{flow_id}/versions/9").status_code == 404
+    listed = admin.get("/api/flows").json()
+    assert [(f["id"], f["version"], f["name"]) for f in listed] == [(flow_id, 2, "Echo v2")]
+
+
+def test_diff_names_added_removed_and_changed_nodes(admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo("v1"))
+    second = flows.echo("v2")
+    second["nodes"].append({"id": "note", "type": "text", "config": {"template": "hi"}})
+    admin.put(f"/api/flows/{flow_id}", json={"document": second}).raise_for_status()
+    diff = admin.get(f"/api/flows/{flow_id}/diff", params={"a": 1, "b": 2}).json()
+    assert diff["nodes"]["added"] == ["note"]
+    assert diff["nodes"]["removed"] == []
+    [changed] = diff["nodes"]["changed"]
+    assert changed["id"] == "respond"
+    assert changed["changes"] == [{"path": "config.fields", "before": [
+        {"name": "prompt"}, {"name": "label", "value": "v1"}], "after": [
+        {"name": "prompt"}, {"name": "label", "value": "v2"}]}]  # fmt: skip
+    assert diff["edges"] == {"added": [], "removed": []}
+
+
+def test_restore_saves_an_old_version_as_the_newest(admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo("v1"))
+    admin.put(f"/api/flows/{flow_id}", json={"document": flows.echo("v2")}).raise_for_status()
+    restored = admin.post(f"/api/flows/{flow_id}/versions/1/restore").json()
+    assert restored["version"] == 3
+    assert restored["document"] == admin.get(f"/api/flows/{flow_id}/versions/1").json()["document"]
+
+
+def test_a_malformed_document_is_refused_with_each_problem(admin: httpx.Client) -> None:
+    answer = admin.post("/api/flows", json={"document": {"nodes": [{"id": "1bad", "type": "x"}]}})
+    assert answer.status_code == 422
+    assert any("nodes.0.id" in e["message"] for e in answer.json()["errors"])
+
+
+def test_publishing_an_invalid_version_is_refused(admin: httpx.Client) -> None:
+    broken = flows.echo()
+    broken["edges"].append({"from": "trigger.nothing", "to": "respond.prompt"})
+    flow_id = flows.create(admin, broken)  # drafts may be incomplete
+    answer = admin.post(f"/api/flows/{flow_id}/publish", json={})
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["node_id"] == "trigger"
+
+
+def test_deleting_a_flow_stops_its_trigger(server: LiveServer, admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo())
+    secret = flows.publish(admin, flow_id)["secret"]
+    assert admin.delete(f"/api/flows/{flow_id}").status_code == 204
+    assert admin.get(f"/api/flows/{flow_id}").status_code == 404
+    with server.client() as caller:
+        assert (
+            caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"}).status_code == 404
+        )
+
+
+def test_validate_reports_problems_and_the_ports_of_each_node(admin: httpx.Client) -> None:
+    document = flows.echo()
+    document["edges"].append({"from": "trigger.prompt", "to": "respond.missing"})
+    answer = admin.post("/api/validate", json=document).json()
+    assert answer["valid"] is False
+    assert [(p["node_id"], p["port"]) for p in answer["problems"]] == [("respond", "missing")]
+    respond_inputs = [p["name"] for p in answer["ports"]["respond"]["inputs"]]
+    assert respond_inputs == ["prompt", "label"]
+    assert answer["ports"]["trigger"]["outputs"][0] == {
+        "name": "prompt", "type": "text", "required": True, "config_fallback": False,
+        "description": "",
+    }  # fmt: skip
+
+
+def test_the_editor_catalog(admin: httpx.Client) -> None:
+    types = {t["type"]: t for t in admin.get("/api/node-types").json()}
+    assert {"http_trigger", "image", "image_resize", "text_overlay", "respond"} <= types.keys()
+    assert "properties" in types["image"]["config_schema"]
+    assert [p["name"] for p in types["image"]["outputs"]][:1] == ["image"]
+    models = admin.get("/api/models").json()
+    assert models["default"] == "gemini-2.5-flash-image"
+    assert "gemini-3-pro-image" in {m["id"] for m in models["models"]}
+    templates = admin.get("/api/templates").json()
+    assert {"product-shot", "social-card"} <= {t["id"] for t in templates}

@@ -1,0 +1,135 @@
+"""Runs from the editor over HTTP: start with a draft, live events, records, cancel."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from tests.helpers import open_image
+from tests.integration.api import flows
+from tests.server import LiveServer
+
+
+def _events(client: httpx.Client, run_id: str) -> list[dict[str, Any]]:
+    events = []
+    with client.stream("GET", f"/api/runs/{run_id}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line.removeprefix("data: ")))
+                if events[-1]["kind"] == "run_finished":
+                    break
+    return events
+
+
+def _settled(client: httpx.Client, run_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while (run := client.get(f"/api/runs/{run_id}").json())["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+    return run
+
+
+def test_a_draft_runs_with_test_inputs_and_streams_its_node_events(admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo())
+    draft = flows.image_endpoint(" in the rain")
+    started = admin.post(
+        f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "a cat"}, "document": draft}
+    )
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+    events = _events(admin, run_id)
+    kinds = [(e["kind"], e["node_id"]) for e in events]
+    assert kinds[-1] == ("run_finished", None)
+    assert events[-1]["status"] == "succeeded"
+    for node in ("trigger", "image", "respond"):
+        assert ("node_finished", node) in kinds
+    image_event = next(
+        e for e in events if e["kind"] == "node_finished" and e["node_id"] == "image"
+    )
+    assert image_event["backend"] == "preview"
+    assert admin.get(image_event["outputs"]["image"]["url"]).status_code == 200
+    run = admin.get(f"/api/runs/{run_id}").json()
+    assert run["status"] == "succeeded"
+    assert run["source"] == "editor"
+    assert run["inputs"] == {"prompt": "a cat"}
+    nodes = {n["node_id"]: n for n in run["nodes"]}
+    assert nodes["image"]["inputs"]["prompt"] == "a cat in the rain"
+    assert nodes["image"]["duration_ms"] > 0
+    assert nodes["image"]["outputs"]["image"]["$image"]["width"] == 1024
+    assert run["thumbnail"].split("?")[0] == image_event["outputs"]["image"]["url"].split("?")[0]
+    listed = admin.get("/api/runs", params={"flow_id": flow_id}).json()
+    assert [r["id"] for r in listed] == [run_id]
+
+
+def test_a_settled_run_streams_its_record(admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo())
+    run_id = admin.post(f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "x"}}).json()[
+        "run_id"
+    ]
+    assert _settled(admin, run_id)["status"] == "succeeded"
+    events = _events(admin, run_id)
+    assert [e["kind"] for e in events] == ["node_finished", "node_finished", "run_finished"]
+    assert events[1]["outputs"]["response"]["body"] == {"prompt": "x", "label": "v1"}
+
+
+def test_runs_use_the_draft_and_invalid_drafts_are_refused_before_running(
+    admin: httpx.Client,
+) -> None:
+    document = flows.image_endpoint()
+    document["nodes"][1]["config"]["model"] = "gemini-3.1-flash-image"
+    document["nodes"][1]["config"]["image_size"] = "4K"
+    document["nodes"][1]["config"]["aspect_ratio"] = "1:8"
+    flow_id = flows.create(admin, flows.echo())
+    run_id = admin.post(
+        f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "x"}, "document": document}
+    ).json()["run_id"]
+    run = _settled(admin, run_id)
+    assert run["status"] == "succeeded"  # a valid combination: proves the draft is what ran
+    bad = flows.image_endpoint(aspect_ratio="1:8")  # 2.5 Flash Image lacks 1:8
+    answer = admin.post(
+        f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "x"}, "document": bad}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["node_id"] == "image"
+
+
+def test_test_inputs_are_checked_against_the_trigger(admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo())
+    answer = admin.post(f"/api/flows/{flow_id}/runs", json={"inputs": {}})
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "prompt"
+
+
+def test_cancelling_a_settled_run_is_refused(admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo())
+    run_id = admin.post(f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "x"}}).json()[
+        "run_id"
+    ]
+    _settled(admin, run_id)
+    answer = admin.post(f"/api/runs/{run_id}/cancel")
+    assert answer.status_code == 409
+    assert admin.post("/api/runs/nope/cancel").status_code == 404
+
+
+def test_uploads_are_checked_and_reencoded(server: LiveServer, admin: httpx.Client) -> None:
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGB", (30, 20), "red")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise when shown
+    exif[0x010E] = "secret description"
+    out = io.BytesIO()
+    img.save(out, format="JPEG", exif=exif)
+    answer = admin.post("/api/uploads", files={"file": ("photo.jpg", out.getvalue(), "image/jpeg")})
+    assert answer.status_code == 201, answer.text
+    stored = admin.get(answer.json()["url"]).content
+    assert b"secret description" not in stored
+    assert open_image(stored).size == (20, 30)  # orientation applied
+    html = admin.post("/api/uploads", files={"file": ("x.png", b"<html></html>", "image/png")})
+    assert html.status_code == 415
+    assert "x.png" in html.json()["detail"]
