@@ -8,8 +8,10 @@ import type {
   FlowDiff,
   FlowDocument,
   FlowSummary,
+  JsonObject,
   LoginAnswer,
   ModelCatalog,
+  ModelInfo,
   NodeTypeInfo,
   Problem,
   Publication,
@@ -100,6 +102,31 @@ async function request<T>(method: Method, path: string, body?: unknown, init: Re
 
 const enc = encodeURIComponent;
 
+/** A model as the server may send it: docs/api.md's fields, or the catalog file's. */
+type RawModel = Partial<ModelInfo> & {
+  id: string;
+  dimensions?: Record<string, unknown>;
+  sizes?: Record<string, unknown>;
+  price_per_image?: JsonObject;
+};
+type RawModelCatalog = { default: string; models: RawModel[] };
+
+function normalizeModels(raw: RawModelCatalog): ModelCatalog {
+  return {
+    default: raw.default,
+    models: raw.models.map((m) => ({
+      id: m.id,
+      label: m.label ?? m.id,
+      lifecycle: m.lifecycle ?? "ga",
+      successor: m.successor ?? null,
+      aspect_ratios: m.aspect_ratios ?? Object.keys(m.dimensions ?? {}),
+      image_sizes: m.image_sizes ?? Object.keys(m.sizes ?? {}),
+      max_references: m.max_references ?? 0,
+      prices: m.prices ?? m.price_per_image ?? {},
+    })),
+  };
+}
+
 export const api = {
   // auth
   authState: () => request<AuthState>("GET", "/api/auth/state"),
@@ -113,7 +140,7 @@ export const api = {
 
   // catalog
   nodeTypes: () => request<NodeTypeInfo[]>("GET", "/api/node-types"),
-  models: () => request<ModelCatalog>("GET", "/api/models"),
+  models: async () => normalizeModels(await request<RawModelCatalog>("GET", "/api/models")),
   validate: (document: FlowDocument, signal?: AbortSignal) =>
     request<ValidateAnswer>("POST", "/api/validate", document, signal ? { signal } : {}),
 

@@ -15,7 +15,7 @@ import {
   type IsValidConnection,
   type OnBeforeDelete,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { api, errorMessage } from "../api/client";
 import type { FlowDetail, JsonObject, Publication, Settings } from "../api/types";
 import { ErrorNote } from "../components/Form";
@@ -418,7 +418,8 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   );
 
   const onKeyDown = useCallback(
-    (event: KeyboardEvent) => {
+    (event: globalThis.KeyboardEvent) => {
+      if (event.defaultPrevented || (event.target instanceof Element && event.target.closest("dialog"))) return;
       const mod = event.ctrlKey || event.metaKey;
       if (mod && event.key.toLowerCase() === "s") {
         event.preventDefault();
@@ -445,6 +446,12 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
     },
     [save, history, copySelection, paste, setNodes],
   );
+
+  // On the window, so shortcuts still work after the focused node was removed.
+  useEffect(() => {
+    window.addEventListener("keydown", onKeyDown);
+    return () => window.removeEventListener("keydown", onKeyDown);
+  }, [onKeyDown]);
 
   // ---- derived for panels ----
 
@@ -474,7 +481,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const problemCount = validation.problems.length;
 
   return (
-    <div className="editor" ref={wrapper} onKeyDown={onKeyDown}>
+    <div className="editor" ref={wrapper}>
       <TopBar>
         <div className="editor-toolbar" role="toolbar" aria-label="Flow">
           <a className="button button-ghost button-small" href="/" onClick={linkHandler("/")}>
@@ -564,7 +571,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
               onSelectionDragStart={onNodeDragStart}
               deleteKeyCode={["Delete", "Backspace"]}
               multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-              fitView
+              fitView={start.nodes.length > 0}
               fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
               minZoom={0.1}
               maxZoom={2}
@@ -638,9 +645,9 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
       {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} onClose={() => setRunDialogOpen(false)} onRun={doRun} /> : null}
       {publishDialog ? (
         <PublishDialog
-          key={publishDialog.version}
           flowId={flowId}
-          latestVersion={publishDialog.version}
+          latestVersion={flow.version}
+          initialVersion={publishDialog.version}
           publication={flow.publication}
           dirty={dirty}
           onSave={save}

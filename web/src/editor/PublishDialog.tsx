@@ -18,6 +18,7 @@ const LANGS: { key: Lang; label: string }[] = [
 export function PublishDialog({
   flowId,
   latestVersion,
+  initialVersion,
   publication,
   dirty,
   onSave,
@@ -26,6 +27,7 @@ export function PublishDialog({
 }: {
   flowId: string;
   latestVersion: number;
+  initialVersion: number;
   publication: Publication | null;
   dirty: boolean;
   onSave: () => Promise<number | null>;
@@ -34,7 +36,7 @@ export function PublishDialog({
 }) {
   const ids = { version: useId(), rate: useId() };
   const [versions, setVersions] = useState<VersionSummary[]>([]);
-  const [version, setVersion] = useState<number>(latestVersion);
+  const [version, setVersion] = useState<number>(initialVersion);
   const [rate, setRate] = useState<number>(publication?.rate_limit_per_minute ?? 60);
   const [secret, setSecret] = useState<string | null>(null);
   const [examples, setExamples] = useState<CodeExamples | null>(null);
@@ -45,9 +47,7 @@ export function PublishDialog({
 
   useEffect(() => {
     api.listVersions(flowId).then(setVersions, () => setVersions([]));
-  }, [flowId, latestVersion]);
-
-  useEffect(() => setVersion(latestVersion), [latestVersion]);
+  }, [flowId, latestVersion, publication]);
 
   useEffect(() => {
     if (!publication) {
@@ -74,7 +74,9 @@ export function PublishDialog({
       let target = version;
       if (dirty && version === latestVersion) {
         const saved = await onSave();
-        if (saved !== null) target = saved;
+        if (saved === null) return;
+        target = saved;
+        setVersion(saved);
       }
       const answer = await api.publish(flowId, target, rate);
       if (answer.secret) setSecret(answer.secret);

@@ -82,17 +82,29 @@ export function useRun(flowId: string, store: ViewStore, nodeIds: () => string[]
     [applyDetail],
   );
 
-  /** Without SSE (or after it broke): ask for the run every second until it settles. */
+  /** Asks for the run until its record is settled, then shows it. Used without SSE, after
+   * the stream broke, and after `run_finished` (the record may be written a moment later). */
   const pollUntilDone = useCallback(
-    (runId: string) => {
+    (runId: string, quiet = false) => {
+      let delay = 200;
       const tick = async () => {
-        const detail = await loadDetail(runId);
         if (current.current !== runId) return;
-        if (!detail || !FINAL.has(detail.status)) poll.current = window.setTimeout(tick, 1000);
+        let detail: RunDetail | null = null;
+        try {
+          detail = await api.getRun(runId);
+        } catch (e) {
+          if (!quiet) setState((s) => ({ ...s, error: errorMessage(e) }));
+        }
+        if (current.current !== runId) return;
+        if (detail && (FINAL.has(detail.status) || !quiet)) applyDetail(detail);
+        if (!detail || !FINAL.has(detail.status)) {
+          poll.current = window.setTimeout(tick, delay);
+          delay = Math.min(delay * 2, 1000);
+        }
       };
       void tick();
     },
-    [loadDetail],
+    [applyDetail],
   );
 
   const onEvent = useCallback(
@@ -128,11 +140,11 @@ export function useRun(flowId: string, store: ViewStore, nodeIds: () => string[]
         case "run_finished":
           stopFollowing();
           setState((s) => ({ ...s, status: event.status ?? "succeeded", error: event.error ?? null }));
-          void loadDetail(runId);
+          pollUntilDone(runId, true);
           break;
       }
     },
-    [store, stopFollowing, loadDetail],
+    [store, stopFollowing, pollUntilDone],
   );
 
   const follow = useCallback(

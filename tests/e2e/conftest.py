@@ -1,0 +1,146 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against a real `plait serve`.
+
+Never downloads a browser: without /usr/bin/chromium (`apt-get install chromium`) the
+tests are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "correct horse battery"  # a test account
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+STATIC_INDEX = ROOT / "src" / "plait" / "web" / "static" / "index.html"
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real `plait serve` on a free loopback port with its own data dir, in preview mode."""
+    if not STATIC_INDEX.is_file():
+        pytest.fail("the canvas bundle is missing: run scripts/check-web.sh")
+    data_dir = tmp_path_factory.mktemp("plait-e2e")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PLAIT_", "GEMINI_", "GOOGLE_API"))
+    }
+    env.update(
+        PLAIT_DATA_DIR=str(data_dir),
+        PLAIT_ADMIN_EMAIL=ADMIN_EMAIL,
+        PLAIT_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        PLAIT_BASE_URL=url,
+        PLAIT_IMAGE_BACKEND="preview",
+    )
+    log = (data_dir / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plait", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=data_dir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                log.flush()
+                output = (data_dir / "serve.log").read_text(errors="replace")
+                pytest.fail(f"plait serve exited with {process.returncode}:\n{output}")
+            try:
+                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("plait serve did not answer /api/health within 60 s")
+            time.sleep(0.1)
+        yield Server(url, data_dir)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's Chromium: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def signed_in(page: Page) -> Page:
+    sign_in(page)
+    return page
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/")
+    page.get_by_test_id("login-email").fill(ADMIN_EMAIL)
+    page.get_by_test_id("login-password").fill(ADMIN_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("new-flow").wait_for()
+
+
+def screenshot(target: Page | Locator, name: str) -> None:
+    """Saves docs/screenshots/NAME.png: the page, or one element of it."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

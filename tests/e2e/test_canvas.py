@@ -1,0 +1,153 @@
+"""The canvas end to end: build, run, publish, call, edit, roll back — in a real browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.e2e.canvas import (
+    click_edge,
+    connect,
+    drop,
+    edge,
+    new_flow,
+    select_node,
+    wait_valid,
+)
+from tests.e2e.conftest import Server, screenshot
+
+
+def call(endpoint: str, prompt: str) -> dict[str, Any]:
+    answer = httpx.post(endpoint, json={"prompt": prompt}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert isinstance(body, dict)
+    return body
+
+
+def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Server) -> None:
+    page = signed_in
+    new_flow(page, "Product shot")
+
+    # Build HTTP Trigger → Image → Respond on the empty canvas by dragging from the palette.
+    drop(page, "http_trigger", 130, 160)
+    drop(page, "image", 430, 160)
+    drop(page, "respond", 730, 160)
+    for node in ("trigger", "image", "respond"):
+        expect(page.get_by_test_id(f"node-{node}")).to_be_visible()
+    connect(page, "trigger.prompt", "image.prompt")
+    connect(page, "image.image", "respond.image")
+    expect(edge(page, "trigger.prompt", "image.prompt")).to_have_count(1)
+    expect(edge(page, "image.image", "respond.image")).to_have_count(1)
+
+    # The prompt: the trigger's text wrapped in a template (so the edge goes, the reference stays).
+    page.get_by_test_id("config-panel").wait_for()
+    select_node(page, "image")
+    page.get_by_test_id("config-prompt").fill("A studio photo of {{ trigger.prompt }}")
+    click_edge(page, "trigger.prompt", "image.prompt")
+    page.keyboard.press("Delete")
+    expect(edge(page, "trigger.prompt", "image.prompt")).to_have_count(0)
+    wait_valid(page)
+
+    # Run in preview mode: the image appears on the Image node.
+    expect(page.get_by_test_id("preview-banner")).to_be_visible()
+    page.get_by_test_id("run-button").click()
+    page.get_by_test_id("run-input-prompt").fill("a red sneaker")
+    page.get_by_test_id("run-submit").click()
+    expect(page.get_by_test_id("node-image-image")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
+    expect(page.get_by_test_id("node-image").locator(".preview-tag")).to_be_visible()
+    expect(page.get_by_test_id("run-node-image")).to_contain_text("preview")
+    image_url = page.get_by_test_id("node-image-image").get_attribute("src")
+    assert image_url
+    assert httpx.get(image_url).headers["content-type"].startswith("image/")
+    screenshot(page, "editor")
+    screenshot(page.get_by_test_id("run-panel"), "run-panel")
+
+    # Publish: the dialog shows the secret once, the endpoint and examples.
+    page.get_by_test_id("publish-button").click()
+    page.get_by_test_id("publish-submit").click()
+    secret = page.get_by_test_id("publish-secret").inner_text()
+    assert len(secret) >= 40
+    endpoint = page.get_by_test_id("publish-endpoint-trigger").inner_text()
+    assert endpoint == f"{server.url}/api/trigger/{secret}/trigger"
+    expect(page.get_by_test_id("publish-example-curl")).to_contain_text(secret)
+    # The new flow was version 1 (empty); publishing saved the draft as version 2.
+    expect(page.get_by_test_id("publish-current-version")).to_have_text("v2")
+    screenshot(page, "publish-dialog")
+    page.keyboard.press("Escape")
+
+    # Call the endpoint over HTTP: JSON with a signed link to the image.
+    body = call(endpoint, "a red sneaker")
+    assert body["image"].startswith(f"{server.url}/files/")
+    assert "version" not in body
+    assert httpx.get(body["image"]).status_code == 200
+
+    # Edit: the response gains a field; publish again (saving first makes version 3).
+    select_node(page, "respond")
+    page.get_by_test_id("config-fields-add").click()
+    page.get_by_test_id("config-fields-1-name").fill("version")
+    page.get_by_test_id("config-fields-1-value").fill("two")
+    wait_valid(page)
+    expect(page.get_by_test_id("save-state")).to_have_text("Unsaved changes")
+    page.get_by_test_id("publish-button").click()
+    page.get_by_test_id("publish-submit").click()
+    expect(page.get_by_test_id("publish-current-version")).to_have_text("v3")
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved · v3")
+    assert call(endpoint, "a red sneaker")["version"] == "two"
+
+    # Roll back: publish version 2 again; the endpoint serves the old flow.
+    page.get_by_test_id("publish-version").select_option("2")
+    expect(page.get_by_test_id("publish-submit")).to_have_text("Roll back to v2")
+    page.get_by_test_id("publish-submit").click()
+    expect(page.get_by_test_id("publish-current-version")).to_have_text("v2")
+    assert "version" not in call(endpoint, "a red sneaker")
+    page.keyboard.press("Escape")
+
+    # History: the versions, v2 published, and a diff between v2 and v3.
+    page.get_by_test_id("sidebar-tab-history").click()
+    page.get_by_test_id("history-tab-versions").click()
+    expect(page.get_by_test_id("version-2-published")).to_be_visible()
+    page.get_by_test_id("version-2").get_by_role("checkbox").check()
+    page.get_by_test_id("version-3").get_by_role("checkbox").check()
+    expect(page.get_by_test_id("version-diff")).to_contain_text("respond")
+
+
+def test_an_edge_between_incompatible_ports_is_refused(signed_in: Page) -> None:
+    page = signed_in
+    new_flow(page, "Refusals")
+    drop(page, "http_trigger", 130, 160)
+    drop(page, "text_overlay", 480, 160)
+    expect(page.get_by_test_id("handle-overlay-in-image")).to_be_visible()
+
+    connect(page, "trigger.prompt", "overlay.image")
+
+    expect(page.get_by_test_id("toast")).to_contain_text("text output cannot feed a image input")
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+
+
+def test_click_to_add_undo_redo_copy_paste(signed_in: Page) -> None:
+    page = signed_in
+    new_flow(page, "Keyboard")
+    page.get_by_test_id("palette-search").fill("resize")
+    expect(page.get_by_test_id("palette-image")).to_have_count(0)
+    page.get_by_test_id("palette-image_resize").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("node-resize")).to_be_visible()
+
+    page.get_by_test_id("node-resize").locator(".node-header").click()
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(page.get_by_test_id("node-resize_2")).to_be_visible()
+
+    page.keyboard.press("Control+z")
+    expect(page.get_by_test_id("node-resize_2")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(page.get_by_test_id("node-resize")).to_have_count(0)
+    page.keyboard.press("Control+Shift+z")
+    expect(page.get_by_test_id("node-resize")).to_be_visible()
+
+    page.get_by_test_id("save-button").click()
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved · v2")
