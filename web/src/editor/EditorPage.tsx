@@ -7,6 +7,7 @@ import {
   ReactFlow,
   ReactFlowProvider,
   useEdgesState,
+  useNodesInitialized,
   useNodesState,
   useReactFlow,
   type Connection,
@@ -137,6 +138,15 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   );
   const history = useUndo(getSnapshot, setSnapshot);
   const { checkpoint } = history;
+
+  // Fit the opened flow into view once its nodes have been measured.
+  const nodesInitialized = useNodesInitialized();
+  const fitted = useRef(start.nodes.length === 0);
+  useEffect(() => {
+    if (!nodesInitialized || fitted.current) return;
+    fitted.current = true;
+    requestAnimationFrame(() => void fitView({ padding: 0.15, maxZoom: 1 }));
+  }, [nodesInitialized, fitView]);
 
   const validation = useValidation(meta, nodes, edges, store);
   const nodeIds = useCallback(() => nodesRef.current.map((n) => n.id), []);
@@ -571,8 +581,6 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
               onSelectionDragStart={onNodeDragStart}
               deleteKeyCode={["Delete", "Backspace"]}
               multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-              fitView={start.nodes.length > 0}
-              fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
               minZoom={0.1}
               maxZoom={2}
               defaultEdgeOptions={{ type: "default" }}
@@ -582,7 +590,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
             >
               <Background variant={BackgroundVariant.Dots} gap={16} size={1} />
               <Controls showInteractive={false} position="bottom-left" />
-              <MiniMap pannable zoomable position="bottom-right" ariaLabel="Mini map" />
+              <MiniMap pannable zoomable position="bottom-right" ariaLabel="Mini map" style={{ width: 160, height: 110 }} />
             </ReactFlow>
             {nodes.length === 0 ? (
               <div className="canvas-empty" aria-hidden="true">

@@ -33,14 +33,45 @@ export function makeEdge(source: string, sourceHandle: string, target: string, t
   return { id: edgeId(source, sourceHandle, target, targetHandle), source, sourceHandle, target, targetHandle };
 }
 
+/** Positions for nodes a document left unplaced: columns by depth along the edges. */
+function layout(doc: FlowDocument): Map<string, { x: number; y: number }> {
+  const incoming = new Map<string, string[]>();
+  for (const e of doc.edges) {
+    const [from] = splitRef(e.from);
+    const [to] = splitRef(e.to);
+    incoming.set(to, [...(incoming.get(to) ?? []), from]);
+  }
+  const depth = new Map<string, number>();
+  const visit = (id: string, trail: Set<string>): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    if (trail.has(id)) return 0; // a cycle: validation reports it
+    trail.add(id);
+    const d = Math.max(-1, ...(incoming.get(id) ?? []).map((p) => visit(p, trail))) + 1;
+    trail.delete(id);
+    depth.set(id, d);
+    return d;
+  };
+  const rows = new Map<number, number>();
+  const placed = new Map<string, { x: number; y: number }>();
+  for (const n of doc.nodes) {
+    const d = visit(n.id, new Set());
+    const row = rows.get(d) ?? 0;
+    rows.set(d, row + 1);
+    placed.set(n.id, { x: d * 320, y: row * 260 });
+  }
+  return placed;
+}
+
 export function fromDocument(doc: FlowDocument): { nodes: PlaitNode[]; edges: PlaitEdge[]; meta: FlowMeta } {
-  const nodes = doc.nodes.map((n, index): PlaitNode => {
+  const auto = doc.nodes.some((n) => !n.position) ? layout(doc) : null;
+  const nodes = doc.nodes.map((n): PlaitNode => {
     const data: PlaitNodeData = { nodeType: n.type, config: n.config ?? {} };
     if (n.label) data.label = n.label;
     return {
       id: n.id,
       type: "plait",
-      position: n.position ?? { x: (index % 4) * 320, y: Math.floor(index / 4) * 260 },
+      position: n.position ?? auto?.get(n.id) ?? { x: 0, y: 0 },
       data,
     };
   });
