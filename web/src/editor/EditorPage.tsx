@@ -23,6 +23,7 @@ import { ErrorNote } from "../components/Form";
 import { LoadingPage } from "../components/Spinner";
 import { useToast } from "../components/Toast";
 import { fromDocument, initialConfig, makeEdge, newNodeId, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
 import { TopBar } from "../pages/Layout";
@@ -218,9 +219,11 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const updateConfig = useCallback(
     (id: string, config: JsonObject) => {
       checkpoint(`config:${id}`);
+      const node = nodesRef.current.find((n) => n.id === id);
+      if (node) setEdges((list) => followPortEdits(list, id, node.data.nodeType, node.data.config, config));
       setNodes((list) => list.map((n) => (n.id === id ? { ...n, data: { ...n.data, config } } : n)));
     },
-    [checkpoint, setNodes],
+    [checkpoint, setNodes, setEdges],
   );
 
   const updateLabel = useCallback(
