@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +40,7 @@ STATIC_INDEX = ROOT / "src" / "plait" / "web" / "static" / "index.html"
 class Server:
     url: str
     data_dir: Path
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60)
+    log: Path
 
 
 def _free_port() -> int:
@@ -50,12 +49,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real `plait serve` on a free loopback port with its own data dir, in preview mode."""
+@contextmanager
+def run_server(data_dir: Path, *, admin: bool = True) -> Iterator[Server]:
+    """`plait serve` on a free loopback port with its own data dir, in preview mode.
+
+    With `admin`, the admin account comes from PLAIT_ADMIN_EMAIL/PASSWORD; without,
+    the server starts in first-run mode and prints a setup link.
+    """
     if not STATIC_INDEX.is_file():
         pytest.fail("the canvas bundle is missing: run scripts/check-web.sh")
-    data_dir = tmp_path_factory.mktemp("plait-e2e")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -63,43 +65,54 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }
     env.update(
         PLAIT_DATA_DIR=str(data_dir),
-        PLAIT_ADMIN_EMAIL=ADMIN_EMAIL,
-        PLAIT_ADMIN_PASSWORD=ADMIN_PASSWORD,
         PLAIT_BASE_URL=url,
         PLAIT_IMAGE_BACKEND="preview",
+        PYTHONUNBUFFERED="1",
     )
-    log = (data_dir / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "plait", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=data_dir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                log.flush()
-                output = (data_dir / "serve.log").read_text(errors="replace")
-                pytest.fail(f"plait serve exited with {process.returncode}:\n{output}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("plait serve did not answer /api/health within 60 s")
-            time.sleep(0.1)
-        yield Server(url, data_dir)
-    finally:
-        process.terminate()
+    if admin:
+        env.update(PLAIT_ADMIN_EMAIL=ADMIN_EMAIL, PLAIT_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    log_path = data_dir / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "plait", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=data_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            _wait_healthy(process, url, log_path)
+            yield Server(url, data_dir, log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            output = log_path.read_text(errors="replace")
+            pytest.fail(f"plait serve exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail("plait serve did not answer /api/health within 60 s")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the session, with the admin account set from the environment."""
+    with run_server(tmp_path_factory.mktemp("plait-e2e")) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
