@@ -104,6 +104,15 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     page.get_by_test_id("publish-submit").click()
     expect(page.get_by_test_id("publish-current-version")).to_have_text("v2")
     assert "version" not in call(endpoint, "a red sneaker")
+
+    # Rotate the secret: the new one is shown once; the old one works during the grace period.
+    page.get_by_test_id("publish-rotate").click()
+    expect(page.get_by_test_id("publish-secret")).not_to_have_text(secret)
+    new_secret = page.get_by_test_id("publish-secret").inner_text()
+    new_endpoint = page.get_by_test_id("publish-endpoint-trigger").inner_text()
+    assert new_endpoint == f"{server.url}/api/trigger/{new_secret}/trigger"
+    assert "image" in call(new_endpoint, "a red sneaker")
+    assert "image" in call(endpoint, "a red sneaker")
     page.keyboard.press("Escape")
 
     # History: the versions, v2 published, and a diff between v2 and v3.
@@ -113,6 +122,19 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     page.get_by_test_id("version-2").get_by_role("checkbox").check()
     page.get_by_test_id("version-3").get_by_role("checkbox").check()
     expect(page.get_by_test_id("version-diff")).to_contain_text("respond")
+
+    # Restore version 2 into the draft: saved as version 4, without the extra field.
+    page.get_by_test_id("version-2-restore").click()
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved · v4")
+    select_node(page, "respond")
+    expect(page.get_by_test_id("config-fields-1-name")).to_have_count(0)
+
+    # Unpublish: the endpoint stops answering.
+    page.get_by_test_id("publish-button").click()
+    page.get_by_test_id("publish-unpublish").click()
+    page.get_by_test_id("publish-unpublish-confirm").click()
+    expect(page.get_by_test_id("publish-status")).to_contain_text("Not published")
+    assert httpx.post(new_endpoint, json={"prompt": "x"}).status_code == 404
 
 
 def test_an_edge_between_incompatible_ports_is_refused(signed_in: Page) -> None:

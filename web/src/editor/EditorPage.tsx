@@ -261,6 +261,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   }, [checkpoint]);
 
   const onNodeDragStart = useCallback(() => checkpoint(), [checkpoint]);
+  const onNodeClick = useCallback(() => setTab("node"), []);
 
   // ---- edges ----
 
@@ -497,7 +498,14 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
     <div className="editor" ref={wrapper}>
       <TopBar>
         <div className="editor-toolbar" role="toolbar" aria-label="Flow">
-          <a className="button button-ghost button-small" href="/" onClick={linkHandler("/")}>
+          <a
+            className="button button-ghost button-small"
+            href="/"
+            onClick={(e) => {
+              if (dirty && !window.confirm("Leave the editor? The unsaved changes are lost.")) e.preventDefault();
+              else linkHandler("/")(e);
+            }}
+          >
             ← Flows
           </a>
           <label className="sr-only" htmlFor="flow-name">
@@ -581,6 +589,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
               isValidConnection={isValidConnection}
               onBeforeDelete={onBeforeDelete}
               onNodeDragStart={onNodeDragStart}
+              onNodeClick={onNodeClick}
               onSelectionDragStart={onNodeDragStart}
               deleteKeyCode={["Delete", "Backspace"]}
               multiSelectionKeyCode={["Shift", "Meta", "Control"]}
