@@ -108,14 +108,16 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) ->
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it
+# is open, which async tests elsewhere cannot share; it must close when these tests end.
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server for the session, with the admin account set from the environment."""
+    """One server for the browser tests, with the admin account set from the environment."""
     with run_server(tmp_path_factory.mktemp("plait-e2e")) as live:
         yield live
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip("browser tests need Debian's Chromium: apt-get install -y chromium")
