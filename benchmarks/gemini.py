@@ -1,0 +1,196 @@
+"""Plait's overhead per Gemini image: prompt → Image → Image Resize → Respond.
+
+Plait's side is a recorded run exactly as `plait run` makes one: `open_runtime` with
+settings from the environment (PLAIT_GEMINI_BASE_URL, GEMINI_API_KEY, a temporary
+PLAIT_DATA_DIR), the flow `examples/flows/product-shot.json` compiled once, then per image
+`run_inputs` + `Runner.run`: the SQLite run record, node rows, the blob store, the real
+`GeminiProvider` on the `google-genai` SDK and the Image Resize node.
+
+The baseline, in the same process and event loop, is what a hand-written script would do:
+the SDK's async client with the same base URL and the same request (prompt, response
+modalities, aspect ratio), then the same Pillow work (`plait.media.images.decode`,
+`plait.media.resize.resize`, `plait.media.images.encode` with the Resize node's settings).
+Both talk to the loopback fake (`tests/fakes/gemini.py`) answering at once, so what
+remains is local work: the difference per image is what Plait adds. Rounds alternate
+which side goes first; after a warm-up, median and p90 are reported. Target: Plait adds
+under 2 ms per image. Missing the target prints MISS but exits 0 (machines are noisy);
+errors exit non-zero.
+
+    uv run python benchmarks/gemini.py [--rounds 200] [--warmup 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from google import genai
+from google.genai import types
+
+from plait.cli.inputs import run_inputs
+from plait.engine.runner import RunRequest
+from plait.engine.state import RunStatus
+from plait.flows.loader import load_flow
+from plait.flows.validate import compile_flow
+from plait.media import images
+from plait.media.image_ref import ImageRef
+from plait.media.resize import resize
+from plait.nodes.image import ImageConfig
+from plait.nodes.image_resize import ImageResizeConfig
+from plait.runtime import Runtime, open_runtime
+from plait.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW = ROOT / "examples" / "flows" / "product-shot.json"
+API_KEY = "bench-key"
+TARGET_MS = 2.0
+
+
+class Plait:
+    """One image through a recorded run, as `plait run` does it (runtime opened once)."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.compiled = compile_flow(load_flow(FLOW), runtime.registry)
+        self.runner = runtime.runner(FLOW.parent)
+
+    async def __call__(self, prompt: str) -> bytes:
+        inputs = await run_inputs([f"prompt={prompt}"], self.compiled, None, self.runtime.blobs)
+        result = await self.runner.run(RunRequest(self.compiled, inputs, "cli"))
+        if result.status != RunStatus.SUCCEEDED:
+            raise RuntimeError(f"the Plait run {result.status.value}: {result.error}")
+        thumbnail = result.result()["thumbnail"]
+        assert isinstance(thumbnail, ImageRef)
+        return await self.runtime.blobs.get(thumbnail.sha256)
+
+
+class Direct:
+    """The same image with the SDK directly, then the same Pillow resize and encode."""
+
+    def __init__(self, base_url: str, image: ImageConfig, thumb: ImageResizeConfig):
+        options = types.HttpOptions(
+            base_url=base_url,
+            timeout=120_000,  # as GeminiProvider sets it (it is also sent as a header)
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        self.client = genai.Client(vertexai=False, api_key=API_KEY, http_options=options)
+        self.model = image.model
+        self.config = types.GenerateContentConfig(
+            response_modalities=list(image.response_modalities),
+            image_config=types.ImageConfig(aspect_ratio=image.aspect_ratio),
+        )
+        self.thumb = thumb
+
+    async def __call__(self, prompt: str) -> bytes:
+        response = await self.client.aio.models.generate_content(
+            model=self.model,
+            contents=[types.Content(role="user", parts=[types.Part(text=prompt)])],
+            config=self.config,
+        )
+        parts = response.candidates[0].content.parts  # type: ignore[index, union-attr]
+        data = next(p.inline_data.data for p in parts or [] if p.inline_data)
+        assert data is not None
+        t = self.thumb
+        img = resize(images.decode(data), t.width, t.height, t.fit, t.pad_color)
+        return images.encode(img, t.format, t.quality)
+
+    async def aclose(self) -> None:
+        await self.client.aio.aclose()
+
+
+def p90(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=10, method="inclusive")[-1]
+
+
+async def timed(fn: Callable[[str], Awaitable[bytes]], prompt: str) -> float:
+    start = time.perf_counter()
+    await fn(prompt)
+    return time.perf_counter() - start
+
+
+async def measure(plait: Plait, direct: Direct, rounds: int, warmup: int) -> None:
+    # The same prompt gives the same image from the fake: check that both sides agree.
+    if await plait("check") != await direct("check"):
+        raise RuntimeError("Plait's thumbnail differs from the direct one: the work differs")
+    sides: dict[str, list[float]] = {"direct": [], "plait": []}
+    for i in range(warmup + rounds):
+        prompt = f"a red sneaker on white, studio light, shot {i}"  # a new image each round
+        order: list[tuple[str, Callable[[str], Awaitable[bytes]]]] = [
+            ("direct", direct),
+            ("plait", plait),
+        ]
+        if i % 2:
+            order.reverse()
+        for name, fn in order:
+            seconds = await timed(fn, prompt)
+            if i >= warmup:
+                sides[name].append(seconds)
+    report(sides["direct"], sides["plait"], rounds)
+
+
+def report(direct: list[float], plait: list[float], rounds: int) -> None:
+    ms = 1e3
+    base_med, plait_med = statistics.median(direct) * ms, statistics.median(plait) * ms
+    base_p90, plait_p90 = p90(direct) * ms, p90(plait) * ms
+    added = plait_med - base_med
+    paired = statistics.median(p - d for p, d in zip(plait, direct, strict=True)) * ms
+    print(f"prompt → Image → Image Resize → Respond, 1 image per run, {rounds} rounds")
+    print(f"{'':<32} {'median':>9} {'p90':>9}")
+    print(f"{'direct (SDK + Pillow)':<32} {base_med:6.2f} ms {base_p90:6.2f} ms")
+    print(f"{'Plait (recorded run)':<32} {plait_med:6.2f} ms {plait_p90:6.2f} ms")
+    print(f"{'difference':<32} {added:6.2f} ms {plait_p90 - base_p90:6.2f} ms")
+    print(f"ratio {plait_med / base_med:.2f}x; median of paired differences {paired:.2f} ms")
+    verdict = "PASS" if added < TARGET_MS else "MISS"
+    print(f"Plait adds {added:.2f} ms per image (target < {TARGET_MS:g} ms): {verdict}")
+
+
+async def main(rounds: int, warmup: int) -> None:
+    sys.path.insert(0, str(ROOT))  # the fake lives in the tests package
+    from tests.fakes.gemini import FakeGemini
+
+    with FakeGemini(api_key=API_KEY) as fake, TemporaryDirectory() as tmp:
+        os.environ.update(
+            PLAIT_DATA_DIR=tmp,
+            PLAIT_GEMINI_BASE_URL=fake.base_url,
+            GEMINI_API_KEY=API_KEY,
+            PLAIT_IMAGE_BACKEND="gemini",
+        )
+        os.environ.pop("PLAIT_DATABASE_URL", None)
+        async with open_runtime(Settings(_env_file=None)) as runtime:
+            plait = Plait(runtime)
+            nodes = plait.compiled.nodes
+            image, thumb = nodes["image"].config, nodes["thumb"].config
+            assert isinstance(image, ImageConfig)
+            assert isinstance(thumb, ImageResizeConfig)
+            direct = Direct(fake.base_url, image, thumb)
+            try:
+                await measure(plait, direct, rounds, warmup)
+            finally:
+                await direct.aclose()
+        requests = len(fake.generate_requests())
+        expected = 2 * (rounds + warmup + 1)
+        if requests != expected:
+            raise RuntimeError(f"the fake saw {requests} generate requests, not {expected}")
+
+
+def arguments(argv: Any = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200, help="measured images per side")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured images per side first")
+    args = parser.parse_args(argv)
+    if args.rounds < 2 or args.warmup < 0:
+        parser.error("--rounds must be at least 2 and --warmup at least 0")
+    return args
+
+
+if __name__ == "__main__":
+    args = arguments()
+    asyncio.run(main(args.rounds, args.warmup))
