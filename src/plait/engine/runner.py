@@ -97,6 +97,8 @@ class Runner:
         self, run_id: str, bus: EventBus, states: dict[str, NodeState], recorded: set[str]
     ) -> None:
         async for event in bus.subscribe():
+            if bus.closed:  # the run has ended: `_finish` writes the rest with the totals
+                continue
             if event.kind in _SETTLED and event.node_id is not None:
                 async with self.db.new_session() as session, session.begin():
                     await run_store.record_node(session, run_id, node_row(states[event.node_id]))
