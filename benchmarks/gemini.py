@@ -183,14 +183,14 @@ async def main(rounds: int, warmup: int) -> None:
     from tests.fakes.gemini import FakeGemini
 
     with FakeGemini(api_key=API_KEY) as fake, TemporaryDirectory() as tmp:
-        os.environ.update(
+        settings = environment(
             PLAIT_DATA_DIR=tmp,
             PLAIT_GEMINI_BASE_URL=fake.base_url,
             GEMINI_API_KEY=API_KEY,
             PLAIT_IMAGE_BACKEND="gemini",
+            PLAIT_DATABASE_URL=None,
         )
-        os.environ.pop("PLAIT_DATABASE_URL", None)
-        async with open_runtime(Settings(_env_file=None)) as runtime:
+        async with open_runtime(settings) as runtime:
             plait = Plait(runtime)
             nodes = plait.compiled.nodes
             image, thumb = nodes["image"].config, nodes["thumb"].config
@@ -210,6 +210,22 @@ async def main(rounds: int, warmup: int) -> None:
         expected = 3 * (rounds + warmup + 1)
         if requests != expected:
             raise RuntimeError(f"the fake saw {requests} generate requests, not {expected}")
+
+
+def environment(**values: str | None) -> Settings:
+    """Settings as `plait run` reads them, from these variables (None: unset)."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+        return Settings(_env_file=None)
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
 
 
 def arguments(argv: Any = None) -> argparse.Namespace:
