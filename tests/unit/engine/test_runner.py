@@ -11,6 +11,7 @@ from plait.flows.loader import load_flow
 from plait.flows.validate import compile_flow
 from plait.store import runs as run_store
 from plait.store.db import Database, open_database
+from plait.store.migrations.head import HEAD
 from tests.helpers import EXAMPLES, flow, node
 from tests.unit.engine.nodes_for_tests import Hang, registry
 
@@ -162,7 +163,7 @@ async def test_migrations_are_applied_and_idempotent(tmp_path: Path) -> None:
                 .all()
             )
         await database.close()
-    assert version == "0001"
+    assert version == HEAD
     assert {"runs", "node_runs", "flow_documents", "node_cache"} <= set(tables)
 
 
