@@ -9,7 +9,10 @@ find_python() {
   for candidate in python3.11 python3.12 python3.13 python3; do
     if command -v "$candidate" >/dev/null 2>&1 &&
       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-      command -v "$candidate"; return 0
+      # The interpreter itself, not its launcher: uv compares paths, and given a pyenv
+      # shim (a script) it found the environment "does not satisfy" it and rebuilt .venv
+      # on every sync, so ./plait (--no-dev) also removed ./test's tools.
+      "$candidate" -c 'import sys; print(sys.executable)'; return 0
     fi
   done
   echo "plait: Python 3.11 or newer is needed; install it (e.g. apt-get install python3)" >&2

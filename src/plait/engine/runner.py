@@ -115,6 +115,8 @@ class Runner:
         self, run_id: str, bus: EventBus, states: dict[str, NodeState], recorded: set[str]
     ) -> None:
         async for batch in bus.subscribe().batches():
+            if bus.closed:  # the run has ended: `_finish` writes the rest with the totals
+                continue
             settled = [e.node_id for e in batch if e.kind in _SETTLED and e.node_id is not None]
             if not settled:
                 continue

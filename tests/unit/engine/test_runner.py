@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.engine.context import Services
 from plait.engine.runner import Runner, RunRequest
@@ -10,6 +11,7 @@ from plait.flows.loader import load_flow
 from plait.flows.validate import compile_flow
 from plait.store import runs as run_store
 from plait.store.db import Database, open_database
+from plait.store.migrations.head import HEAD
 from tests.helpers import EXAMPLES, flow, node
 from tests.unit.engine.nodes_for_tests import Hang, registry
 
@@ -66,6 +68,40 @@ async def test_a_failed_run_records_the_failing_node(db: Database, services: Ser
         "out",
     )
     assert nodes["after"].status == "skipped"
+
+
+async def test_nodes_settling_as_the_run_ends_are_written_with_the_totals(
+    db: Database, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each transaction costs about a millisecond: rows of nodes that settle while the
+    # recorder is still busy are not checkpointed one by one once the run has ended.
+    f = flow(
+        [node("a", "gate"), node("b", "gate"), node("c", "gate")],
+        [("a.out", "b.in"), ("b.out", "c.in")],
+    )
+    opened = 0
+    new_session = db.new_session
+
+    def counting() -> AsyncSession:
+        nonlocal opened
+        opened += 1
+        return new_session()
+
+    monkeypatch.setattr(db, "new_session", counting)
+    result = await Runner(db, services, "preview").run(RunRequest(compile_flow(f, registry()), {}))
+    monkeypatch.undo()
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, result.run_id)
+        nodes = await run_store.node_runs(session, result.run_id)
+    assert run is not None
+    assert run.status == "succeeded"
+    assert sorted((n.node_id, n.status) for n in nodes) == [
+        ("a", "succeeded"),
+        ("b", "succeeded"),
+        ("c", "succeeded"),
+    ]
+    # queued, running, the first checkpoint (b and c settle meanwhile), the totals
+    assert opened == 4
 
 
 async def test_the_run_is_queued_before_anything_executes(db: Database, services: Services) -> None:
@@ -127,7 +163,7 @@ async def test_migrations_are_applied_and_idempotent(tmp_path: Path) -> None:
                 .all()
             )
         await database.close()
-    assert version == "0001"
+    assert version == HEAD
     assert {"runs", "node_runs", "flow_documents", "node_cache"} <= set(tables)
 
 

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/flows/{flow_id}", tags=["publishing"])
 
 class PublishBody(BaseModel):
     version: int | None = Field(default=None, description="The version to serve; newest if null")
-    rate_limit_per_minute: int | None = Field(default=None, gt=0, le=100_000)
+    rate_limit_per_minute: int | None = Field(default=None, gt=0, le=1_000_000)
 
 
 class RotateBody(BaseModel):

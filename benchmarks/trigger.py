@@ -1,0 +1,215 @@
+"""Published-trigger throughput and latency, from a load generator in another process.
+
+Three servers are measured in the same run, on loopback, with the same `wrk` load
+(POST with a JSON body, N connections, D seconds):
+
+- bare:   a bare FastAPI route returning the same JSON (benchmarks/bare_app.py), the baseline
+- echo:   a published Trigger → Respond flow on `plait serve`
+- image:  a published Trigger → Image → Respond flow, the Image node on the fake Gemini
+          answering at once (the real SDK over HTTP)
+
+Each Plait request records a run with its node runs in SQLite. Targets: echo at least 40%
+of the bare route's throughput; p99 under 25 ms at 50 clients.
+
+    apt-get install wrk
+    .venv/bin/python benchmarks/trigger.py [--connections 50] [--duration 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.gemini import FakeGemini  # noqa: E402
+
+ADMIN = {"email": "bench@example.com", "password": "benchmark password"}
+TARGET_RATIO = 0.40
+TARGET_P99_MS = 25.0
+
+LUA = """wrk.method = "POST"
+wrk.body = '{"prompt": "a red sneaker on white"}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+@dataclass
+class Load:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[str]:
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}{ready}", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"server did not start: {log.read().decode()}") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def plait_server(data_dir: Path, gemini_url: str, port: int) -> Any:
+    env = {
+        **os.environ,
+        "PLAIT_DATA_DIR": str(data_dir),
+        "PLAIT_ADMIN_EMAIL": ADMIN["email"],
+        "PLAIT_ADMIN_PASSWORD": ADMIN["password"],
+        "PLAIT_GEMINI_BASE_URL": gemini_url,
+        "GEMINI_API_KEY": "bench-key",
+        "PLAIT_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    plait = str(Path(sys.executable).parent / "plait")
+    return process(
+        [plait, "serve", "--port", str(port), "--no-access-log"], env, port, "/api/health"
+    )
+
+
+def bare_server(port: int) -> Any:
+    uvicorn = str(Path(sys.executable).parent / "uvicorn")
+    args = [uvicorn, "benchmarks.bare_app:app", "--port", str(port), "--no-access-log"]
+    return process(args, dict(os.environ), port, "/docs")
+
+
+def publish(url: str, document: dict[str, Any]) -> str:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        login = client.post("/api/auth/login", json=ADMIN).raise_for_status().json()
+        client.headers["X-CSRF-Token"] = login["csrf_token"]
+        flow = client.post("/api/flows", json={"document": document}).raise_for_status().json()
+        publication = client.post(
+            f"/api/flows/{flow['id']}/publish", json={"rate_limit_per_minute": 1_000_000}
+        ).raise_for_status()
+        return str(publication.json()["triggers"][0]["url"]).replace(
+            "<SECRET>", publication.json()["secret"]
+        )
+
+
+def echo_flow() -> dict[str, Any]:
+    return {
+        "format": 1,
+        "nodes": [
+            {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
+            {
+                "id": "respond",
+                "type": "respond",
+                "config": {"fields": [{"name": "prompt"}, {"name": "label", "value": "v1"}]},
+            },
+        ],
+        "edges": [{"from": "trigger.prompt", "to": "respond.prompt"}],
+    }
+
+
+def image_flow() -> dict[str, Any]:
+    return {
+        "format": 1,
+        "nodes": [
+            {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
+            {"id": "image", "type": "image", "config": {"prompt": "{{ trigger.prompt }}"}},
+            {"id": "respond", "type": "respond", "config": {"fields": [{"name": "image"}]}},
+        ],
+        "edges": [{"from": "image.image", "to": "respond.image"}],
+    }
+
+
+def wrk(name: str, url: str, connections: int, duration: int, script: Path) -> Load:
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script)]
+    subprocess.run([*args[:3], "-d2s", *args[4:], url], capture_output=True, check=True)  # warm
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: .*", out)
+    if socket_errors:
+        print(f"  {name}: {socket_errors.group(0)}")
+    return Load(
+        name,
+        float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        int(errors.group(1)) if errors else 0,
+    )
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=10)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("benchmarks/trigger.py needs wrk: apt-get install wrk")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, FakeGemini() as fake:
+        script = Path(tmp) / "post.lua"
+        script.write_text(LUA)
+        with bare_server(port := free_port()) as url:
+            results.append(wrk("bare", f"{url}/bare", args.connections, args.duration, script))
+        with plait_server(Path(tmp) / "data", fake.base_url, port := free_port()) as url:
+            echo_url, image_url = publish(url, echo_flow()), publish(url, image_flow())
+            results.append(wrk("echo", echo_url, args.connections, args.duration, script))
+            results.append(wrk("image", image_url, args.connections, args.duration, script))
+    report(results, args.connections)
+
+
+def report(results: list[Load], connections: int) -> None:
+    bare = results[0]
+    print(f"\n{connections} connections, wrk on loopback")
+    print(f"{'':8}{'req/s':>10}{'vs bare':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for r in results:
+        print(
+            f"{r.name:8}{r.rps:>10.0f}{r.rps / bare.rps:>10.2f}"
+            f"{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.errors:>10}"
+        )
+    echo = results[1]
+    ratio_ok = echo.rps / bare.rps >= TARGET_RATIO
+    p99_ok = all(r.p99_ms < TARGET_P99_MS for r in results[1:])
+    print(
+        f"\ntarget: echo ≥ {TARGET_RATIO:.0%} of bare: {'PASS' if ratio_ok else 'MISS'}; "
+        f"p99 < {TARGET_P99_MS:g} ms: {'PASS' if p99_ok else 'MISS'}"
+    )
+    print(json.dumps({r.name: r.__dict__ for r in results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""The benchmarks still run (a couple of rounds; the numbers are not checked here)."""
+
+import os
+
+import pytest
+from benchmarks import gemini
+
+
+async def test_the_gemini_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    before = dict(os.environ)
+    await gemini.main(rounds=2, warmup=1)
+    assert dict(os.environ) == before
+    out = capsys.readouterr().out
+    assert "direct: SDK + Pillow" in out
+    assert "Plait adds" in out
+    assert "PASS" in out or "MISS" in out
+
+
+def test_the_gemini_benchmark_takes_rounds() -> None:
+    assert gemini.arguments(["--rounds", "7"]).rounds == 7
+    with pytest.raises(SystemExit):
+        gemini.arguments(["--rounds", "1"])
