@@ -31,6 +31,8 @@ import { CatalogContext, makeCatalog, portsOf, portType, type Catalog } from "./
 import { ConfigPanel } from "./ConfigPanel";
 import { nodeTypes } from "./FlowNode";
 import { HistoryPanel } from "./HistoryPanel";
+import { EditorToolbar } from "./EditorToolbar";
+import { FlowInfo } from "./FlowInfo";
 import { DRAG_MIME, Palette } from "./Palette";
 import { PublishDialog } from "./PublishDialog";
 import { RunDialog, triggersOf } from "./RunDialog";
@@ -492,72 +494,26 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
     return map;
   }, [edges, selectedNode]);
 
-  const problemCount = validation.problems.length;
+  const onName = useCallback((name: string) => setMeta((m) => ({ ...m, name })), []);
+  const onSave = useCallback(() => void save(), [save]);
+  const onPublishClick = useCallback(() => setPublishDialog({ version: flow.version }), [flow.version]);
 
   return (
     <div className="editor" ref={wrapper}>
       <TopBar>
-        <div className="editor-toolbar" role="toolbar" aria-label="Flow">
-          <a
-            className="button button-ghost button-small"
-            href="/"
-            onClick={(e) => {
-              if (dirty && !window.confirm("Leave the editor? The unsaved changes are lost.")) e.preventDefault();
-              else linkHandler("/")(e);
-            }}
-          >
-            ← Flows
-          </a>
-          <label className="sr-only" htmlFor="flow-name">
-            Flow name
-          </label>
-          <input
-            id="flow-name"
-            className="flow-name"
-            value={meta.name}
-            data-testid="flow-name"
-            onChange={(e) => setMeta((m) => ({ ...m, name: e.target.value }))}
-          />
-          <span className={dirty ? "save-state dirty" : "save-state"} data-testid="save-state" aria-live="polite">
-            {dirty ? "Unsaved changes" : `Saved · v${flow.version}`}
-          </span>
-          {flow.publication ? (
-            <span className="badge badge-ok" data-testid="published-badge">
-              published v{flow.publication.version}
-            </span>
-          ) : null}
-          <span
-            className={problemCount ? "badge badge-error" : validation.valid ? "badge badge-ok" : "badge"}
-            data-testid="validation-state"
-            title={validation.problems.map((p) => `${p.node_id ?? "flow"}: ${p.message}`).join("\n") || undefined}
-          >
-            {validation.error ? "validation unavailable" : problemCount ? `${problemCount} problem${problemCount === 1 ? "" : "s"}` : validation.valid ? "valid" : "checking…"}
-          </span>
-          <span className="toolbar-spacer" />
-          <button type="button" className="button button-small" disabled={!history.canUndo} onClick={history.undo} aria-keyshortcuts="Control+Z" data-testid="undo" title="Undo (Ctrl+Z)">
-            Undo
-          </button>
-          <button
-            type="button"
-            className="button button-small"
-            disabled={!history.canRedo}
-            onClick={history.redo}
-            aria-keyshortcuts="Control+Shift+Z"
-            data-testid="redo"
-            title="Redo (Ctrl+Shift+Z)"
-          >
-            Redo
-          </button>
-          <button type="button" className="button button-small" disabled={saving || !dirty} onClick={() => void save()} data-testid="save-button" title="Save (Ctrl+S)">
-            {saving ? "Saving…" : "Save"}
-          </button>
-          <button type="button" className="button button-small button-run" onClick={onRunClick} data-testid="run-button">
-            ▶ Run
-          </button>
-          <button type="button" className="button button-small button-primary" onClick={() => setPublishDialog({ version: flow.version })} data-testid="publish-button">
-            Publish…
-          </button>
-        </div>
+        <EditorToolbar
+          name={meta.name}
+          onName={onName}
+          dirty={dirty}
+          version={flow.version}
+          publishedVersion={flow.publication?.version ?? null}
+          validation={validation}
+          saving={saving}
+          undo={history}
+          onSave={onSave}
+          onRun={onRunClick}
+          onPublish={onPublishClick}
+        />
       </TopBar>
 
       {settings?.backend === "preview" ? (
@@ -675,56 +631,6 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
           onClose={() => setPublishDialog(null)}
         />
       ) : null}
-    </div>
-  );
-}
-
-function FlowInfo({ meta, selectedCount, onMeta }: { meta: FlowMeta; selectedCount: number; onMeta: (m: FlowMeta) => void }) {
-  return (
-    <div className="flow-info">
-      {selectedCount > 1 ? <p className="callout">{selectedCount} nodes selected. Press Delete to remove them, Ctrl+C to copy.</p> : null}
-      <div className="field">
-        <label className="field-label" htmlFor="flow-description">
-          Description
-        </label>
-        <textarea id="flow-description" rows={3} value={meta.description} onChange={(e) => onMeta({ ...meta, description: e.target.value })} />
-      </div>
-      <h3 className="section-title">Build a flow</h3>
-      <ul className="hints">
-        <li>Drag node types from the left onto the canvas, or press one to add it.</li>
-        <li>Connect an output (right) to an input (left) of a matching type.</li>
-        <li>Select a node to configure it here.</li>
-        <li>
-          In prompts, <code>{"{{ node.port }}"}</code> inserts an upstream value.
-        </li>
-      </ul>
-      <h3 className="section-title">Keyboard</h3>
-      <dl className="shortcuts">
-        <div>
-          <dt>
-            <kbd>Ctrl</kbd> <kbd>Z</kbd> / <kbd>Ctrl</kbd> <kbd>Shift</kbd> <kbd>Z</kbd>
-          </dt>
-          <dd>undo / redo</dd>
-        </div>
-        <div>
-          <dt>
-            <kbd>Ctrl</kbd> <kbd>C</kbd> / <kbd>Ctrl</kbd> <kbd>V</kbd>
-          </dt>
-          <dd>copy / paste nodes</dd>
-        </div>
-        <div>
-          <dt>
-            <kbd>Delete</kbd>
-          </dt>
-          <dd>remove the selection</dd>
-        </div>
-        <div>
-          <dt>
-            <kbd>Ctrl</kbd> <kbd>S</kbd>
-          </dt>
-          <dd>save a version</dd>
-        </div>
-      </dl>
     </div>
   );
 }

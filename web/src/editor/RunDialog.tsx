@@ -39,6 +39,7 @@ export function RunDialog({
   const [triggerId, setTriggerId] = useState(triggers[0]?.id);
   const trigger = triggers.find((t) => t.id === triggerId) ?? null;
   const [values, setValues] = useState<Values>(() => initialValues(trigger, remembered));
+  const [previews, setPreviews] = useState<Record<string, string>>({});
   const [uploading, setUploading] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -68,7 +69,8 @@ export function RunDialog({
     setUploading(name);
     try {
       const answer = await api.upload(file);
-      setValues((v) => ({ ...v, [name]: answer.image, [`${name}__preview`]: answer.url }));
+      setValues((v) => ({ ...v, [name]: answer.image }));
+      setPreviews((p) => ({ ...p, [name]: answer.url }));
     } catch (e) {
       setError(`Upload failed: ${errorMessage(e)}`);
     } finally {
@@ -122,7 +124,7 @@ export function RunDialog({
               </div>
             );
           if (type === "image") {
-            const preview = values[`${name}__preview`];
+            const preview = previews[name];
             return (
               <div key={name} className="field">
                 {label}
