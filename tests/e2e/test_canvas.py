@@ -173,3 +173,20 @@ def test_click_to_add_undo_redo_copy_paste(signed_in: Page) -> None:
 
     page.get_by_test_id("save-button").click()
     expect(page.get_by_test_id("save-state")).to_have_text("Saved · v2")
+
+
+def test_renaming_a_trigger_field_keeps_its_edge(signed_in: Page) -> None:
+    page = signed_in
+    new_flow(page, "Renames")
+    drop(page, "http_trigger", 130, 160)
+    drop(page, "image", 480, 160)
+    connect(page, "trigger.prompt", "image.prompt")
+    expect(edge(page, "trigger.prompt", "image.prompt")).to_have_count(1)
+
+    select_node(page, "trigger")
+    page.get_by_test_id("config-fields-0-name").fill("subject")
+
+    expect(edge(page, "trigger.subject", "image.prompt")).to_have_count(1)
+    expect(page.get_by_test_id("handle-trigger-out-subject")).to_be_visible()
+    wait_valid(page)
+    expect(page.get_by_test_id("dangling-edges")).to_have_count(0)

@@ -22,7 +22,7 @@ import type { FlowDetail, JsonObject, Publication, Settings } from "../api/types
 import { ErrorNote } from "../components/Form";
 import { LoadingPage } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { fromDocument, initialConfig, makeEdge, newNodeId, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { fromDocument, initialConfig, makeEdge, newNodeId, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
 import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
@@ -476,6 +476,28 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const triggers = useMemo(() => triggersOf(nodes), [nodes]);
   const globalProblems = validation.problems.filter((p) => !p.node_id);
 
+  // Edges whose port no longer exists (a field renamed elsewhere, a mode switched): the
+  // canvas cannot draw them, so they are listed with a way to remove them.
+  const danglingEdges = useMemo(() => {
+    if (validation.key !== structureKey(nodes, edges)) return [];
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    return edges.filter((e) => {
+      const source = byId.get(e.source);
+      const target = byId.get(e.target);
+      if (!source || !target) return true;
+      const out = portsOf(catalog, store, source.id, source.data.nodeType).outputs;
+      const inp = portsOf(catalog, store, target.id, target.data.nodeType).inputs;
+      return !out.some((p) => p.name === e.sourceHandle) || !inp.some((p) => p.name === e.targetHandle);
+    });
+    // `validation` changes when new ports arrive.
+  }, [nodes, edges, catalog, store, validation]);
+
+  const removeDangling = useCallback(() => {
+    const ids = new Set(danglingEdges.map((e) => e.id));
+    checkpoint();
+    setEdges((list) => list.filter((e) => !ids.has(e.id)));
+  }, [danglingEdges, checkpoint, setEdges]);
+
   // `node.port` references a template may use: every output of every node, except images.
   const referencesKey = useMemo(() => {
     const list: string[] = [];
@@ -520,6 +542,15 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         <div className="banner banner-preview" role="note" data-testid="preview-banner">
           <strong>Preview mode.</strong> Runs use the offline preview backend: free images that show what would be sent to
           Gemini. <a href="/settings" onClick={linkHandler("/settings")}>Add a Gemini key in Settings</a> to generate real images.
+        </div>
+      ) : null}
+      {danglingEdges.length ? (
+        <div className="banner banner-error" role="alert" data-testid="dangling-edges">
+          {danglingEdges.length === 1 ? "An edge points" : `${danglingEdges.length} edges point`} at a port that no longer exists:{" "}
+          {danglingEdges.map((e) => `${e.source}.${e.sourceHandle} → ${e.target}.${e.targetHandle}`).join(", ")}.{" "}
+          <button type="button" className="link-button" onClick={removeDangling}>
+            Remove {danglingEdges.length === 1 ? "it" : "them"}
+          </button>
         </div>
       ) : null}
       {globalProblems.length ? (

@@ -9,10 +9,12 @@ export interface ValidationState {
   valid: boolean | null;
   problems: Problem[];
   error: string | null;
+  /** The structure (see structureKey) the answer is for. */
+  key: string | null;
 }
 
 export function useValidation(meta: FlowMeta, nodes: PlaitNode[], edges: PlaitEdge[], store: ViewStore, delayMs = 250): ValidationState {
-  const [state, setState] = useState<ValidationState>({ valid: null, problems: [], error: null });
+  const [state, setState] = useState<ValidationState>({ valid: null, problems: [], error: null, key: null });
   const key = structureKey(nodes, edges);
   const latest = useRef({ meta, nodes, edges });
   latest.current = { meta, nodes, edges };
@@ -21,10 +23,11 @@ export function useValidation(meta: FlowMeta, nodes: PlaitNode[], edges: PlaitEd
     const controller = new AbortController();
     const timer = window.setTimeout(async () => {
       const { meta: m, nodes: n, edges: e } = latest.current;
+      const validatedKey = structureKey(n, e);
       try {
         const answer = await api.validate(toDocument(m, n, e), controller.signal);
         store.setValidation(answer.ports ?? {}, answer.problems ?? [], n.map((x) => x.id));
-        setState({ valid: answer.valid, problems: answer.problems ?? [], error: null });
+        setState({ valid: answer.valid, problems: answer.problems ?? [], error: null, key: validatedKey });
       } catch (err) {
         if (controller.signal.aborted) return;
         setState((s) => ({ ...s, error: errorMessage(err) }));
