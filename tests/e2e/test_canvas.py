@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+from PIL import Image as PILImage
 from playwright.sync_api import Page, expect
 
 from tests.e2e.canvas import (
@@ -190,3 +192,39 @@ def test_renaming_a_trigger_field_keeps_its_edge(signed_in: Page) -> None:
     expect(page.get_by_test_id("handle-trigger-out-subject")).to_be_visible()
     wait_valid(page)
     expect(page.get_by_test_id("dangling-edges")).to_have_count(0)
+
+
+def test_an_uploaded_image_feeds_a_captioned_reference(signed_in: Page, tmp_path: Path) -> None:
+    page = signed_in
+    photo = tmp_path / "photo.png"
+    PILImage.new("RGB", (64, 48), (200, 40, 40)).save(photo)
+    new_flow(page, "References")
+    drop(page, "http_trigger", 130, 160)
+    drop(page, "image", 480, 160)
+
+    select_node(page, "trigger")
+    page.get_by_test_id("config-fields-0-name").fill("photo")
+    page.get_by_test_id("config-fields-0-type").select_option("image")
+    expect(page.get_by_test_id("handle-trigger-out-photo")).to_be_visible()
+
+    select_node(page, "image")
+    page.get_by_test_id("config-model").select_option("gemini-3.1-flash-image")
+    expect(page.get_by_test_id("config-image-size")).to_be_enabled()
+    page.get_by_test_id("config-aspect-ratio").select_option("4:1")
+    page.get_by_test_id("config-prompt").fill("Put the product on a beach")
+    page.get_by_test_id("reference-add").click()
+    page.get_by_test_id("reference-0-caption").fill("the product:")
+    expect(page.get_by_test_id("handle-image-in-ref_1")).to_be_visible()
+    connect(page, "trigger.photo", "image.ref_1")
+    expect(edge(page, "trigger.photo", "image.ref_1")).to_have_count(1)
+    wait_valid(page)
+
+    page.get_by_test_id("run-button").click()
+    page.get_by_test_id("run-input-photo").set_input_files(photo)
+    expect(page.get_by_test_id("run-submit")).to_be_enabled()
+    page.get_by_test_id("run-submit").click()
+    image = page.get_by_test_id("node-image-image")
+    expect(image).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
+    # The preview backend renders at the model's exact size for 4:1 at 1K.
+    assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [2048, 512]
