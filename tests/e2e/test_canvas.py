@@ -228,3 +228,25 @@ def test_an_uploaded_image_feeds_a_captioned_reference(signed_in: Page, tmp_path
     expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
     # The preview backend renders at the model's exact size for 4:1 at 1K.
     assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [2048, 512]
+
+
+def test_a_flow_can_be_built_from_the_keyboard(signed_in: Page) -> None:
+    page = signed_in
+    new_flow(page, "Keys only")
+
+    def add(node_type: str) -> None:
+        page.get_by_test_id(f"palette-{node_type}").focus()
+        page.keyboard.press("Enter")
+
+    add("http_trigger")
+    add("image")
+    expect(page.get_by_test_id("config-node-id")).to_have_text("image")
+    page.get_by_test_id("wire-prompt").select_option("trigger.prompt")
+    add("respond")
+    expect(page.get_by_test_id("config-node-id")).to_have_text("respond")
+    # Only compatible outputs are offered; Respond's fields take anything.
+    page.get_by_test_id("wire-image").select_option("image.image")
+
+    expect(edge(page, "trigger.prompt", "image.prompt")).to_have_count(1)
+    expect(edge(page, "image.image", "respond.image")).to_have_count(1)
+    wait_valid(page)

@@ -3,6 +3,7 @@ import { memo, useId } from "react";
 import type { JsonObject } from "../api/types";
 import type { PlaitNodeData } from "../lib/flow";
 import { useCatalog } from "./catalog";
+import { ConnectionsForm, type OutputRef } from "./forms/ConnectionsForm";
 import { FileInputForm } from "./forms/FileInputForm";
 import { ImageForm } from "./forms/ImageForm";
 import { SchemaFields, type FormContext } from "./forms/SchemaForm";
@@ -12,13 +13,15 @@ interface ConfigPanelProps {
   nodeId: string;
   data: PlaitNodeData;
   references: readonly string[];
+  outputs: readonly OutputRef[];
   connectedPorts: ReadonlyMap<string, string>;
+  onWire: (nodeId: string, port: string, source: string | null) => void;
   onConfig: (id: string, config: JsonObject) => void;
   onLabel: (id: string, label: string) => void;
   onDelete: (id: string) => void;
 }
 
-function ConfigPanelView({ nodeId, data, references, connectedPorts, onConfig, onLabel, onDelete }: ConfigPanelProps) {
+function ConfigPanelView({ nodeId, data, references, outputs, connectedPorts, onWire, onConfig, onLabel, onDelete }: ConfigPanelProps) {
   const { byType } = useCatalog();
   const view = useNodeView(nodeId);
   const labelId = useId();
@@ -81,6 +84,13 @@ function ConfigPanelView({ nodeId, data, references, connectedPorts, onConfig, o
           <SchemaFields schema={info.config_schema} value={data.config} ctx={ctx} onChange={onChange} />
         )}
       </form>
+      <ConnectionsForm
+        nodeId={nodeId}
+        inputs={view.ports?.inputs ?? info.inputs}
+        connected={connectedPorts}
+        outputs={outputs}
+        onWire={(port, source) => onWire(nodeId, port, source)}
+      />
       <div className="config-footer">
         <button type="button" className="button button-small button-danger" data-testid="config-delete-node" onClick={() => onDelete(nodeId)}>
           Delete node

@@ -18,17 +18,18 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { api, errorMessage } from "../api/client";
-import type { FlowDetail, JsonObject, Publication, Settings } from "../api/types";
+import type { FlowDetail, JsonObject, PortType, Publication, Settings } from "../api/types";
 import { ErrorNote } from "../components/Form";
 import { LoadingPage } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { fromDocument, initialConfig, makeEdge, newNodeId, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { fromDocument, initialConfig, makeEdge, newNodeId, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
 import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
 import { TopBar } from "../pages/Layout";
 import { CatalogContext, makeCatalog, portsOf, portType, type Catalog } from "./catalog";
 import { ConfigPanel } from "./ConfigPanel";
+import type { OutputRef } from "./forms/ConnectionsForm";
 import { nodeTypes } from "./FlowNode";
 import { HistoryPanel } from "./HistoryPanel";
 import { EditorToolbar } from "./EditorToolbar";
@@ -499,15 +500,40 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   }, [danglingEdges, checkpoint, setEdges]);
 
   // `node.port` references a template may use: every output of every node, except images.
-  const referencesKey = useMemo(() => {
+  // Every output on the canvas as `node.port` with its type, for wiring lists and templates.
+  const outputsKey = useMemo(() => {
     const list: string[] = [];
     for (const n of nodes)
-      for (const p of portsOf(catalog, store, n.id, n.data.nodeType).outputs)
-        if (p.type !== "image" && p.type !== "image_list") list.push(`${n.id}.${p.name}`);
+      for (const p of portsOf(catalog, store, n.id, n.data.nodeType).outputs) list.push(`${n.id}.${p.name} ${p.type}`);
     return list.join("\n");
     // `validation` changes when new ports arrive from the server.
   }, [nodes, catalog, store, validation]);
-  const references = useMemo(() => referencesKey.split("\n").filter(Boolean), [referencesKey]);
+  const outputs = useMemo<OutputRef[]>(
+    () =>
+      outputsKey
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+          const [ref, type] = line.split(" ") as [string, PortType];
+          return { ref, type };
+        }),
+    [outputsKey],
+  );
+  // Templates can reference anything but images.
+  const references = useMemo(() => outputs.filter((o) => o.type !== "image" && o.type !== "image_list").map((o) => o.ref), [outputs]);
+
+  const onWire = useCallback(
+    (nodeId: string, port: string, source: string | null) => {
+      checkpoint();
+      setEdges((list) => {
+        const rest = list.filter((e) => !(e.target === nodeId && e.targetHandle === port));
+        if (!source) return rest;
+        const [sourceNode, sourcePort] = splitRef(source);
+        return [...rest, makeEdge(sourceNode, sourcePort, nodeId, port)];
+      });
+    },
+    [checkpoint, setEdges],
+  );
 
   const connectedPorts = useMemo(() => {
     const map = new Map<string, string>();
@@ -515,6 +541,17 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
     for (const e of edges) if (e.target === selectedNode.id && e.targetHandle) map.set(e.targetHandle, `${e.source}.${e.sourceHandle}`);
     return map;
   }, [edges, selectedNode]);
+
+  const leaveTo = (path: string) => (e: React.MouseEvent<HTMLAnchorElement>) => {
+    if (dirty && !window.confirm("Leave the editor? The unsaved changes are lost.")) e.preventDefault();
+    else linkHandler(path)(e);
+  };
+
+  // A settled run shows up in the history's run list.
+  const settled = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled";
+  useEffect(() => {
+    if (settled) setHistoryKey((k) => k + 1);
+  }, [settled, run.runId]);
 
   const onName = useCallback((name: string) => setMeta((m) => ({ ...m, name })), []);
   const onSave = useCallback(() => void save(), [save]);
@@ -541,7 +578,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
       {settings?.backend === "preview" ? (
         <div className="banner banner-preview" role="note" data-testid="preview-banner">
           <strong>Preview mode.</strong> Runs use the offline preview backend: free images that show what would be sent to
-          Gemini. <a href="/settings" onClick={linkHandler("/settings")}>Add a Gemini key in Settings</a> to generate real images.
+          Gemini. <a href="/settings" onClick={leaveTo("/settings")}>Add a Gemini key in Settings</a> to generate real images.
         </div>
       ) : null}
       {danglingEdges.length ? (
@@ -637,7 +674,9 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 nodeId={selectedNode.id}
                 data={selectedNode.data}
                 references={references}
+                outputs={outputs}
                 connectedPorts={connectedPorts}
+                onWire={onWire}
                 onConfig={updateConfig}
                 onLabel={updateLabel}
                 onDelete={deleteNode}
