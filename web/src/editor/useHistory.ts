@@ -1,6 +1,6 @@
 // Undo and redo over snapshots of the canvas (nodes and edges are immutable, so a
 // snapshot is two array references).
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useMemo, useRef, useState } from "react";
 import type { PlaitEdge, PlaitNode } from "../lib/flow";
 
 interface Snapshot {
@@ -71,5 +71,7 @@ export function useUndo(
     bump();
   }, []);
 
-  return { checkpoint, undo, redo, canUndo: past.current.length > 0, canRedo: future.current.length > 0, reset };
+  const canUndo = past.current.length > 0;
+  const canRedo = future.current.length > 0;
+  return useMemo(() => ({ checkpoint, undo, redo, canUndo, canRedo, reset }), [checkpoint, undo, redo, canUndo, canRedo, reset]);
 }
