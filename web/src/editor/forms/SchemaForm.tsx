@@ -1,5 +1,5 @@
 // Config forms generated from a node type's JSON schema (pydantic's model_json_schema).
-import { useId } from "react";
+import { useId, useState } from "react";
 import type { JsonObject, JsonSchema, JsonValue, Problem } from "../../api/types";
 import { defaultObject, isObject, schemaType, titleOf, unwrapNullable } from "../../lib/schema";
 import { TemplateField } from "./TemplateField";
@@ -339,6 +339,15 @@ function ObjectList({
 }) {
   const testId = `${ctx.testPrefix}-${path.replace(/\./g, "-")}`;
   const error = problemFor(ctx, path);
+  // Long items (e.g. overlay layers) can be folded to their title.
+  const [folded, setFolded] = useState<ReadonlySet<number>>(() => new Set(value.length > 2 ? value.map((_, i) => i) : []));
+  const toggle = (index: number) =>
+    setFolded((set) => {
+      const next = new Set(set);
+      if (next.has(index)) next.delete(index);
+      else next.add(index);
+      return next;
+    });
   return (
     <fieldset className="object-list" data-testid={testId}>
       <legend>{label}</legend>
@@ -347,7 +356,15 @@ function ObjectList({
       {value.map((item, index) => (
         <div key={index} className="object-item" data-testid={`${testId}-${index}`}>
           <div className="object-item-header">
-            <span className="object-item-title">{itemTitle(item, index)}</span>
+            <button
+              type="button"
+              className="object-item-toggle"
+              aria-expanded={!folded.has(index)}
+              data-testid={`${testId}-${index}-toggle`}
+              onClick={() => toggle(index)}
+            >
+              <span aria-hidden="true">{folded.has(index) ? "▸" : "▾"}</span> {itemTitle(item, index)}
+            </button>
             <span className="object-item-actions">
               <button type="button" className="icon-button" aria-label={`Move ${itemTitle(item, index)} up`} disabled={index === 0} onClick={() => onChange(move(value, index, index - 1))}>
                 ↑
@@ -372,13 +389,15 @@ function ObjectList({
               </button>
             </span>
           </div>
-          <SchemaFields
-            schema={itemSchema}
-            value={item}
-            ctx={ctx}
-            path={`${path}.${index}`}
-            onChange={(next) => onChange(value.map((v, i) => (i === index ? next : v)))}
-          />
+          {folded.has(index) ? null : (
+            <SchemaFields
+              schema={itemSchema}
+              value={item}
+              ctx={ctx}
+              path={`${path}.${index}`}
+              onChange={(next) => onChange(value.map((v, i) => (i === index ? next : v)))}
+            />
+          )}
         </div>
       ))}
       <button type="button" className="button button-small" data-testid={`${testId}-add`} onClick={() => onChange([...value, newItem(itemSchema, ctx.root, value)])}>
