@@ -168,6 +168,8 @@ export interface Publication {
   triggers: TriggerEndpoint[];
   secret_hint: string | null;
   secret?: string;
+  /** Not in docs/api.md: how many secrets work now (2 during a rotation's grace period). */
+  secrets_active?: number;
 }
 
 export interface FlowDetail extends FlowSummary {

@@ -30,7 +30,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       {children}
       <div className="toasts" role="status" aria-live="polite" data-testid="toasts">
         {items.map((t) => (
-          <div key={t.id} className={`toast toast-${t.tone}`} data-testid="toast">
+          <div key={t.id} className={`toast toast-${t.tone}`} role={t.tone === "error" ? "alert" : undefined} data-testid="toast">
             {t.message}
             <button
               type="button"

@@ -113,6 +113,9 @@ export function PublishDialog({
                 · secret <code>{publication.secret_hint}</code>
               </>
             ) : null}
+            {publication.secrets_active && publication.secrets_active > 1 ? (
+              <span className="muted"> · the previous secret still works until its grace period ends</span>
+            ) : null}
           </p>
         ) : (
           <p className="muted">Not published. Publishing pins one saved version; editing the draft never changes what the API serves.</p>
