@@ -203,7 +203,7 @@ export function PublishDialog({
         <>
           <h3 className="section-title">Endpoints</h3>
           {publication.triggers.map((t) => (
-            <CopyField key={t.node_id} label={`POST · trigger ${t.node_id}`} value={withSecret(t.url)} testId={`publish-endpoint-${t.node_id}`} />
+            <CopyField key={t.node_id} label={`POST · trigger node “${t.node_id}”`} value={withSecret(t.url)} testId={`publish-endpoint-${t.node_id}`} />
           ))}
           {!secret ? (
             <p className="field-hint">
