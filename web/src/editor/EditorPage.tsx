@@ -22,7 +22,7 @@ import type { FlowDetail, JsonObject, PortType, Publication, Settings } from "..
 import { ErrorNote } from "../components/Form";
 import { LoadingPage } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { fromDocument, initialConfig, makeEdge, newNodeId, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { fromDocument, initialConfig, makeEdge, newNodeId, nodeAriaLabel, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
 import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
@@ -195,6 +195,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         selected: true,
         data: { nodeType: type, config: initialConfig(info, catalog.models.default) },
       };
+      node.ariaLabel = nodeAriaLabel(id, node.data);
       setNodes((list) => [...list.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
       setEdges((list) => list.map((e) => (e.selected ? { ...e, selected: false } : e)));
       setTab("node");
@@ -238,7 +239,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
           const data = { ...n.data };
           if (label) data.label = label;
           else delete data.label;
-          return { ...n, data };
+          return { ...n, data, ariaLabel: nodeAriaLabel(n.id, data) };
         }),
       );
     },
@@ -343,7 +344,8 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
       const id = newNodeId(n.data.nodeType, taken);
       taken.add(id);
       rename.set(n.id, id);
-      return { ...n, id, selected: true, dragging: false, position: { x: n.position.x + 40, y: n.position.y + 40 }, data: structuredClone(n.data) };
+      const data = structuredClone(n.data);
+      return { ...n, id, selected: true, dragging: false, position: { x: n.position.x + 40, y: n.position.y + 40 }, data, ariaLabel: nodeAriaLabel(id, data) };
     });
     const pastedEdges = clip.edges.map((e) => makeEdge(rename.get(e.source)!, e.sourceHandle ?? "", rename.get(e.target)!, e.targetHandle ?? ""));
     setNodes((list) => [...list.map((n) => (n.selected ? { ...n, selected: false } : n)), ...pasted]);

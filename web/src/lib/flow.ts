@@ -19,6 +19,11 @@ export interface FlowMeta {
 
 export const NODE_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
+/** What assistive technology announces for a node on the canvas. */
+export function nodeAriaLabel(id: string, data: PlaitNodeData): string {
+  return `${data.label ? `${data.label} (${data.nodeType})` : data.nodeType} node ${id}`;
+}
+
 /** "node.port" → [node, port]. Node ids cannot hold a dot, so the first dot splits. */
 export function splitRef(ref: string): [string, string] {
   const dot = ref.indexOf(".");
@@ -73,6 +78,7 @@ export function fromDocument(doc: FlowDocument): { nodes: PlaitNode[]; edges: Pl
       type: "plait",
       position: n.position ?? auto?.get(n.id) ?? { x: 0, y: 0 },
       data,
+      ariaLabel: nodeAriaLabel(n.id, data),
     };
   });
   const edges = doc.edges.map((e) => {
