@@ -445,6 +445,11 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         void save();
         return;
       }
+      if (mod && event.key === "Enter") {
+        event.preventDefault();
+        setRunDialogOpen(true);
+        return;
+      }
       if (isEditable(event.target)) return;
       const key = event.key.toLowerCase();
       if (mod && key === "z" && !event.shiftKey) {

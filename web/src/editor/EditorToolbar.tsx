@@ -92,7 +92,14 @@ function EditorToolbarView({ name, onName, dirty, version, publishedVersion, val
       >
         {saving ? "Saving…" : "Save"}
       </button>
-      <button type="button" className="button button-small button-run" onClick={onRun} data-testid="run-button">
+      <button
+        type="button"
+        className="button button-small button-run"
+        onClick={onRun}
+        aria-keyshortcuts="Control+Enter"
+        title="Run with test inputs (Ctrl+Enter)"
+        data-testid="run-button"
+      >
         ▶ Run
       </button>
       <button type="button" className="button button-small button-primary" onClick={onPublish} data-testid="publish-button">

@@ -46,6 +46,12 @@ export function FlowInfo({ meta, selectedCount, onMeta }: { meta: FlowMeta; sele
           </dt>
           <dd>save a version</dd>
         </div>
+        <div>
+          <dt>
+            <kbd>Ctrl</kbd> <kbd>Enter</kbd>
+          </dt>
+          <dd>run with test inputs</dd>
+        </div>
       </dl>
     </div>
   );
