@@ -56,6 +56,7 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     # Run in preview mode: the image appears on the Image node.
     expect(page.get_by_test_id("preview-banner")).to_be_visible()
     page.get_by_test_id("run-button").click()
+    expect(page.get_by_test_id("run-cost-estimate")).to_contain_text("offline, free")
     page.get_by_test_id("run-input-prompt").fill("a red sneaker")
     page.get_by_test_id("run-submit").click()
     expect(page.get_by_test_id("node-image-image")).to_be_visible(timeout=30_000)

@@ -27,7 +27,7 @@ import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
 import { TopBar } from "../pages/Layout";
-import { CatalogContext, makeCatalog, portsOf, portType, type Catalog } from "./catalog";
+import { CatalogContext, findModel, makeCatalog, portsOf, portType, pricePerImage, type Catalog } from "./catalog";
 import { ConfigPanel } from "./ConfigPanel";
 import type { OutputRef } from "./forms/ConnectionsForm";
 import { nodeTypes } from "./FlowNode";
@@ -482,6 +482,20 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const selected = useMemo(() => nodes.filter((n) => n.selected), [nodes]);
   const selectedNode = selected.length === 1 ? selected[0]! : null;
   const triggers = useMemo(() => triggersOf(nodes), [nodes]);
+  const runCost = useMemo(() => {
+    let usd: number | null = 0;
+    let images = 0;
+    for (const n of nodes) {
+      if (n.data.nodeType !== "image") continue;
+      const count = typeof n.data.config["number_of_images"] === "number" ? n.data.config["number_of_images"] : 1;
+      images += count;
+      const model = findModel(catalog.models, n.data.config["model"] ?? catalog.models.default);
+      const size = typeof n.data.config["image_size"] === "string" ? n.data.config["image_size"] : null;
+      const price = model ? pricePerImage(model, size) : null;
+      usd = price === null || usd === null ? null : usd + price * count;
+    }
+    return { preview: settings?.backend === "preview", usd, images };
+  }, [nodes, catalog, settings]);
   const globalProblems = validation.problems.filter((p) => !p.node_id);
 
   // Edges whose port no longer exists (a field renamed elsewhere, a mode switched): the
@@ -695,7 +709,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         </aside>
       </div>
 
-      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} onClose={() => setRunDialogOpen(false)} onRun={doRun} /> : null}
+      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} onClose={() => setRunDialogOpen(false)} onRun={doRun} /> : null}
       {publishDialog ? (
         <PublishDialog
           flowId={flowId}

@@ -4,6 +4,7 @@ import { api, errorMessage } from "../api/client";
 import type { JsonObject } from "../api/types";
 import { ErrorNote } from "../components/Form";
 import { Modal } from "../components/Modal";
+import { formatCost } from "../lib/format";
 import { isObject } from "../lib/schema";
 
 export interface TriggerInfo {
@@ -28,11 +29,14 @@ function initialValues(trigger: TriggerInfo | null, remembered: Values): Values 
 export function RunDialog({
   triggers,
   remembered,
+  cost,
   onClose,
   onRun,
 }: {
   triggers: TriggerInfo[];
   remembered: Values;
+  /** What the Image nodes would cost at list price; null when unknown. */
+  cost: { preview: boolean; usd: number | null; images: number };
   onClose: () => void;
   onRun: (inputs: Values, triggerId: string | undefined) => Promise<void>;
 }) {
@@ -161,6 +165,15 @@ export function RunDialog({
             </div>
           );
         })}
+        <p className="run-cost-estimate small" data-testid="run-cost-estimate">
+          {cost.images === 0
+            ? "No Image node: this run makes no Gemini call."
+            : cost.preview
+              ? `Preview mode: ${cost.images === 1 ? "the image is" : `${cost.images} images are`} rendered offline, free.`
+              : cost.usd !== null
+                ? `About ${formatCost(cost.usd)} for ${cost.images === 1 ? "1 image" : `${cost.images} images`} at list price (cached results cost nothing).`
+                : `${cost.images === 1 ? "1 image" : `${cost.images} images`} at your Gemini key's price.`}
+        </p>
         <ErrorNote message={error} />
         <div className="button-row end">
           <button type="button" className="button" onClick={onClose}>
