@@ -151,7 +151,16 @@ def image_flow() -> dict[str, Any]:
 
 
 def wrk(name: str, url: str, connections: int, duration: int, script: Path) -> Load:
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script)]
+    threads = min(2, connections)
+    args = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
     subprocess.run([*args[:3], "-d2s", *args[4:], url], capture_output=True, check=True)  # warm
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
