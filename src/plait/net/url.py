@@ -55,7 +55,7 @@ def parse_url(url: str | httpx.URL) -> Target:
     """Check `url` and describe it; raises UrlRefused naming what is wrong."""
     text = str(url)
     shown = _shown(text)
-    why = _bad_text(text)
+    why = _bad_text(text) or _numeric_spelling(_raw_host(text))
     if why:
         raise UrlRefused(f"refused {shown}: {why}")
     try:
@@ -98,17 +98,30 @@ def _bad_host(host: str) -> str | None:
         return "the URL has no host"
     if ":" in host:
         return _bad_ipv6(host)
-    labels = host.removesuffix(".").split(".")
-    if _is_number(labels[-1]):
-        if host.endswith(".") or parse_ip(host) is None:
-            return (
-                f"'{host}' is not a standard IPv4 address; numeric spellings such as "
-                "2130706433, 0177.0.0.1 or 0x7f.0.0.1 are refused: write a.b.c.d"
-            )
-        return None
-    if len(host) > 254 or not all(_LABEL.match(label) for label in labels):
+    if _is_number(host.removesuffix(".").split(".")[-1]):
+        return _numeric_spelling(host)
+    if len(host) > 254 or not all(_LABEL.match(x) for x in host.removesuffix(".").split(".")):
         return f"'{host}' is not a valid host name"
     return None
+
+
+def _numeric_spelling(host: str) -> str | None:
+    """Why `host` is a non-standard IPv4 spelling, or None (not numeric, or a.b.c.d)."""
+    if not _is_number(host.removesuffix(".").split(".")[-1]):
+        return None
+    if host.endswith(".") or parse_ip(host) is None:
+        return (
+            f"'{host}' is not a standard IPv4 address; numeric spellings such as "
+            "2130706433, 0177.0.0.1 or 0x7f.0.0.1 are refused: write a.b.c.d"
+        )
+    return None
+
+
+def _raw_host(text: str) -> str:
+    """The host as written (lower case), before any parser normalizes it; '' if bracketed."""
+    authority = _AUTHORITY.match(text)
+    host = authority.group(3).lower() if authority else ""
+    return "" if host.startswith("[") else host.partition(":")[0]
 
 
 def _bad_ipv6(host: str) -> str | None:
