@@ -13,6 +13,8 @@ from pathlib import Path
 from plait.engine.context import Services
 from plait.engine.runner import Runner
 from plait.media.blobs import LocalBlobStore
+from plait.net.client import GuardedClient
+from plait.net.policy import NetPolicy
 from plait.nodes.registry import Registry, builtin
 from plait.providers.base import ImageProvider
 from plait.providers.factory import make_provider
@@ -28,9 +30,11 @@ class Runtime:
     registry: Registry
     backend: Backend
     provider: LazyProvider
+    http: GuardedClient
 
     def runner(self, flow_dir: Path | None = None) -> Runner:
-        return Runner(self.db, Services(self.blobs, self.provider, flow_dir), self.backend)
+        services = Services(self.blobs, self.provider, flow_dir, self.http)
+        return Runner(self.db, services, self.backend)
 
 
 class LazyProvider:
@@ -57,10 +61,13 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     settings = settings or Settings()
     backend = backend or settings.image_backend
+    http = GuardedClient(NetPolicy.parse(settings.net_allow))
     provider = LazyProvider(settings, backend)
     db = await open_database(settings.sqlalchemy_url)
+    blobs = LocalBlobStore(settings.blob_dir)
     try:
-        yield Runtime(settings, db, LocalBlobStore(settings.blob_dir), builtin(), backend, provider)
+        yield Runtime(settings, db, blobs, builtin(), backend, provider, http)
     finally:
+        await http.aclose()
         await provider.aclose()
         await db.close()

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     image_backend_choice: Backend | None = Field(
         default=None, validation_alias="PLAIT_IMAGE_BACKEND"
     )
+    net_allow: str = Field(default="", validation_alias="PLAIT_NET_ALLOW")
 
     @property
     def image_backend(self) -> Backend:

@@ -20,7 +20,7 @@ from plait.net import (
     TooManyRedirects,
     UrlRefused,
 )
-from tests.unit.net.conftest import LOOPBACK_ONLY, PNG, FakeResolver, LocalServer
+from tests.fakes.web import LOOPBACK_ONLY, PNG, FakeResolver, LocalServer
 
 
 async def test_connects_to_the_checked_address_with_the_host_header(

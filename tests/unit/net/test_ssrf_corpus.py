@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from plait.net import BlockedAddress, GuardedClient, NetError, UrlRefused
-from tests.unit.net.conftest import FakeResolver
+from tests.fakes.web import FakeResolver
 
 B, U = BlockedAddress, UrlRefused
 ALLOW_HINT = "to PLAIT_NET_ALLOW to allow it"

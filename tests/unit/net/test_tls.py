@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from plait.net import GuardedClient, NetError
-from tests.unit.net.conftest import LOOPBACK_ONLY, PNG, FakeResolver
+from tests.fakes.web import LOOPBACK_ONLY, PNG, FakeResolver
 
 
 def _certificate(tmp: Path) -> tuple[Path, Path, bytes]:
