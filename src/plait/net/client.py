@@ -149,7 +149,8 @@ class GuardedClient:
         exchange = _Exchange(method.upper(), target, dict(headers or {}), content)
         try:
             async with asyncio.timeout(deadline):
-                return await self._follow(exchange, max_bytes or self.max_bytes, follow_redirects)
+                limit = self.max_bytes if max_bytes is None else max_bytes
+                return await self._follow(exchange, limit, follow_redirects)
         except TimeoutError:
             raise NetTimeout(
                 f"gave up on {exchange.target.origin}: no complete answer within {deadline:g} s"
