@@ -33,7 +33,7 @@ from plait.net.url import Target, parse_url
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_MAX_REDIRECTS = 5
-USER_AGENT = "Plait (self-hosted; +https://github.com/plait)"
+USER_AGENT = "Plait (self-hosted)"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CROSS_ORIGIN_DROPPED = ("authorization", "cookie", "proxy-authorization")
 
