@@ -85,6 +85,12 @@ def refusal(ip: IPAddress) -> str | None:
     return _lookup_v6(ip) or _not_global_v6(ip)
 
 
+def never_allowed(ip: IPAddress) -> bool:
+    """Refused even when the allow list covers it: zone ids and the cloud metadata address."""
+    scoped = isinstance(ip, IPv6Address) and ip.scope_id is not None
+    return scoped or unwrap(ip) == _METADATA
+
+
 def _lookup_v4(ip: IPv4Address) -> str | None:
     return next((reason for net, reason in _V4 if ip in net), None)
 
@@ -99,4 +105,4 @@ def _not_global_v6(ip: IPv6Address) -> str | None:
     return None
 
 
-__all__ = ["IPAddress", "parse_ip", "refusal", "unwrap"]
+__all__ = ["IPAddress", "never_allowed", "parse_ip", "refusal", "unwrap"]

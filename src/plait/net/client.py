@@ -17,7 +17,7 @@ from types import TracebackType
 
 import httpx
 
-from plait.net.addresses import IPAddress, unwrap
+from plait.net.addresses import IPAddress, never_allowed, unwrap
 from plait.net.errors import (
     BlockedAddress,
     HttpStatusError,
@@ -285,7 +285,7 @@ def _blocked(target: Target, ip: IPAddress, reason: str) -> BlockedAddress:
     else:
         message = f"refused {target.origin}: {target.host} resolves to {ip}, which is {reason}"
         remedy = f"add the host or the address to {ALLOW_VARIABLE} to allow it"
-    if not reason.endswith("zone id"):  # the allow list cannot help with zone ids
+    if not never_allowed(ip):
         message = f"{message}; {remedy}"
     return BlockedAddress(message, host=target.host, address=str(ip))
 

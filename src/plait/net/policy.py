@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
-from plait.net.addresses import IPAddress, refusal, unwrap
+from plait.net.addresses import IPAddress, never_allowed, refusal, unwrap
 from plait.net.errors import NetError
 
 IPNetwork = IPv4Network | IPv6Network
@@ -44,7 +44,7 @@ class NetPolicy:
     def refusal(self, host: str, ip: IPAddress) -> str | None:
         """Why `ip` (which `host` resolved to) may not be reached, or None when it may."""
         reason = refusal(ip)
-        if reason is None or reason.endswith("zone id"):
+        if reason is None or never_allowed(ip):
             return reason
         if normalize_host(host) in self.hosts or any(unwrap(ip) in net for net in self.networks):
             return None

@@ -26,11 +26,14 @@ def test_hosts_and_networks() -> None:
     assert policy.refusal("other", ip_address("10.2.0.1")) == "a private address"
 
 
-def test_zone_ids_are_refused_even_when_allowed() -> None:
-    policy = NetPolicy.parse("fe80::/10, lan.host")
+def test_zone_ids_and_metadata_are_refused_even_when_allowed() -> None:
+    policy = NetPolicy.parse("fe80::/10, 169.254.0.0/16, lan.host, metadata.internal")
     assert policy.refusal("lan.host", ip_address("fe80::1%eth0")) == (
         "an IPv6 address with a zone id"
     )
+    for ip in ("169.254.169.254", "::ffff:169.254.169.254"):
+        assert policy.refusal("metadata.internal", ip_address(ip)) == "the cloud metadata address"
+    assert policy.refusal("x", ip_address("169.254.1.1")) is None
 
 
 @pytest.mark.parametrize("entry", ["10.0.0.0/33", "bad host", "http://x/", "1.2.3", "a..b"])
