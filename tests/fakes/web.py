@@ -168,12 +168,18 @@ _BUILTIN: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {
 }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # clients hang up mid-answer on purpose (size caps, deadlines)
+
+
 @contextmanager
 def local_server() -> Iterator[LocalServer]:
     """A `LocalServer` on a free port of 127.0.0.1, stopped (with its handlers) on exit."""
     state = LocalServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
-    httpd.daemon_threads = True
+    httpd = _QuietServer(("127.0.0.1", 0), _make_handler(state))
     httpd.stop = state.stop  # type: ignore[attr-defined]
     state.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)

@@ -61,12 +61,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(PNG)
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the client refusing the certificate for other.test is expected
+
+
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[int, bytes, list[str]]]:
     cert, key, pem = _certificate(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd = _Server(("127.0.0.1", 0), _Handler)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     httpd.hosts = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
