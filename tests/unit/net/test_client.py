@@ -195,3 +195,11 @@ async def test_check_resolves_without_sending(server: LocalServer, resolver: Fak
     with pytest.raises(BlockedAddress):
         await GuardedClient(resolver=resolver).check("http://images.test/")
     assert server.seen == []
+
+
+async def test_an_allowed_ipv4_mapped_literal_connects_to_its_ipv4(
+    client: GuardedClient, server: LocalServer
+) -> None:
+    response = await client.get(f"http://[::ffff:127.0.0.1]:{server.port}/image.png")
+    assert response.content == PNG
+    assert [s.host for s in server.seen] == [f"[::ffff:127.0.0.1]:{server.port}"]
