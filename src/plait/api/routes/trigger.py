@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields
+from plait.api.callbacks import checked_callback_url, deliver
 from plait.api.launch import compiled, start_run
 from plait.api.present import Presenter
 from plait.api.state import ServerState
@@ -30,6 +31,7 @@ router = APIRouter(tags=["trigger"])
 
 NOT_FOUND = "no published flow has this trigger; check the URL and its secret"
 _MAX_IDEMPOTENCY_KEY = 255
+_CALLBACK_WAIT_SECONDS = 24 * 3600
 
 
 @router.post("/api/trigger/{secret}/{node_id}")
@@ -50,7 +52,11 @@ async def trigger(
             f"retry after {verdict.headers()['Retry-After']} s",
             headers=verdict.headers(),
         )
-    inputs = await _inputs(state, request, flow, node_id)
+    raw = await read_fields(request, state.settings.max_upload_bytes)
+    callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
+    if callback is not None:
+        callback = await checked_callback_url(state.runtime.http, str(callback))
+    inputs = await _inputs(state, raw, flow, node_id)
     run_id, is_new = await start_run(
         state,
         RunRequest(
@@ -63,6 +69,8 @@ async def trigger(
             idempotency_key=_idempotency_key(request),
         ),
     )
+    if callback is not None and is_new:
+        _call_back_later(state, secret, run_id, callback)
     within = state.settings.trigger_wait_seconds if wait and _responds(flow) else 0
     answer = await _answer(state, secret, await _outcome(state, run_id, is_new, within), flow)
     answer.headers.update(verdict.headers())
@@ -99,18 +107,28 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 async def _inputs(
-    state: ServerState, request: Request, flow: CompiledFlow, node_id: str
+    state: ServerState, raw: dict[str, Any], flow: CompiledFlow, node_id: str
 ) -> dict[str, Any]:
     config = flow.nodes[node_id].config
     assert isinstance(config, HttpTriggerConfig)
-    cap = state.settings.max_upload_bytes
-    raw = await read_fields(request, cap)
     for field in config.fields:
         if field.type == "image" and raw.get(field.name) is not None:
             raw[field.name] = await image_value(
-                field.name, raw[field.name], state.runtime.blobs, cap
+                field.name, raw[field.name], state.runtime, state.settings.max_upload_bytes
             )
     return coerce_inputs(config, raw)
+
+
+def _call_back_later(state: ServerState, secret: str, run_id: str, url: str) -> None:
+    """Deliver the outcome to `url` once the run settles (the caller need not wait)."""
+
+    async def call_back() -> None:
+        outcome = await _outcome(state, run_id, False, _CALLBACK_WAIT_SECONDS)
+        await deliver(state.runtime.http, url, secret, _status_json(state, secret, outcome))
+
+    task = asyncio.get_running_loop().create_task(call_back())
+    state.background.add(task)
+    task.add_done_callback(state.background.discard)
 
 
 @dataclass(frozen=True)
