@@ -68,24 +68,27 @@ def free_port() -> int:
 
 @contextmanager
 def process(args: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[str]:
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}{ready}", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"server did not start: {log.read().decode()}") from None
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            yield _ready(proc, log, f"http://127.0.0.1:{port}", ready)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def _ready(proc: subprocess.Popen[bytes], log: Any, url: str, ready: str) -> str:
+    """`url` once the server answers `ready`; its output if it dies or takes a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}{ready}", timeout=1)
+            return url
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"server did not start: {log.read().decode()}") from None
+            time.sleep(0.05)
 
 
 def plait_server(data_dir: Path, gemini_url: str, port: int) -> Any:
@@ -151,7 +154,16 @@ def image_flow() -> dict[str, Any]:
 
 
 def wrk(name: str, url: str, connections: int, duration: int, script: Path) -> Load:
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script)]
+    threads = min(2, connections)
+    args = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
     subprocess.run([*args[:3], "-d2s", *args[4:], url], capture_output=True, check=True)  # warm
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -183,9 +195,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeGemini() as fake:
         script = Path(tmp) / "post.lua"
         script.write_text(LUA)
-        with bare_server(port := free_port()) as url:
+        with bare_server(free_port()) as url:
             results.append(wrk("bare", f"{url}/bare", args.connections, args.duration, script))
-        with plait_server(Path(tmp) / "data", fake.base_url, port := free_port()) as url:
+        with plait_server(Path(tmp) / "data", fake.base_url, free_port()) as url:
             echo_url, image_url = publish(url, echo_flow()), publish(url, image_flow())
             results.append(wrk("echo", echo_url, args.connections, args.duration, script))
             results.append(wrk("image", image_url, args.connections, args.duration, script))

@@ -15,6 +15,8 @@ from pydantic import SecretStr
 from plait.engine.context import Services
 from plait.engine.runner import Runner
 from plait.media.blobs import LocalBlobStore
+from plait.net.client import GuardedClient
+from plait.net.policy import NetPolicy
 from plait.nodes.registry import Registry, builtin
 from plait.providers.base import ImageProvider
 from plait.providers.factory import make_provider
@@ -29,13 +31,15 @@ class Runtime:
     blobs: LocalBlobStore
     registry: Registry
     provider: LazyProvider
+    http: GuardedClient
 
     @property
     def backend(self) -> Backend:
         return self.provider.backend
 
     def runner(self, flow_dir: Path | None = None) -> Runner:
-        return Runner(self.db, Services(self.blobs, self.provider, flow_dir), self.backend)
+        services = Services(self.blobs, self.provider, flow_dir, self.http)
+        return Runner(self.db, services, self.backend)
 
 
 class LazyProvider:
@@ -97,10 +101,13 @@ async def open_runtime(
     settings: Settings | None = None, backend: Backend | None = None
 ) -> AsyncIterator[Runtime]:
     settings = settings or Settings()
+    http = GuardedClient(NetPolicy.parse(settings.net_allow))
     provider = LazyProvider(settings, backend)
     db = await open_database(settings.sqlalchemy_url)
+    blobs = LocalBlobStore(settings.blob_dir)
     try:
-        yield Runtime(settings, db, LocalBlobStore(settings.blob_dir), builtin(), provider)
+        yield Runtime(settings, db, blobs, builtin(), provider, http)
     finally:
+        await http.aclose()
         await provider.aclose()
         await db.close()

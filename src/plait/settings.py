@@ -42,6 +42,7 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, gt=0, validation_alias="PLAIT_MAX_UPLOAD_BYTES"
     )
     session_days: int = Field(default=14, gt=0, validation_alias="PLAIT_SESSION_DAYS")
+    net_allow: str = Field(default="", validation_alias="PLAIT_NET_ALLOW")
 
     @property
     def image_backend(self) -> Backend:

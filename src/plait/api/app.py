@@ -12,6 +12,7 @@ from plait import __version__
 from plait.api import errors
 from plait.api.accounts import first_admin
 from plait.api.auth import require_user
+from plait.api.published import PublishedFlows
 from plait.api.ratelimit import TriggerLimiter
 from plait.api.routes import (
     auth,
@@ -46,18 +47,20 @@ def create_app(config: Settings | None = None) -> FastAPI:
         async with open_runtime(config) as runtime:
             live = LiveRuns()
             queue = InProcessQueue(config.run_concurrency)
+            worker = Worker(runtime.db, runtime.registry, runtime.runner, live)
             state = ServerState(
                 runtime=runtime,
                 queue=queue,
+                worker=worker,
                 live=live,
                 limiter=TriggerLimiter(config.rate_limit_storage),
                 links=LinkSigner(config.secret_key, config.link_ttl_seconds),
                 vault=Vault(config.secret_key),
+                published=PublishedFlows(runtime.db),
             )
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)
             app.state.plait = state
-            worker = Worker(runtime.db, runtime.registry, runtime.runner, live)
             await queue.start(worker.process)
             await worker.recover(queue)
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -11,8 +12,11 @@ from fastapi import HTTPException, Request
 from starlette.datastructures import UploadFile
 
 from plait.errors import InputError, MediaError, Problem
-from plait.media.blobs import BlobStore, put_image
+from plait.media import images
+from plait.media.blobs import put_image
 from plait.media.image_ref import ImageRef
+from plait.net import GuardedClient, NetError, fetch_image
+from plait.runtime import Runtime
 
 
 async def read_capped(request: Request, cap: int) -> bytes:
@@ -50,10 +54,13 @@ async def read_fields(request: Request, cap: int) -> dict[str, Any]:
     return data
 
 
-async def image_value(field: str, value: Any, blobs: BlobStore, cap: int) -> ImageRef:
-    """An image field's value (a file part, a data: URL or base64) checked and stored."""
+async def image_value(field: str, value: Any, runtime: Runtime, cap: int) -> ImageRef:
+    """An image field's value (a file part, an http(s) URL fetched through the guarded
+    client, a data: URL or base64) checked, cleaned of metadata and stored."""
     if isinstance(value, UploadFile):
         data = await value.read(cap + 1)
+    elif isinstance(value, str) and value.startswith(("http://", "https://")):
+        data = await _fetch(field, value, runtime.http, cap)
     elif isinstance(value, str):
         data = _decode_base64(field, value)
     else:
@@ -61,8 +68,15 @@ async def image_value(field: str, value: Any, blobs: BlobStore, cap: int) -> Ima
     if len(data) > cap:
         raise _field_error(field, f"the image is larger than {cap} bytes")
     try:
-        return await put_image(blobs, data)
+        return await put_image(runtime.blobs, await asyncio.to_thread(images.sanitize, data))
     except MediaError as exc:
+        raise _field_error(field, exc.message) from None
+
+
+async def _fetch(field: str, url: str, client: GuardedClient, cap: int) -> bytes:
+    try:
+        return (await fetch_image(client, url, max_bytes=cap)).data
+    except NetError as exc:
         raise _field_error(field, exc.message) from None
 
 

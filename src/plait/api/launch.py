@@ -41,6 +41,7 @@ async def start_run(state: ServerState, request: RunRequest) -> tuple[str, bool]
         existing = await _by_key(state, flow_id, key)
         assert existing is not None
         return existing, False
+    state.worker.prepare(run_id, request)
     await state.queue.enqueue(run_id)
     return run_id, True
 

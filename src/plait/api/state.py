@@ -7,11 +7,13 @@ from typing import Any
 
 from fastapi import Request
 
+from plait.api.published import PublishedFlows
 from plait.api.ratelimit import TriggerLimiter
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
+from plait.engine.worker import Worker
 from plait.flows.validate import CompiledFlow
 from plait.runtime import Runtime
 
@@ -20,10 +22,12 @@ from plait.runtime import Runtime
 class ServerState:
     runtime: Runtime
     queue: JobQueue
+    worker: Worker
     live: LiveRuns
     limiter: TriggerLimiter
     links: LinkSigner
     vault: Vault
+    published: PublishedFlows
     setup_token: str | None = None
     compiled: dict[str, CompiledFlow] = field(default_factory=dict)  # by document hash
     background: set[Any] = field(default_factory=set)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from plait.engine.state import NodeState
 from plait.media.blobs import BlobStore, put_image
 from plait.media.image_ref import ImageRef
+from plait.net.client import GuardedClient
 from plait.providers.base import ImageProvider, Usage
 
 
@@ -18,6 +19,7 @@ class Services:
     blobs: BlobStore
     image_provider: Callable[[], ImageProvider]
     flow_dir: Path | None = None
+    http: GuardedClient = field(default_factory=GuardedClient)
 
 
 class NodeRunContext:
@@ -44,3 +46,6 @@ class NodeRunContext:
     def record_usage(self, usage: Usage, backend: str) -> None:
         self._state.usage = self._state.usage + usage
         self._state.backend = backend
+
+    def http_client(self) -> GuardedClient:
+        return self._services.http

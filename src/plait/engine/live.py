@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from plait.engine.events import EventBus
 from plait.engine.executor import Executor
+from plait.engine.state import RunResult
 
 
 @dataclass
@@ -19,7 +20,8 @@ class LiveRun:
 class LiveRuns:
     def __init__(self) -> None:
         self._running: dict[str, LiveRun] = {}
-        self._waiters: dict[str, list[asyncio.Future[str]]] = {}
+        self._waiters: dict[str, list[asyncio.Future[RunResult | None]]] = {}
+        self._cancelled: set[str] = set()  # cancelled while queued, before a worker took them
 
     def get(self, run_id: str) -> LiveRun | None:
         return self._running.get(run_id)
@@ -27,28 +29,39 @@ class LiveRuns:
     def started(self, run_id: str, executor: Executor, bus: EventBus) -> None:
         self._running[run_id] = LiveRun(executor, bus)
 
-    def settled(self, run_id: str, status: str) -> None:
-        """The run ended (or will not start): wake everyone waiting on it."""
+    def settled(self, run_id: str, result: RunResult | None) -> None:
+        """The run ended and is recorded (None: it will not run here): wake its waiters."""
         self._running.pop(run_id, None)
         for waiter in self._waiters.pop(run_id, []):
             if not waiter.done():
-                waiter.set_result(status)
+                waiter.set_result(result)
 
     def cancel(self, run_id: str) -> bool:
+        """Cancel the run if it is running here."""
         live = self._running.get(run_id)
         if live is None:
             return False
         live.executor.cancel()
         return True
 
-    def waiter(self, run_id: str) -> asyncio.Future[str]:
-        """A future set to the run's status when it settles. Take one before checking the
+    def forbid_start(self, run_id: str) -> None:
+        """A queued run was cancelled: the worker must not start it."""
+        self._cancelled.add(run_id)
+
+    def cancelled_before_start(self, run_id: str) -> bool:
+        if run_id in self._cancelled:
+            self._cancelled.discard(run_id)
+            return True
+        return False
+
+    def waiter(self, run_id: str) -> asyncio.Future[RunResult | None]:
+        """A future set to the run's result when it settles. Take one before checking the
         database, so a run settling in between is not missed; `forget` it when done."""
-        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[RunResult | None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(run_id, []).append(waiter)
         return waiter
 
-    def forget(self, run_id: str, waiter: asyncio.Future[str]) -> None:
+    def forget(self, run_id: str, waiter: asyncio.Future[RunResult | None]) -> None:
         waiters = self._waiters.get(run_id)
         if waiters and waiter in waiters:
             waiters.remove(waiter)

@@ -6,6 +6,7 @@ batch) goes through here.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +16,9 @@ from plait.engine.cache import StoredNodeCache
 from plait.engine.context import Services
 from plait.engine.events import EventBus, EventKind
 from plait.engine.executor import Executor, entry_trigger
-from plait.engine.state import NodeState, RunResult
+from plait.engine.state import NodeState, NodeStatus, RunResult
 from plait.flows.validate import CompiledFlow
-from plait.store import runs as run_store
+from plait.store import run_writes
 from plait.store.db import Database
 
 _SETTLED = {
@@ -47,22 +48,25 @@ class Runner:
         self.backend = backend
 
     async def submit(self, request: RunRequest) -> str:
-        """Write the run as queued and return its id."""
-        flow = request.compiled.flow
-        digest = flow.content_hash()
-        trigger = entry_trigger(request.compiled, request.trigger_id)
-        async with self.db.new_session() as session, session.begin():
-            await run_store.save_document(session, digest, flow.to_document())
-            return await run_store.create_run(
-                session,
-                flow_hash=digest,
-                inputs=values.to_json(request.inputs),
-                source=request.source,
-                flow_id=request.flow_id,
-                trigger_id=trigger,
-                flow_version=request.flow_version,
-                idempotency_key=request.idempotency_key,
-            )
+        """Write the run as queued (committed before this returns) and return its id."""
+        flow = request.compiled
+        digest = flow.digest
+        known = digest in self.db.stored_documents
+        row = {
+            "id": uuid.uuid4().hex,
+            "flow_hash": digest,
+            "flow_id": request.flow_id,
+            "trigger_id": entry_trigger(flow, request.trigger_id),
+            "flow_version": request.flow_version,
+            "idempotency_key": request.idempotency_key,
+            "source": request.source,
+            "inputs": values.to_json(request.inputs),
+        }
+        await self.db.journal.write(
+            run_writes.create_run(row, None if known else flow.flow.to_document())
+        )
+        self.db.stored_documents.add(digest)
+        return str(row["id"])
 
     def executor(
         self,
@@ -89,19 +93,23 @@ class Runner:
         bus = events or EventBus()
         return await self.execute_with(self.executor(run_id, request, bus), bus)
 
-    async def execute_with(self, executor: Executor, bus: EventBus) -> RunResult:
+    async def execute_with(
+        self, executor: Executor, bus: EventBus, *, resumable: bool = False
+    ) -> RunResult:
+        """Execute and record. If the task is cancelled from outside (Ctrl+C, a server
+        stopping), the run is recorded as cancelled, or with `resumable` left `running`
+        with its finished nodes checkpointed, for a restart to pick up."""
         run_id = executor.run_id
         recorded: set[str] = set(executor.resumed)
         recorder = asyncio.create_task(self._record(run_id, bus, executor.states, recorded))
-        async with self.db.new_session() as session, session.begin():
-            await run_store.mark_running(session, run_id, self.backend)
+        self.db.journal.post(run_writes.mark_running(run_id, self.backend))
         try:
             result = await executor.run()
         except asyncio.CancelledError:
             bus.close()
             await recorder
             if executor.result is not None:
-                await asyncio.shield(self._finish(executor.result, recorded))
+                await asyncio.shield(self._interrupted(executor, recorded, resumable))
             raise
         bus.close()
         await recorder
@@ -120,18 +128,27 @@ class Runner:
             settled = [e.node_id for e in batch if e.kind in _SETTLED and e.node_id is not None]
             if not settled:
                 continue
-            async with self.db.new_session() as session, session.begin():
-                for node_id in settled:
-                    await run_store.record_node(session, run_id, node_row(states[node_id]))
+            rows = [node_row(states[node_id]) for node_id in settled]
+            self.db.journal.post(run_writes.insert_nodes(run_id, rows))
             recorded.update(settled)
+
+    async def _interrupted(self, executor: Executor, recorded: set[str], resumable: bool) -> None:
+        result = executor.result
+        assert result is not None
+        if not resumable or executor.cancelled:
+            await self._finish(result, recorded)
+            return
+        done = [
+            node_row(state)
+            for node_id, state in result.nodes.items()
+            if node_id not in recorded and state.status == NodeStatus.SUCCEEDED
+        ]
+        await self.db.journal.write(run_writes.insert_nodes(result.run_id, done))
 
     async def _finish(self, result: RunResult, recorded: set[str]) -> None:
         """Write the nodes no event settled (cancelled, never reached) and the run's totals."""
-        async with self.db.new_session() as session, session.begin():
-            for node_id, state in result.nodes.items():
-                if node_id not in recorded:
-                    await run_store.record_node(session, result.run_id, node_row(state))
-            await run_store.finish_run(session, result.run_id, run_fields(result))
+        rows = [node_row(s) for node_id, s in result.nodes.items() if node_id not in recorded]
+        await self.db.journal.write(run_writes.finish_run(result.run_id, run_fields(result), rows))
 
 
 def node_row(state: NodeState) -> dict[str, Any]:

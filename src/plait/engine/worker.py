@@ -21,6 +21,7 @@ from plait.errors import PlaitError
 from plait.flows.loader import flow_from_document
 from plait.flows.validate import compile_flow
 from plait.nodes.registry import Registry
+from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
 
@@ -44,19 +45,28 @@ class Worker:
         self.runner = runner
         self.live = live
 
+        self._prepared: dict[str, RunRequest] = {}
+
+    def prepare(self, run_id: str, request: RunRequest) -> None:
+        """The request of a run just submitted here: spares reading it back from the database."""
+        self._prepared[run_id] = request
+
     async def process(self, run_id: str) -> None:
-        status = "failed"
+        result = None
         try:
-            job = await self._load(run_id)
+            prepared = self._prepared.pop(run_id, None)
+            if self.live.cancelled_before_start(run_id):
+                return
+            job = _Job(prepared, {}) if prepared is not None else await self._load(run_id)
             if job is None:
                 return
             runner = self.runner()
             bus = EventBus(replay=True)
             executor = runner.executor(run_id, job.request, bus, job.completed)
             self.live.started(run_id, executor, bus)
-            status = (await runner.execute_with(executor, bus)).status.value
+            result = await runner.execute_with(executor, bus, resumable=True)
         finally:
-            self.live.settled(run_id, status)
+            self.live.settled(run_id, result)
 
     async def recover(self, queue: JobQueue) -> int:
         """Queue again every run a stop interrupted; returns how many."""
@@ -69,19 +79,20 @@ class Worker:
         return len(unfinished)
 
     async def _load(self, run_id: str) -> _Job | None:
-        async with self.db.new_session() as session, session.begin():
+        async with self.db.new_session() as session:
             run = await run_store.get_run(session, run_id)
             if run is None or run.status not in _RUNNABLE:
                 return None
             document = await run_store.flow_document(session, run.flow_hash)
             completed = await run_store.succeeded_outputs(session, run_id)
-            try:
-                compiled = compile_flow(flow_from_document(document), self.registry)
-            except PlaitError as exc:
-                await run_store.finish_run(
-                    session, run_id, {"status": "failed", "error": f"the flow is invalid: {exc}"}
-                )
-                return None
+        try:
+            compiled = compile_flow(flow_from_document(document), self.registry)
+        except PlaitError as exc:
+            failed = {"status": "failed", "error": f"the flow is invalid: {exc}"}
+            await self.db.journal.write(run_writes.finish_run(run_id, failed, []))
+            return None
+        if run.status == "running":  # an interrupted attempt: its unfinished nodes run again
+            await self.db.journal.write(run_writes.forget_unsettled_nodes(run_id))
         request = RunRequest(
             compiled,
             from_json(run.inputs),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -49,6 +50,11 @@ class CompiledFlow:
     flow: Flow
     nodes: dict[str, CompiledNode]  # in a topological order
     dependents: dict[str, list[str]]
+
+    @cached_property
+    def digest(self) -> str:
+        """The document's content hash (computed once: a compiled flow is not changed)."""
+        return self.flow.content_hash()
 
     @property
     def triggers(self) -> list[CompiledNode]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from plait.flows.ports import Port
 from plait.media.image_ref import ImageRef
+from plait.net.client import GuardedClient
 from plait.providers.base import ImageProvider, Usage
 
 C = TypeVar("C", bound=BaseModel)
@@ -35,6 +36,10 @@ class NodeContext(Protocol):
     def image_provider(self) -> ImageProvider: ...
 
     def record_usage(self, usage: Usage, backend: str) -> None: ...
+
+    def http_client(self) -> GuardedClient:
+        """The guarded client: the only way a node may make an HTTP request."""
+        ...
 
 
 class NodeType(ABC, Generic[C]):

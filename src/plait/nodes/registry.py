@@ -10,6 +10,7 @@ from plait.nodes.file_input import FileInput
 from plait.nodes.http_trigger import HttpTrigger
 from plait.nodes.image import Image
 from plait.nodes.image_resize import ImageResize
+from plait.nodes.image_url import ImageUrl
 from plait.nodes.respond import Respond
 from plait.nodes.text import Text
 from plait.nodes.text_overlay import TextOverlay
@@ -40,7 +41,16 @@ class Registry:
 
 def builtin() -> Registry:
     return Registry(
-        [HttpTrigger(), FileInput(), Text(), Image(), ImageResize(), TextOverlay(), Respond()]
+        [
+            HttpTrigger(),
+            FileInput(),
+            ImageUrl(),
+            Text(),
+            Image(),
+            ImageResize(),
+            TextOverlay(),
+            Respond(),
+        ]
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from plait.errors import PlaitError
+from plait.store.journal import Journal
 from plait.store.migrations.head import HEAD
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.journal = Journal(self._sync_engine)
+        self.stored_documents: set[str] = set()  # flow documents known to be stored
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (run at every start; cheap when current)."""
@@ -45,7 +48,15 @@ class Database:
     def new_session(self) -> AsyncSession:
         return self.session()
 
+    def _sync_engine(self) -> Engine:
+        """A blocking engine on the same database, for the journal's own thread."""
+        engine = create_engine(_sync_url(self.url), **_engine_options(self.url))
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
     async def close(self) -> None:
+        await self.journal.close()
         await self.engine.dispose()
 
 
@@ -55,6 +66,14 @@ async def open_database(url: str) -> Database:
     db = Database(url)
     await db.migrate()
     return db
+
+
+def _sync_url(url: str) -> str:
+    """The same database through a blocking driver."""
+    for async_driver, sync_driver in (("+aiosqlite", ""), ("+asyncpg", "+psycopg")):
+        if async_driver in url.split("://", 1)[0]:
+            return url.replace(async_driver, sync_driver, 1)
+    return url
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -30,6 +30,7 @@ class PublishedFlow:
     hash: str
     document: dict[str, Any]
     rate_limit_per_minute: int
+    secret_expires_at: datetime | None
 
 
 async def create_flow(session: AsyncSession, owner_id: str | None, name: str) -> FlowRecord:
@@ -162,6 +163,7 @@ async def published_by_secret(session: AsyncSession, secret_hash: str) -> Publis
                 FlowDocument.hash,
                 FlowDocument.document,
                 FlowRecord.rate_limit_per_minute,
+                TriggerSecret.expires_at,
             )
             .join(TriggerSecret, TriggerSecret.flow_id == Publication.flow_id)
             .join(FlowRecord, FlowRecord.id == Publication.flow_id)

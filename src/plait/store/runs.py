@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -16,61 +15,6 @@ async def save_document(session: AsyncSession, digest: str, document: dict[str, 
     if await session.get(FlowDocument, digest) is None:
         session.add(FlowDocument(hash=digest, document=document))
         await session.flush()
-
-
-async def create_run(
-    session: AsyncSession,
-    *,
-    flow_hash: str,
-    inputs: dict[str, Any],
-    source: str,
-    flow_id: str | None = None,
-    trigger_id: str | None = None,
-    flow_version: int | None = None,
-    idempotency_key: str | None = None,
-) -> str:
-    """Record a run as queued, before anything executes; returns its id."""
-    run_id = uuid.uuid4().hex
-    session.add(
-        Run(
-            id=run_id,
-            flow_hash=flow_hash,
-            flow_id=flow_id,
-            trigger_id=trigger_id,
-            flow_version=flow_version,
-            idempotency_key=idempotency_key,
-            source=source,
-            status="queued",
-            inputs=inputs,
-        )
-    )
-    await session.flush()
-    return run_id
-
-
-async def mark_running(session: AsyncSession, run_id: str, backend: str) -> None:
-    run = await _run(session, run_id)
-    run.status, run.started_at, run.backend = "running", utcnow(), backend
-
-
-async def record_node(session: AsyncSession, run_id: str, row: dict[str, Any]) -> None:
-    """Insert or update one node run (called as each node settles: a checkpoint)."""
-    existing = await session.scalar(
-        select(NodeRun).where(NodeRun.run_id == run_id, NodeRun.node_id == row["node_id"])
-    )
-    if existing is None:
-        session.add(NodeRun(run_id=run_id, **row))
-    else:
-        for key, value in row.items():
-            setattr(existing, key, value)
-    await session.flush()
-
-
-async def finish_run(session: AsyncSession, run_id: str, fields: dict[str, Any]) -> None:
-    run = await _run(session, run_id)
-    for key, value in fields.items():
-        setattr(run, key, value)
-    run.finished_at = utcnow()
 
 
 async def get_run(session: AsyncSession, run_id: str) -> Run | None:
@@ -121,10 +65,3 @@ async def cancel_queued(session: AsyncSession, run_id: str) -> bool:
 async def flow_document(session: AsyncSession, digest: str) -> dict[str, Any] | None:
     row = await session.get(FlowDocument, digest)
     return None if row is None else dict(row.document)
-
-
-async def _run(session: AsyncSession, run_id: str) -> Run:
-    run = await session.get(Run, run_id)
-    if run is None:
-        raise LookupError(f"run {run_id} does not exist")
-    return run

@@ -46,6 +46,7 @@ async def publish(
             secret = new_secret()
             await flow_store.add_secret(session, flow_id, digest(secret), hint(secret), None)
         answer = await publication_json(session, state, record, secret)
+    state.published.clear()
     assert answer is not None
     return answer
 
@@ -55,6 +56,7 @@ async def unpublish(flow_id: str, caller: CurrentCaller, state: State) -> None:
     await load_flow_record(state, flow_id)
     async with state.runtime.db.new_session() as session, session.begin():
         await flow_store.unpublish(session, flow_id)
+    state.published.clear()
 
 
 @router.post("/rotate-secret")
@@ -67,6 +69,7 @@ async def rotate_secret(
         retire_at = utcnow() + timedelta(seconds=body.grace_seconds)
         await flow_store.add_secret(session, flow_id, digest(secret), hint(secret), retire_at)
         answer = await publication_json(session, state, record, secret)
+    state.published.clear()
     if answer is None:
         return {"flow_id": flow_id, "secret": secret, "version": None, "triggers": []}
     return answer

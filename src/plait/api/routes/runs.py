@@ -108,7 +108,8 @@ async def cancel_run(run_id: str, caller: CurrentCaller, state: State) -> dict[s
         if run is None:
             raise HTTPException(404, f"no run '{run_id}'")
         if await run_store.cancel_queued(session, run_id):
-            state.live.settled(run_id, "cancelled")
+            state.live.forbid_start(run_id)
+            state.live.settled(run_id, None)
             return {"run_id": run_id, "status": "cancelled"}
     raise HTTPException(409, f"run '{run_id}' has already {run.status}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -11,17 +12,17 @@ from fastapi.responses import JSONResponse
 
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields
+from plait.api.callbacks import checked_callback_url, deliver
 from plait.api.launch import compiled, start_run
 from plait.api.present import Presenter
 from plait.api.state import ServerState
-from plait.crypto.tokens import digest
 from plait.engine.runner import RunRequest
+from plait.engine.state import RunResult, RunStatus
 from plait.engine.values import from_json
 from plait.flows.validate import CompiledFlow
 from plait.media.image_ref import ImageRef
 from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
 from plait.nodes.respond import RespondConfig
-from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.flows import PublishedFlow
 from plait.store.tables import Run
@@ -30,6 +31,7 @@ router = APIRouter(tags=["trigger"])
 
 NOT_FOUND = "no published flow has this trigger; check the URL and its secret"
 _MAX_IDEMPOTENCY_KEY = 255
+_CALLBACK_WAIT_SECONDS = 24 * 3600
 
 
 @router.post("/api/trigger/{secret}/{node_id}")
@@ -50,8 +52,12 @@ async def trigger(
             f"retry after {verdict.headers()['Retry-After']} s",
             headers=verdict.headers(),
         )
-    inputs = await _inputs(state, request, flow, node_id)
-    run_id, _ = await start_run(
+    raw = await read_fields(request, state.settings.max_upload_bytes)
+    callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
+    if callback is not None:
+        callback = await checked_callback_url(state.runtime.http, str(callback))
+    inputs = await _inputs(state, raw, flow, node_id)
+    run_id, is_new = await start_run(
         state,
         RunRequest(
             flow,
@@ -63,7 +69,10 @@ async def trigger(
             idempotency_key=_idempotency_key(request),
         ),
     )
-    answer = await _answer(state, secret, run_id, flow, wait and _responds(flow))
+    if callback is not None and is_new:
+        _call_back_later(state, secret, run_id, callback)
+    within = state.settings.trigger_wait_seconds if wait and _responds(flow) else 0
+    answer = await _answer(state, secret, await _outcome(state, run_id, is_new, within), flow)
     answer.headers.update(verdict.headers())
     return answer
 
@@ -74,12 +83,11 @@ async def trigger_run_status(secret: str, run_id: str, state: State) -> dict[str
     run = await _run(state, run_id)
     if published is None or run is None or run.flow_id != published.flow_id:
         raise HTTPException(404, NOT_FOUND)
-    return _status_json(state, secret, run)
+    return _status_json(state, secret, Outcome.of_run(run))
 
 
 async def _published(state: ServerState, secret: str) -> PublishedFlow | None:
-    async with state.runtime.db.new_session() as session:
-        return await flow_store.published_by_secret(session, digest(secret))
+    return await state.published.by_secret(secret)
 
 
 def _is_trigger(flow: CompiledFlow, node_id: str) -> bool:
@@ -99,82 +107,117 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 async def _inputs(
-    state: ServerState, request: Request, flow: CompiledFlow, node_id: str
+    state: ServerState, raw: dict[str, Any], flow: CompiledFlow, node_id: str
 ) -> dict[str, Any]:
     config = flow.nodes[node_id].config
     assert isinstance(config, HttpTriggerConfig)
-    cap = state.settings.max_upload_bytes
-    raw = await read_fields(request, cap)
     for field in config.fields:
         if field.type == "image" and raw.get(field.name) is not None:
             raw[field.name] = await image_value(
-                field.name, raw[field.name], state.runtime.blobs, cap
+                field.name, raw[field.name], state.runtime, state.settings.max_upload_bytes
             )
     return coerce_inputs(config, raw)
 
 
-async def _answer(
-    state: ServerState, secret: str, run_id: str, flow: CompiledFlow, wait: bool
-) -> Response:
-    run = await _settled_run(state, run_id, state.settings.trigger_wait_seconds if wait else 0)
-    if wait and run.status == "succeeded":
-        return await _respond(state, run, flow)
-    if wait and run.status in ("failed", "cancelled"):
-        return JSONResponse(
-            {"detail": run.error, "run_id": run.id, "node_id": run.failed_node}, status_code=500
-        )
-    return JSONResponse(_status_json(state, secret, run), status_code=202)
+def _call_back_later(state: ServerState, secret: str, run_id: str, url: str) -> None:
+    """Deliver the outcome to `url` once the run settles (the caller need not wait)."""
+
+    async def call_back() -> None:
+        outcome = await _outcome(state, run_id, False, _CALLBACK_WAIT_SECONDS)
+        await deliver(state.runtime.http, url, secret, _status_json(state, secret, outcome))
+
+    task = asyncio.get_running_loop().create_task(call_back())
+    state.background.add(task)
+    task.add_done_callback(state.background.discard)
 
 
-async def _settled_run(state: ServerState, run_id: str, within: float) -> Run:
-    """The run once it settles, or as it is after `within` seconds."""
+@dataclass(frozen=True)
+class Outcome:
+    """Where a run stands, from its in-memory result or its record."""
+
+    run_id: str
+    status: str
+    value: Any = None
+    error: str | None = None
+    failed_node: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.status in ("succeeded", "failed", "cancelled")
+
+    @classmethod
+    def of_result(cls, result: RunResult) -> Outcome:
+        succeeded = result.status == RunStatus.SUCCEEDED
+        value = result.result() if succeeded else None
+        return cls(result.run_id, result.status.value, value, result.error, result.failed_node)
+
+    @classmethod
+    def of_run(cls, run: Run) -> Outcome:
+        return cls(run.id, run.status, from_json(run.result), run.error, run.failed_node)
+
+
+async def _outcome(state: ServerState, run_id: str, is_new: bool, within: float) -> Outcome:
+    """The run's outcome, waiting up to `within` seconds for it to settle."""
     waiter = state.live.waiter(run_id)
     try:
-        run = await _run(state, run_id)
-        if within > 0 and run is not None and run.status in ("queued", "running"):
+        if within > 0 and not is_new:  # a repeated Idempotency-Key: it may be long done
+            recorded = Outcome.of_run(await _existing_run(state, run_id))
+            if recorded.settled:
+                return recorded
+        if within > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(waiter), within)
-            run = await _run(state, run_id)
+                result = await asyncio.wait_for(asyncio.shield(waiter), within)
+                if result is not None:
+                    return Outcome.of_result(result)
+        return Outcome.of_run(await _existing_run(state, run_id))
     finally:
         state.live.forget(run_id, waiter)
-    assert run is not None
-    return run
 
 
-async def _respond(state: ServerState, run: Run, flow: CompiledFlow) -> Response:
+async def _answer(
+    state: ServerState, secret: str, outcome: Outcome, flow: CompiledFlow
+) -> Response:
+    if outcome.status == "succeeded" and _responds(flow):
+        return await _respond(state, outcome, flow)
+    if outcome.status in ("failed", "cancelled"):
+        body = {"detail": outcome.error, "run_id": outcome.run_id, "node_id": outcome.failed_node}
+        return JSONResponse(body, status_code=500)
+    return JSONResponse(_status_json(state, secret, outcome), status_code=202)
+
+
+async def _respond(state: ServerState, outcome: Outcome, flow: CompiledFlow) -> Response:
     respond = next(n for n in flow.nodes.values() if isinstance(n.config, RespondConfig))
     assert isinstance(respond.config, RespondConfig)
-    result = from_json(run.result)
-    if isinstance(result, ImageRef):
-        data = await state.runtime.blobs.get(result.sha256)
-        return Response(
-            data,
-            status_code=respond.config.status_code,
-            media_type=result.media_type,
-            headers={"X-Plait-Run-Id": run.id},
-        )
-    body = Presenter(state.links, state.settings.public_origin).public(result)
-    return JSONResponse(
-        body, status_code=respond.config.status_code, headers={"X-Plait-Run-Id": run.id}
-    )
+    headers = {"X-Plait-Run-Id": outcome.run_id}
+    status = respond.config.status_code
+    if isinstance(outcome.value, ImageRef):
+        data = await state.runtime.blobs.get(outcome.value.sha256)
+        return Response(data, status, headers, media_type=outcome.value.media_type)
+    body = Presenter(state.links, state.settings.public_origin).public(outcome.value)
+    return JSONResponse(body, status, headers)
 
 
-def _status_json(state: ServerState, secret: str, run: Run) -> dict[str, Any]:
+def _status_json(state: ServerState, secret: str, outcome: Outcome) -> dict[str, Any]:
     answer: dict[str, Any] = {
-        "run_id": run.id,
-        "status": run.status,
-        "status_url": f"{state.settings.public_origin}/api/trigger/{secret}/runs/{run.id}",
+        "run_id": outcome.run_id,
+        "status": outcome.status,
+        "status_url": f"{state.settings.public_origin}/api/trigger/{secret}/runs/{outcome.run_id}",
     }
-    if run.status == "succeeded":
-        answer["result"] = Presenter(state.links, state.settings.public_origin).public(
-            from_json(run.result)
-        )
-    if run.error:
-        answer["error"] = run.error
-        answer["node_id"] = run.failed_node
+    if outcome.status == "succeeded":
+        presenter = Presenter(state.links, state.settings.public_origin)
+        answer["result"] = presenter.public(outcome.value)
+    if outcome.error:
+        answer["error"] = outcome.error
+        answer["node_id"] = outcome.failed_node
     return answer
 
 
 async def _run(state: ServerState, run_id: str) -> Run | None:
     async with state.runtime.db.new_session() as session:
         return await run_store.get_run(session, run_id)
+
+
+async def _existing_run(state: ServerState, run_id: str) -> Run:
+    run = await _run(state, run_id)
+    assert run is not None  # submitted before it is looked for
+    return run

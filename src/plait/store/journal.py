@@ -1,0 +1,102 @@
+"""Group commit: the writes of many concurrent runs in one transaction.
+
+Every run writes a few small rows (queued, running, one per node, totals). Done
+one transaction each through the async driver, concurrent runs queue on the
+database's single writer and every statement pays a thread hand-off. The journal
+is the one writer: callers hand it write operations; a task gives all that are
+pending to one database thread, which runs them in one transaction and commits,
+then wakes those that wait. Order is kept: writes are applied in the order they
+were handed in. A failed batch is retried one write at a time, so one bad write
+fails only its own caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[Connection], None]
+
+
+@dataclass
+class _Entry:
+    write: Write
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Journal:
+    def __init__(self, engine: Callable[[], Engine], max_batch: int = 1000):
+        self._make_engine = engine
+        self._engine: Engine | None = None
+        self._max_batch = max_batch
+        self._pending: list[_Entry] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="plait-journal")
+
+    async def write(self, write: Write) -> None:
+        """Run `write` in the next batch and return once it is committed."""
+        await self.post(write)
+
+    def post(self, write: Write) -> asyncio.Future[None]:
+        """Queue `write`; the future settles when it is committed (or failed)."""
+        entry = _Entry(write)
+        self._pending.append(entry)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._drain())
+        return entry.done
+
+    async def flush(self) -> None:
+        """Wait until everything handed in so far is committed."""
+        if self._pending or (self._writer is not None and not self._writer.done()):
+            await self.write(_nothing)
+
+    async def close(self) -> None:
+        await self.flush()
+        self._thread.shutdown(wait=True)
+        if self._engine is not None:
+            self._engine.dispose()
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch, self._pending = (
+                self._pending[: self._max_batch],
+                self._pending[self._max_batch :],
+            )
+            failures = await loop.run_in_executor(self._thread, self._commit, batch)
+            for entry, failure in zip(batch, failures, strict=True):
+                if entry.done.done():
+                    continue
+                if failure is None:
+                    entry.done.set_result(None)
+                else:
+                    log.error("a database write failed: %r", failure)
+                    entry.done.set_exception(failure)
+                    entry.done.exception()  # retrieved: a caller that only posted is not warned
+
+    def _commit(self, batch: list[_Entry]) -> list[Exception | None]:
+        """In the journal's thread: the batch in one transaction, else one write at a time."""
+        if self._engine is None:
+            self._engine = self._make_engine()
+        try:
+            with self._engine.begin() as conn:
+                for entry in batch:
+                    entry.write(conn)
+            return [None] * len(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                return [exc]
+            return [self._commit([entry])[0] for entry in batch]
+
+
+def _nothing(conn: Connection) -> None:
+    return None
