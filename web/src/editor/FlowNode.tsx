@@ -38,6 +38,8 @@ function summary(nodeType: string, config: JsonObject, modelLabel: string | null
     }
     case "respond":
       return config["mode"] === "image" ? "image bytes" : "JSON body";
+    case "image_url":
+      return text(config["url"]);
     case "file_input":
       return text(config["path"]) ?? (config["blob"] ? "uploaded image" : null);
     default:
