@@ -24,7 +24,13 @@ class SinglePageApp(StaticFiles):
         super().__init__(directory=directory, html=True, check_dir=False)
         self.built = (directory / "index.html").is_file()
 
+    async def check_config(self) -> None:
+        if self.built:  # without a build there is nothing to check: get_response explains
+            await super().check_config()
+
     async def get_response(self, path: str, scope: Scope) -> Response:
+        if path.startswith(_NOT_APP) and not self.built:
+            raise HTTPException(404)
         if not self.built:
             return HTMLResponse(_MISSING)
         try:

@@ -109,3 +109,12 @@ def test_first_start_without_an_admin_offers_a_one_time_setup_link(
 def test_health_is_public(server: LiveServer) -> None:
     with server.client() as client:
         assert client.get("/api/health").json()["status"] == "ok"
+
+
+def test_unknown_api_paths_are_404_not_the_canvas(server: LiveServer) -> None:
+    with server.client() as client:
+        assert client.get("/api/no-such-route").status_code == 404
+        assert client.get("/files").status_code == 404
+        page = client.get("/flows/anything")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
