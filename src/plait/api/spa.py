@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
-_NOT_APP = ("api/", "files/", "docs", "openapi.json")
+_NOT_APP = ("api", "files", "docs", "redoc", "openapi.json")
 
 _MISSING = """<!doctype html><meta charset="utf-8"><title>Plait</title>
 <p>The canvas is not built. Run <code>scripts/check-web.sh</code> (needs Node), or use the
@@ -24,16 +24,28 @@ class SinglePageApp(StaticFiles):
         super().__init__(directory=directory, html=True, check_dir=False)
         self.built = (directory / "index.html").is_file()
 
+    async def check_config(self) -> None:
+        if self.built:  # without a build there is nothing to check: get_response explains
+            await super().check_config()
+
     async def get_response(self, path: str, scope: Scope) -> Response:
+        if _not_app(path) and not self.built:
+            raise HTTPException(404)
         if not self.built:
             return HTMLResponse(_MISSING)
         try:
             response = await super().get_response(path, scope)
         except HTTPException as exc:
-            if exc.status_code != 404 or path.startswith(_NOT_APP):
+            if exc.status_code != 404 or _not_app(path):
                 raise
             response = await super().get_response("index.html", scope)
-        if response.status_code == 404 and not path.startswith(_NOT_APP):
+        if response.status_code == 404 and not _not_app(path):
             response = await super().get_response("index.html", scope)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+
+def _not_app(path: str) -> bool:
+    """Paths of the API and its documents: never answered with the canvas."""
+    first = path.strip("/").split("/", 1)[0]
+    return first in _NOT_APP

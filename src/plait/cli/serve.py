@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Annotated
 
@@ -38,6 +39,9 @@ def serve(
 
     with cli_errors():
         logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
+        # links printed and handed out point here unless a public origin is configured
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        os.environ.setdefault("PLAIT_BASE_URL", f"http://{shown}:{port}")
         typer.echo(f"plait: serving on http://{host}:{port} (API docs at /docs)", err=True)
         uvicorn.run(
             create_app(),

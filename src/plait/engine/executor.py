@@ -164,7 +164,8 @@ class Executor:
         self._stamp(state, began)
         state.status = NodeStatus.SUCCEEDED
         kind = EventKind.NODE_CACHED if state.cache_hit else EventKind.NODE_FINISHED
-        self._emit(kind, node_id, duration_ms=state.duration_ms)
+        billed = state.usage.cost_usd > 0 or state.backend is not None
+        self._emit(kind, node_id, duration_ms=state.duration_ms, billed=billed)
         self._release_dependents(node_id)
 
     async def _execute(self, node: CompiledNode, state: NodeState) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from plait.engine import values
 from plait.engine.cache import StoredNodeCache
 from plait.engine.context import Services
-from plait.engine.events import EventBus, EventKind
+from plait.engine.events import Event, EventBus, EventKind
 from plait.engine.executor import Executor, entry_trigger
 from plait.engine.state import NodeState, NodeStatus, RunResult
 from plait.flows.validate import CompiledFlow
@@ -125,7 +125,11 @@ class Runner:
         async for batch in bus.subscribe().batches():
             if bus.closed:  # the run has ended: `_finish` writes the rest with the totals
                 continue
-            settled = [e.node_id for e in batch if e.kind in _SETTLED and e.node_id is not None]
+            settled = [
+                e.node_id
+                for e in batch
+                if e.kind in _SETTLED and e.node_id is not None and _worth_checkpointing(e)
+            ]
             if not settled:
                 continue
             rows = [node_row(states[node_id]) for node_id in settled]
@@ -149,6 +153,18 @@ class Runner:
         """Write the nodes no event settled (cancelled, never reached) and the run's totals."""
         rows = [node_row(s) for node_id, s in result.nodes.items() if node_id not in recorded]
         await self.db.journal.write(run_writes.finish_run(result.run_id, run_fields(result), rows))
+
+
+CHECKPOINT_AFTER_MS = 250
+
+
+def _worth_checkpointing(event: Event) -> bool:
+    """Checkpoint at once what would cost money or time to redo (an Image call); cheap
+    nodes' rows wait for the run's final write, or for `_interrupted`."""
+    if event.kind != EventKind.NODE_FINISHED:
+        return event.kind == EventKind.NODE_FAILED
+    duration = event.data.get("duration_ms") or 0
+    return bool(event.data.get("billed")) or duration >= CHECKPOINT_AFTER_MS
 
 
 def node_row(state: NodeState) -> dict[str, Any]:
