@@ -129,22 +129,47 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=server.url)
+@contextmanager
+def browser_page(
+    browser: Browser, server: Server, storage_state: Path | None = None
+) -> Iterator[Page]:
+    """A page in its own context; fails the test if the page threw an uncaught error."""
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900},
+        base_url=server.url,
+        storage_state=storage_state,
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
+@pytest.fixture(scope="package")
+def session_state(
+    browser: Browser, server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Signs in through the page once (sign-in attempts are rate-limited per account) and
+    keeps the session cookie for the other tests."""
+    path = tmp_path_factory.mktemp("browser") / "session.json"
+    with browser_page(browser, server) as page:
+        sign_in(page)
+        page.context.storage_state(path=path)
+    return path
+
+
 @pytest.fixture
-def signed_in(page: Page) -> Page:
-    sign_in(page)
-    return page
+def signed_in(browser: Browser, server: Server, session_state: Path) -> Iterator[Page]:
+    """A fresh page with the admin's session, on the flow list."""
+    with browser_page(browser, server, session_state) as page:
+        page.goto("/")
+        page.get_by_test_id("new-flow").wait_for()
+        yield page
 
 
 def sign_in(page: Page) -> None:
