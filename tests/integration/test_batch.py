@@ -16,10 +16,19 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.gemini import Fault, FakeGemini
+from tests.fakes.gemini import FakeGemini, Fault
 from tests.helpers import EXAMPLES
 
 PRODUCT_SHOT = EXAMPLES / "product-shot.json"
+ONE_IMAGE = {
+    "format": 1,
+    "nodes": [
+        {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
+        {"id": "image", "type": "image", "config": {"prompt": "{{ trigger.prompt }}"}},
+        {"id": "respond", "type": "respond", "config": {"fields": [{"name": "image"}]}},
+    ],
+    "edges": [{"from": "image.image", "to": "respond.image"}],
+}
 TWO_IMAGES = {
     "format": 1,
     "nodes": [
@@ -93,12 +102,15 @@ def prompts_sent(fake: FakeGemini) -> Counter[str]:
 
 
 def test_500_rows_with_429s_and_500s_every_row_accounted_for(tmp_path: Path) -> None:
+    flow = tmp_path / "one.json"
+    flow.write_text(json.dumps(ONE_IMAGE))
     rows = write_rows(tmp_path / "rows.csv", [f"row {n}" for n in range(1, 501)])
     out = tmp_path / "out"
     with FakeGemini() as fake:
         retried = [Fault.error(429, retry_after="0"), Fault.error(500)] * 25
         fake.fail(*retried, Fault.blocked(), Fault.blocked(), Fault.blocked())
-        proc = plait(str(PRODUCT_SHOT), str(rows), "-c", "50", "--yes", "--out", str(out), cwd=tmp_path, fake=fake)  # fmt: skip
+        args = (str(flow), str(rows), "-c", "50", "--yes", "--out", str(out))
+        proc = plait(*args, cwd=tmp_path, fake=fake)
         assert proc.returncode == 1, proc.stderr  # three rows were blocked
         assert statuses(tmp_path) == {"succeeded": 497, "failed": 3}
         assert "slowed" in proc.stderr  # the 429s reached the limiter
@@ -187,7 +199,8 @@ def wait_for_a_half_done_run(cwd: Path, rows_done: int, timeout: float = 60) -> 
 def test_budget_stops_at_the_right_row(tmp_path: Path) -> None:
     rows = write_rows(tmp_path / "rows.csv", [f"row {n}" for n in range(1, 11)])
     with FakeGemini() as fake:
-        proc = plait(str(PRODUCT_SHOT), str(rows), "-c", "1", "--yes", "--budget", "0.2", cwd=tmp_path, fake=fake)  # fmt: skip
+        args = (str(PRODUCT_SHOT), str(rows), "-c", "1", "--yes", "--budget", "0.2")
+        proc = plait(*args, cwd=tmp_path, fake=fake)
         assert proc.returncode == 1
         assert "budget of $0.20" in proc.stderr
         done = query(tmp_path, "SELECT cost_usd FROM batch_rows WHERE status = 'succeeded'")
@@ -200,7 +213,8 @@ def test_budget_stops_at_the_right_row(tmp_path: Path) -> None:
         skipped = query(tmp_path, "SELECT number, error FROM batch_rows WHERE status = 'skipped'")
         assert skipped == [(n, "skipped: budget") for n in range(expected + 1, 11)]
 
-        more = plait("--resume", the_batch(tmp_path), "--yes", "--budget", "1", cwd=tmp_path, fake=fake)  # fmt: skip
+        args = ("--resume", the_batch(tmp_path), "--yes", "--budget", "1")
+        more = plait(*args, cwd=tmp_path, fake=fake)
         assert more.returncode == 0, more.stderr
         assert statuses(tmp_path) == {"succeeded": 10}
         assert len(fake.generate_requests()) == 10
