@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,12 @@ from typing import Any
 
 from plait.batch.limiter import AimdLimiter
 from plait.batch.outputs import export_row
+from plait.batch.rows import Row
 from plait.engine.context import Services
 from plait.engine.events import EventBus
 from plait.engine.live import LiveRuns
 from plait.engine.runner import Runner, RunRequest
-from plait.engine.values import from_json
+from plait.engine.values import from_json, to_json
 from plait.engine.worker import Worker
 from plait.flows.validate import CompiledFlow
 from plait.providers.base import ImageProvider
@@ -89,6 +91,33 @@ class BatchJob:
 class Outcome:
     tally: Tally
     stopped_by_budget: bool = False
+
+
+async def create(
+    runtime: Runtime,
+    compiled: CompiledFlow,
+    rows: list[Row],
+    *,
+    flow_path: Path,
+    rows_path: Path,
+    trigger_id: str | None,
+    out_dir: Path | None,
+) -> str:
+    """Store a new batch (its exact flow document and every checked row, pending); its id."""
+    batch_id = uuid.uuid4().hex
+    record = {
+        "id": batch_id,
+        "flow_hash": compiled.digest,
+        "flow_path": str(flow_path),
+        "rows_path": str(rows_path),
+        "trigger_id": trigger_id,
+        "out_dir": str(out_dir) if out_dir else None,
+        "total_rows": len(rows),
+    }
+    stored = [{"number": r.number, "given": r.given, "inputs": to_json(r.inputs)} for r in rows]
+    write = store.create_batch(record, compiled.flow.to_document(), stored)
+    await runtime.db.journal.write(write)
+    return batch_id
 
 
 def run_key(batch_id: str, number: int, attempt: int) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,14 +22,13 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from plait.batch.driver import BatchJob, Driver, Outcome, Tally, Work, plan
+from plait.batch.driver import BatchJob, Driver, Outcome, Tally, Work, create, plan
 from plait.batch.estimate import Estimate, estimate
 from plait.batch.limiter import AimdLimiter
 from plait.batch.outputs import write_manifest
 from plait.batch.rows import check_rows
 from plait.cli.app import EXIT_FAILED, EXIT_USAGE, app, cli_errors, say
 from plait.engine.executor import entry_trigger
-from plait.engine.values import to_json
 from plait.errors import InputError
 from plait.flows.loader import flow_from_document, load_flow
 from plait.flows.validate import compile_flow
@@ -118,21 +116,14 @@ async def _start(flow_path: Path, rows_path: Path, options: _Options, backend: A
         checked = await check_rows(rows_path, config, runtime.blobs, runtime.http)
         cost = estimate(compiled, len(checked), free=runtime.backend == "preview")
         _confirm(cost, options)
-        batch_id = uuid.uuid4().hex
-        record = {
-            "id": batch_id,
-            "flow_hash": compiled.digest,
-            "flow_path": str(flow_path),
-            "rows_path": str(rows_path),
-            "trigger_id": trigger_id,
-            "out_dir": str(options.out) if options.out else None,
-            "total_rows": len(checked),
-        }
-        stored_rows = [
-            {"number": r.number, "given": r.given, "inputs": to_json(r.inputs)} for r in checked
-        ]
-        await runtime.db.journal.write(
-            store.create_batch(record, document.to_document(), stored_rows)
+        batch_id = await create(
+            runtime,
+            compiled,
+            checked,
+            flow_path=flow_path,
+            rows_path=rows_path,
+            trigger_id=trigger_id,
+            out_dir=options.out,
         )
         say(f"batch {batch_id}: {len(checked)} rows (if stopped: plait batch --resume {batch_id})")
         job = BatchJob(batch_id, compiled, trigger_id, flow_path.parent, options.out)
