@@ -177,6 +177,43 @@ def test_killed_midway_then_resumed_pays_for_no_image_twice(tmp_path: Path) -> N
     assert succeeded_runs == [(40,)]  # no row completed twice
 
 
+def test_interrupted_with_ctrl_c_then_resumed(tmp_path: Path) -> None:
+    flow = tmp_path / "two.json"
+    flow.write_text(json.dumps(TWO_IMAGES))
+    rows = write_rows(tmp_path / "rows.csv", [f"row-{n}" for n in range(1, 31)])
+    with FakeGemini(latency=0.25) as fake:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "plait", "batch", str(flow), str(rows), "-c", "4", "--yes"],
+            cwd=tmp_path,
+            env=environment(tmp_path, fake),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for_a_half_done_run(tmp_path, rows_done=5)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert "plait: interrupted" in stderr
+        made = query(
+            tmp_path,
+            "SELECT r.inputs, n.node_id FROM node_runs n JOIN runs r ON r.id = n.run_id "
+            "WHERE n.node_type = 'image' AND n.status = 'succeeded'",
+        )
+        recorded = {f"{node} {json.loads(inputs)['prompt']}" for inputs, node in made}
+        cancelled = query(tmp_path, "SELECT count(*) FROM runs WHERE status = 'cancelled'")
+        assert cancelled[0][0] > 0  # the runs in flight were recorded as cancelled
+
+        proc = plait("--resume", the_batch(tmp_path)[:12], "--yes", cwd=tmp_path, fake=fake)
+        assert proc.returncode == 0, proc.stderr
+        sent = prompts_sent(fake)
+    assert statuses(tmp_path) == {"succeeded": 30}
+    assert all(sent[prompt] == 1 for prompt in recorded)  # a cancelled run's image is kept
+
+
 def wait_for_a_half_done_run(cwd: Path, rows_done: int, timeout: float = 60) -> None:
     """Until `rows_done` rows succeeded and some run has its first image but not its second."""
     deadline = time.monotonic() + timeout

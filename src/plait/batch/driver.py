@@ -149,7 +149,8 @@ async def plan(runtime: Runtime, batch_id: str, statuses: tuple[str, ...]) -> li
                 continue
             carried = {}
             if row.run_id is not None:
-                carried = await run_store.succeeded_outputs(session, row.run_id)
+                finished = await run_store.succeeded_outputs(session, row.run_id)
+                carried = {node_id: from_json(v) for node_id, v in finished.items()}
             work.append(Work(row.number, row.inputs, row.attempts + 1, None, carried))
     work.sort(key=lambda w: (w.run_id is None, w.number))  # runs already started come first
     return work

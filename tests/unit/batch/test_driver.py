@@ -12,11 +12,14 @@ from plait.batch.limiter import AimdLimiter
 from plait.batch.rows import Row
 from plait.engine.runner import RunRequest
 from plait.flows.validate import CompiledFlow, compile_flow
+from plait.media.image_ref import ImageRef
 from plait.runtime import Runtime, open_runtime
 from plait.settings import Settings
 from plait.store import batches as store
 from plait.store import run_writes
 from tests.helpers import flow, node
+
+IMAGE = ImageRef("0" * 64, "image/png", 8, 6, 100)
 
 
 @pytest.fixture
@@ -86,7 +89,7 @@ async def test_a_cancelled_attempt_starts_again_with_what_it_finished(
     run_id = await runner.submit(request)
     image_done = {
         "node_id": "image", "node_type": "image", "status": "succeeded", "inputs": {},
-        "outputs": {"image": "stand-in"}, "backend": "preview", "input_tokens": 0,
+        "outputs": {"image": IMAGE.to_json()}, "backend": "preview", "input_tokens": 0,
         "output_tokens": 0, "cost_usd": 0.0, "cache_hit": False, "error": None,
         "error_port": None, "started_at": None, "finished_at": None, "duration_ms": None,
     }  # fmt: skip
@@ -101,7 +104,7 @@ async def test_a_cancelled_attempt_starts_again_with_what_it_finished(
     (work,) = await plan(runtime, batch_id, (store.RUNNING,))
 
     assert (work.run_id, work.attempt) == (None, 2)
-    assert work.carried == {"image": {"image": "stand-in"}}
+    assert work.carried == {"image": {"image": IMAGE}}  # as the executor takes them
 
 
 async def test_the_budget_counts_the_estimate_of_rows_in_flight(
