@@ -81,7 +81,8 @@ def batch(
         backend = "preview" if preview else None
         if existing is not None:
             mode = (store.FAILED,) if retry_failed else _RESUMABLE
-            code = asyncio.run(_continue(existing, mode, options, backend))
+            given = flow.resolve() if flow is not None else None
+            code = asyncio.run(_continue(existing, mode, options, backend, given))
         elif flow is None or rows is None:
             raise InputError("give FLOW and ROWS, or --resume / --retry-failed with a batch id")
         else:
@@ -131,9 +132,13 @@ async def _start(flow_path: Path, rows_path: Path, options: _Options, backend: A
         return await _drive(runtime, job, work, cost, options, Tally(len(checked)))
 
 
-async def _continue(prefix: str, statuses: tuple[str, ...], options: _Options, backend: Any) -> int:
+async def _continue(
+    prefix: str, statuses: tuple[str, ...], options: _Options, backend: Any, given: Path | None
+) -> int:
     async with open_runtime(backend=backend) as runtime:
         record = await _find(runtime, prefix)
+        if given is not None and load_flow(given).content_hash() != record.flow_hash:
+            say(f"plait: {given.name} changed since the batch started; it keeps its stored flow")
         async with runtime.db.new_session() as session:
             document = await run_store.flow_document(session, record.flow_hash)
             rows = await store.rows_of(session, record.id)
