@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import UploadFile
+from starlette.types import Message, Receive
 
 from plait.errors import InputError, MediaError, Problem
 from plait.media import images
@@ -40,7 +41,10 @@ async def read_fields(request: Request, cap: int) -> dict[str, Any]:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
             raise _too_large(cap)
-        form = await request.form(max_files=32, max_fields=256, max_part_size=cap)
+        # Starlette caps form fields but spools file parts to disk whatever their size:
+        # count the bytes as they arrive (a chunked body declares no length).
+        capped = Request(request.scope, _capped_receive(request.receive, cap))
+        form = await capped.form(max_files=32, max_fields=256, max_part_size=cap)
         return dict(form.multi_items())
     body = await read_capped(request, cap)
     if not body.strip():
@@ -52,6 +56,20 @@ async def read_fields(request: Request, cap: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HTTPException(422, "the body must be a JSON object of the trigger's fields")
     return data
+
+
+def _capped_receive(receive: Receive, cap: int) -> Receive:
+    seen = 0
+
+    async def capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > cap:
+            raise _too_large(cap)
+        return message
+
+    return capped
 
 
 async def image_value(field: str, value: Any, runtime: Runtime, cap: int) -> ImageRef:

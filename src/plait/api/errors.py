@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from plait.errors import FlowFileError, FlowInvalid, InputError, MediaError, PlaitError, Problem
@@ -20,6 +22,13 @@ def problem_json(problem: Problem | PlaitError) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's answer without each error's `input`: that echoes what was sent, such as
+        a password or an API key that failed validation, into the response."""
+        errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
     @app.exception_handler(FlowInvalid)
     async def _invalid(request: Request, exc: FlowInvalid) -> JSONResponse:
         return JSONResponse(

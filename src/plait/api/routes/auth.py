@@ -16,7 +16,8 @@ from plait.crypto.tokens import digest, new_secret
 from plait.store import accounts
 from plait.store.tables import User
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+# Public routes with small bodies: refuse big ones before reading them (413).
+router = APIRouter(prefix="/api/auth", tags=["auth"], max_body_size=64 * 1024)
 
 EMAIL = r"^[^@\s]+@[^@\s]+$"
 
