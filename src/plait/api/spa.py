@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
-_NOT_APP = ("api/", "files/", "docs", "openapi.json")
+_NOT_APP = ("api", "files", "docs", "openapi.json")  # first path segments
 
 _MISSING = """<!doctype html><meta charset="utf-8"><title>Plait</title>
 <p>The canvas is not built. Run <code>scripts/check-web.sh</code> (needs Node), or use the
@@ -24,16 +24,24 @@ class SinglePageApp(StaticFiles):
         super().__init__(directory=directory, html=True, check_dir=False)
         self.built = (directory / "index.html").is_file()
 
+    async def check_config(self) -> None:
+        if self.built:  # without a build there is no folder to check: every path gets _MISSING
+            await super().check_config()
+
     async def get_response(self, path: str, scope: Scope) -> Response:
+        # Judged before `..` is resolved: /files/../x and /api/nope are a 404, never a page.
+        route_path = str(scope["path"]).removeprefix(scope.get("root_path", ""))
+        if route_path.lstrip("/").split("/")[0] in _NOT_APP:
+            raise HTTPException(404)
         if not self.built:
             return HTMLResponse(_MISSING)
         try:
             response = await super().get_response(path, scope)
         except HTTPException as exc:
-            if exc.status_code != 404 or path.startswith(_NOT_APP):
+            if exc.status_code != 404:
                 raise
             response = await super().get_response("index.html", scope)
-        if response.status_code == 404 and not path.startswith(_NOT_APP):
+        if response.status_code == 404:
             response = await super().get_response("index.html", scope)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
