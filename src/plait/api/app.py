@@ -13,7 +13,7 @@ from plait.api import errors
 from plait.api.accounts import first_admin
 from plait.api.auth import require_user
 from plait.api.published import PublishedFlows
-from plait.api.ratelimit import TriggerLimiter
+from plait.api.ratelimit import RateLimiter
 from plait.api.routes import (
     auth,
     catalog,
@@ -55,7 +55,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 queue=queue,
                 worker=worker,
                 live=live,
-                limiter=TriggerLimiter(config.rate_limit_storage),
+                limiter=RateLimiter(config.rate_limit_storage),
                 links=LinkSigner(config.secret_key, config.link_ttl_seconds),
                 vault=Vault(config.secret_key),
                 published=PublishedFlows(runtime.db),

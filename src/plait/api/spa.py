@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
-_NOT_APP = ("api", "files", "docs", "openapi.json")  # first path segments
+_NOT_APP = ("api", "files", "docs", "redoc", "openapi.json")
 
 _MISSING = """<!doctype html><meta charset="utf-8"><title>Plait</title>
 <p>The canvas is not built. Run <code>scripts/check-web.sh</code> (needs Node), or use the
@@ -25,13 +25,11 @@ class SinglePageApp(StaticFiles):
         self.built = (directory / "index.html").is_file()
 
     async def check_config(self) -> None:
-        if self.built:  # without a build there is no folder to check: every path gets _MISSING
+        if self.built:  # without a build there is nothing to check: get_response explains
             await super().check_config()
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        # Judged before `..` is resolved: /files/../x and /api/nope are a 404, never a page.
-        route_path = str(scope["path"]).removeprefix(scope.get("root_path", ""))
-        if route_path.lstrip("/").split("/")[0] in _NOT_APP:
+        if _not_app(path, scope):
             raise HTTPException(404)
         if not self.built:
             return HTMLResponse(_MISSING)
@@ -45,3 +43,10 @@ class SinglePageApp(StaticFiles):
             response = await super().get_response("index.html", scope)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+
+def _not_app(path: str, scope: Scope) -> bool:
+    """Paths of the API and its documents: a 404 here, never the canvas. Judged on the path
+    as sent too, before `..` is resolved: `/files/../x` would otherwise be `x`."""
+    sent = str(scope["path"]).removeprefix(scope.get("root_path", ""))
+    return any(p.strip("/").split("/", 1)[0] in _NOT_APP for p in (path, sent))

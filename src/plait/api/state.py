@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 
 from plait.api.published import PublishedFlows
-from plait.api.ratelimit import TriggerLimiter
+from plait.api.ratelimit import RateLimiter
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
@@ -24,7 +24,7 @@ class ServerState:
     queue: JobQueue
     worker: Worker
     live: LiveRuns
-    limiter: TriggerLimiter
+    limiter: RateLimiter
     links: LinkSigner
     vault: Vault
     published: PublishedFlows

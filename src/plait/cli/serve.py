@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -22,6 +23,9 @@ def serve(
     from plait.api import create_app
 
     with cli_errors():
+        # links printed and handed out point here unless a public origin is configured
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        os.environ.setdefault("PLAIT_BASE_URL", f"http://{shown}:{port}")
         typer.echo(f"plait: serving on http://{host}:{port} (API docs at /docs)", err=True)
         uvicorn.run(
             create_app(),

@@ -58,6 +58,7 @@ class Executor:
         self._stopped = False
         self._failure: NodeState | None = None
         self._cancelled = False
+        self._cancel_requested = False
         self.result: RunResult | None = None
 
     async def run(self) -> RunResult:
@@ -75,8 +76,17 @@ class Executor:
             raise
         return self._finish(started)
 
+    @property
+    def cancelled(self) -> bool:
+        """Whether `cancel()` was called (rather than the task running `run()` cancelled)."""
+        return self._cancel_requested
+
     def cancel(self) -> None:
         """Stop the run: running nodes are cancelled, pending ones never start."""
+        self._cancel_requested = True
+        self._stop()
+
+    def _stop(self) -> None:
         self._cancelled = True
         self._stopped = True
         for task in list(self._tasks):
@@ -154,7 +164,8 @@ class Executor:
         self._stamp(state, began)
         state.status = NodeStatus.SUCCEEDED
         kind = EventKind.NODE_CACHED if state.cache_hit else EventKind.NODE_FINISHED
-        self._emit(kind, node_id, duration_ms=state.duration_ms)
+        billed = state.usage.cost_usd > 0 or state.backend is not None
+        self._emit(kind, node_id, duration_ms=state.duration_ms, billed=billed)
         self._release_dependents(node_id)
 
     async def _execute(self, node: CompiledNode, state: NodeState) -> None:
@@ -218,7 +229,7 @@ class Executor:
             self._skip(node_id, f"the run stopped after node '{state.node_id}' failed")
 
     async def _cancel_running(self) -> None:
-        self.cancel()
+        self._stop()
         if self._tasks:
             await asyncio.wait(list(self._tasks))
 

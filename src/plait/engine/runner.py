@@ -14,9 +14,9 @@ from typing import Any
 from plait.engine import values
 from plait.engine.cache import StoredNodeCache
 from plait.engine.context import Services
-from plait.engine.events import EventBus, EventKind
+from plait.engine.events import Event, EventBus, EventKind
 from plait.engine.executor import Executor, entry_trigger
-from plait.engine.state import NodeState, RunResult
+from plait.engine.state import NodeState, NodeStatus, RunResult
 from plait.flows.validate import CompiledFlow
 from plait.store import run_writes
 from plait.store.db import Database
@@ -93,7 +93,12 @@ class Runner:
         bus = events or EventBus()
         return await self.execute_with(self.executor(run_id, request, bus), bus)
 
-    async def execute_with(self, executor: Executor, bus: EventBus) -> RunResult:
+    async def execute_with(
+        self, executor: Executor, bus: EventBus, *, resumable: bool = False
+    ) -> RunResult:
+        """Execute and record. If the task is cancelled from outside (Ctrl+C, a server
+        stopping), the run is recorded as cancelled, or with `resumable` left `running`
+        with its finished nodes checkpointed, for a restart to pick up."""
         run_id = executor.run_id
         recorded: set[str] = set(executor.resumed)
         recorder = asyncio.create_task(self._record(run_id, bus, executor.states, recorded))
@@ -104,7 +109,7 @@ class Runner:
             bus.close()
             await recorder
             if executor.result is not None:
-                await asyncio.shield(self._finish(executor.result, recorded))
+                await asyncio.shield(self._interrupted(executor, recorded, resumable))
             raise
         bus.close()
         await recorder
@@ -120,17 +125,46 @@ class Runner:
         async for batch in bus.subscribe().batches():
             if bus.closed:  # the run has ended: `_finish` writes the rest with the totals
                 continue
-            settled = [e.node_id for e in batch if e.kind in _SETTLED and e.node_id is not None]
+            settled = [
+                e.node_id
+                for e in batch
+                if e.kind in _SETTLED and e.node_id is not None and _worth_checkpointing(e)
+            ]
             if not settled:
                 continue
             rows = [node_row(states[node_id]) for node_id in settled]
             self.db.journal.post(run_writes.insert_nodes(run_id, rows))
             recorded.update(settled)
 
+    async def _interrupted(self, executor: Executor, recorded: set[str], resumable: bool) -> None:
+        result = executor.result
+        assert result is not None
+        if not resumable or executor.cancelled:
+            await self._finish(result, recorded)
+            return
+        done = [
+            node_row(state)
+            for node_id, state in result.nodes.items()
+            if node_id not in recorded and state.status == NodeStatus.SUCCEEDED
+        ]
+        await self.db.journal.write(run_writes.insert_nodes(result.run_id, done))
+
     async def _finish(self, result: RunResult, recorded: set[str]) -> None:
         """Write the nodes no event settled (cancelled, never reached) and the run's totals."""
         rows = [node_row(s) for node_id, s in result.nodes.items() if node_id not in recorded]
         await self.db.journal.write(run_writes.finish_run(result.run_id, run_fields(result), rows))
+
+
+CHECKPOINT_AFTER_MS = 250
+
+
+def _worth_checkpointing(event: Event) -> bool:
+    """Checkpoint at once what would cost money or time to redo (an Image call); cheap
+    nodes' rows wait for the run's final write, or for `_interrupted`."""
+    if event.kind != EventKind.NODE_FINISHED:
+        return event.kind == EventKind.NODE_FAILED
+    duration = event.data.get("duration_ms") or 0
+    return bool(event.data.get("billed")) or duration >= CHECKPOINT_AFTER_MS
 
 
 def node_row(state: NodeState) -> dict[str, Any]:

@@ -64,7 +64,7 @@ class Worker:
             bus = EventBus(replay=True)
             executor = runner.executor(run_id, job.request, bus, job.completed)
             self.live.started(run_id, executor, bus)
-            result = await runner.execute_with(executor, bus)
+            result = await runner.execute_with(executor, bus, resumable=True)
         finally:
             self.live.settled(run_id, result)
 

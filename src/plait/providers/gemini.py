@@ -32,6 +32,7 @@ from plait.providers.catalog import Catalog, ModelInfo
 from plait.providers.pricing import TokenCount
 from plait.providers.retry import (
     TRANSIENT_STATUSES,
+    RateSignals,
     RetriesExhausted,
     RetryPolicy,
     Sleep,
@@ -71,6 +72,7 @@ class GeminiProvider:
         self._clock = clock
         self._policy = RetryPolicy(attempts=attempts, sleep=sleep)
         self._catalog = catalog
+        self.rate_signals: RateSignals | None = None  # told of each 429 (the batch limiter)
         options = types.HttpOptions(
             base_url=base_url or None,
             timeout=round(timeout * 1000),  # milliseconds; also sent as X-Server-Timeout
@@ -114,6 +116,8 @@ class GeminiProvider:
 
     def _api_failure(self, model: ModelInfo, exc: genai_errors.APIError) -> Exception:
         said = _said(exc)
+        if exc.code == 429 and self.rate_signals is not None:
+            self.rate_signals.throttled()
         if exc.code in TRANSIENT_STATUSES:
             return Transient(said, _transient_advice(exc.code), retry_after=self._wait_asked(exc))
         return ProviderError(self._redact(_refusal(model, exc.code, said, exc.details)))

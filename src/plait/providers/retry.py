@@ -15,13 +15,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 
 # HTTP statuses that say "try again": rate limited, timed out, or failing on the server side.
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class RateSignals(Protocol):
+    """Who paces a provider's calls (the batch limiter): told of every 429 an attempt gets."""
+
+    def throttled(self) -> None: ...
 
 
 class Transient(Exception):

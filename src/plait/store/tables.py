@@ -193,3 +193,36 @@ class StoredSetting(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Batch(Base):
+    """A bulk run: one flow document × many input rows (`plait batch`)."""
+
+    __tablename__ = "batches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    flow_hash: Mapped[str] = mapped_column(ForeignKey("flow_documents.hash"))
+    flow_path: Mapped[str] = mapped_column(Text)
+    rows_path: Mapped[str] = mapped_column(Text)
+    trigger_id: Mapped[str | None] = mapped_column(String(64))
+    out_dir: Mapped[str | None] = mapped_column(Text)
+    total_rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BatchRow(Base):
+    """One input row of a batch and the run that executes it (pending rows have none yet)."""
+
+    __tablename__ = "batch_rows"
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    given: Mapped[dict[str, Any]]  # the row as read from the file
+    inputs: Mapped[dict[str, Any]]  # the checked run inputs, JSON-ready
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    outputs: Mapped[list[str] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -109,3 +109,28 @@ def test_first_start_without_an_admin_offers_a_one_time_setup_link(
 def test_health_is_public(server: LiveServer) -> None:
     with server.client() as client:
         assert client.get("/api/health").json()["status"] == "ok"
+
+
+def test_unknown_api_paths_are_404_not_the_canvas(server: LiveServer) -> None:
+    with server.client() as client:
+        assert client.get("/api/no-such-route").status_code == 404
+        assert client.get("/files").status_code == 404
+        page = client.get("/flows/anything")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+
+
+def test_password_guessing_is_slowed_down(server: LiveServer) -> None:
+    with server.client() as client:
+        codes = [
+            client.post(
+                "/api/auth/login", json={"email": ADMIN_EMAIL, "password": f"guess {i}"}
+            ).status_code
+            for i in range(11)
+        ]
+        assert codes == [401] * 10 + [429]
+        right = client.post(
+            "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+    assert right.status_code == 429  # even the right password waits out the window
+    assert int(right.headers["retry-after"]) >= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,24 @@ def test_a_blocked_prompt_fails_the_call_naming_the_node(
         assert "PROHIBITED_CONTENT" in image["error"]
         respond = next(n for n in run["nodes"] if n["node_id"] == "respond")
         assert respond["status"] == "skipped"
+
+
+def test_cancelling_a_running_run_stops_it(
+    gemini_server: LiveServer, gemini_fake: FakeGemini
+) -> None:
+    with gemini_server.admin() as admin:
+        admin.put("/api/settings/gemini-key", json={"key": KEY}).raise_for_status()
+        gemini_fake.fail(Fault.hang_for(120))
+        flow_id = flows.create(admin, flows.image_endpoint())
+        run_id = admin.post(
+            f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "slow"}}
+        ).json()["run_id"]
+        deadline = time.monotonic() + 30
+        while not gemini_fake.generate_requests():
+            assert time.monotonic() < deadline, "the image call never started"
+        assert admin.post(f"/api/runs/{run_id}/cancel").json()["status"] == "cancelling"
+        while (run := admin.get(f"/api/runs/{run_id}").json())["status"] == "running":
+            assert time.monotonic() < deadline, "the run did not stop"
+    assert run["status"] == "cancelled"
+    nodes = {n["node_id"]: n["status"] for n in run["nodes"]}
+    assert nodes == {"trigger": "succeeded", "image": "cancelled", "respond": "cancelled"}

@@ -19,6 +19,7 @@ from plait.store.tables import User
 router = APIRouter(prefix="/api/auth", tags=["auth"], max_body_size=64 * 1024)
 
 EMAIL = r"^[^@\s]+@[^@\s]+$"
+LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 
 class SetupBody(BaseModel):
@@ -64,6 +65,11 @@ async def setup(body: SetupBody, response: Response, state: State) -> dict[str, 
 
 @router.post("/login")
 async def login(body: LoginBody, response: Response, state: State) -> dict[str, Any]:
+    verdict = await state.limiter.hit("login", body.email.lower(), LOGIN_ATTEMPTS_PER_MINUTE)
+    if not verdict.allowed:
+        raise HTTPException(
+            429, "too many sign-in attempts for this account; wait a minute", verdict.headers()
+        )
     async with state.runtime.db.new_session() as session:
         user = await accounts.user_by_email(session, body.email)
     if user is None or not verify_password(user.password_hash, body.password):

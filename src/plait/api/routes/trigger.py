@@ -43,7 +43,7 @@ async def trigger(
     if published is None or flow is None or not _is_trigger(flow, node_id):
         raise HTTPException(404, NOT_FOUND)
     verdict = await state.limiter.hit(
-        f"{published.flow_id}:{node_id}", published.rate_limit_per_minute
+        "trigger", f"{published.flow_id}:{node_id}", published.rate_limit_per_minute
     )
     if not verdict.allowed:
         raise HTTPException(

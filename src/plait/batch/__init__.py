@@ -1,0 +1,1 @@
+"""Bulk runs: one flow × many input rows (`plait batch`)."""

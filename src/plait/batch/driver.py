@@ -1,0 +1,316 @@
+"""Executing a stored batch: rows become recorded runs, at most `limit` at a time.
+
+Every row's run goes through the `Runner` exactly as `plait run` makes one (source
+`batch`, idempotency key `batch:<id>:<row>:<attempt>`). What makes it safe to kill:
+
+- the run is written as queued before it executes, and the row is linked to it before
+  it executes; a crash between the two leaves a run the key finds again;
+- a row linked to a run that had not ended is finished by the worker's resumption
+  logic (`Worker.process`): nodes that succeeded are not executed again;
+- a row is settled (status, cost, output files) only after its run is recorded, and a
+  settled row is never started again, so no row completes twice.
+
+Budget: before a row starts, the recorded cost of the batch plus the estimate of every
+row in flight and of this one must stay within the cap; otherwise nothing new starts and
+the rows not started are marked `skipped` with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plait.batch.limiter import AimdLimiter
+from plait.batch.outputs import export_row
+from plait.batch.rows import Row
+from plait.engine.context import Services
+from plait.engine.events import EventBus
+from plait.engine.live import LiveRuns
+from plait.engine.runner import Runner, RunRequest
+from plait.engine.values import from_json, to_json
+from plait.engine.worker import Worker
+from plait.flows.validate import CompiledFlow
+from plait.providers.base import ImageProvider
+from plait.runtime import Runtime
+from plait.store import batches as store
+from plait.store import runs as run_store
+
+log = logging.getLogger(__name__)
+
+BUDGET_REASON = "skipped: budget"
+_UNFINISHED = ("queued", "running")
+
+
+@dataclass
+class Tally:
+    total: int
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def settled(self) -> int:
+        return self.succeeded + self.failed + self.skipped
+
+    def count(self, status: str) -> None:
+        if status == store.SUCCEEDED:
+            self.succeeded += 1
+        elif status == store.FAILED:
+            self.failed += 1
+        elif status == store.SKIPPED:
+            self.skipped += 1
+
+
+@dataclass
+class Work:
+    """A row to bring to an end: adopt `run_id` (it may have ended) or start attempt `attempt`."""
+
+    number: int
+    inputs: dict[str, Any]
+    attempt: int
+    run_id: str | None = None
+    carried: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    batch_id: str
+    compiled: CompiledFlow
+    trigger_id: str | None
+    flow_dir: Path | None
+    out_dir: Path | None
+
+
+@dataclass
+class Outcome:
+    tally: Tally
+    stopped_by_budget: bool = False
+
+
+async def create(
+    runtime: Runtime,
+    compiled: CompiledFlow,
+    rows: list[Row],
+    *,
+    flow_path: Path,
+    rows_path: Path,
+    trigger_id: str | None,
+    out_dir: Path | None,
+) -> str:
+    """Store a new batch (its exact flow document and every checked row, pending); its id."""
+    batch_id = uuid.uuid4().hex
+    record = {
+        "id": batch_id,
+        "flow_hash": compiled.digest,
+        "flow_path": str(flow_path),
+        "rows_path": str(rows_path),
+        "trigger_id": trigger_id,
+        "out_dir": str(out_dir) if out_dir else None,
+        "total_rows": len(rows),
+    }
+    stored = [{"number": r.number, "given": r.given, "inputs": to_json(r.inputs)} for r in rows]
+    write = store.create_batch(record, compiled.flow.to_document(), stored)
+    await runtime.db.journal.write(write)
+    return batch_id
+
+
+def run_key(batch_id: str, number: int, attempt: int) -> str:
+    return f"batch:{batch_id}:{number}:{attempt}"
+
+
+async def plan(runtime: Runtime, batch_id: str, statuses: tuple[str, ...]) -> list[Work]:
+    """The rows in `statuses` as work.
+
+    A row linked to a run that had not ended adopts it (the worker resumes it); a row
+    whose link a crash lost adopts the run its key finds; any other row starts a new
+    attempt, carrying over the outputs of nodes its last run finished (a failed,
+    cancelled or interrupted attempt is not paid for twice).
+    """
+    async with runtime.db.new_session() as session:
+        rows = [r for r in await store.rows_of(session, batch_id) if r.status in statuses]
+        keys = [run_key(batch_id, r.number, r.attempts + 1) for r in rows]
+        orphans = await store.runs_by_key(session, keys)
+        work = []
+        for row in rows:
+            if row.status == store.RUNNING and row.run_id is not None:
+                run = await run_store.get_run(session, row.run_id)
+                if run is not None and run.status != "cancelled":
+                    work.append(Work(row.number, row.inputs, row.attempts, row.run_id))
+                    continue
+            orphan = orphans.get(run_key(batch_id, row.number, row.attempts + 1))
+            if orphan is not None:
+                work.append(Work(row.number, row.inputs, row.attempts + 1, orphan))
+                continue
+            carried = {}
+            if row.run_id is not None:
+                finished = await run_store.succeeded_outputs(session, row.run_id)
+                carried = {node_id: from_json(v) for node_id, v in finished.items()}
+            work.append(Work(row.number, row.inputs, row.attempts + 1, None, carried))
+    work.sort(key=lambda w: (w.run_id is None, w.number))  # runs already started come first
+    return work
+
+
+class Driver:
+    def __init__(
+        self,
+        runtime: Runtime,
+        job: BatchJob,
+        limiter: AimdLimiter,
+        *,
+        per_row_usd: float,
+        budget_usd: float | None,
+        tally: Tally,
+        changed: Callable[[Tally], None] = lambda tally: None,
+    ):
+        self.runtime = runtime
+        self.job = job
+        self.limiter = limiter
+        self.per_row_usd = per_row_usd
+        self.budget_usd = budget_usd
+        self.tally = tally
+        self.changed = changed
+        self.in_flight = 0
+        services = Services(runtime.blobs, self._provider, job.flow_dir, runtime.http)
+        self.runner = Runner(runtime.db, services, runtime.backend)
+        self.worker = Worker(runtime.db, runtime.registry, lambda: self.runner, LiveRuns())
+
+    def _provider(self) -> ImageProvider:
+        provider = self.runtime.provider()
+        if provider.name == "gemini":  # it reports its 429s to the limiter
+            from plait.providers.gemini import GeminiProvider
+
+            if isinstance(provider, GeminiProvider):
+                provider.rate_signals = self.limiter
+        return provider
+
+    async def run(self, work: list[Work]) -> Outcome:
+        tasks: set[asyncio.Task[None]] = set()
+        stopped_at: int | None = None
+        try:
+            for index, item in enumerate(work):
+                taken = await self.limiter.acquire()
+                if item.run_id is None and self._over_budget():
+                    self.limiter.release(taken, succeeded=False)
+                    stopped_at = index
+                    break
+                self.in_flight += 1
+                task = asyncio.create_task(self._row(item, taken))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if stopped_at is None:
+            return Outcome(self.tally)
+        numbers = [w.number for w in work[stopped_at:]]
+        await self.runtime.db.journal.write(
+            store.skip_rows(self.job.batch_id, numbers, BUDGET_REASON)
+        )
+        self.tally.skipped += len(numbers)
+        self.changed(self.tally)
+        return Outcome(self.tally, stopped_by_budget=True)
+
+    def _over_budget(self) -> bool:
+        if self.budget_usd is None:
+            return False
+        committed = self.tally.cost_usd + self.in_flight * self.per_row_usd
+        return committed + self.per_row_usd > self.budget_usd + 1e-9
+
+    async def _row(self, item: Work, taken: float) -> None:
+        status = store.FAILED
+        try:
+            status = await self._bring_to_end(item)
+        except Exception as exc:  # one row's internal failure must not stop the others
+            log.exception("batch row %d failed", item.number)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            await self.runtime.db.journal.write(
+                store.settle_row(
+                    self.job.batch_id,
+                    item.number,
+                    status=store.FAILED,
+                    error=error,
+                    cost_usd=0.0,
+                    outputs=None,
+                )
+            )
+            self.tally.count(store.FAILED)
+        finally:
+            self.in_flight -= 1
+            self.limiter.release(taken, succeeded=status == store.SUCCEEDED)
+            self.changed(self.tally)
+
+    async def _bring_to_end(self, item: Work) -> str:
+        db = self.runtime.db
+        if item.run_id is None:
+            request = RunRequest(
+                self.job.compiled,
+                from_json(item.inputs),
+                source="batch",
+                trigger_id=self.job.trigger_id,
+                idempotency_key=run_key(self.job.batch_id, item.number, item.attempt),
+            )
+            run_id = await self.runner.submit(request)
+            await db.journal.write(
+                store.update_row(
+                    self.job.batch_id,
+                    item.number,
+                    status=store.RUNNING,
+                    run_id=run_id,
+                    attempts=item.attempt,
+                    error=None,
+                )
+            )
+            bus = EventBus()
+            executor = self.runner.executor(run_id, request, bus, item.carried or None)
+            await self.runner.execute_with(executor, bus)
+        else:
+            run_id = item.run_id
+            await db.journal.write(
+                store.update_row(
+                    self.job.batch_id,
+                    item.number,
+                    status=store.RUNNING,
+                    run_id=run_id,
+                    attempts=item.attempt,
+                )
+            )
+            await self.worker.process(run_id)  # resumes it, or nothing if it had ended
+        return await self._settle(item.number, run_id)
+
+    async def _settle(self, number: int, run_id: str) -> str:
+        async with self.runtime.db.new_session() as session:
+            run = await run_store.get_run(session, run_id)
+        if run is None or run.status in _UNFINISHED:
+            raise RuntimeError(f"run {run_id} did not end")
+        outputs: list[str] | None = None
+        error = None
+        if run.status == "succeeded":
+            status = store.SUCCEEDED
+            if self.job.out_dir is not None:
+                result = from_json(run.result)
+                outputs = await export_row(number, result, self.job.out_dir, self.runtime.blobs)
+        else:
+            status = store.FAILED
+            where = f"node '{run.failed_node}': " if run.failed_node else ""
+            error = f"{where}{run.error or run.status}"
+        await self.runtime.db.journal.write(
+            store.settle_row(
+                self.job.batch_id,
+                number,
+                status=status,
+                error=error,
+                cost_usd=run.cost_usd,
+                outputs=outputs,
+            )
+        )
+        self.tally.count(status)
+        self.tally.cost_usd += run.cost_usd
+        return status

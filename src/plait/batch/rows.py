@@ -1,0 +1,204 @@
+"""Reading a batch's rows (CSV or JSON Lines) and checking them against the trigger's fields.
+
+Columns are the HTTP Trigger's field names. An empty CSV cell (or a JSON null) counts as
+not given, so the field's default applies. Image fields take a file path, relative to the
+rows file, or an http(s) URL fetched through the guarded client. Every problem is found
+before anything runs and reported naming the row number (1 = the first data row) and the
+column.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plait.errors import InputError, PlaitError
+from plait.media.blobs import BlobStore, put_image
+from plait.media.files import read_image_file
+from plait.media.image_ref import ImageRef
+from plait.net.client import GuardedClient
+from plait.net.fetch import fetch_image
+from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
+
+MAX_SHOWN = 20  # problems listed before "… and N more"
+_IMAGE_LOADS = 16  # files read or URLs fetched at once
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    number: int
+    given: dict[str, Any]  # the values as read from the file
+    inputs: dict[str, Any]  # checked run inputs (images as ImageRef)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The rows of a .csv or .jsonl file as dicts, in order; InputError if unreadable."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
+        raise InputError(f"{path}: rows must be a .csv or .jsonl file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the rows file {path} ({exc})") from None
+    records = _csv(text) if suffix == ".csv" else _jsonl(path, text)
+    if not records:
+        raise InputError(f"{path}: there are no rows")
+    return records
+
+
+def _csv(text: str) -> list[dict[str, Any]]:
+    reader = csv.DictReader(text.splitlines())
+    records: list[dict[str, Any]] = []
+    for record in reader:
+        if None in record:
+            raise InputError(
+                f"row {len(records) + 1}: more cells than columns; quote values that hold commas"
+            )
+        records.append({k.strip(): v for k, v in record.items() if v != ""})
+    return records
+
+
+def _jsonl(path: Path, text: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for line_number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path}, line {line_number}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
+        if not isinstance(record, dict):
+            raise InputError(f"{path}, line {line_number}: each line must be a JSON object")
+        records.append({k: v for k, v in record.items() if v is not None})
+    return records
+
+
+async def check_rows(
+    path: Path,
+    config: HttpTriggerConfig | None,
+    blobs: BlobStore,
+    http: GuardedClient,
+) -> list[Row]:
+    """Read and check every row; InputError listing every problem (row and column named)."""
+    records = read_records(path)
+    fields: dict[str, str] = {f.name: f.type for f in config.fields} if config else {}
+    problems = _unknown_columns(records, fields, config is not None)
+    if problems:
+        raise _error(path, problems)
+    images = _ImageLoader(path.parent, blobs, http)
+    await images.load_all(
+        [r[name] for r in records for name, kind in fields.items() if kind == "image" and name in r]
+    )
+    rows = []
+    for number, record in enumerate(records, 1):
+        row_problems, inputs = _check(number, record, config, fields, images)
+        problems += row_problems
+        if not row_problems:
+            rows.append(Row(number, record, inputs))
+    if problems:
+        raise _error(path, problems)
+    return rows
+
+
+def _unknown_columns(
+    records: list[dict[str, Any]], fields: dict[str, str], has_trigger: bool
+) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    expected = ", ".join(f"{n} ({k})" for n, k in fields.items())
+    for number, record in enumerate(records, 1):
+        for column in record:
+            if column in fields or column in seen:
+                continue
+            seen.add(column)
+            if not has_trigger:
+                problems.append(
+                    f"row {number}, column '{column}': this flow has no HTTP Trigger to take it"
+                )
+            else:
+                problems.append(
+                    f"row {number}, column '{column}': not a field of the trigger; "
+                    f"rename the column to one of: {expected}"
+                )
+    return problems
+
+
+def _check(
+    number: int,
+    record: dict[str, Any],
+    config: HttpTriggerConfig | None,
+    fields: dict[str, str],
+    images: _ImageLoader,
+) -> tuple[list[str], dict[str, Any]]:
+    if config is None:
+        return [], {}
+    problems: list[str] = []
+    raw: dict[str, Any] = {}
+    for name, value in record.items():
+        if fields[name] != "image":
+            raw[name] = value
+            continue
+        loaded = images.get(value)
+        if isinstance(loaded, ImageRef):
+            raw[name] = loaded
+        else:
+            problems.append(f"row {number}, column '{name}': {loaded}")
+    if problems:
+        return problems, {}
+    try:
+        return [], coerce_inputs(config, raw)
+    except InputError as exc:
+        return [
+            f"row {number}, column '{p.field}': {p.message}" for p in exc.problems if p.field
+        ] or [f"row {number}: {exc.message}"], {}
+
+
+def _error(path: Path, problems: list[str]) -> InputError:
+    shown = problems[:MAX_SHOWN]
+    more = len(problems) - len(shown)
+    lines = [f"{path.name}, {p}" for p in shown]
+    if more:
+        lines.append(f"… and {more} more problem(s)")
+    lines.append("nothing was run; fix the rows file and try again")
+    return InputError("\n".join(lines))
+
+
+class _ImageLoader:
+    """Image cells to blobs, each distinct path or URL once; failures kept as messages."""
+
+    def __init__(self, base_dir: Path, blobs: BlobStore, http: GuardedClient):
+        self._base_dir = base_dir
+        self._blobs = blobs
+        self._http = http
+        self._loaded: dict[str, ImageRef | str] = {}
+
+    def get(self, value: Any) -> ImageRef | str:
+        return self._loaded.get(str(value), "expects an image file path or URL")
+
+    async def load_all(self, values: list[Any]) -> None:
+        gate = asyncio.Semaphore(_IMAGE_LOADS)
+        distinct = {str(v) for v in values if isinstance(v, str) and v.strip()}
+
+        async def one(value: str) -> None:
+            async with gate:
+                self._loaded[value] = await self._load(value)
+
+        await asyncio.gather(*(one(v) for v in distinct))
+
+    async def _load(self, value: str) -> ImageRef | str:
+        try:
+            if value.startswith(("http://", "https://")):
+                data = (await fetch_image(self._http, value)).data
+            else:
+                data = await asyncio.to_thread(read_image_file, value, self._base_dir)
+            return await put_image(self._blobs, data)
+        except PlaitError as exc:
+            return exc.message
+        except OSError as exc:
+            return f"cannot read {value} ({exc})"

@@ -1,0 +1,103 @@
+"""`plait flows ...`: push flow files to a running server, publish, list, pull."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from plait.cli.app import app, cli_errors, emit, say
+from plait.cli.remote import Remote
+from plait.flows.loader import load_flow
+
+flows_app = typer.Typer(
+    help="Flows on a running Plait server (PLAIT_URL, PLAIT_TOKEN).", no_args_is_help=True
+)
+app.add_typer(flows_app, name="flows")
+
+
+@contextmanager
+def remote() -> Iterator[Remote]:
+    with cli_errors():
+        server = Remote.from_environment()
+        try:
+            yield server
+        finally:
+            server.close()
+
+
+@flows_app.command("list")
+def list_flows() -> None:
+    """List the server's flows: id, newest version, published version, name."""
+    with remote() as server:
+        for flow in server.call("GET", "/api/flows"):
+            published = flow["published_version"] or "-"
+            emit(f"{flow['id']}  v{flow['version']}  published: {published}  {flow['name']}")
+
+
+@flows_app.command()
+def push(
+    flow: Annotated[Path, typer.Argument(help="The flow file (JSON)")],
+    flow_id: Annotated[
+        str | None, typer.Option("--id", help="Save as a new version of this flow")
+    ] = None,
+    publish: Annotated[bool, typer.Option(help="Publish the pushed version")] = False,
+) -> None:
+    """Save FLOW on the server: a new flow, or a new version of --id (if it changed)."""
+    with remote() as server:
+        body = {"document": load_flow(flow).to_document()}
+        saved = (
+            server.call("PUT", f"/api/flows/{flow_id}", json=body)
+            if flow_id
+            else server.call("POST", "/api/flows", json=body)
+        )
+        say(f"flow {saved['id']} is at version {saved['version']}")
+        emit(saved["id"])
+        if publish:
+            _publish(server, saved["id"], saved["version"])
+
+
+@flows_app.command("publish")
+def publish_flow(
+    flow_id: Annotated[str, typer.Argument(help="The flow's id")],
+    version: Annotated[
+        int | None, typer.Option(help="The version to serve (default: newest); older = rollback")
+    ] = None,
+) -> None:
+    """Publish a version of a flow as its HTTP API (prints the endpoint; a new secret once)."""
+    with remote() as server:
+        _publish(server, flow_id, version)
+
+
+@flows_app.command()
+def pull(
+    flow_id: Annotated[str, typer.Argument(help="The flow's id")],
+    version: Annotated[int | None, typer.Option(help="A version (default: newest)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here, not stdout")] = None,
+) -> None:
+    """Print (or write) a flow's document."""
+    with remote() as server:
+        if version is None:
+            document = server.call("GET", f"/api/flows/{flow_id}")["document"]
+        else:
+            document = server.call("GET", f"/api/flows/{flow_id}/versions/{version}")["document"]
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        if out is None:
+            emit(text.rstrip("\n"))
+        else:
+            out.write_text(text, encoding="utf-8")
+
+
+def _publish(server: Remote, flow_id: str, version: int | None) -> None:
+    publication: dict[str, Any] = server.call(
+        "POST", f"/api/flows/{flow_id}/publish", json={"version": version}
+    )
+    say(f"flow {flow_id} serves version {publication['version']}")
+    for trigger in publication["triggers"]:
+        emit(trigger["url"])
+    if "secret" in publication:
+        say("the trigger secret is in the URL above; it is shown only this once")

@@ -1,0 +1,138 @@
+"""Repository functions for batches and their rows. Writes are journal operations (group
+commit: thousands of rows settle without a transaction each); reads take a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plait.store.journal import Write
+from plait.store.tables import Batch, BatchRow, FlowDocument, Run, utcnow
+
+_batches: Table = Batch.__table__  # type: ignore[assignment]
+_rows: Table = BatchRow.__table__  # type: ignore[assignment]
+_documents: Table = FlowDocument.__table__  # type: ignore[assignment]
+
+_ROW = (_rows.c.batch_id == bindparam("b_id")) & (_rows.c.number == bindparam("b_number"))
+_INSERT_DOCUMENT = {
+    "sqlite": sqlite.insert(_documents).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(_documents).on_conflict_do_nothing(),
+}
+_CHUNK = 500
+
+# Row statuses. `pending`: no run yet; `running`: linked to a run that may not have ended.
+PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED = (
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "skipped",
+)
+
+
+def create_batch(
+    batch: dict[str, Any], document: dict[str, Any], rows: list[dict[str, Any]]
+) -> Write:
+    """The flow document (once), the batch and all its rows as pending, in one transaction."""
+
+    def write(conn: Connection) -> None:
+        now = utcnow()
+        conn.execute(
+            _INSERT_DOCUMENT[conn.dialect.name],
+            {"hash": batch["flow_hash"], "document": document, "created_at": now},
+        )
+        conn.execute(insert(_batches), {**batch, "created_at": now})
+        defaults = {"status": PENDING, "attempts": 0, "cost_usd": 0.0, "updated_at": now}
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            conn.execute(insert(_rows), [{**defaults, "batch_id": batch["id"], **r} for r in chunk])
+
+    return write
+
+
+def update_row(batch_id: str, number: int, **fields: Any) -> Write:
+    def write(conn: Connection) -> None:
+        statement = update(_rows).where(_ROW).values(**fields, updated_at=utcnow())
+        conn.execute(statement, {"b_id": batch_id, "b_number": number})
+
+    return write
+
+
+def settle_row(
+    batch_id: str,
+    number: int,
+    *,
+    status: str,
+    error: str | None,
+    cost_usd: float,
+    outputs: list[str] | None,
+) -> Write:
+    """A row's outcome; `cost_usd` is added to what earlier attempts cost."""
+
+    def write(conn: Connection) -> None:
+        statement = (
+            update(_rows)
+            .where(_ROW)
+            .values(
+                status=status,
+                error=error,
+                outputs=outputs,
+                cost_usd=_rows.c.cost_usd + cost_usd,
+                updated_at=utcnow(),
+            )
+        )
+        conn.execute(statement, {"b_id": batch_id, "b_number": number})
+
+    return write
+
+
+def skip_rows(batch_id: str, numbers: list[int], reason: str) -> Write:
+    def write(conn: Connection) -> None:
+        statement = (
+            update(_rows)
+            .where(
+                _rows.c.batch_id == batch_id,
+                _rows.c.number.in_(bindparam("numbers", expanding=True)),
+            )
+            .values(status=SKIPPED, error=reason, updated_at=utcnow())
+        )
+        for start in range(0, len(numbers), _CHUNK):
+            conn.execute(statement, {"numbers": numbers[start : start + _CHUNK]})
+
+    return write
+
+
+def set_out_dir(batch_id: str, out_dir: str) -> Write:
+    def write(conn: Connection) -> None:
+        conn.execute(update(_batches).where(_batches.c.id == batch_id).values(out_dir=out_dir))
+
+    return write
+
+
+async def get_batch(session: AsyncSession, batch_id: str) -> Batch | None:
+    return await session.get(Batch, batch_id)
+
+
+async def find_batches(session: AsyncSession, prefix: str) -> list[Batch]:
+    """Batches whose id starts with `prefix` (ids may be abbreviated as runs' are)."""
+    query = select(Batch).where(Batch.id.startswith(prefix, autoescape=True)).limit(2)
+    return list(await session.scalars(query))
+
+
+async def rows_of(session: AsyncSession, batch_id: str) -> list[BatchRow]:
+    query = select(BatchRow).where(BatchRow.batch_id == batch_id).order_by(BatchRow.number)
+    return list(await session.scalars(query))
+
+
+async def runs_by_key(session: AsyncSession, keys: list[str]) -> dict[str, str]:
+    """Run ids by idempotency key: runs created for a row whose link a crash lost."""
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), _CHUNK):
+        query = select(Run.idempotency_key, Run.id).where(
+            Run.flow_id.is_(None), Run.idempotency_key.in_(keys[start : start + _CHUNK])
+        )
+        found.update({str(k): run_id for k, run_id in (await session.execute(query)).all()})
+    return found

@@ -1,0 +1,121 @@
+"""The batch driver in process (preview backend): what a resume adopts, what it starts anew."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from plait.batch.driver import BatchJob, Driver, Tally, create, plan, run_key
+from plait.batch.limiter import AimdLimiter
+from plait.batch.rows import Row
+from plait.engine.runner import RunRequest
+from plait.flows.validate import CompiledFlow, compile_flow
+from plait.media.image_ref import ImageRef
+from plait.runtime import Runtime, open_runtime
+from plait.settings import Settings
+from plait.store import batches as store
+from plait.store import run_writes
+from tests.helpers import flow, node
+
+IMAGE = ImageRef("0" * 64, "image/png", 8, 6, 100)
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    settings = Settings(PLAIT_DATA_DIR=tmp_path, PLAIT_IMAGE_BACKEND="preview")
+    async with open_runtime(settings) as opened:
+        yield opened
+
+
+def _compiled(runtime: Runtime) -> CompiledFlow:
+    nodes = [
+        node("trigger", "http_trigger"),
+        node("image", "image", prompt="{{ trigger.prompt }}"),
+        node("respond", "respond", fields=[{"name": "image"}]),
+    ]
+    return compile_flow(flow(nodes, [("image.image", "respond.image")]), runtime.registry)
+
+
+async def _batch(runtime: Runtime, compiled: CompiledFlow, n: int, tmp: Path) -> str:
+    rows = [Row(i, {"prompt": f"p{i}"}, {"prompt": f"p{i}"}) for i in range(1, n + 1)]
+    return await create(
+        runtime, compiled, rows, flow_path=tmp / "f.json", rows_path=tmp / "r.csv",
+        trigger_id="trigger", out_dir=None,
+    )  # fmt: skip
+
+
+async def _statuses(runtime: Runtime, batch_id: str) -> list[str]:
+    async with runtime.db.new_session() as session:
+        return [r.status for r in await store.rows_of(session, batch_id)]
+
+
+async def test_a_run_whose_link_a_crash_lost_is_adopted_not_repeated(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    compiled = _compiled(runtime)
+    batch_id = await _batch(runtime, compiled, 3, tmp_path)
+    runner = runtime.runner()
+    request = RunRequest(
+        compiled, {"prompt": "p2"}, source="batch", trigger_id="trigger",
+        idempotency_key=run_key(batch_id, 2, 1),
+    )  # fmt: skip
+    orphan = await runner.submit(request)  # the crash came before the row was linked
+
+    work = await plan(runtime, batch_id, (store.PENDING,))
+
+    assert [(w.number, w.run_id, w.attempt) for w in work] == [
+        (2, orphan, 1),  # runs already started come first
+        (1, None, 1),
+        (3, None, 1),
+    ]
+    job = BatchJob(batch_id, compiled, "trigger", tmp_path, None)
+    driver = Driver(runtime, job, AimdLimiter(2), per_row_usd=0.0, budget_usd=None, tally=Tally(3))
+    outcome = await driver.run(work)
+    assert outcome.tally.succeeded == 3
+    async with runtime.db.new_session() as session:
+        rows = await store.rows_of(session, batch_id)
+    assert rows[1].run_id == orphan
+
+
+async def test_a_cancelled_attempt_starts_again_with_what_it_finished(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    compiled = _compiled(runtime)
+    batch_id = await _batch(runtime, compiled, 1, tmp_path)
+    runner = runtime.runner()
+    request = RunRequest(compiled, {"prompt": "p1"}, source="batch", trigger_id="trigger")
+    run_id = await runner.submit(request)
+    image_done = {
+        "node_id": "image", "node_type": "image", "status": "succeeded", "inputs": {},
+        "outputs": {"image": IMAGE.to_json()}, "backend": "preview", "input_tokens": 0,
+        "output_tokens": 0, "cost_usd": 0.0, "cache_hit": False, "error": None,
+        "error_port": None, "started_at": None, "finished_at": None, "duration_ms": None,
+    }  # fmt: skip
+    await runtime.db.journal.write(run_writes.insert_nodes(run_id, [image_done]))
+    await runtime.db.journal.write(
+        run_writes.finish_run(run_id, {"status": "cancelled", "error": "interrupted"}, [])
+    )
+    await runtime.db.journal.write(
+        store.update_row(batch_id, 1, status=store.RUNNING, run_id=run_id, attempts=1)
+    )
+
+    (work,) = await plan(runtime, batch_id, (store.RUNNING,))
+
+    assert (work.run_id, work.attempt) == (None, 2)
+    assert work.carried == {"image": {"image": IMAGE}}  # as the executor takes them
+
+
+async def test_the_budget_counts_the_estimate_of_rows_in_flight(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    compiled = _compiled(runtime)
+    batch_id = await _batch(runtime, compiled, 5, tmp_path)
+    job = BatchJob(batch_id, compiled, "trigger", tmp_path, None)
+    # preview rows record no cost: only the $1 estimate of each row in flight counts
+    driver = Driver(runtime, job, AimdLimiter(3), per_row_usd=1.0, budget_usd=2.5, tally=Tally(5))
+    outcome = await driver.run(await plan(runtime, batch_id, (store.PENDING,)))
+    assert outcome.stopped_by_budget
+    assert await _statuses(runtime, batch_id) == ["succeeded"] * 2 + ["skipped"] * 3
+    assert outcome.tally.skipped == 3
