@@ -32,11 +32,12 @@ def server_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 class LiveServer:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, log_level: str = "warning"):
+        """`log_level="info"` or lower also writes uvicorn's access log."""
         self.settings = settings
         self.app = create_app(settings)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+            self.app, host="127.0.0.1", port=0, log_level=log_level, lifespan="on"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, daemon=True)

@@ -33,6 +33,7 @@ from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import InProcessQueue
 from plait.engine.worker import Worker
+from plait.logs import redact_secrets
 from plait.runtime import open_runtime
 from plait.settings import Settings
 
@@ -41,6 +42,7 @@ _PRIVATE = (tokens, flows, publish, runs, uploads, settings)
 
 def create_app(config: Settings | None = None) -> FastAPI:
     config = config or Settings()
+    redact_secrets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

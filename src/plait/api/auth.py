@@ -6,14 +6,13 @@ Private routers depend on `require_user`; the few public routes are listed in
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from plait.api.state import ServerState, server_state
-from plait.crypto.tokens import digest
+from plait.crypto.tokens import digest, same
 from plait.store import accounts
 from plait.store.tables import User
 
@@ -67,7 +66,7 @@ async def require_user(
         )
     if caller.csrf_token is not None and request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, caller.csrf_token):
+        if not same(sent, caller.csrf_token):
             raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (CSRF protection)")
     return caller
 

@@ -10,7 +10,9 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import UploadFile
+from starlette.types import Message, Receive
 
+from plait.api.errors import NOT_UNICODE
 from plait.errors import InputError, MediaError, Problem
 from plait.media import images
 from plait.media.blobs import put_image
@@ -40,7 +42,10 @@ async def read_fields(request: Request, cap: int) -> dict[str, Any]:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
             raise _too_large(cap)
-        form = await request.form(max_files=32, max_fields=256, max_part_size=cap)
+        # Starlette caps form fields but spools file parts to disk whatever their size:
+        # count the bytes as they arrive (a chunked body declares no length).
+        capped = Request(request.scope, _capped_receive(request.receive, cap))
+        form = await capped.form(max_files=32, max_fields=256, max_part_size=cap)
         return dict(form.multi_items())
     body = await read_capped(request, cap)
     if not body.strip():
@@ -51,7 +56,25 @@ async def read_fields(request: Request, cap: int) -> dict[str, Any]:
         raise HTTPException(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise HTTPException(422, "the body must be a JSON object of the trigger's fields")
+    try:  # refused before a run starts, not when its answer cannot be written
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise HTTPException(400, NOT_UNICODE) from None
     return data
+
+
+def _capped_receive(receive: Receive, cap: int) -> Receive:
+    seen = 0
+
+    async def capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > cap:
+            raise _too_large(cap)
+        return message
+
+    return capped
 
 
 async def image_value(field: str, value: Any, runtime: Runtime, cap: int) -> ImageRef:
@@ -88,6 +111,17 @@ def _decode_base64(field: str, text: str) -> bytes:
         raise _field_error(
             field, "expects an image as a data: URL or base64 text (or a multipart file part)"
         ) from None
+
+
+def refuse_misplaced_files(raw: dict[str, Any], image_fields: set[str]) -> None:
+    """A multipart file part may only fill an image field (422 naming each other one)."""
+    misplaced = [k for k, v in raw.items() if isinstance(v, UploadFile) and k not in image_fields]
+    if misplaced:
+        message = "a file was sent, but this is not an image field of the trigger"
+        raise InputError(
+            "\n".join(f"input '{name}': {message}" for name in misplaced),
+            problems=[Problem(message, field=name) for name in misplaced],
+        )
 
 
 def _field_error(field: str, message: str) -> InputError:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic_core import PydanticSerializationError
 
 from plait.errors import FlowFileError, FlowInvalid, InputError, MediaError, PlaitError, Problem
+
+NOT_UNICODE = "the request holds text that is not Unicode: an unpaired surrogate such as \\ud800"
 
 
 def problem_json(problem: Problem | PlaitError) -> dict[str, Any]:
@@ -20,6 +25,25 @@ def problem_json(problem: Problem | PlaitError) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's answer without each error's `input`: that echoes what was sent, such as
+        a password or an API key that failed validation, into the response."""
+        errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _not_unicode(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        """JSON may escape half a UTF-16 pair (`"\\ud800"`): Python keeps it in a str that
+        no database, hash or response can encode. Only input brings such text."""
+        return JSONResponse({"detail": NOT_UNICODE}, status_code=400)
+
+    @app.exception_handler(PydanticSerializationError)
+    async def _not_serializable(request: Request, exc: PydanticSerializationError) -> JSONResponse:
+        if "surrogates not allowed" not in str(exc):  # the answer echoed such text
+            raise exc
+        return JSONResponse({"detail": NOT_UNICODE}, status_code=400)
+
     @app.exception_handler(FlowInvalid)
     async def _invalid(request: Request, exc: FlowInvalid) -> JSONResponse:
         return JSONResponse(

@@ -29,23 +29,24 @@ class SinglePageApp(StaticFiles):
             await super().check_config()
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        if _not_app(path) and not self.built:
+        if _not_app(path, scope):
             raise HTTPException(404)
         if not self.built:
             return HTMLResponse(_MISSING)
         try:
             response = await super().get_response(path, scope)
         except HTTPException as exc:
-            if exc.status_code != 404 or _not_app(path):
+            if exc.status_code != 404:
                 raise
             response = await super().get_response("index.html", scope)
-        if response.status_code == 404 and not _not_app(path):
+        if response.status_code == 404:
             response = await super().get_response("index.html", scope)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
 
-def _not_app(path: str) -> bool:
-    """Paths of the API and its documents: never answered with the canvas."""
-    first = path.strip("/").split("/", 1)[0]
-    return first in _NOT_APP
+def _not_app(path: str, scope: Scope) -> bool:
+    """Paths of the API and its documents: a 404 here, never the canvas. Judged on the path
+    as sent too, before `..` is resolved: `/files/../x` would otherwise be `x`."""
+    sent = str(scope["path"]).removeprefix(scope.get("root_path", ""))
+    return any(p.strip("/").split("/", 1)[0] in _NOT_APP for p in (path, sent))

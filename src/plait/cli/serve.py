@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import re
 from typing import Annotated
 
 import typer
 
 from plait.cli.app import app, cli_errors
-
-_TRIGGER_SECRET = re.compile(r"(/api/trigger/)[^/\s?\"]+")
-
-
-class RedactSecrets(logging.Filter):
-    """Access-log lines show `/api/trigger/***/node`, never the secret."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TRIGGER_SECRET.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
-            )
-        record.msg = _TRIGGER_SECRET.sub(r"\1***", str(record.msg))
-        return True
 
 
 @app.command()
@@ -32,13 +16,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     access_log: Annotated[bool, typer.Option(help="Log each request")] = True,
 ) -> None:
-    """Serve the API, the canvas (/) and its docs (/docs), with an embedded worker."""
+    """Serve the API, the canvas (/) and its docs (/docs), with an embedded worker.
+    Trigger secrets are masked in the access log (`plait.logs`, installed by create_app)."""
     import uvicorn
 
     from plait.api import create_app
 
     with cli_errors():
-        logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
         # links printed and handed out point here unless a public origin is configured
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         os.environ.setdefault("PLAIT_BASE_URL", f"http://{shown}:{port}")

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import time
 
+from plait.crypto.tokens import same
+
 
 class Signer:
     """Signs messages with a key derived from the master key for one purpose."""
@@ -18,7 +20,7 @@ class Signer:
         return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()
 
     def verify(self, message: str, signature: str) -> bool:
-        return hmac.compare_digest(self.sign(message), signature)
+        return same(signature, self.sign(message))
 
 
 class LinkSigner:

@@ -7,6 +7,7 @@ random secret needs no slow hash: guessing it is infeasible either way.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 
@@ -24,4 +25,13 @@ def hint(secret: str) -> str:
     return "…" + secret[-4:]
 
 
-__all__ = ["digest", "hint", "new_secret"]
+def same(sent: str, expected: str) -> bool:
+    """Constant-time equality for secrets as sent. `hmac.compare_digest` raises TypeError
+    on str with non-ASCII characters (a 500 from any odd header or query value): compare
+    the bytes instead."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
+__all__ = ["digest", "hint", "new_secret", "same"]

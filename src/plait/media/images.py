@@ -7,6 +7,7 @@ accepted; Pillow's decompression-bomb warning is an error.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +25,19 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"WEBP", 8, "image/webp"),
 )
 _PIL_FORMAT = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+# What Pillow's decoders and encoders raise on malformed input (a fuzz test shows each):
+# bad chunks are ValueError or struct.error, short reads OSError or EOFError, and so on.
+_PIL_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    struct.error,
+)
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
@@ -60,13 +74,13 @@ def inspect(data: bytes) -> ImageInfo:
 
 def decode(data: bytes) -> Image.Image:
     """Fully decoded pixels, with EXIF orientation applied; raises MediaError."""
-    _require_type(data)
+    media_type = _require_type(data)
     with _open(data) as img:
         try:
             img.load()
-        except (OSError, SyntaxError) as exc:
-            raise MediaError(f"the image is damaged or truncated ({exc})") from None
-        return ImageOps.exif_transpose(img)
+            return ImageOps.exif_transpose(img)
+        except _PIL_ERRORS:
+            raise _damaged(media_type) from None
 
 
 def encode(img: Image.Image, fmt: OutputFormat = "png", quality: int = 90) -> bytes:
@@ -88,7 +102,13 @@ def encode(img: Image.Image, fmt: OutputFormat = "png", quality: int = 90) -> by
 def sanitize(data: bytes) -> bytes:
     """Untrusted image bytes re-encoded in their own format: EXIF orientation applied,
     metadata (location, camera, comments) and anything trailing the image dropped."""
-    return encode(decode(data), _FORMAT_OF[_require_type(data)], quality=95)
+    media_type = _require_type(data)
+    pixels = decode(data)
+    try:
+        return encode(pixels, _FORMAT_OF[media_type], quality=95)
+    except _PIL_ERRORS as exc:  # e.g. wider than WebP allows (16383 pixels)
+        kind = _PIL_FORMAT[media_type]
+        raise MediaError(f"the {kind} image cannot be re-encoded: {exc}") from None
 
 
 def _flatten(img: Image.Image) -> Image.Image:
@@ -114,5 +134,11 @@ def _open(data: bytes) -> Image.Image:
         raise MediaError(
             f"the image has more than {Image.MAX_IMAGE_PIXELS:,} pixels; refusing to decode it"
         ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise MediaError(f"the image cannot be read ({exc})") from None
+    except (UnidentifiedImageError, *_PIL_ERRORS):
+        raise _damaged(_require_type(data)) from None
+
+
+def _damaged(media_type: str) -> MediaError:
+    """Pillow's own messages name its internals (`<_io.BytesIO object at 0x…>`), not the file."""
+    kind = _PIL_FORMAT[media_type]
+    return MediaError(f"the {kind} image is damaged or truncated and cannot be decoded")

@@ -91,7 +91,9 @@ def _names(config: HttpTriggerConfig) -> set[str]:
 
 
 def _value(field: TriggerField, raw: Mapping[str, Any]) -> Any:
-    if field.name in raw:
+    # null is no value: the trigger node coerces again what the API coerced, in which an
+    # optional field without a default is None (that was a failed run, a 500, per call).
+    if raw.get(field.name) is not None:
         return convert(field.type, raw[field.name])
     if field.default is not None:
         return convert(field.type, field.default)

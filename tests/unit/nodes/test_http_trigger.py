@@ -31,6 +31,20 @@ def test_json_values_pass_through_and_defaults_apply() -> None:
     assert coerce_inputs(CONFIG, {"prompt": "x"})["count"] == 2
 
 
+def test_coerced_values_are_accepted_again() -> None:
+    """The API coerces a call's fields, then the trigger node coerces the run's inputs."""
+    once = coerce_inputs(CONFIG, {"prompt": "hi"})
+    assert once == {"prompt": "hi", "count": 2, "hd": None, "meta": None, "photo": None}
+    assert coerce_inputs(CONFIG, once) == once
+
+
+def test_null_is_no_value() -> None:
+    values = coerce_inputs(CONFIG, {"prompt": "x", "count": None, "hd": None, "photo": None})
+    assert values == {"prompt": "x", "count": 2, "hd": None, "meta": None, "photo": None}
+    with pytest.raises(InputError, match="'prompt': is required but was not given"):
+        coerce_inputs(CONFIG, {"prompt": None})
+
+
 def test_every_bad_field_is_listed() -> None:
     with pytest.raises(InputError) as info:
         coerce_inputs(

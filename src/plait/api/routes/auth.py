@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -12,11 +11,12 @@ from pydantic import BaseModel, Field
 
 from plait.api.auth import SESSION_COOKIE, CurrentCaller, State, identify
 from plait.crypto.passwords import MIN_LENGTH, hash_password, verify_password
-from plait.crypto.tokens import digest, new_secret
+from plait.crypto.tokens import digest, new_secret, same
 from plait.store import accounts
 from plait.store.tables import User
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+# Public routes with small bodies: refuse big ones before reading them (413).
+router = APIRouter(prefix="/api/auth", tags=["auth"], max_body_size=64 * 1024)
 
 EMAIL = r"^[^@\s]+@[^@\s]+$"
 LOGIN_ATTEMPTS_PER_MINUTE = 10
@@ -51,7 +51,7 @@ async def auth_state(request: Request, state: State) -> dict[str, Any]:
 async def setup(body: SetupBody, response: Response, state: State) -> dict[str, Any]:
     """Create the first admin with the one-time token `plait serve` printed."""
     expected = state.setup_token
-    if expected is None or not hmac.compare_digest(body.token, expected):
+    if expected is None or not same(body.token, expected):
         raise HTTPException(403, "set-up is done, or this set-up link is not the current one")
     async with state.runtime.db.new_session() as session, session.begin():
         if await accounts.count_users(session):

@@ -22,11 +22,14 @@ async def read_file(
         raise HTTPException(403, "this link is invalid or has expired; ask for a new one")
     try:
         data = await state.runtime.blobs.get(blob_id)
-    except BlobNotFound:
+    except BlobNotFound:  # also any id that is not a SHA-256 in hex: the store takes no other
         raise HTTPException(404, "no such file") from None
+    media_type = images.sniff(data)
+    if media_type is None:  # only images are stored; never serve anything a browser might run
+        raise HTTPException(404, "no such file")
     return Response(
         data,
-        media_type=images.sniff(data) or "application/octet-stream",
+        media_type=media_type,
         headers={
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'",

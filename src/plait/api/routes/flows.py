@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
 
 from plait.api.auth import CurrentCaller, State
@@ -17,6 +17,10 @@ from plait.store import flows as flow_store
 from plait.store.tables import FlowRecord
 
 router = APIRouter(prefix="/api/flows", tags=["flows"])
+
+MAX_VERSION = 2**31 - 1  # bounded so that no number overflows SQLite's INTEGER (a 500)
+Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="A version number")]
+VersionQuery = Annotated[int, Query(ge=1, le=MAX_VERSION, description="A version number")]
 
 
 class DocumentBody(BaseModel):
@@ -119,7 +123,7 @@ async def list_versions(flow_id: str, caller: CurrentCaller, state: State) -> li
 
 @router.get("/{flow_id}/versions/{number}")
 async def read_version(
-    flow_id: str, number: int, caller: CurrentCaller, state: State
+    flow_id: str, number: Number, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
     async with state.runtime.db.new_session() as session:
         version = await flow_store.get_version(session, flow_id, number)
@@ -136,7 +140,7 @@ async def read_version(
 
 @router.get("/{flow_id}/diff")
 async def diff_versions(
-    flow_id: str, a: int, b: int, caller: CurrentCaller, state: State
+    flow_id: str, a: VersionQuery, b: VersionQuery, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
     first, second = await version_flow(state, flow_id, a), await version_flow(state, flow_id, b)
     return {"a": a, "b": b, **diff_flows(first, second)}
@@ -144,7 +148,7 @@ async def diff_versions(
 
 @router.post("/{flow_id}/versions/{number}/restore")
 async def restore_version(
-    flow_id: str, number: int, caller: CurrentCaller, state: State
+    flow_id: str, number: Number, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
     flow = await version_flow(state, flow_id, number)
     async with state.runtime.db.new_session() as session, session.begin():

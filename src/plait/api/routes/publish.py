@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from plait.api.auth import CurrentCaller, State
 from plait.api.publication import publication_json
 from plait.api.published_api import examples, openapi_document
-from plait.api.routes.flows import load_flow_record, version_flow
+from plait.api.routes.flows import MAX_VERSION, load_flow_record, version_flow
 from plait.crypto.tokens import digest, hint, new_secret
 from plait.flows.validate import compile_flow
 from plait.store import flows as flow_store
@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api/flows/{flow_id}", tags=["publishing"])
 
 
 class PublishBody(BaseModel):
-    version: int | None = Field(default=None, description="The version to serve; newest if null")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="The version to serve; newest if null"
+    )
     rate_limit_per_minute: int | None = Field(default=None, gt=0, le=1_000_000)
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from plait.api.auth import State
-from plait.api.bodies import image_value, read_fields
+from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
 from plait.api.callbacks import checked_callback_url, deliver
 from plait.api.launch import compiled, start_run
 from plait.api.present import Presenter
@@ -111,6 +111,7 @@ async def _inputs(
 ) -> dict[str, Any]:
     config = flow.nodes[node_id].config
     assert isinstance(config, HttpTriggerConfig)
+    refuse_misplaced_files(raw, {f.name for f in config.fields if f.type == "image"})
     for field in config.fields:
         if field.type == "image" and raw.get(field.name) is not None:
             raw[field.name] = await image_value(

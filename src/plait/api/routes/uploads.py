@@ -32,7 +32,8 @@ async def upload(request: Request, caller: CurrentCaller, state: State) -> dict[
     try:
         clean = await asyncio.to_thread(images.sanitize, data)
         ref = await put_image(state.runtime.blobs, clean)
-    except MediaError as exc:
-        raise HTTPException(415, f"'{part.filename}': {exc.message}") from None
+    except MediaError as exc:  # 415: not an image type we take; 422: damaged, or too many pixels
+        status = 415 if images.sniff(data) is None else 422
+        raise HTTPException(status, f"'{part.filename}': {exc.message}") from None
     presenter = Presenter(state.links, state.settings.public_origin)
     return {"image": ref.to_json(), "url": presenter.url(ref)}

@@ -1,0 +1,52 @@
+"""Secrets never reach logs: trigger secrets in logged URLs are masked.
+
+A trigger URL carries its secret in the path (`/api/trigger/<secret>/<node>`). Uvicorn's
+access log writes every request line, and httpx logs every outbound URL (a callback may
+go to another Plait trigger). `redact_secrets()` installs `RedactSecrets` on those loggers;
+the app factory calls it, so it holds however the server is started (`plait serve`,
+`uvicorn --factory`, tests). Other secrets (API tokens, session cookies, passwords, Gemini
+keys) travel in headers and bodies, which nothing logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_TRIGGER_SECRET = re.compile(r"(/api/trigger/)[^/\s?#\"']+")
+# Loggers that write URLs. A logger's filters see only records made on that very logger,
+# not those its children propagate, so each is named.
+URL_LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx", "httpx2")
+
+
+def redact(text: str) -> str:
+    return _TRIGGER_SECRET.sub(r"\1***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Log lines show `/api/trigger/***/node`, never the secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted_arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _redacted_arg(v) for k, v in record.args.items()}
+        record.msg = redact(str(record.msg))
+        return True
+
+
+def _redacted_arg(arg: object) -> object:
+    """Strings and URL objects (httpx logs `httpx.URL`s) that hold a trigger path become
+    redacted strings; anything else (numbers for `%d`) stays as it is."""
+    if isinstance(arg, (int, float)) or arg is None:
+        return arg
+    text = str(arg)
+    return redact(text) if "/api/trigger/" in text else arg
+
+
+def redact_secrets() -> None:
+    """Install the filter on every URL logger, once."""
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
