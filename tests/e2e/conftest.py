@@ -1,7 +1,7 @@
 """Browser tests: Playwright for Python driving Debian's Chromium against a real `plait serve`.
 
-Never downloads a browser: without /usr/bin/chromium (`apt-get install chromium`) the
-tests are skipped with that reason.
+Never downloads a browser: without /usr/bin/chromium the tests fail, saying to
+`apt-get install chromium` (.ci/run does). They are never skipped quietly.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's Chromium: apt-get install -y chromium")
+        pytest.fail("browser tests need Debian's Chromium: apt-get install -y chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
