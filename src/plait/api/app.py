@@ -37,6 +37,7 @@ from plait.logs import redact_secrets
 from plait.runtime import open_runtime
 from plait.settings import Settings
 
+_MULTIPART_OVERHEAD = 1024 * 1024
 _PRIVATE = (tokens, flows, publish, runs, uploads, settings)
 
 
@@ -75,6 +76,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Visual image flows on Gemini image models. See docs/api.md.",
         lifespan=lifespan,
+        # every route's backstop; uploads and trigger bodies are also capped field by field
+        max_body_size=config.max_upload_bytes + _MULTIPART_OVERHEAD,
     )
     errors.install(app)
     app.include_router(catalog.public)

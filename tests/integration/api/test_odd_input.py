@@ -102,3 +102,12 @@ def test_a_file_for_a_text_field_is_a_422_naming_it(
     assert answer.status_code == 422, answer.text  # was a TypeError: 500
     assert answer.json()["errors"][0]["field"] == "prompt"
     assert "not an image field" in answer.json()["errors"][0]["message"]
+
+
+def test_every_route_refuses_a_body_over_the_cap(tmp_path: Path) -> None:
+    settings = server_settings(tmp_path, PLAIT_MAX_UPLOAD_BYTES="1000")
+    with LiveServer(settings) as server, server.admin() as admin:
+        huge = {"document": {"format": 1, "name": "x" * 2_000_000}}
+        answer = admin.post("/api/flows", json=huge)
+        assert answer.status_code == 413
+        assert admin.get("/api/flows").json() == []  # nothing was saved; the server goes on
