@@ -33,8 +33,15 @@ class PublishedFlow:
     secret_expires_at: datetime | None
 
 
-async def create_flow(session: AsyncSession, owner_id: str | None, name: str) -> FlowRecord:
-    flow = FlowRecord(id=uuid.uuid4().hex[:16], owner_id=owner_id, name=name)
+async def create_flow(
+    session: AsyncSession, owner_id: str | None, name: str, rate_limit_per_minute: int
+) -> FlowRecord:
+    flow = FlowRecord(
+        id=uuid.uuid4().hex[:16],
+        owner_id=owner_id,
+        name=name,
+        rate_limit_per_minute=rate_limit_per_minute,
+    )
     session.add(flow)
     await session.flush()
     return flow

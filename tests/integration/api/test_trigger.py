@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import time
+from pathlib import Path
 
 import httpx
 
 from tests.helpers import open_image, png
 from tests.integration.api import flows
-from tests.server import LiveServer
+from tests.server import LiveServer, server_settings
 
 
 def _secret(publication: dict[str, object]) -> str:
@@ -257,3 +258,18 @@ def test_the_published_flow_has_its_own_openapi_and_examples(
     assert f"{server.url}/api/trigger/<SECRET>/trigger" in examples["curl"]
     assert '"prompt"' in examples["python"]
     assert "fetch(" in examples["javascript"]
+
+
+def test_the_default_rate_limit_comes_from_plait_rate_limit(tmp_path: Path) -> None:
+    with LiveServer(server_settings(tmp_path, PLAIT_RATE_LIMIT="2")) as server:
+        with server.admin() as admin:
+            publication = flows.publish(admin, flows.create(admin, flows.echo()))
+        assert publication["rate_limit_per_minute"] == 2
+        with server.client() as caller:
+            codes = [
+                caller.post(
+                    f"/api/trigger/{_secret(publication)}/trigger", json={"prompt": "x"}
+                ).status_code
+                for _ in range(3)
+            ]
+    assert codes == [200, 200, 429]

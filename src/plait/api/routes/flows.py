@@ -79,7 +79,9 @@ async def list_flows(caller: CurrentCaller, state: State) -> list[dict[str, Any]
 async def create_flow(body: DocumentBody, caller: CurrentCaller, state: State) -> dict[str, Any]:
     flow = parse_document(body.document)
     async with state.runtime.db.new_session() as session, session.begin():
-        record = await flow_store.create_flow(session, caller.user.id, flow.name or "Untitled")
+        record = await flow_store.create_flow(
+            session, caller.user.id, flow.name or "Untitled", state.settings.rate_limit_per_minute
+        )
         await _save(session, record, flow, caller)
     return await detail(state, record.id)
 
