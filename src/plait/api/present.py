@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from plait.crypto.signing import LinkSigner
-from plait.engine.values import from_json, map_images
+from plait.engine.values import from_json, images_in, map_images
 from plait.media.image_ref import ImageRef
 from plait.store.tables import NodeRun, Run
 
@@ -27,7 +27,7 @@ class Presenter:
         return map_images(from_json(stored), lambda ref: {**ref.to_json(), "url": self.url(ref)})
 
     def run_summary(self, run: Run) -> dict[str, Any]:
-        images = _first_image(from_json(run.result))
+        found = images_in(from_json(run.result))
         return {
             "id": run.id,
             "flow_id": run.flow_id,
@@ -44,7 +44,7 @@ class Presenter:
             "backend": run.backend,
             "error": run.error,
             "failed_node": run.failed_node,
-            "thumbnail": None if images is None else self.url(images),
+            "thumbnail": self.url(found[0]) if found else None,
         }
 
     def run_detail(self, run: Run, nodes: list[NodeRun]) -> dict[str, Any]:
@@ -73,9 +73,3 @@ class Presenter:
             "finished_at": node.finished_at,
             "duration_ms": node.duration_ms,
         }
-
-
-def _first_image(value: Any) -> ImageRef | None:
-    found: list[ImageRef] = []
-    map_images(value, found.append)
-    return found[0] if found else None

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from plait.api.present import Presenter
 from plait.api.published import PublishedFlows
 from plait.api.ratelimit import RateLimiter
 from plait.crypto.signing import LinkSigner
@@ -31,6 +32,10 @@ class ServerState:
     setup_token: str | None = None
     compiled: dict[str, CompiledFlow] = field(default_factory=dict)  # by document hash
     background: set[Any] = field(default_factory=set)
+
+    @property
+    def presenter(self) -> Presenter:
+        return Presenter(self.links, self.runtime.settings.public_origin)
 
     @property
     def settings(self) -> Any:

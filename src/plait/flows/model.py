@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+T = TypeVar("T", bound=Named)
 
 FORMAT_VERSION = 1
 NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
@@ -52,6 +60,15 @@ class Edge(BaseModel):
     @property
     def to(self) -> Endpoint:
         return _endpoint(self.target)
+
+
+def unique_names(items: list[T]) -> list[T]:
+    """A validator body: `items` unchanged, or ValueError naming the repeated `.name`s."""
+    names = [item.name for item in items]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"field names must be unique; repeated: {', '.join(dupes)}")
+    return items
 
 
 def _endpoint(text: str) -> Endpoint:

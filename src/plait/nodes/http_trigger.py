@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from plait.errors import InputError, Problem
-from plait.flows.model import NAME_PATTERN
+from plait.flows.model import NAME_PATTERN, unique_names
 from plait.flows.ports import Port, PortType
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import NodeContext, NodeType
@@ -35,11 +35,7 @@ class HttpTriggerConfig(BaseModel):
     @field_validator("fields")
     @classmethod
     def _unique_names(cls, fields: list[TriggerField]) -> list[TriggerField]:
-        names = [f.name for f in fields]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"field names must be unique; repeated: {', '.join(dupes)}")
-        return fields
+        return unique_names(fields)
 
 
 class HttpTrigger(NodeType[HttpTriggerConfig]):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from plait.flows.model import NAME_PATTERN
+from plait.flows.model import NAME_PATTERN, unique_names
 from plait.flows.ports import Port, PortType
 from plait.flows.template import Template
 from plait.nodes.base import NodeContext, NodeType
@@ -32,11 +32,7 @@ class RespondConfig(BaseModel):
     @field_validator("fields")
     @classmethod
     def _unique_names(cls, fields: list[ResponseField]) -> list[ResponseField]:
-        names = [f.name for f in fields]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"field names must be unique; repeated: {', '.join(dupes)}")
-        return fields
+        return unique_names(fields)
 
 
 class Respond(NodeType[RespondConfig]):

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.api.auth import CurrentCaller, State
 from plait.api.publication import publication_json
@@ -45,19 +46,21 @@ def parse_document(document: dict[str, Any]) -> Flow:
     return flow_from_document(document)
 
 
-async def load_flow_record(state: State, flow_id: str) -> FlowRecord:
-    async with state.runtime.db.new_session() as session:
-        flow = await flow_store.get_flow(session, flow_id)
+async def flow_or_404(session: AsyncSession, flow_id: str) -> FlowRecord:
+    flow = await flow_store.get_flow(session, flow_id)
     if flow is None:
         raise HTTPException(404, f"no flow '{flow_id}'")
     return flow
 
 
+async def load_flow_record(state: State, flow_id: str) -> FlowRecord:
+    async with state.runtime.db.new_session() as session:
+        return await flow_or_404(session, flow_id)
+
+
 async def detail(state: State, flow_id: str) -> dict[str, Any]:
     async with state.runtime.db.new_session() as session:
-        flow = await flow_store.get_flow(session, flow_id)
-        if flow is None:
-            raise HTTPException(404, f"no flow '{flow_id}'")
+        flow = await flow_or_404(session, flow_id)
         document = await flow_store.version_document(session, flow_id, flow.current_version)
         publication = await publication_json(session, state, flow)
     return {
@@ -97,9 +100,7 @@ async def save_flow(
 ) -> dict[str, Any]:
     flow = parse_document(body.document)
     async with state.runtime.db.new_session() as session, session.begin():
-        record = await flow_store.get_flow(session, flow_id)
-        if record is None:
-            raise HTTPException(404, f"no flow '{flow_id}'")
+        record = await flow_or_404(session, flow_id)
         await _save(session, record, flow, caller)
     return await detail(state, flow_id)
 
@@ -154,8 +155,7 @@ async def restore_version(
 ) -> dict[str, Any]:
     flow = await version_flow(state, flow_id, number)
     async with state.runtime.db.new_session() as session, session.begin():
-        record = await flow_store.get_flow(session, flow_id)
-        assert record is not None  # version_flow found it
+        record = await flow_or_404(session, flow_id)
         await _save(session, record, flow, caller)
     return await detail(state, flow_id)
 
@@ -171,7 +171,9 @@ async def version_flow(state: State, flow_id: str, number: int) -> Flow:
         raise HTTPException(500, f"version {number} of flow '{flow_id}' cannot be read") from None
 
 
-async def _save(session: Any, record: FlowRecord, flow: Flow, caller: CurrentCaller) -> int:
+async def _save(
+    session: AsyncSession, record: FlowRecord, flow: Flow, caller: CurrentCaller
+) -> int:
     return await flow_store.save_version(
         session, record, flow.content_hash(), flow.to_document(), caller.user.email
     )

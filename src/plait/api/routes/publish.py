@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from plait.api.auth import CurrentCaller, State
 from plait.api.publication import publication_json
 from plait.api.published_api import examples, openapi_document
-from plait.api.routes.flows import MAX_VERSION, load_flow_record, version_flow
+from plait.api.routes.flows import MAX_VERSION, flow_or_404, load_flow_record, version_flow
 from plait.crypto.tokens import digest, hint, new_secret
 from plait.flows.validate import compile_flow
 from plait.store import flows as flow_store
@@ -40,7 +40,7 @@ async def publish(
     compile_flow(await version_flow(state, flow_id, version), state.runtime.registry)
     secret = None
     async with state.runtime.db.new_session() as session, session.begin():
-        record = await _record(session, flow_id)
+        record = await flow_or_404(session, flow_id)
         if body.rate_limit_per_minute is not None:
             record.rate_limit_per_minute = body.rate_limit_per_minute
         await flow_store.publish(session, flow_id, version)
@@ -67,7 +67,7 @@ async def rotate_secret(
 ) -> dict[str, Any]:
     secret = new_secret()
     async with state.runtime.db.new_session() as session, session.begin():
-        record = await _record(session, flow_id)
+        record = await flow_or_404(session, flow_id)
         retire_at = utcnow() + timedelta(seconds=body.grace_seconds)
         await flow_store.add_secret(session, flow_id, digest(secret), hint(secret), retire_at)
         answer = await publication_json(session, state, record, secret)
@@ -80,7 +80,7 @@ async def rotate_secret(
 @router.get("/publication")
 async def read_publication(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     async with state.runtime.db.new_session() as session:
-        answer = await publication_json(session, state, await _record(session, flow_id))
+        answer = await publication_json(session, state, await flow_or_404(session, flow_id))
     if answer is None:
         raise HTTPException(404, f"flow '{flow_id}' is not published")
     return answer
@@ -100,15 +100,8 @@ async def published_examples(flow_id: str, caller: CurrentCaller, state: State) 
 
 async def _published_flow(state: State, flow_id: str) -> tuple[Any, int]:
     async with state.runtime.db.new_session() as session:
-        await _record(session, flow_id)
+        await flow_or_404(session, flow_id)
         publication = await flow_store.get_publication(session, flow_id)
     if publication is None:
         raise HTTPException(404, f"flow '{flow_id}' is not published")
     return await version_flow(state, flow_id, publication.version), publication.version
-
-
-async def _record(session: Any, flow_id: str) -> Any:
-    record = await flow_store.get_flow(session, flow_id)
-    if record is None:
-        raise HTTPException(404, f"no flow '{flow_id}'")
-    return record

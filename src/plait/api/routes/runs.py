@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from plait.api.auth import CurrentCaller, State
 from plait.api.launch import start_run
-from plait.api.present import Presenter
 from plait.api.routes.flows import load_flow_record, parse_document
 from plait.api.state import ServerState
 from plait.engine.events import Event, EventKind
@@ -85,7 +84,7 @@ async def list_runs(
 ) -> list[dict[str, Any]]:
     async with state.runtime.db.new_session() as session:
         runs = await run_store.list_runs(session, flow_id, limit)
-    presenter = _presenter(state)
+    presenter = state.presenter
     return [presenter.run_summary(r) for r in runs]
 
 
@@ -96,7 +95,7 @@ async def read_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str
         if run is None:
             raise HTTPException(404, f"no run '{run_id}'")
         nodes = await run_store.node_runs(session, run_id)
-    return _presenter(state).run_detail(run, nodes)
+    return state.presenter.run_detail(run, nodes)
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202)
@@ -153,7 +152,7 @@ async def _replay(state: ServerState, run_id: str) -> AsyncIterator[str]:
     async with state.runtime.db.new_session() as session:
         run = await run_store.get_run(session, run_id)
         nodes = await run_store.node_runs(session, run_id)
-    presenter = _presenter(state)
+    presenter = state.presenter
     for node in nodes:
         data = presenter.node_run(node)
         yield _sse({"kind": _node_kind(node.status, node.cache_hit), "run_id": run_id, **data})
@@ -174,7 +173,7 @@ def _event_json(state: ServerState, event: Event, states: Any) -> dict[str, Any]
     if event.node_id is not None and event.kind in (EventKind.NODE_FINISHED, EventKind.NODE_CACHED):
         node = states[event.node_id]
         data |= {
-            "outputs": _presenter(state).annotated(to_json(node.outputs)),
+            "outputs": state.presenter.annotated(to_json(node.outputs)),
             "cost_usd": node.usage.cost_usd,
             "input_tokens": node.usage.input_tokens,
             "output_tokens": node.usage.output_tokens,
@@ -185,7 +184,3 @@ def _event_json(state: ServerState, event: Event, states: Any) -> dict[str, Any]
 
 def _sse(data: dict[str, Any]) -> str:
     return f"data: {json.dumps(data, default=str)}\n\n"
-
-
-def _presenter(state: ServerState) -> Presenter:
-    return Presenter(state.links, state.settings.public_origin)

@@ -14,7 +14,6 @@ from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
 from plait.api.callbacks import checked_callback_url, deliver
 from plait.api.launch import compiled, start_run
-from plait.api.present import Presenter
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -194,7 +193,7 @@ async def _respond(state: ServerState, outcome: Outcome, flow: CompiledFlow) -> 
     if isinstance(outcome.value, ImageRef):
         data = await state.runtime.blobs.get(outcome.value.sha256)
         return Response(data, status, headers, media_type=outcome.value.media_type)
-    body = Presenter(state.links, state.settings.public_origin).public(outcome.value)
+    body = state.presenter.public(outcome.value)
     return JSONResponse(body, status, headers)
 
 
@@ -205,7 +204,7 @@ def _status_json(state: ServerState, secret: str, outcome: Outcome) -> dict[str,
         "status_url": f"{state.settings.public_origin}/api/trigger/{secret}/runs/{outcome.run_id}",
     }
     if outcome.status == "succeeded":
-        presenter = Presenter(state.links, state.settings.public_origin)
+        presenter = state.presenter
         answer["result"] = presenter.public(outcome.value)
     if outcome.error:
         answer["error"] = outcome.error

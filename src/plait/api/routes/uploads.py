@@ -10,7 +10,6 @@ from starlette.datastructures import UploadFile
 
 from plait.api.auth import CurrentCaller, State
 from plait.api.bodies import read_fields
-from plait.api.present import Presenter
 from plait.errors import MediaError
 from plait.media import images
 from plait.media.blobs import put_image
@@ -35,5 +34,5 @@ async def upload(request: Request, caller: CurrentCaller, state: State) -> dict[
     except MediaError as exc:  # 415: not an image type we take; 422: damaged, or too many pixels
         status = 415 if images.sniff(data) is None else 422
         raise HTTPException(status, f"'{part.filename}': {exc.message}") from None
-    presenter = Presenter(state.links, state.settings.public_origin)
+    presenter = state.presenter
     return {"image": ref.to_json(), "url": presenter.url(ref)}
