@@ -495,7 +495,12 @@ class FakeGemini:
             return list(self._recorded)
 
     def generate_requests(self) -> list[Recorded]:
-        return [r for r in self.requests if r.path.endswith(("ContentStream", "Content"))]
+        """Generate calls that arrived whole (a client cut off before its body sent none)."""
+        return [
+            r
+            for r in self.requests
+            if r.path.endswith(("ContentStream", "Content")) and isinstance(r.body, dict)
+        ]
 
     # called by the handler
 

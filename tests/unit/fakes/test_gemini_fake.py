@@ -375,3 +375,15 @@ def test_it_runs_by_hand_on_a_given_port() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_generate_call_cut_off_before_its_body_is_not_counted(gemini_fake: FakeGemini) -> None:
+    host, port = gemini_fake.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            b"POST /v1beta/models/gemini-2.5-flash-image:generateContent HTTP/1.1\r\n"
+            b"Host: x\r\nContent-Type: application/json\r\n\r\n"
+        )
+        sock.recv(65536)  # the fake answers the bodiless request with an error
+    assert [r.body for r in gemini_fake.requests] == [None]
+    assert gemini_fake.generate_requests() == []
