@@ -42,6 +42,7 @@ class ServerState:
         return self.runtime.settings
 
 
-def server_state(request: Request) -> ServerState:
+async def server_state(request: Request) -> ServerState:
+    # async: FastAPI runs a plain `def` dependency in a thread, a hop per request
     state: ServerState = request.app.state.plait
     return state

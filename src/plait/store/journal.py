@@ -5,24 +5,50 @@ one transaction each through the async driver, concurrent runs queue on the
 database's single writer and every statement pays a thread hand-off. The journal
 is the one writer: callers hand it write operations; a task gives all that are
 pending to one database thread, which runs them in one transaction and commits,
-then wakes those that wait. Order is kept: writes are applied in the order they
-were handed in. A failed batch is retried one write at a time, so one bad write
-fails only its own caller.
+then wakes those that wait. A failed batch is retried one write at a time, so one
+bad write fails only its own caller.
+
+A write is a function of a connection, or `Rows`: a prepared statement with its
+parameter sets. Within a batch, the `Rows` of one statement are executed together
+(one executemany for hundreds of runs), statements in their declared `order`;
+writes that are functions run where they were handed in, after everything before
+them. So each caller must hand in its own `Rows` in ascending `order` (a run's
+writes do: queued, running, nodes, totals), and order is kept for each caller.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Executable
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[Connection], None]
+
+@dataclass(frozen=True, eq=False)
+class Statement:
+    """A statement executed with many parameter sets; `order` places it within a batch."""
+
+    sql: Executable
+    order: int
+
+    def rows(self, *params: dict[str, Any]) -> Rows:
+        return Rows(self, params)
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    statement: Statement
+    params: Sequence[dict[str, Any]]
+
+
+Step = Callable[[Connection], None] | Rows
+Write = Step | tuple[Step, ...]
 
 
 @dataclass
@@ -89,13 +115,35 @@ class Journal:
             self._engine = self._make_engine()
         try:
             with self._engine.begin() as conn:
-                for entry in batch:
-                    entry.write(conn)
+                apply(conn, (entry.write for entry in batch))
             return [None] * len(batch)
         except Exception as exc:
             if len(batch) == 1:
                 return [exc]
             return [self._commit([entry])[0] for entry in batch]
+
+
+def apply(conn: Connection, writes: Iterable[Write]) -> None:
+    """Execute `writes` as the module docstring says: `Rows` grouped, functions in place."""
+    groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]] = {}
+    for write in writes:
+        for step in write if isinstance(write, tuple) else (write,):
+            if isinstance(step, Rows):
+                if step.params:
+                    key = (step.statement, frozenset(step.params[0]))
+                    groups.setdefault(key, []).extend(step.params)
+            else:
+                _execute(conn, groups)
+                step(conn)
+    _execute(conn, groups)
+
+
+def _execute(
+    conn: Connection, groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]]
+) -> None:
+    for (statement, _), params in sorted(groups.items(), key=lambda item: item[0][0].order):
+        conn.execute(statement.sql, params)
+    groups.clear()
 
 
 def _nothing(conn: Connection) -> None:

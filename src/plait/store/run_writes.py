@@ -1,5 +1,7 @@
 """The writes a run makes as it goes, as journal operations: prepared SQLAlchemy Core
-statements, cheap enough to batch hundreds of runs' rows into one commit."""
+statements, so the journal runs the rows of hundreds of runs as one executemany each.
+
+Statements are numbered in the order one run makes them (see `plait.store.journal`)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from plait.store.journal import Write
+from plait.store.journal import Statement, Write
 from plait.store.tables import FlowDocument, NodeRun, Run, utcnow
 
 _runs: Table = Run.__table__  # type: ignore[assignment]
@@ -16,14 +18,16 @@ _nodes: Table = NodeRun.__table__  # type: ignore[assignment]
 _documents: Table = FlowDocument.__table__  # type: ignore[assignment]
 
 _RUN_DEFAULTS = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
-_INSERT_RUN = insert(_runs)
-_INSERT_NODES = insert(_nodes)
-_BY_ID = _runs.c.id == bindparam("run_id")
-_MARK_RUNNING = update(_runs).where(_BY_ID)
-_FINISH = update(_runs).where(_BY_ID)
-_FORGET_NODES = delete(_nodes).where(
-    _nodes.c.run_id == bindparam("run_id"), _nodes.c.status != "succeeded"
+# An UPDATE takes its SET clause from the parameters' keys; `run_id` is the WHERE.
+_BY_ID = update(_runs).where(_runs.c.id == bindparam("run_id"))
+_INSERT_RUN = Statement(insert(_runs), order=1)
+_FORGET_NODES = Statement(
+    delete(_nodes).where(_nodes.c.run_id == bindparam("run_id"), _nodes.c.status != "succeeded"),
+    order=2,
 )
+_MARK_RUNNING = Statement(_BY_ID, order=3)
+_INSERT_NODES = Statement(insert(_nodes), order=4)
+_FINISH = Statement(_BY_ID, order=5)
 _INSERT_DOCUMENT = {
     "sqlite": sqlite.insert(_documents).on_conflict_do_nothing(),
     "postgresql": postgresql.insert(_documents).on_conflict_do_nothing(),
@@ -32,53 +36,35 @@ _INSERT_DOCUMENT = {
 
 def create_run(row: dict[str, Any], document: dict[str, Any] | None) -> Write:
     """Insert a queued run (and its flow document, unless `document` is None: known stored)."""
+    run = _INSERT_RUN.rows({**_RUN_DEFAULTS, "status": "queued", "created_at": utcnow(), **row})
+    if document is None:
+        return run
 
-    def write(conn: Connection) -> None:
-        if document is not None:
-            statement = _INSERT_DOCUMENT[conn.dialect.name]
-            conn.execute(
-                statement, {"hash": row["flow_hash"], "document": document, "created_at": utcnow()}
-            )
+    def insert_document(conn: Connection) -> None:
+        statement = _INSERT_DOCUMENT[conn.dialect.name]
         conn.execute(
-            _INSERT_RUN, {**_RUN_DEFAULTS, "status": "queued", "created_at": utcnow(), **row}
+            statement, {"hash": row["flow_hash"], "document": document, "created_at": utcnow()}
         )
 
-    return write
+    return (insert_document, run)
 
 
 def mark_running(run_id: str, backend: str) -> Write:
-    def write(conn: Connection) -> None:
-        conn.execute(
-            _MARK_RUNNING.values(status="running", started_at=utcnow(), backend=backend),
-            {"run_id": run_id},
-        )
-
-    return write
+    return _MARK_RUNNING.rows(
+        {"run_id": run_id, "status": "running", "started_at": utcnow(), "backend": backend}
+    )
 
 
 def insert_nodes(run_id: str, rows: list[dict[str, Any]]) -> Write:
-    def write(conn: Connection) -> None:
-        if rows:
-            conn.execute(_INSERT_NODES, [{"run_id": run_id, **row} for row in rows])
-
-    return write
+    return _INSERT_NODES.rows(*({"run_id": run_id, **row} for row in rows))
 
 
 def finish_run(run_id: str, fields: dict[str, Any], rows: list[dict[str, Any]]) -> Write:
     """The nodes not yet written, then the run's totals and status."""
-    nodes = insert_nodes(run_id, rows)
-
-    def write(conn: Connection) -> None:
-        nodes(conn)
-        conn.execute(_FINISH.values(**fields, finished_at=utcnow()), {"run_id": run_id})
-
-    return write
+    totals = _FINISH.rows({**fields, "finished_at": utcnow(), "run_id": run_id})
+    return (insert_nodes(run_id, rows), totals)
 
 
 def forget_unsettled_nodes(run_id: str) -> Write:
     """Before a run is resumed: drop rows of nodes that will run again."""
-
-    def write(conn: Connection) -> None:
-        conn.execute(_FORGET_NODES, {"run_id": run_id})
-
-    return write
+    return _FORGET_NODES.rows({"run_id": run_id})

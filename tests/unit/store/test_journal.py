@@ -1,0 +1,111 @@
+"""The journal: group commit with statements batched, order kept per caller, failures isolated."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+
+from plait.store.journal import Journal, Statement
+
+metadata = MetaData()
+items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("state", String))
+INSERT = Statement(insert(items), order=1)
+SET_STATE = Statement(update(items).where(items.c.id == bindparam("item")), order=2)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'journal.db'}")
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def executions(engine: Engine) -> list[tuple[str, int]]:
+    """Each statement the database was sent: its verb and how many parameter sets."""
+    seen: list[tuple[str, int]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        seen.append((sql.split()[0], len(params) if many else 1))
+
+    return seen
+
+
+def states(engine: Engine) -> dict[int, str]:
+    with engine.connect() as conn:
+        return {row.id: row.state for row in conn.execute(select(items))}
+
+
+async def test_rows_of_many_callers_go_as_one_executemany_per_statement(
+    engine: Engine, executions: list[tuple[str, int]]
+) -> None:
+    journal = Journal(lambda: engine)
+    posted = []
+    for i in range(50):  # interleaved, as concurrent runs hand them in
+        posted.append(journal.post(INSERT.rows({"id": i, "state": "queued"})))
+        posted.append(journal.post(SET_STATE.rows({"item": i, "state": "done"})))
+    await asyncio.gather(*posted)
+    await journal.close()
+    assert executions == [("INSERT", 50), ("UPDATE", 50)]
+    assert states(engine) == dict.fromkeys(range(50), "done")
+
+
+async def test_a_caller_s_writes_keep_their_order_around_function_writes(engine: Engine) -> None:
+    journal = Journal(lambda: engine)
+    seen: list[dict[int, str]] = []
+
+    def look(conn: Connection) -> None:
+        seen.append({row.id: row.state for row in conn.execute(select(items))})
+
+    first = journal.post((INSERT.rows({"id": 1, "state": "queued"}), look))
+    second = journal.post(SET_STATE.rows({"item": 1, "state": "running"}))
+    await asyncio.gather(first, second)
+    await journal.close()
+    assert seen == [{1: "queued"}]  # the function ran after the insert, before the update
+    assert states(engine) == {1: "running"}
+
+
+async def test_a_bad_write_fails_only_its_caller(engine: Engine) -> None:
+    journal = Journal(lambda: engine)
+    await journal.write(INSERT.rows({"id": 1, "state": "old"}))
+    good = journal.post(INSERT.rows({"id": 2, "state": "new"}))
+    bad = journal.post(INSERT.rows({"id": 1, "state": "duplicate"}))
+    also_good = journal.post(SET_STATE.rows({"item": 2, "state": "newer"}))
+    results = await asyncio.gather(good, bad, also_good, return_exceptions=True)
+    await journal.close()
+    assert results[0] is None
+    assert results[2] is None
+    assert "UNIQUE constraint failed" in str(results[1])
+    assert states(engine) == {1: "old", 2: "newer"}
+
+
+async def test_rows_with_different_columns_are_not_merged(engine: Engine) -> None:
+    journal = Journal(lambda: engine)
+    await asyncio.gather(
+        journal.post(INSERT.rows({"id": 1, "state": "a"})),
+        journal.post(INSERT.rows({"id": 2})),
+        journal.post(INSERT.rows()),  # nothing to write
+    )
+    await journal.close()
+    assert states(engine) == {1: "a", 2: None}
