@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from plait.store.journal import Statement, Write
+from plait.store.journal import Rows, Statement, Write
 from plait.store.tables import FlowDocument, NodeRun, Run, utcnow
 
 _runs: Table = Run.__table__  # type: ignore[assignment]
@@ -55,7 +55,7 @@ def mark_running(run_id: str, backend: str) -> Write:
     )
 
 
-def insert_nodes(run_id: str, rows: list[dict[str, Any]]) -> Write:
+def insert_nodes(run_id: str, rows: list[dict[str, Any]]) -> Rows:
     return _INSERT_NODES.rows(*({"run_id": run_id, **row} for row in rows))
 
 
