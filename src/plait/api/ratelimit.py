@@ -1,15 +1,26 @@
-"""Rate limits (per trigger, per sign-in account) on the `limits` library: counters in
-memory on one machine, in Redis when scaled out (`PLAIT_RATE_LIMIT_STORAGE`)."""
+"""Rate limits (per trigger, per sign-in account) over a moving one-minute window.
+
+Counters live in this process by default (`MovingWindows`: each key keeps the times of
+its hits still inside the window, so a hit costs O(1)); with `PLAIT_RATE_LIMIT_STORAGE`
+naming a shared store (e.g. `redis://…`), the `limits` library keeps them there for
+many processes. Both count the same way: a hit is allowed while fewer than `limit` hits
+happened in the last 60 seconds.
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from limits import RateLimitItemPerMinute
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+
+WINDOW_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -31,15 +42,69 @@ class Verdict:
         return headers
 
 
-class RateLimiter:
-    def __init__(self, storage_uri: str = "memory://"):
+class Windows(Protocol):
+    async def hit(self, key: str, limit: int) -> tuple[bool, int, float]:
+        """Count a hit on `key` if allowed: (allowed, remaining, seconds until a slot frees)."""
+        ...
+
+
+class MovingWindows:
+    """Exact moving windows in this process."""
+
+    _SWEEP_EVERY = 10_000  # hits between drops of keys with no hit in the window
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._until_sweep = self._SWEEP_EVERY
+
+    async def hit(self, key: str, limit: int) -> tuple[bool, int, float]:
+        now = self._clock()
+        hits = self._hits.setdefault(key, deque())
+        _expire(hits, now)
+        allowed = len(hits) < limit
+        if allowed:
+            hits.append(now)
+        self._sweep(now)
+        reset = hits[0] + WINDOW_SECONDS - now if hits else 0.0
+        return allowed, max(0, limit - len(hits)), reset
+
+    def _sweep(self, now: float) -> None:
+        self._until_sweep -= 1
+        if self._until_sweep > 0:
+            return
+        self._until_sweep = self._SWEEP_EVERY
+        for key, hits in list(self._hits.items()):
+            _expire(hits, now)
+            if not hits:
+                del self._hits[key]
+
+
+def _expire(hits: deque[float], now: float) -> None:
+    while hits and hits[0] <= now - WINDOW_SECONDS:
+        hits.popleft()
+
+
+class SharedWindows:
+    """Moving windows in a store many processes share, through the `limits` library."""
+
+    def __init__(self, storage_uri: str):
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
         self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
 
+    async def hit(self, key: str, limit: int) -> tuple[bool, int, float]:
+        item = RateLimitItemPerMinute(limit)
+        allowed = await self._limiter.hit(item, key)
+        stats = await self._limiter.get_window_stats(item, key)
+        return allowed, stats.remaining, stats.reset_time - time.time()
+
+
+class RateLimiter:
+    def __init__(self, storage_uri: str = "memory://"):
+        memory = storage_uri.removeprefix("async+") == "memory://"
+        self._windows: Windows = MovingWindows() if memory else SharedWindows(storage_uri)
+
     async def hit(self, policy: str, key: str, per_minute: int) -> Verdict:
         """Count one hit on `key` under `policy` (e.g. "trigger", "login")."""
-        item = RateLimitItemPerMinute(per_minute)
-        allowed = await self._limiter.hit(item, policy, key)
-        stats = await self._limiter.get_window_stats(item, policy, key)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return Verdict(policy, allowed, per_minute, stats.remaining, reset)
+        allowed, remaining, reset = await self._windows.hit(f"{policy}/{key}", per_minute)
+        return Verdict(policy, allowed, per_minute, remaining, max(0, math.ceil(reset)))

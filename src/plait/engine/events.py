@@ -1,15 +1,16 @@
 """Run events: what the executor reports as a run proceeds.
 
-The executor emits events synchronously to an `EventBus`; subscribers (the run
-recorder, live streams to the canvas) each read their own asyncio queue, so a
-slow subscriber never holds the run up.
+The executor emits events synchronously to an `EventBus`. Subscribers (live
+streams to the canvas) each read their own asyncio queue, so a slow subscriber
+never holds the run up; listeners (the run recorder) are called on the spot and
+must be quick.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -55,14 +56,21 @@ class EventBus:
 
     def __init__(self, *, replay: bool = False) -> None:
         self._queues: list[asyncio.Queue[Any]] = []
+        self._listeners: list[Callable[[Event], None]] = []
         self._history: list[Event] | None = [] if replay else None
         self.closed = False
 
     def emit(self, event: Event) -> None:
         if self._history is not None:
             self._history.append(event)
+        for listener in self._listeners:
+            listener(event)
         for queue in self._queues:
             queue.put_nowait(event)
+
+    def listen(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener` with every event from now on, as it is emitted."""
+        self._listeners.append(listener)
 
     def close(self) -> None:
         self.closed = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -101,40 +102,35 @@ class Runner:
         with its finished nodes checkpointed, for a restart to pick up."""
         run_id = executor.run_id
         recorded: set[str] = set(executor.resumed)
-        recorder = asyncio.create_task(self._record(run_id, bus, executor.states, recorded))
+        bus.listen(self._recorder(run_id, executor.states, recorded))
         self.db.journal.post(run_writes.mark_running(run_id, self.backend))
         try:
             result = await executor.run()
         except asyncio.CancelledError:
             bus.close()
-            await recorder
             if executor.result is not None:
                 await asyncio.shield(self._interrupted(executor, recorded, resumable))
             raise
         bus.close()
-        await recorder
         await self._finish(result, recorded)
         return result
 
     async def run(self, request: RunRequest, events: EventBus | None = None) -> RunResult:
         return await self.execute(await self.submit(request), request, events)
 
-    async def _record(
-        self, run_id: str, bus: EventBus, states: dict[str, NodeState], recorded: set[str]
-    ) -> None:
-        async for batch in bus.subscribe().batches():
-            if bus.closed:  # the run has ended: `_finish` writes the rest with the totals
-                continue
-            settled = [
-                e.node_id
-                for e in batch
-                if e.kind in _SETTLED and e.node_id is not None and _worth_checkpointing(e)
-            ]
-            if not settled:
-                continue
-            rows = [node_row(states[node_id]) for node_id in settled]
-            self.db.journal.post(run_writes.insert_nodes(run_id, rows))
-            recorded.update(settled)
+    def _recorder(
+        self, run_id: str, states: dict[str, NodeState], recorded: set[str]
+    ) -> Callable[[Event], None]:
+        """Checkpoints each node worth it as it settles; the rest wait for `_finish`."""
+
+        def record(event: Event) -> None:
+            node_id = event.node_id
+            if node_id is None or event.kind not in _SETTLED or not _worth_checkpointing(event):
+                return
+            self.db.journal.post(run_writes.insert_nodes(run_id, [node_row(states[node_id])]))
+            recorded.add(node_id)
+
+        return record
 
     async def _interrupted(self, executor: Executor, recorded: set[str], resumable: bool) -> None:
         result = executor.result

@@ -166,7 +166,8 @@ async def _outcome(state: ServerState, run_id: str, is_new: bool, within: float)
                 return recorded
         if within > 0:
             with contextlib.suppress(TimeoutError):
-                result = await asyncio.wait_for(asyncio.shield(waiter), within)
+                async with asyncio.timeout(within):
+                    result = await waiter
                 if result is not None:
                     return Outcome.of_result(result)
         return Outcome.of_run(await _existing_run(state, run_id))

@@ -1,0 +1,87 @@
+"""Rate limits: one contract for the in-process and the shared (`limits`) windows."""
+
+from __future__ import annotations
+
+import pytest
+
+from plait.api.ratelimit import MovingWindows, RateLimiter, SharedWindows, Windows
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "limits"])
+def windows(request: pytest.FixtureRequest) -> Windows:
+    return MovingWindows() if request.param == "memory" else SharedWindows("memory://")
+
+
+async def test_allows_the_limit_then_refuses(windows: Windows) -> None:
+    verdicts = [await windows.hit("trigger/a", 3) for _ in range(4)]
+    assert [allowed for allowed, _, _ in verdicts] == [True, True, True, False]
+    assert [remaining for _, remaining, _ in verdicts] == [2, 1, 0, 0]
+    assert 58 < verdicts[-1][2] <= 60  # the first hit leaves the window in about a minute
+
+
+async def test_keys_are_counted_apart(windows: Windows) -> None:
+    assert (await windows.hit("trigger/a", 1))[0]
+    assert (await windows.hit("trigger/b", 1))[0]
+    assert not (await windows.hit("trigger/a", 1))[0]
+
+
+async def test_the_window_moves() -> None:
+    clock = Clock()
+    windows = MovingWindows(clock)
+    await windows.hit("k", 2)  # at 0 s
+    clock.now += 30
+    await windows.hit("k", 2)  # at 30 s
+    clock.now += 29.9
+    assert await windows.hit("k", 2) == (False, 0, pytest.approx(0.1))  # 59.9 s: both inside
+    clock.now += 0.1
+    allowed, remaining, reset = await windows.hit("k", 2)  # 60 s: the first has left
+    assert allowed
+    assert remaining == 0
+    assert reset == pytest.approx(30)  # when the 30 s hit leaves
+
+
+async def test_refused_hits_are_not_counted() -> None:
+    clock = Clock()
+    windows = MovingWindows(clock)
+    await windows.hit("k", 1)
+    for _ in range(5):
+        clock.now += 10
+        assert not (await windows.hit("k", 1))[0]
+    clock.now += 10.001  # 60.001 s after the only counted hit
+    assert (await windows.hit("k", 1))[0]
+
+
+async def test_a_lowered_limit_reports_no_remaining_hits() -> None:
+    windows = MovingWindows()
+    for _ in range(5):
+        await windows.hit("k", 10)
+    assert await windows.hit("k", 2) == (False, 0, pytest.approx(60, abs=1))
+
+
+async def test_idle_keys_are_dropped() -> None:
+    clock = Clock()
+    windows = MovingWindows(clock)
+    await windows.hit("old", 5)
+    clock.now += 61
+    for i in range(MovingWindows._SWEEP_EVERY):
+        await windows.hit(f"new/{i % 3}", 10**6)
+    assert sorted(windows._hits) == ["new/0", "new/1", "new/2"]
+
+
+async def test_verdict_headers() -> None:
+    limiter = RateLimiter()
+    first = await limiter.hit("trigger", "flow:node", 1)
+    second = await limiter.hit("trigger", "flow:node", 1)
+    assert first.allowed
+    assert not second.allowed
+    assert second.headers()["Retry-After"] == "60"
+    assert second.headers()["RateLimit"] == '"trigger";r=0;t=60'
+    assert second.headers()["RateLimit-Policy"] == '"trigger";q=1;w=60'
