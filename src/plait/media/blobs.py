@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -30,10 +31,16 @@ class BlobStore(Protocol):
 
 
 class LocalBlobStore:
-    """Blobs as files under `root/ab/cdef...`, written atomically; equal bytes stored once."""
+    """Blobs as files under `root/ab/cdef...`, written atomically; equal bytes stored once.
 
-    def __init__(self, root: Path):
+    The most recently stored blobs (up to `recent_bytes`) are also kept in memory: a
+    flow's next node, a response or a download usually reads what was just written."""
+
+    def __init__(self, root: Path, recent_bytes: int = 64 * 1024 * 1024):
         self.root = root
+        self._recent: OrderedDict[str, bytes] = OrderedDict()
+        self._recent_bytes = 0
+        self._recent_limit = recent_bytes
 
     def path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256):  # the name is the only path input: keep it a hash
@@ -41,18 +48,37 @@ class LocalBlobStore:
         return self.root / sha256[:2] / sha256[2:]
 
     async def put(self, data: bytes) -> str:
-        sha256 = hashlib.sha256(data).hexdigest()
-        await asyncio.to_thread(self._write, self.path(sha256), data)
+        sha256 = await asyncio.to_thread(self._hash_and_write, data)
+        self._remember(sha256, data)
         return sha256
 
     async def get(self, sha256: str) -> bytes:
+        path = self.path(sha256)
+        recent = self._recent.get(sha256)
+        if recent is not None:
+            self._recent.move_to_end(sha256)
+            return recent
         try:
-            return await asyncio.to_thread(self.path(sha256).read_bytes)
+            return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             raise BlobNotFound(f"blob {sha256[:12]}… is not in the store") from None
 
     async def exists(self, sha256: str) -> bool:
-        return self.path(sha256).exists()
+        return sha256 in self._recent or self.path(sha256).exists()
+
+    def _remember(self, sha256: str, data: bytes) -> None:
+        if len(data) > self._recent_limit or sha256 in self._recent:
+            return
+        self._recent[sha256] = data
+        self._recent_bytes += len(data)
+        while self._recent_bytes > self._recent_limit:
+            _, dropped = self._recent.popitem(last=False)
+            self._recent_bytes -= len(dropped)
+
+    def _hash_and_write(self, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        self._write(self.path(sha256), data)
+        return sha256
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -71,6 +97,6 @@ class LocalBlobStore:
 
 async def put_image(store: BlobStore, data: bytes) -> ImageRef:
     """Check that `data` is an image Plait accepts, store it, and describe it."""
-    info = await asyncio.to_thread(images.inspect, data)
+    info = images.inspect(data)  # the header only: quick enough for the event loop
     sha256 = await store.put(data)
     return ImageRef(sha256, info.media_type, info.width, info.height, len(data))

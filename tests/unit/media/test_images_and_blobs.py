@@ -84,6 +84,18 @@ async def test_blob_store_is_content_addressed(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [sha[2:]]  # no temp files left
 
 
+async def test_recent_blobs_are_kept_in_memory_up_to_the_limit(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path, recent_bytes=10)
+    first, second = await store.put(b"aaaaaa"), await store.put(b"bbbbbb")  # 12 bytes > 10
+    store.path(first).unlink()
+    store.path(second).unlink()
+    assert await store.get(second) == b"bbbbbb"  # the latest: from memory
+    with pytest.raises(BlobNotFound):
+        await store.get(first)  # pushed out of memory: read from disk, where it is gone
+    a_fresh_store = LocalBlobStore(tmp_path)
+    assert not await a_fresh_store.exists(second)  # memory is only a cache of the files
+
+
 async def test_blob_ids_cannot_escape_the_store(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path / "blobs")
     for bad in ["../../etc/passwd", "ab/../../x", "A" * 64, ""]:
