@@ -26,15 +26,22 @@ def compiled(state: ServerState, digest: str, document: dict[str, Any]) -> Compi
     return found
 
 
-async def start_run(state: ServerState, request: RunRequest) -> tuple[str, bool]:
-    """Queue a run; returns its id and whether it is new (False: the Idempotency-Key's run)."""
+async def start_run(
+    state: ServerState, request: RunRequest, *, awaited: bool = False
+) -> tuple[str, bool]:
+    """Queue a run; returns its id and whether it is new (False: the Idempotency-Key's run).
+
+    `awaited`: the caller waits for the result. Then a flow that does not reach out of
+    Plait starts before its queued record is committed (nothing is at stake before it lands,
+    and the caller gets the answer, not a run id to look up)."""
     key, flow_id = request.idempotency_key, request.flow_id
     if key is not None and flow_id is not None:
         existing = await _by_key(state, flow_id, key)
         if existing is not None:
             return existing, False
     try:
-        run_id = await state.runtime.runner().submit(request)
+        early = awaited and key is None and not request.compiled.reaches_out
+        run_id = await state.runtime.runner().submit(request, committed=not early)
     except IntegrityError:  # a concurrent call with the same key won the race
         if key is None or flow_id is None:
             raise

@@ -48,8 +48,11 @@ class Runner:
         self.services = services
         self.backend = backend
 
-    async def submit(self, request: RunRequest) -> str:
-        """Write the run as queued (committed before this returns) and return its id."""
+    async def submit(self, request: RunRequest, *, committed: bool = True) -> str:
+        """Write the run as queued and return its id. The write is committed before this
+        returns, unless `committed` is False: then it is only handed to the journal, which
+        applies the run's later writes after it (for a caller that waits for the result of
+        a flow that does not reach out of Plait, so nothing is at stake before it lands)."""
         flow = request.compiled
         digest = flow.digest
         known = digest in self.db.stored_documents
@@ -63,9 +66,11 @@ class Runner:
             "source": request.source,
             "inputs": values.to_json(request.inputs),
         }
-        await self.db.journal.write(
+        write = self.db.journal.post(
             run_writes.create_run(row, None if known else flow.flow.to_document())
         )
+        if committed:
+            await write
         self.db.stored_documents.add(digest)
         return str(row["id"])
 
@@ -112,7 +117,7 @@ class Runner:
                 await asyncio.shield(self._interrupted(executor, recorded, resumable))
             raise
         bus.close()
-        await self._finish(result, recorded)
+        self._finish(result, recorded)
         return result
 
     async def run(self, request: RunRequest, events: EventBus | None = None) -> RunResult:
@@ -145,10 +150,13 @@ class Runner:
         ]
         await self.db.journal.write(run_writes.insert_nodes(result.run_id, done))
 
-    async def _finish(self, result: RunResult, recorded: set[str]) -> None:
-        """Write the nodes no event settled (cancelled, never reached) and the run's totals."""
+    def _finish(self, result: RunResult, recorded: set[str]) -> asyncio.Future[None]:
+        """Write the nodes no event settled (cancelled, never reached) and the run's totals.
+
+        Handed to the journal, not waited for: the result is known now, and a database
+        session opened from now on sees the write (`Database.new_session` flushes)."""
         rows = [node_row(s) for node_id, s in result.nodes.items() if node_id not in recorded]
-        await self.db.journal.write(run_writes.finish_run(result.run_id, run_fields(result), rows))
+        return self.db.journal.post(run_writes.finish_run(result.run_id, run_fields(result), rows))
 
 
 CHECKPOINT_AFTER_MS = 250

@@ -56,6 +56,11 @@ class CompiledFlow:
         """The document's content hash (computed once: a compiled flow is not changed)."""
         return self.flow.content_hash()
 
+    @cached_property
+    def reaches_out(self) -> bool:
+        """Whether a node calls a service outside Plait (see `NodeType.reaches_out`)."""
+        return any(n.node_type.reaches_out for n in self.nodes.values())
+
     @property
     def triggers(self) -> list[CompiledNode]:
         return [n for n in self.nodes.values() if n.node_type.is_trigger]

@@ -52,6 +52,8 @@ class NodeType(ABC, Generic[C]):
     version: ClassVar[int] = 1
     is_trigger: ClassVar[bool] = False
     cacheable: ClassVar[bool] = True
+    # calls a service outside Plait (a paid model, a URL): its run is recorded before it starts
+    reaches_out: ClassVar[bool] = False
     config_model: builtins.type[C]
 
     def parse_config(self, raw: Mapping[str, Any]) -> C:

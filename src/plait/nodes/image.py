@@ -114,6 +114,7 @@ class Image(NodeType[ImageConfig]):
     category = "Images"
     description = "Generate or edit images with a Gemini image model (Nano Banana family)."
     config_model = ImageConfig
+    reaches_out = True
 
     def inputs(self, config: ImageConfig) -> list[Port]:
         prompt = Port("prompt", PortType.TEXT, config_fallback=True)

@@ -42,6 +42,7 @@ class ImageUrl(NodeType[ImageUrlConfig]):
     category = "Inputs"
     description = "An image from an http(s) address (private addresses are refused)."
     config_model = ImageUrlConfig
+    reaches_out = True
     # fetched fresh each run; what follows is still cached by the image's content hash
     cacheable = False
 

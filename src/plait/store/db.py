@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,8 +47,13 @@ class Database:
         except OSError as exc:
             raise PlaitError(f"cannot open the database {self.url}: {exc}") from None
 
-    def new_session(self) -> AsyncSession:
-        return self.session()
+    @asynccontextmanager
+    async def new_session(self) -> AsyncIterator[AsyncSession]:
+        """A session that sees every write handed to the journal before it was opened
+        (runs post their last writes without waiting for them)."""
+        await self.journal.flush()
+        async with self.session() as session:
+            yield session
 
     def _sync_engine(self) -> Engine:
         """A blocking engine on the same database, for the journal's own thread."""

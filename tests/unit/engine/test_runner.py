@@ -1,4 +1,5 @@
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,41 @@ async def test_cache_notices_a_changed_input_file(
     changed = await runner.run(request)
     assert not changed.nodes["in"].cache_hit
     assert changed.nodes["r"].outputs["image"].height == 2
+
+
+async def test_a_session_opened_after_a_run_sees_its_last_writes(
+    db: Database, services: Services
+) -> None:
+    compiled = compile_flow(
+        flow([node("a", "gate"), node("b", "gate")], [("a.out", "b.in")]), registry()
+    )
+    runner = Runner(db, services, "preview")
+    for _ in range(5):  # the run's totals are posted, not awaited: the session waits for them
+        result = await runner.run(RunRequest(compiled, {}))
+        async with db.new_session() as session:
+            run = await run_store.get_run(session, result.run_id)
+            nodes = await run_store.node_runs(session, result.run_id)
+        assert run is not None
+        assert run.status == "succeeded"
+        assert sorted(n.node_id for n in nodes) == ["a", "b"]
+
+
+async def test_submit_waits_for_the_queued_record_unless_told_not_to(
+    db: Database, services: Services, tmp_path: Path
+) -> None:
+    runner = Runner(db, services, "preview")
+    request = RunRequest(compile_flow(flow([node("a", "gate")], []), registry()), {})
+    blocker = sqlite3.connect(tmp_path / "plait.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # holds the write lock: no commit can land
+    try:
+        early = await asyncio.wait_for(runner.submit(request, committed=False), 5)
+        committed = asyncio.ensure_future(runner.submit(request))
+        await asyncio.sleep(0.2)
+        assert not committed.done()  # still waiting for the database
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    run_id = await asyncio.wait_for(committed, 30)
+    async with db.new_session() as session:
+        assert await run_store.get_run(session, early) is not None
+        assert await run_store.get_run(session, run_id) is not None

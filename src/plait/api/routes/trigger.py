@@ -56,6 +56,7 @@ async def trigger(
     if callback is not None:
         callback = await checked_callback_url(state.runtime.http, str(callback))
     inputs = await _inputs(state, raw, flow, node_id)
+    within = state.settings.trigger_wait_seconds if wait and _responds(flow) else 0
     run_id, is_new = await start_run(
         state,
         RunRequest(
@@ -67,10 +68,10 @@ async def trigger(
             flow_version=published.version,
             idempotency_key=_idempotency_key(request),
         ),
+        awaited=within > 0,
     )
     if callback is not None and is_new:
         _call_back_later(state, secret, run_id, callback)
-    within = state.settings.trigger_wait_seconds if wait and _responds(flow) else 0
     answer = await _answer(state, secret, await _outcome(state, run_id, is_new, within), flow)
     answer.headers.update(verdict.headers())
     return answer

@@ -1,0 +1,74 @@
+"""What a trigger call has recorded by the time it matters: before a paid call is made,
+and by the time the caller has the answer."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from tests.fakes.gemini import FakeGemini
+from tests.integration.api import flows
+from tests.server import LiveServer, server_settings
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def test_the_answer_of_a_sync_call_is_already_in_the_run_record(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    secret = flows.publish(admin, flows.create(admin, flows.echo()))["secret"]
+    with server.client() as caller:
+        for prompt in ("one", "two", "three"):
+            answer = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": prompt})
+            assert answer.status_code == 200, answer.text
+            run = admin.get(f"/api/runs/{answer.headers['X-Plait-Run-Id']}").json()
+            assert run["status"] == "succeeded"
+            assert run["result"] == {"prompt": prompt, "label": "v1"}
+            assert {n["node_id"]: n["status"] for n in run["nodes"]} == {
+                "trigger": "succeeded",
+                "respond": "succeeded",
+            }
+
+
+def test_a_flow_that_calls_gemini_is_recorded_before_the_call(
+    tmp_path: Path, gemini_fake: FakeGemini
+) -> None:
+    settings = server_settings(
+        tmp_path,
+        PLAIT_IMAGE_BACKEND="gemini",
+        GEMINI_API_KEY="k",
+        PLAIT_GEMINI_BASE_URL=gemini_fake.base_url,
+    )
+    gemini_fake.hold(2)  # the server's call waits in the fake until a second one arrives
+    with LiveServer(settings) as server, server.admin() as admin:
+        secret = flows.publish(admin, flows.create(admin, flows.image_endpoint()))["secret"]
+        answers: list[httpx.Response] = []
+
+        def call() -> None:
+            with server.client() as caller:
+                answers.append(caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "a"}))
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        _until(lambda: len(gemini_fake.generate_requests()) == 1, "the server's Gemini call")
+        with sqlite3.connect(f"file:{tmp_path / 'plait.db'}?mode=ro", uri=True) as db:
+            statuses = [row[0] for row in db.execute("SELECT status FROM runs")]
+        httpx.post(  # the second party: releases both
+            f"{gemini_fake.base_url}/v1beta/models/gemini-2.5-flash-image:generateContent",
+            json={"contents": [{"parts": [{"text": "release"}]}]},
+            headers={"x-goog-api-key": "k"},
+            timeout=30,
+        )
+        caller.join(30)
+    assert statuses in (["queued"], ["running"])  # committed before the call went out
+    assert answers[0].status_code == 200, answers[0].text
