@@ -94,7 +94,8 @@ def test_a_batch_runs_and_its_zip_matches_the_manifest(admin: httpx.Client) -> N
     events = _until_ended(admin, batch["id"])
     final = events[-1]
     assert final["state"] == "finished"
-    assert final["counts"]["succeeded"] == 3 and final["settled"] == 3
+    assert final["counts"]["succeeded"] == 3
+    assert final["settled"] == 3
     settled = [e["settled"] for e in events]
     assert settled == sorted(settled)  # progress only moves forward
 
@@ -124,7 +125,8 @@ def test_a_batch_runs_and_its_zip_matches_the_manifest(admin: httpx.Client) -> N
     assert sorted(archive.namelist()) == sorted([*listed, "manifest.csv"])
     for name in listed:  # each file is the image the row's run made
         with Image.open(io.BytesIO(archive.read(name))) as image:
-            assert image.format == "PNG" and image.size == (1024, 1024)
+            assert image.format == "PNG"
+            assert image.size == (1024, 1024)
 
 
 def test_bad_rows_are_refused_naming_row_and_column(admin: httpx.Client) -> None:
@@ -200,7 +202,8 @@ def test_the_estimate_must_be_confirmed_and_retry_reruns_only_failed_rows(
         assert (final["counts"]["succeeded"], final["counts"]["failed"]) == (3, 1)
         failed = admin.get(f"/api/batches/{batch_id}", params={"status": "failed"}).json()["rows"]
         assert [r["number"] for r in failed] == [2]
-        assert "node 'image'" in failed[0]["error"] and "SAFETY" in failed[0]["error"]
+        assert "node 'image'" in failed[0]["error"]
+        assert "SAFETY" in failed[0]["error"]
         assert len(gemini_fake.generate_requests()) == 4
 
         refused = admin.post(f"/api/batches/{batch_id}/retry", json={})
