@@ -76,12 +76,16 @@ def parse_records(path: Path, text: str) -> list[dict[str, Any]]:
 def _csv(text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(text.splitlines())
     records: list[dict[str, Any]] = []
-    for record in reader:
-        if None in record:
-            raise InputError(
-                f"row {len(records) + 1}: more cells than columns; quote values that hold commas"
-            )
-        records.append({k.strip(): v for k, v in record.items() if v != ""})
+    try:
+        for record in reader:
+            if None in record:
+                number = len(records) + 1
+                raise InputError(
+                    f"row {number}: more cells than columns; quote values that hold commas"
+                )
+            records.append({k.strip(): v for k, v in record.items() if v != ""})
+    except csv.Error as exc:
+        raise InputError(f"row {len(records) + 1}: not valid CSV ({exc})") from None
     return records
 
 

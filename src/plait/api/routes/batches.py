@@ -22,7 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from plait.api.auth import CurrentCaller, State
 from plait.api.bodies import read_form
-from plait.api.routes.flows import flow_or_404, parse_document
+from plait.api.routes.flows import MAX_VERSION, flow_or_404, parse_document
 from plait.api.state import ServerState
 from plait.batch.archive import batch_zip
 from plait.batch.driver import create
@@ -44,6 +44,24 @@ MAX_CONCURRENCY = 64
 _HEARTBEAT_SECONDS = 15.0
 
 
+def _rows_form(*extra: str) -> dict[str, Any]:
+    """The multipart body in the OpenAPI document (the routes read it by hand, capped)."""
+    fields: dict[str, Any] = {
+        "rows": {"type": "string", "format": "binary", "description": "a .csv or .jsonl file"},
+        "files": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "description": "images that image cells name by file name",
+        },
+        "version": {"type": "integer", "minimum": 1},
+        "trigger_id": {"type": "string"},
+    }
+    numbers = {name: {"type": "number", "minimum": 0} for name in extra}
+    schema = {"type": "object", "required": ["rows"], "properties": fields | numbers}
+    content = {"multipart/form-data": {"schema": schema}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
 @dataclass(frozen=True)
 class Checked:
     compiled: CompiledFlow
@@ -52,7 +70,7 @@ class Checked:
     rows: list[Row]
 
 
-@router.post("/flows/{flow_id}/batches/estimate")
+@router.post("/flows/{flow_id}/batches/estimate", openapi_extra=_rows_form())
 async def estimate_batch(
     flow_id: str, request: Request, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -67,7 +85,11 @@ async def estimate_batch(
     }
 
 
-@router.post("/flows/{flow_id}/batches", status_code=201)
+@router.post(
+    "/flows/{flow_id}/batches",
+    status_code=201,
+    openapi_extra=_rows_form("confirm_usd", "budget_usd", "concurrency"),
+)
 async def create_batch(
     flow_id: str, request: Request, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -77,7 +99,7 @@ async def create_batch(
     cost = _price(state, checked)
     _require_confirmation(cost, _number(form, "confirm_usd"))
     budget = _number(form, "budget_usd")
-    concurrency = int(_number(form, "concurrency") or DEFAULT_CONCURRENCY)
+    concurrency = int(_number(form, "concurrency", MAX_CONCURRENCY) or DEFAULT_CONCURRENCY)
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InputError(f"concurrency must be between 1 and {MAX_CONCURRENCY}")
     rows_name = _rows_part(form).filename or "rows"
@@ -221,7 +243,7 @@ async def _rerun(
 
 
 async def _check(state: ServerState, flow_id: str, form: FormData) -> Checked:
-    version = _number(form, "version")
+    version = _number(form, "version", MAX_VERSION)
     async with state.runtime.db.new_session() as session:
         flow = await flow_or_404(session, flow_id)
         number = int(version) if version is not None else flow.current_version
@@ -257,7 +279,8 @@ def _rows_part(form: FormData) -> UploadFile:
     return part
 
 
-def _number(form: FormData, name: str) -> float | None:
+def _number(form: FormData, name: str, most: float = 1e9) -> float | None:
+    """The form field `name` as a number from 0 to `most`; None when not given."""
     value = form.get(name)
     if value is None or value == "":
         return None
@@ -265,8 +288,8 @@ def _number(form: FormData, name: str) -> float | None:
         number = float(str(value))
     except ValueError:
         raise InputError(f"'{name}' must be a number, got '{value}'") from None
-    if number < 0:
-        raise InputError(f"'{name}' must not be negative")
+    if not 0 <= number <= most:  # also refuses nan and inf
+        raise InputError(f"'{name}' must be a number from 0 to {most:g}, got '{value}'")
     return number
 
 
