@@ -15,6 +15,7 @@ from plait.store.tables import Batch, BatchRow, FlowDocument, Run, utcnow
 _batches: Table = Batch.__table__  # type: ignore[assignment]
 _rows: Table = BatchRow.__table__  # type: ignore[assignment]
 _documents: Table = FlowDocument.__table__  # type: ignore[assignment]
+_runs: Table = Run.__table__  # type: ignore[assignment]
 
 _ROW = (_rows.c.batch_id == bindparam("b_id")) & (_rows.c.number == bindparam("b_number"))
 _INSERT_DOCUMENT = {
@@ -148,9 +149,18 @@ def set_state(batch_id: str, state: str) -> Write:
 
 
 def settle_unfinished(batch_id: str, reason: str) -> Write:
-    """Rows not yet settled (pending, or running when a cancel stopped them) become skipped."""
+    """Rows not yet settled (pending, or running when a cancel stopped them) become skipped,
+    and a run of theirs that has not ended (one a resume had adopted) is cancelled."""
 
     def write(conn: Connection) -> None:
+        unsettled = select(_rows.c.run_id).where(
+            _rows.c.batch_id == batch_id, _rows.c.status.in_((PENDING, RUNNING))
+        )
+        conn.execute(
+            update(_runs)
+            .where(_runs.c.id.in_(unsettled), _runs.c.status.in_(("queued", "running")))
+            .values(status="cancelled", error=reason, finished_at=utcnow())
+        )
         statement = (
             update(_rows)
             .where(_rows.c.batch_id == batch_id, _rows.c.status.in_((PENDING, RUNNING)))

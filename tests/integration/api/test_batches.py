@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,13 @@ def _progress(client: httpx.Client, batch_id: str) -> Iterator[dict[str, Any]]:
         for line in answer.iter_lines():
             if line.startswith("data: "):
                 yield json.loads(line.removeprefix("data: "))
+
+
+def _until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
 
 
 def _until_ended(client: httpx.Client, batch_id: str) -> list[dict[str, Any]]:
@@ -237,11 +245,74 @@ def test_a_batch_cut_off_by_a_stop_finishes_after_restart(
         rows = _csv("prompt", "one", "two", "three")
         created = _create(admin, flow_id, rows, concurrency=1, confirm_usd=1)
         batch_id = created.json()["id"]
-        for event in _progress(admin, batch_id):
-            if event["counts"]["succeeded"] == 1:
-                break  # row 1 is done; row 2's call hangs: stop the server now
+        _until(lambda: len(gemini_fake.generate_requests()) == 2, "row 2's image call")
+        # row 1 is done; row 2's call hangs: stop the server now
     with LiveServer(settings) as second, second.admin() as admin:
         final = _until_ended(admin, batch_id)[-1]
         assert (final["state"], final["counts"]["succeeded"]) == ("finished", 3)
     prompts = [r.body["contents"][0]["parts"][0]["text"] for r in gemini_fake.generate_requests()]
     assert prompts == ["one", "two", "two", "three"]  # row 1 was not run again
+
+
+def test_the_budget_stops_new_rows_and_resume_finishes_them(
+    gemini_server: LiveServer, gemini_fake: FakeGemini
+) -> None:
+    with gemini_server.admin() as admin:
+        flow_id = flows.create(admin, flows.image_endpoint())
+        rows = _csv("prompt", "one", "two", "three", "four")
+        created = _create(admin, flow_id, rows, concurrency=1, confirm_usd=1, budget_usd=0.1)
+        assert created.status_code == 201, created.text
+        batch_id = created.json()["id"]
+        final = _until_ended(admin, batch_id)[-1]
+        assert final["counts"] == {
+            "pending": 0,
+            "running": 0,
+            "succeeded": 2,
+            "failed": 0,
+            "skipped": 2,
+        }
+        assert final["cost_usd"] <= 0.1
+        skipped = admin.get(f"/api/batches/{batch_id}", params={"status": "skipped"}).json()
+        assert [(r["number"], r["error"]) for r in skipped["rows"]] == [
+            (3, "skipped: budget"),
+            (4, "skipped: budget"),
+        ]
+
+        resumed = admin.post(
+            f"/api/batches/{batch_id}/resume", json={"confirm_usd": 0.078, "budget_usd": 1}
+        )
+        assert resumed.status_code == 202, resumed.text
+        assert resumed.json()["budget_usd"] == 1
+        final = _until_ended(admin, batch_id)[-1]
+        assert final["counts"]["succeeded"] == 4
+    prompts = [r.body["contents"][0]["parts"][0]["text"] for r in gemini_fake.generate_requests()]
+    assert prompts == ["one", "two", "three", "four"]
+
+
+def test_cancel_stops_the_batch_and_its_runs(
+    gemini_server: LiveServer, gemini_fake: FakeGemini
+) -> None:
+    gemini_fake.fail(Fault.hang_for(120))  # row 1's image hangs until cancelled
+    with gemini_server.admin() as admin:
+        flow_id = flows.create(admin, flows.image_endpoint())
+        rows = _csv("prompt", "one", "two", "three")
+        batch_id = _create(admin, flow_id, rows, concurrency=1, confirm_usd=1).json()["id"]
+        _until(lambda: len(gemini_fake.generate_requests()) == 1, "row 1's image call")
+        cancelled = admin.post(f"/api/batches/{batch_id}/cancel")
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["state"] == "cancelled"
+        assert cancelled.json()["active"] is False
+        detail = admin.get(f"/api/batches/{batch_id}").json()
+        assert [(r["status"], r["error"]) for r in detail["rows"]] == [
+            ("skipped", "skipped: cancelled"),
+            ("skipped", "skipped: cancelled"),
+            ("skipped", "skipped: cancelled"),
+        ]
+        run = admin.get(f"/api/runs/{detail['rows'][0]['run_id']}").json()
+        assert run["status"] == "cancelled"
+        assert admin.post(f"/api/batches/{batch_id}/cancel").status_code == 409
+
+        resumed = admin.post(f"/api/batches/{batch_id}/resume", json={"confirm_usd": 1})
+        assert resumed.status_code == 202, resumed.text
+        final = _until_ended(admin, batch_id)[-1]
+        assert (final["state"], final["counts"]["succeeded"]) == ("finished", 3)
