@@ -98,12 +98,14 @@ class BatchService:
     async def _tally(self, record: Batch, statuses: tuple[str, ...]) -> Tally:
         async with self.runtime.db.new_session() as session:
             counts, cost = await store.status_counts(session, record.id)
-        tally = Tally(record.total_rows, cost_usd=cost)
-        for status, count in counts.items():
-            if status not in statuses:
-                for _ in range(count):
-                    tally.count(status)
-        return tally
+        settled = {s: 0 if s in statuses else n for s, n in counts.items()}  # rows not to run
+        return Tally(
+            record.total_rows,
+            succeeded=settled[store.SUCCEEDED],
+            failed=settled[store.FAILED],
+            skipped=settled[store.SKIPPED],
+            cost_usd=cost,
+        )
 
     async def _drive(self, batch_id: str, driver: Driver, work: list[Work]) -> None:
         journal = self.runtime.db.journal
