@@ -2,7 +2,8 @@
 
 Columns are the HTTP Trigger's field names. An empty CSV cell (or a JSON null) counts as
 not given, so the field's default applies. Image fields take a file path, relative to the
-rows file, or an http(s) URL fetched through the guarded client. Every problem is found
+rows file, or an http(s) URL fetched through the guarded client; rows sent to the server
+(`check_uploaded`) name files uploaded with them instead of paths. Every problem is found
 before anything runs and reported naming the row number (1 = the first data row) and the
 column.
 """
@@ -114,7 +115,7 @@ async def check_rows(
 ) -> list[Row]:
     """Read and check every row; InputError listing every problem (row and column named)."""
     records = read_records(path)
-    return await check_records(path, records, config, _ImageLoader(path.parent, blobs, http))
+    return await _check_records(path, records, config, _ImageLoader(path.parent, blobs, http))
 
 
 async def check_uploaded(
@@ -129,10 +130,10 @@ async def check_uploaded(
     with them (never paths on the server's disk)."""
     path = Path(Path(name).name or "rows")
     records = parse_records(path, text)
-    return await check_records(path, records, config, _ImageLoader(None, blobs, http, files))
+    return await _check_records(path, records, config, _ImageLoader(None, blobs, http, files))
 
 
-async def check_records(
+async def _check_records(
     path: Path,
     records: list[dict[str, Any]],
     config: HttpTriggerConfig | None,
