@@ -1,4 +1,7 @@
-"""Batches on the canvas (upload rows, confirm, follow, download) and the cached-node mark."""
+"""Batches on the canvas (upload rows, confirm, follow, download) and the cached-node mark.
+
+The node cache is shared by every flow on the server: prompts here are unlike the other
+browser tests', so that no other test finds its image already cached."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ FLOW = {
         {
             "id": "image",
             "type": "image",
-            "config": {"prompt": "A studio photo of {{ trigger.prompt }}"},
+            "config": {"prompt": "A catalogue photo of {{ trigger.prompt }}"},
             "position": {"x": 360, "y": 120},
         },
         {
@@ -56,7 +59,7 @@ def test_upload_rows_confirm_follow_and_download(signed_in: Page, tmp_path: Path
     page.wait_for_url(re.compile(r"/flows/[^/]+/batches$"))
 
     bad = tmp_path / "bad.csv"
-    bad.write_text("prompt,colour\na red sneaker,red\n")
+    bad.write_text("prompt,colour\na red teapot,red\n")
     page.get_by_test_id("batch-rows").set_input_files(bad)
     page.get_by_test_id("batch-estimate").click()
     problems = page.get_by_test_id("batch-problems")
@@ -65,7 +68,7 @@ def test_upload_rows_confirm_follow_and_download(signed_in: Page, tmp_path: Path
     expect(page.get_by_test_id("batch-start")).to_have_count(0)
 
     rows = tmp_path / "shots.csv"
-    rows.write_text("prompt\na red sneaker\na blue kettle\na green lamp\n")
+    rows.write_text("prompt\na red teapot\na blue kettle\na green lamp\n")
     page.get_by_test_id("batch-rows").set_input_files(rows)
     page.get_by_test_id("batch-estimate").click()
     expect(page.get_by_test_id("batch-estimate-result")).to_contain_text(
@@ -106,7 +109,7 @@ def test_a_rerun_marks_the_nodes_served_from_the_cache(signed_in: Page, tmp_path
     _import(page, tmp_path, "Cached shots")
     for attempt in ("first", "second"):
         page.get_by_test_id("run-button").click()
-        page.get_by_test_id("run-input-prompt").fill("a red sneaker")
+        page.get_by_test_id("run-input-prompt").fill("a cached teapot")
         page.get_by_test_id("run-submit").click()
         expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
         if attempt == "first":
