@@ -16,6 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from plait.api.routes import batches as batch_routes
 from tests.fakes.gemini import FakeGemini, Fault
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
@@ -61,12 +62,17 @@ def _create(client: httpx.Client, flow_id: str, rows: Any, **fields: Any) -> htt
 
 
 def _progress(client: httpx.Client, batch_id: str) -> Iterator[dict[str, Any]]:
-    """The batch's progress events until the stream ends (the batch has ended)."""
-    with client.stream("GET", f"/api/batches/{batch_id}/events") as answer:
-        assert answer.status_code == 200
-        for line in answer.iter_lines():
-            if line.startswith("data: "):
-                yield json.loads(line.removeprefix("data: "))
+    """The batch's progress events until it has ended, reconnecting as EventSource does
+    when a stream ends first."""
+    active = True
+    while active:
+        with client.stream("GET", f"/api/batches/{batch_id}/events") as answer:
+            assert answer.status_code == 200
+            for line in answer.iter_lines():
+                if line.startswith("data: "):
+                    event = json.loads(line.removeprefix("data: "))
+                    active = event["active"]
+                    yield event
 
 
 def _until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
@@ -316,3 +322,21 @@ def test_cancel_stops_the_batch_and_its_runs(
         assert resumed.status_code == 202, resumed.text
         final = _until_ended(admin, batch_id)[-1]
         assert (final["state"], final["counts"]["succeeded"]) == ("finished", 3)
+
+
+def test_a_progress_stream_ends_before_a_long_batch_does(
+    gemini_server: LiveServer, gemini_fake: FakeGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open stream must not hold up the server's shutdown: it ends, the client reconnects."""
+    monkeypatch.setattr(batch_routes, "STREAM_SECONDS", 0.5)
+    gemini_fake.fail(Fault.hang_for(120))
+    with gemini_server.admin() as admin:
+        flow_id = flows.create(admin, flows.image_endpoint())
+        batch_id = _create(admin, flow_id, _csv("prompt", "one"), confirm_usd=1).json()["id"]
+        with admin.stream("GET", f"/api/batches/{batch_id}/events") as answer:
+            lines = list(answer.iter_lines())
+        assert lines[0] == "retry: 1000"
+        events = [json.loads(x.removeprefix("data: ")) for x in lines if x.startswith("data: ")]
+        assert events
+        assert events[-1]["active"] is True
+        assert admin.post(f"/api/batches/{batch_id}/cancel").json()["state"] == "cancelled"

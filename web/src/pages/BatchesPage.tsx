@@ -243,8 +243,8 @@ function BatchView({ batchId, onChanged }: { batchId: string; onChanged: () => v
       }
     };
     source.onerror = () => {
-      source.close();
-      void load();
+      // The server ends a stream now and then (EventSource reconnects); CLOSED means it gave up.
+      if (source.readyState === EventSource.CLOSED) void load();
     };
     return () => source.close();
   }, [batchId, following, load, onChanged]);

@@ -41,7 +41,7 @@ router = APIRouter(prefix="/api", tags=["batches"])
 
 MAX_FILES = 1000  # image parts sent with one rows file
 MAX_CONCURRENCY = 64
-_HEARTBEAT_SECONDS = 15.0
+STREAM_SECONDS = 15.0
 
 
 def _rows_form(*extra: str) -> dict[str, Any]:
@@ -155,29 +155,31 @@ async def read_batch(
 
 @router.get("/batches/{batch_id}/events")
 async def batch_events(batch_id: str, caller: CurrentCaller, state: State) -> StreamingResponse:
-    """Server-sent events: the batch's progress now and after every change; the stream
-    ends with the batch (`finished` or `cancelled`)."""
+    """Server-sent events: the batch's progress now and after every change. The stream
+    ends with the batch (`active` false), or after STREAM_SECONDS: a batch may run for
+    hours, and an open stream would hold up the server's shutdown. Clients reconnect
+    (EventSource does so by itself, after the `retry` it is sent)."""
     await _batch_or_404(state, batch_id)
     return StreamingResponse(
-        _progress(state, batch_id),
+        _progress(state, batch_id, asyncio.get_running_loop().time() + STREAM_SECONDS),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _progress(state: ServerState, batch_id: str) -> AsyncIterator[str]:
+async def _progress(state: ServerState, batch_id: str, deadline: float) -> AsyncIterator[str]:
+    yield "retry: 1000\n\n"
+    loop = asyncio.get_running_loop()
     while True:
         changed = state.batches.changed(batch_id)  # taken before reading: no change is missed
         summary = await _summary(state, batch_id)
         yield f"data: {json.dumps(summary, default=str)}\n\n"
         if not summary["active"]:
             return
-        while True:
-            try:
-                await asyncio.wait_for(changed.wait(), _HEARTBEAT_SECONDS)
-                break
-            except TimeoutError:
-                yield ": still running\n\n"
+        try:
+            await asyncio.wait_for(changed.wait(), deadline - loop.time())
+        except TimeoutError:
+            return  # the client reconnects
 
 
 @router.post("/batches/{batch_id}/cancel")
