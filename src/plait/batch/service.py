@@ -32,6 +32,10 @@ CANCELLED_REASON = "skipped: cancelled"
 DEFAULT_CONCURRENCY = 8
 
 
+class BatchBusy(Exception):
+    """The batch is running, or being started, already."""
+
+
 @dataclass
 class _Active:
     task: asyncio.Task[None]
@@ -53,9 +57,10 @@ class BatchService:
         self.runtime = runtime
         self._active: dict[str, _Active] = {}
         self._changed: dict[str, asyncio.Event] = {}
+        self._starting: set[str] = set()  # two requests must not start one batch twice
 
     def is_active(self, batch_id: str) -> bool:
-        return batch_id in self._active
+        return batch_id in self._active or batch_id in self._starting
 
     def eta_seconds(self, batch_id: str) -> float | None:
         active = self._active.get(batch_id)
@@ -73,8 +78,15 @@ class BatchService:
 
     async def start(self, record: Batch, statuses: tuple[str, ...]) -> int:
         """Drive the rows of `record` in `statuses` in the background; how many there are."""
-        if record.id in self._active:
-            raise RuntimeError(f"batch {record.id} is already running")
+        if self.is_active(record.id):
+            raise BatchBusy(f"batch '{record.id}' is already running; wait for it or cancel it")
+        self._starting.add(record.id)
+        try:
+            return await self._start(record, statuses)
+        finally:
+            self._starting.discard(record.id)
+
+    async def _start(self, record: Batch, statuses: tuple[str, ...]) -> int:
         compiled = await self.compiled(record)
         work = await plan(self.runtime, record.id, statuses)
         tally = await self._tally(record, statuses)

@@ -9,6 +9,7 @@ import json
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -220,10 +221,17 @@ def test_the_estimate_must_be_confirmed_and_retry_reruns_only_failed_rows(
         assert "SAFETY" in failed[0]["error"]
         assert len(gemini_fake.generate_requests()) == 4
 
-        refused = admin.post(f"/api/batches/{batch_id}/retry", json={})
-        assert refused.status_code == 409  # one row: confirm its price again
-        retried = admin.post(f"/api/batches/{batch_id}/retry", json={"confirm_usd": 0.039})
-        assert retried.status_code == 202, retried.text
+        refused = admin.post(f"/api/batches/{batch_id}/retry", json={"confirm_usd": 0.03})
+        assert refused.status_code == 409  # one row at $0.039: confirm its price
+        assert "0.0390" in refused.json()["detail"]
+        with ThreadPoolExecutor(2) as pool:  # two clicks at once start it once
+            answers = list(
+                pool.map(
+                    lambda _: admin.post(f"/api/batches/{batch_id}/retry", json={"confirm_usd": 1}),
+                    range(2),
+                )
+            )
+        assert sorted(a.status_code for a in answers) == [202, 409], [a.text for a in answers]
         final = _until_ended(admin, batch_id)[-1]
         assert (final["counts"]["succeeded"], final["counts"]["failed"]) == (4, 0)
         prompts = [

@@ -28,7 +28,7 @@ from plait.batch.archive import batch_zip
 from plait.batch.driver import create
 from plait.batch.estimate import Estimate, estimate
 from plait.batch.rows import Row, check_uploaded
-from plait.batch.service import DEFAULT_CONCURRENCY
+from plait.batch.service import DEFAULT_CONCURRENCY, BatchBusy
 from plait.engine.executor import entry_trigger
 from plait.errors import InputError
 from plait.flows.validate import CompiledFlow, compile_flow
@@ -206,8 +206,9 @@ async def retry_failed(
 
 @router.post("/batches/{batch_id}/resume", status_code=202)
 async def resume(batch_id: str, body: Rerun, caller: CurrentCaller, state: State) -> dict[str, Any]:
-    """Run the rows skipped by the budget or a cancel (give a larger `budget_usd`)."""
-    return await _rerun(state, batch_id, body, (store.SKIPPED, store.PENDING))
+    """Run the rows skipped by the budget or a cancel (give a larger `budget_usd`), and any
+    left unsettled."""
+    return await _rerun(state, batch_id, body, (store.SKIPPED, store.PENDING, store.RUNNING))
 
 
 @router.get("/batches/{batch_id}/results.zip")
@@ -240,7 +241,10 @@ async def _rerun(
     if body.budget_usd is not None:
         await state.runtime.db.journal.write(store.set_budget(batch_id, body.budget_usd))
         record = await _batch_or_404(state, batch_id)
-    await state.batches.start(record, statuses)
+    try:
+        await state.batches.start(record, statuses)
+    except BatchBusy as exc:
+        raise HTTPException(409, str(exc)) from None
     return await _summary(state, batch_id)
 
 
