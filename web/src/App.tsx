@@ -3,6 +3,7 @@ import { LoadingPage } from "./components/Spinner";
 import { ToastProvider } from "./components/Toast";
 import { EditorPage } from "./editor/EditorPage";
 import { useLocation } from "./lib/router";
+import { BatchesPage } from "./pages/BatchesPage";
 import { FlowListPage } from "./pages/FlowListPage";
 import { Layout } from "./pages/Layout";
 import { LoginPage } from "./pages/LoginPage";
@@ -43,6 +44,13 @@ function Routes() {
   if (state.setup_required) return <SetupPage initialToken={query.get("token") ?? ""} />;
   if (!state.user) return <LoginPage />;
 
+  const batchesMatch = /^\/flows\/([^/]+)\/batches\/?$/.exec(path);
+  if (batchesMatch)
+    return (
+      <Layout>
+        <BatchesPage key={batchesMatch[1]} flowId={decodeURIComponent(batchesMatch[1]!)} />
+      </Layout>
+    );
   const flowMatch = /^\/flows\/([^/]+)\/?$/.exec(path);
   if (flowMatch) return <EditorPage key={flowMatch[1]} flowId={decodeURIComponent(flowMatch[1]!)} />;
   return (

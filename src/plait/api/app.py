@@ -18,6 +18,7 @@ from plait.api.published import PublishedFlows
 from plait.api.ratelimit import RateLimiter
 from plait.api.routes import (
     auth,
+    batches,
     catalog,
     files,
     flows,
@@ -30,6 +31,7 @@ from plait.api.routes import (
 )
 from plait.api.spa import SinglePageApp
 from plait.api.state import ServerState
+from plait.batch.service import BatchService
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
@@ -40,7 +42,7 @@ from plait.runtime import open_runtime
 from plait.settings import Settings
 
 _MULTIPART_OVERHEAD = 1024 * 1024
-_PRIVATE = (tokens, flows, publish, runs, uploads, settings)
+_PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
 
 
 def create_app(config: Settings | None = None) -> FastAPI:
@@ -62,15 +64,18 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 links=LinkSigner(config.secret_key, config.link_ttl_seconds),
                 vault=Vault(config.secret_key),
                 published=PublishedFlows(runtime.db),
+                batches=BatchService(runtime),
             )
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)
             app.state.plait = state
             await queue.start(worker.process)
             await worker.recover(queue)
+            await state.batches.resume_all()
             try:
                 yield
             finally:
+                await state.batches.close()
                 await queue.close()
 
     app = FastAPI(

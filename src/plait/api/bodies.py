@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from fastapi import HTTPException, Request
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message, Receive
 
 from plait.api.errors import NOT_UNICODE
@@ -39,14 +39,7 @@ async def read_fields(request: Request, cap: int) -> dict[str, Any]:
     """A JSON object, or a multipart / urlencoded form (file parts as UploadFile)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > cap:
-            raise _too_large(cap)
-        # Starlette caps form fields but spools file parts to disk whatever their size:
-        # count the bytes as they arrive (a chunked body declares no length).
-        capped = Request(request.scope, _capped_receive(request.receive, cap))
-        form = await capped.form(max_files=32, max_fields=256, max_part_size=cap)
-        return dict(form.multi_items())
+        return dict((await read_form(request, cap)).multi_items())
     body = await read_capped(request, cap)
     if not body.strip():
         return {}
@@ -61,6 +54,17 @@ async def read_fields(request: Request, cap: int) -> dict[str, Any]:
     except UnicodeEncodeError:
         raise HTTPException(400, NOT_UNICODE) from None
     return data
+
+
+async def read_form(request: Request, cap: int, max_files: int = 32) -> FormData:
+    """A multipart / urlencoded form of at most `cap` bytes (file parts as UploadFile)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise _too_large(cap)
+    # Starlette caps form fields but spools file parts to disk whatever their size:
+    # count the bytes as they arrive (a chunked body declares no length).
+    capped = Request(request.scope, _capped_receive(request.receive, cap))
+    return await capped.form(max_files=max_files, max_fields=256, max_part_size=cap)
 
 
 def _capped_receive(receive: Receive, cap: int) -> Receive:

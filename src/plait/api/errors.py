@@ -16,12 +16,14 @@ NOT_UNICODE = "the request holds text that is not Unicode: an unpaired surrogate
 
 
 def problem_json(problem: Problem | PlaitError) -> dict[str, Any]:
-    return {
+    found = {
         "node_id": problem.node_id,
         "port": problem.port,
         "field": getattr(problem, "field", None),
         "message": problem.message,
     }
+    row = getattr(problem, "row", None)  # a batch's rows file: 1 = the first data row
+    return found if row is None else {**found, "row": row}
 
 
 def install(app: FastAPI) -> None:

@@ -10,6 +10,7 @@ from fastapi import Request
 from plait.api.present import Presenter
 from plait.api.published import PublishedFlows
 from plait.api.ratelimit import RateLimiter
+from plait.batch.service import BatchService
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
@@ -29,6 +30,7 @@ class ServerState:
     links: LinkSigner
     vault: Vault
     published: PublishedFlows
+    batches: BatchService
     setup_token: str | None = None
     compiled: dict[str, CompiledFlow] = field(default_factory=dict)  # by document hash
     background: set[Any] = field(default_factory=set)

@@ -102,8 +102,12 @@ async def create(
     rows_path: Path,
     trigger_id: str | None,
     out_dir: Path | None,
+    server: dict[str, Any] | None = None,
 ) -> str:
-    """Store a new batch (its exact flow document and every checked row, pending); its id."""
+    """Store a new batch (its exact flow document and every checked row, pending); its id.
+
+    `server` holds the columns of a batch the server runs (flow id and version, budget…).
+    """
     batch_id = uuid.uuid4().hex
     record = {
         "id": batch_id,
@@ -113,6 +117,7 @@ async def create(
         "trigger_id": trigger_id,
         "out_dir": str(out_dir) if out_dir else None,
         "total_rows": len(rows),
+        **(server or {}),
     }
     stored = [{"number": r.number, "given": r.given, "inputs": to_json(r.inputs)} for r in rows]
     write = store.create_batch(record, compiled.flow.to_document(), stored)

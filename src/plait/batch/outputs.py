@@ -21,19 +21,28 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 async def export_row(number: int, result: Any, out_dir: Path, blobs: BlobStore) -> list[str]:
     """Write the images of one row's result as `row-00042-<where>.<ext>`; their file names."""
+    files = row_files(number, result)
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    for name, ref in files:
+        await asyncio.to_thread(_write_atomically, out_dir / name, await blobs.get(ref.sha256))
+    return [name for name, _ in files]
+
+
+def row_files(number: int, result: Any) -> list[tuple[str, ImageRef]]:
+    """The images of one row's result and their file names, `row-00042-<where>.<ext>`."""
     found: list[tuple[str, ImageRef]] = []
     _collect(result, (f"row-{number:05d}",), found)
-    names: list[str] = []
-    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    files: list[tuple[str, ImageRef]] = []
+    names: set[str] = set()
     for stem, ref in found:
         name = f"{_UNSAFE.sub('_', stem)}.{ref.extension}"
         n = 2
         while name in names:
             name = f"{_UNSAFE.sub('_', stem)}-{n}.{ref.extension}"
             n += 1
-        await asyncio.to_thread(_write_atomically, out_dir / name, await blobs.get(ref.sha256))
-        names.append(name)
-    return names
+        names.add(name)
+        files.append((name, ref))
+    return files
 
 
 def _collect(value: Any, where: tuple[str, ...], found: list[tuple[str, ImageRef]]) -> None:
@@ -62,15 +71,18 @@ def write_manifest(rows: list[BatchRow], out_dir: Path) -> Path:
         writer = csv.writer(file)
         writer.writerow(MANIFEST_COLUMNS)
         for row in rows:
-            writer.writerow(
-                [
-                    row.number,
-                    json.dumps(row.given, ensure_ascii=False, sort_keys=True),
-                    row.status,
-                    row.error or "",
-                    f"{row.cost_usd:.6f}",
-                    " ".join(row.outputs or []),
-                ]
-            )
+            writer.writerow(manifest_line(row, row.outputs or []))
     os.replace(temporary, path)
     return path
+
+
+def manifest_line(row: BatchRow, outputs: list[str]) -> list[Any]:
+    """One row of `manifest.csv` (see MANIFEST_COLUMNS)."""
+    return [
+        row.number,
+        json.dumps(row.given, ensure_ascii=False, sort_keys=True),
+        row.status,
+        row.error or "",
+        f"{row.cost_usd:.6f}",
+        " ".join(outputs),
+    ]

@@ -69,9 +69,11 @@ class Worker:
             self.live.settled(run_id, result)
 
     async def recover(self, queue: JobQueue) -> int:
-        """Queue again every run a stop interrupted; returns how many."""
+        """Queue again every run a stop interrupted; returns how many. A batch row's run
+        belongs to its batch, which resumes it (the server's batches, `plait batch --resume`)."""
         async with self.db.new_session() as session:
-            unfinished = await run_store.unfinished_runs(session)
+            runs = await run_store.unfinished_runs(session)
+        unfinished = [run for run in runs if run.source != "batch"]
         for run in unfinished:
             await queue.enqueue(run.id)
         if unfinished:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from plait.store.tables import Batch, BatchRow, FlowDocument, Run, utcnow
 _batches: Table = Batch.__table__  # type: ignore[assignment]
 _rows: Table = BatchRow.__table__  # type: ignore[assignment]
 _documents: Table = FlowDocument.__table__  # type: ignore[assignment]
+_runs: Table = Run.__table__  # type: ignore[assignment]
 
 _ROW = (_rows.c.batch_id == bindparam("b_id")) & (_rows.c.number == bindparam("b_number"))
 _INSERT_DOCUMENT = {
@@ -31,6 +32,8 @@ PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED = (
     "failed",
     "skipped",
 )
+# Server batch states (`batches.state`; batches the CLI runs have none).
+ACTIVE, FINISHED, CANCELLED = "running", "finished", "cancelled"
 
 
 def create_batch(
@@ -136,3 +139,88 @@ async def runs_by_key(session: AsyncSession, keys: list[str]) -> dict[str, str]:
         )
         found.update({str(k): run_id for k, run_id in (await session.execute(query)).all()})
     return found
+
+
+def set_state(batch_id: str, state: str) -> Write:
+    def write(conn: Connection) -> None:
+        conn.execute(update(_batches).where(_batches.c.id == batch_id).values(state=state))
+
+    return write
+
+
+def settle_unfinished(batch_id: str, reason: str) -> Write:
+    """Rows not yet settled (pending, or running when a cancel stopped them) become skipped,
+    and a run of theirs that has not ended (one a resume had adopted) is cancelled."""
+
+    def write(conn: Connection) -> None:
+        unsettled = select(_rows.c.run_id).where(
+            _rows.c.batch_id == batch_id, _rows.c.status.in_((PENDING, RUNNING))
+        )
+        conn.execute(
+            update(_runs)
+            .where(_runs.c.id.in_(unsettled), _runs.c.status.in_(("queued", "running")))
+            .values(status="cancelled", error=reason, finished_at=utcnow())
+        )
+        statement = (
+            update(_rows)
+            .where(_rows.c.batch_id == batch_id, _rows.c.status.in_((PENDING, RUNNING)))
+            .values(status=SKIPPED, error=reason, updated_at=utcnow())
+        )
+        conn.execute(statement)
+
+    return write
+
+
+async def batches_in_state(session: AsyncSession, state: str) -> list[Batch]:
+    query = select(Batch).where(Batch.state == state).order_by(Batch.created_at)
+    return list(await session.scalars(query))
+
+
+async def list_batches(session: AsyncSession, flow_id: str | None, limit: int) -> list[Batch]:
+    """Newest first; only one flow's when `flow_id` is given."""
+    query = select(Batch).order_by(Batch.created_at.desc()).limit(limit)
+    if flow_id is not None:
+        query = query.where(Batch.flow_id == flow_id)
+    return list(await session.scalars(query))
+
+
+async def status_counts(session: AsyncSession, batch_id: str) -> tuple[dict[str, int], float]:
+    """How many rows are in each status, and the recorded cost of them all."""
+    query = (
+        select(BatchRow.status, func.count(), func.sum(BatchRow.cost_usd))
+        .where(BatchRow.batch_id == batch_id)
+        .group_by(BatchRow.status)
+    )
+    counts = dict.fromkeys((PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED), 0)
+    cost = 0.0
+    for status, count, spent in (await session.execute(query)).all():
+        counts[str(status)] = int(count)
+        cost += float(spent or 0.0)
+    return counts, cost
+
+
+async def rows_page(
+    session: AsyncSession, batch_id: str, offset: int, limit: int, status: str | None
+) -> list[BatchRow]:
+    query = select(BatchRow).where(BatchRow.batch_id == batch_id)
+    if status is not None:
+        query = query.where(BatchRow.status == status)
+    query = query.order_by(BatchRow.number).offset(offset).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def run_results(session: AsyncSession, run_ids: list[str]) -> dict[str, Any]:
+    """The stored results of these runs, by run id."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(run_ids), _CHUNK):
+        query = select(Run.id, Run.result).where(Run.id.in_(run_ids[start : start + _CHUNK]))
+        found.update((run_id, result) for run_id, result in (await session.execute(query)).all())
+    return found
+
+
+def set_budget(batch_id: str, budget_usd: float) -> Write:
+    def write(conn: Connection) -> None:
+        statement = update(_batches).where(_batches.c.id == batch_id)
+        conn.execute(statement.values(budget_usd=budget_usd))
+
+    return write

@@ -207,6 +207,14 @@ class Batch(Base):
     out_dir: Mapped[str | None] = mapped_column(Text)
     total_rows: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Batches started through the server (the CLI's leave these empty): the flow version,
+    # the cap and limit they run under, and `state` (running, finished, cancelled).
+    flow_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+    flow_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    budget_usd: Mapped[float | None] = mapped_column(Float, default=None)
+    concurrency: Mapped[int | None] = mapped_column(Integer, default=None)
+    estimate_usd: Mapped[float | None] = mapped_column(Float, default=None)
+    state: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
 
 
 class BatchRow(Base):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plait.batch.rows import MAX_SHOWN, check_rows, read_records
+from plait.batch.rows import MAX_SHOWN, RowProblem, check_rows, check_uploaded, read_records
 from plait.errors import InputError
 from plait.media.blobs import LocalBlobStore
 from plait.media.image_ref import ImageRef
@@ -132,3 +132,36 @@ async def test_images_by_relative_path_and_by_url(
     assert await blobs.get(photos[1].sha256) == PNG
     # two rows name the URL: fetched once per check (two checks here)
     assert len([s for s in server.seen if s.path == "/image.png"]) == 2
+
+
+async def test_uploaded_rows_name_uploaded_files_and_never_read_the_disk(
+    tmp_path: Path, http: GuardedClient
+) -> None:
+    on_disk = tmp_path / "secret.png"
+    on_disk.write_bytes(png(8, 8))
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    text = f"prompt,photo\na,red.png\nb,{on_disk}\nc,secret.png\n"
+    with pytest.raises(InputError) as raised:
+        await check_uploaded("rows.csv", text, CONFIG, blobs, http, {"red.png": png(8, 8)})
+    problems = [(p.row, p.field) for p in raised.value.problems if isinstance(p, RowProblem)]
+    assert problems == [(2, "photo"), (3, "photo")]
+    assert f"no file named '{on_disk}' was sent with the rows" in str(raised.value)
+
+    rows = await check_uploaded(
+        "rows.csv", "prompt,photo\na,red.png\n", CONFIG, blobs, http, {"red.png": png(8, 8)}
+    )
+    photo = rows[0].inputs["photo"]
+    assert isinstance(photo, ImageRef)
+    assert await blobs.get(photo.sha256)  # stored, re-encoded
+
+
+async def test_an_uploaded_file_that_is_not_an_image_is_named(
+    tmp_path: Path, http: GuardedClient
+) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    with pytest.raises(InputError) as raised:
+        await check_uploaded(
+            "../up/rows.csv", "prompt,photo\na,x.png\n", CONFIG, blobs, http, {"x.png": b"<html>"}
+        )
+    assert str(raised.value).startswith("rows.csv, row 1, column 'photo': ")
+    assert "PNG, JPEG or WebP" in str(raised.value)

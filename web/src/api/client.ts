@@ -3,6 +3,9 @@ import type {
   ApiTokenCreated,
   ApiTokenSummary,
   AuthState,
+  BatchDetail,
+  BatchEstimateAnswer,
+  BatchSummary,
   CodeExamples,
   FlowDetail,
   FlowDiff,
@@ -186,6 +189,19 @@ export const api = {
   getRun: (id: string) => request<RunDetail>("GET", `/api/runs/${enc(id)}`),
   cancelRun: (id: string) => request<void>("POST", `/api/runs/${enc(id)}/cancel`),
   runEventsUrl: (id: string) => `/api/runs/${enc(id)}/events`,
+
+  // batches (form: `rows`, `files`…, and for create `confirm_usd`, `budget_usd`, `concurrency`)
+  estimateBatch: (flowId: string, form: FormData) =>
+    request<BatchEstimateAnswer>("POST", `/api/flows/${enc(flowId)}/batches/estimate`, form),
+  createBatch: (flowId: string, form: FormData) =>
+    request<BatchSummary>("POST", `/api/flows/${enc(flowId)}/batches`, form),
+  listBatches: (flowId: string) => request<BatchSummary[]>("GET", `/api/batches?flow_id=${enc(flowId)}`),
+  getBatch: (id: string, limit = 500) => request<BatchDetail>("GET", `/api/batches/${enc(id)}?limit=${limit}`),
+  cancelBatch: (id: string) => request<BatchSummary>("POST", `/api/batches/${enc(id)}/cancel`),
+  retryBatch: (id: string, confirmUsd: number) =>
+    request<BatchSummary>("POST", `/api/batches/${enc(id)}/retry`, { confirm_usd: confirmUsd }),
+  batchEventsUrl: (id: string) => `/api/batches/${enc(id)}/events`,
+  batchZipUrl: (id: string) => `/api/batches/${enc(id)}/results.zip`,
 
   // settings
   settings: () => request<Settings>("GET", "/api/settings"),

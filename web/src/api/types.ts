@@ -131,6 +131,59 @@ export interface Problem {
   port: string | null;
   field: string | null;
   message: string;
+  /** A batch's rows file: 1 = the first data row. */
+  row?: number;
+}
+
+export interface BatchEstimate {
+  rows: number;
+  images_per_row: number;
+  per_row_usd: number;
+  total_usd: number;
+  free: boolean;
+  description: string;
+}
+
+export interface BatchEstimateAnswer {
+  flow_id: string;
+  flow_version: number;
+  trigger_id: string | null;
+  estimate: BatchEstimate;
+}
+
+export type BatchRowStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+
+export interface BatchSummary {
+  id: string;
+  flow_id: string | null;
+  flow_version: number | null;
+  rows_file: string;
+  source: "server" | "cli";
+  state: "running" | "finished" | "cancelled" | null;
+  active: boolean;
+  created_at: string;
+  total_rows: number;
+  counts: Record<BatchRowStatus, number>;
+  settled: number;
+  cost_usd: number;
+  estimate_usd: number | null;
+  budget_usd: number | null;
+  concurrency: number | null;
+  eta_seconds: number | null;
+}
+
+export interface BatchRow {
+  number: number;
+  given: JsonObject;
+  status: BatchRowStatus;
+  error: string | null;
+  cost_usd: number;
+  attempts: number;
+  run_id: string | null;
+}
+
+export interface BatchDetail extends BatchSummary {
+  rows: BatchRow[];
 }
 
 export interface NodePorts {

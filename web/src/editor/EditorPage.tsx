@@ -582,6 +582,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
     <div className="editor" ref={wrapper}>
       <TopBar>
         <EditorToolbar
+          flowId={flowId}
           name={meta.name}
           onName={onName}
           dirty={dirty}

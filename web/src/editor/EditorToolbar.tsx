@@ -1,10 +1,11 @@
-// The editor's top bar: name, save state, validation, undo/redo, save, run, publish.
+// The editor's top bar: name, save state, validation, undo/redo, save, run, batches, publish.
 import { memo } from "react";
 import { linkHandler } from "../lib/router";
 import type { UndoApi } from "./useHistory";
 import type { ValidationState } from "./useValidation";
 
 interface ToolbarProps {
+  flowId: string;
   name: string;
   onName: (name: string) => void;
   dirty: boolean;
@@ -25,7 +26,7 @@ function validationText(v: ValidationState): string {
   return v.valid ? "valid" : "checking…";
 }
 
-function EditorToolbarView({ name, onName, dirty, version, publishedVersion, validation, saving, undo, onSave, onRun, onPublish }: ToolbarProps) {
+function EditorToolbarView({ flowId, name, onName, dirty, version, publishedVersion, validation, saving, undo, onSave, onRun, onPublish }: ToolbarProps) {
   const problemCount = validation.problems.length;
   return (
     <div className="editor-toolbar" role="toolbar" aria-label="Flow">
@@ -102,6 +103,18 @@ function EditorToolbarView({ name, onName, dirty, version, publishedVersion, val
       >
         ▶ Run
       </button>
+      <a
+        className="button button-small"
+        href={`/flows/${flowId}/batches`}
+        title="Run the saved flow once per row of a CSV or JSON Lines file"
+        data-testid="batches-link"
+        onClick={(e) => {
+          if (dirty && !window.confirm("Leave the editor? The unsaved changes are lost.")) e.preventDefault();
+          else linkHandler(`/flows/${flowId}/batches`)(e);
+        }}
+      >
+        Batches
+      </a>
       <button type="button" className="button button-small button-primary" onClick={onPublish} data-testid="publish-button">
         Publish…
       </button>

@@ -14,7 +14,7 @@ const STATUS_LABEL: Record<string, string> = {
   running: "running",
   succeeded: "done",
   failed: "failed",
-  cached: "cached",
+  cached: "↺ cached",
   skipped: "skipped",
   cancelled: "cancelled",
 };
@@ -70,7 +70,12 @@ function PortRow({ nodeId, port, side }: { nodeId: string; port: Port; side: "in
 
 function RunBadge({ run }: { run: NodeRunView }) {
   return (
-    <span className={`status status-${run.status}`} data-testid="node-status" data-status={run.status}>
+    <span
+      className={`status status-${run.status}`}
+      data-testid="node-status"
+      data-status={run.status}
+      title={run.status === "cached" ? "Output reused from the cache: not computed again, not billed" : undefined}
+    >
       {run.status === "running" ? <span className="pulse" aria-hidden="true" /> : null}
       {STATUS_LABEL[run.status] ?? run.status}
     </span>

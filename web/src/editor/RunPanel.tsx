@@ -24,6 +24,7 @@ function RunPanelView({
   const running = run.status === "queued" || run.status === "running" || run.status === "starting";
   const backend = detail?.backend ?? rows.find((r) => r.view?.backend)?.view?.backend ?? null;
   const totalCost = detail?.cost_usd ?? rows.reduce((sum, r) => sum + (r.view?.costUsd ?? 0), 0);
+  const cached = rows.filter((r) => r.view?.cacheHit).map((r) => r.id);
 
   return (
     <section className="run-panel" aria-label="Run" data-testid="run-panel">
@@ -72,6 +73,12 @@ function RunPanelView({
           {run.error}
         </p>
       ) : null}
+      {cached.length ? (
+        <p className="cached-note" data-testid="run-cached-note">
+          ↺ {cached.length === 1 ? "1 node" : `${cached.length} nodes`} reused cached outputs (not computed again, not
+          billed): {cached.join(", ")}
+        </p>
+      ) : null}
       <div className="run-table-wrap">
         <table className="table table-compact" data-testid="run-nodes">
           <thead>
@@ -94,7 +101,9 @@ function RunPanelView({
                     </button>
                   </td>
                   <td>
-                    <span className={`status status-${view.status}`}>{view.status}</span>
+                    <span className={`status status-${view.status}`} data-testid={`run-node-status-${id}`}>
+                      {view.status === "cached" ? "↺ cached" : view.status}
+                    </span>
                   </td>
                   <td>{formatDuration(view.durationMs)}</td>
                   <td>{formatTokens(view.inputTokens, view.outputTokens)}</td>
