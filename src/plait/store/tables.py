@@ -207,6 +207,7 @@ class Batch(Base):
     out_dir: Mapped[str | None] = mapped_column(Text)
     total_rows: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    batch_api: Mapped[bool] = mapped_column(Boolean, default=False)  # Gemini Batch API mode
 
 
 class BatchRow(Base):
@@ -225,4 +226,21 @@ class BatchRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     outputs: Mapped[list[str] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BatchJob(Base):
+    """A Gemini Batch API job submitted for a batch's rows (`plait batch --batch-api`).
+
+    `requests` lists, in order, the key of each inlined request (row, attempt and request
+    digest), so that a resumed batch polls this job instead of submitting and paying again.
+    """
+
+    __tablename__ = "batch_jobs"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # Gemini's "batches/…"
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    requests: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

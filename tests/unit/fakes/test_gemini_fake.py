@@ -382,10 +382,13 @@ async def test_faults_apply_to_the_inlined_requests_of_a_batch(
 
     assert job.dest is not None
     first, second, third = job.dest.inlined_responses or []
-    assert first.error is not None and first.error.code == 400
+    assert first.error is not None
+    assert first.error.code == 400
     assert first.error.message == "Unsupported aspect ratio"
-    assert second.response is not None and second.response.prompt_feedback is not None
-    assert third.response is not None and third.response.candidates
+    assert second.response is not None
+    assert second.response.prompt_feedback is not None
+    assert third.response is not None
+    assert third.response.candidates
     assert len(gemini_fake.batch_creates()) == 1
     assert gemini_fake.generate_requests() == []  # a batch is not a generate call
 
