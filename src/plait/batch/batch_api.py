@@ -1,7 +1,7 @@
 """`plait batch --batch-api`: rows' Image calls go to Gemini's Batch API (half price, slower).
 
 `JobPool` is the image provider the rows' runs use. Each Image call is queued, keyed by
-its row, attempt and request digest; the queue is submitted as one batch job per model
+its row, attempt, node and request digest; the queue is submitted as one batch job per model
 (at most `max_requests` requests or `max_bytes` of inline data per job) as soon as every
 row still to run is waiting on it, or when no call has arrived for `quiet_seconds`. Jobs
 are polled until they end, and each answer goes back to the call that asked for it; the
@@ -25,12 +25,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from plait.engine.context import CURRENT_NODE
 from plait.errors import ProviderError
 from plait.providers.base import ImagePart, ImageRequest, ImageResult, TextPart
-from plait.providers.gemini_batch import SUCCEEDED, GeminiBatchApi, JobStatus
 from plait.store import batch_jobs as store
 from plait.store.db import Database
+
+if TYPE_CHECKING:  # the SDK is imported only when Batch API mode is used
+    from plait.providers.gemini_batch import GeminiBatchApi, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +114,11 @@ class JobPool:
         self._quiet_seconds = quiet_seconds
         self._max_requests = max_requests
         self._max_bytes = max_bytes
-        self._changed = changed
+        self.changed = changed
         self._jobs: dict[str, _Job] = {}
         self._by_key: dict[str, _Job] = {}
         self._queues: dict[str, _Queue] = {}
-        self._calls: Counter[tuple[int, int, str]] = Counter()
+        self._calls: Counter[tuple[int, int, str]] = Counter()  # (row, attempt, call)
         self._waiting: Counter[tuple[int, int]] = Counter()
         self._expected = 0
         self._quiet: asyncio.TimerHandle | None = None
@@ -163,12 +167,12 @@ class JobPool:
         row = _ROW.get()
         if row is None:
             raise RuntimeError("a Batch API image call made outside a batch row")
-        digest = request_digest(request)
-        call = self._calls[(*row, digest)]
-        self._calls[(*row, digest)] += 1
+        call = f"{CURRENT_NODE.get() or '-'}.{request_digest(request)}"
+        nth = self._calls[(*row, call)]  # number_of_images > 1 makes equal calls
+        self._calls[(*row, call)] += 1
         self._waiting[row] += 1
         try:
-            key, job = await self._job_for(row, f"{digest}.{call}", request)
+            key, job = await self._job_for(row, f"{call}.{nth}", request)
             status = await asyncio.shield(job.finished)
         finally:
             self._waiting[row] -= 1
@@ -221,8 +225,7 @@ class JobPool:
             status = await asyncio.shield(job.finished)
         except ProviderError:
             return False
-        answer = status.answers.get(key)
-        return status.state == SUCCEEDED and answer is not None and answer.error is None
+        return status.answered_well(key)
 
     async def _enqueue(self, key: str, request: ImageRequest, row: tuple[int, int]) -> _Job:
         queue = self._queues.setdefault(request.model, _Queue())
@@ -236,7 +239,7 @@ class JobPool:
         if len(queue.items) >= self._max_requests:
             self._submit(request.model)
         self._consider()
-        self._changed()
+        self.changed()
         return await item.job
 
     def _consider(self) -> None:
@@ -265,7 +268,7 @@ class JobPool:
         name = f"plait batch {self._batch_id[:12]} #{len(self._jobs) + 1}"
         try:
             status = await self._api.submit(model, [(i.key, i.request) for i in items], name)
-            requests = [{"key": i.key, "row": i.row[0], "attempt": i.row[1]} for i in items]
+            requests = [_described(i) for i in items]
             await self._db.journal.write(
                 store.add_job(self._batch_id, status.name, model, status.state, requests)
             )
@@ -283,7 +286,7 @@ class JobPool:
             job.finished.set_result(status)
         for item in items:
             item.job.set_result(job)
-        self._changed()
+        self.changed()
 
     def _adopt(self, job: _Job, keys: list[str]) -> None:
         self._jobs[job.name] = job
@@ -300,7 +303,7 @@ class JobPool:
         while unfinished := [j for j in self._jobs.values() if not j.finished.done()]:
             for job in unfinished:
                 await self._poll_one(job)
-            self._changed()
+            self.changed()
             if any(not j.finished.done() for j in self._jobs.values()):
                 await asyncio.sleep(self._poll_seconds)
 
@@ -322,6 +325,12 @@ class JobPool:
             return
         if status.done:
             job.finished.set_result(status)
+
+
+def _described(item: _Queued) -> dict[str, object]:
+    """What is stored for each inlined request: its key, and the row, attempt and node."""
+    number, attempt = item.row
+    return {"key": item.key, "row": number, "attempt": attempt, "node": item.key.split(".")[2]}
 
 
 def _clock(seconds: float) -> str:

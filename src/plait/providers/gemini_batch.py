@@ -36,6 +36,11 @@ class JobStatus:
     def done(self) -> bool:
         return self.state == SUCCEEDED or self.state in ENDED_BADLY
 
+    def answered_well(self, key: str) -> bool:
+        """The job succeeded and answered `key`'s request without an error."""
+        answer = self.answers.get(key)
+        return self.state == SUCCEEDED and answer is not None and answer.error is None
+
 
 class GeminiBatchApi:
     """Batch jobs through a `GeminiProvider`'s client (its key, base URL and retries)."""
