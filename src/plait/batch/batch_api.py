@@ -247,12 +247,21 @@ class JobPool:
         no call has arrived for `quiet_seconds`."""
         if not any(q.items for q in self._queues.values()):
             return
-        if len(self._waiting) >= self._expected:
-            self._submit_all()
+        if self._all_waiting():
+            # calls started in the same step (number_of_images, parallel branches) still
+            # join: the check runs after the tasks already scheduled
+            asyncio.get_running_loop().call_soon(self._submit_if_all_waiting)
             return
         if self._quiet is not None:
             self._quiet.cancel()
         self._quiet = asyncio.get_running_loop().call_later(self._quiet_seconds, self._submit_all)
+
+    def _all_waiting(self) -> bool:
+        return len(self._waiting) >= self._expected
+
+    def _submit_if_all_waiting(self) -> None:
+        if self._all_waiting():
+            self._submit_all()
 
     def _submit_all(self) -> None:
         for model in [m for m, q in self._queues.items() if q.items]:
