@@ -139,6 +139,25 @@ def test_killed_while_the_job_runs_then_resumed_polls_the_same_job(tmp_path: Pat
     ]
 
 
+def test_interrupted_with_ctrl_c_then_resumed_waits_for_the_same_job(tmp_path: Path) -> None:
+    flow = flow_file(tmp_path, ONE_IMAGE)
+    rows = write_rows(tmp_path / "rows.csv", ["a", "b"])
+    with FakeGemini(batch_delay=3600) as fake:
+        process = start(tmp_path, fake, str(flow), str(rows))
+        wait_for_a_job(tmp_path, fake)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 130, stderr
+        fake.finish_batches()
+
+        proc = plait("--resume", the_batch(tmp_path), "--yes", *FAST_POLL, cwd=tmp_path, fake=fake)
+
+        assert proc.returncode == 0, proc.stderr
+        assert len(fake.batch_creates()) == 1  # the new attempts took the first one's answers
+    assert statuses(tmp_path) == {"succeeded": 2}
+    assert query(tmp_path, "SELECT DISTINCT attempts FROM batch_rows") == [(2,)]
+
+
 def test_a_job_that_expires_fails_its_rows_and_retry_failed_submits_them_again(
     tmp_path: Path,
 ) -> None:
