@@ -10,6 +10,12 @@ in a colour derived from the request, so the same request always gets the same i
 Every request is recorded. Latency, scripted failures (`Fault`), a rate limit and a
 barrier that holds requests until N are in flight can be injected.
 
+Batch jobs start `PENDING`, are `RUNNING` until `batch_delay` has passed (or
+`finish_batches()`), then `SUCCEEDED` with an inlined response per request, or, when
+`finish_batches(state)` says so, `FAILED`/`CANCELLED`/`EXPIRED` with an Operation error
+and no output. Scripted faults apply to the inlined requests of a new job in order: an
+HTTP error becomes that request's `error`, a block or empty answer its `response`.
+
 Run it by hand with `python -m tests.fakes.gemini --port 8765`.
 """
 
