@@ -71,7 +71,7 @@ class _Job:
     name: str
     model: str
     state: str
-    submitted: float
+    submitted: float  # epoch seconds
     requests: int
     finished: asyncio.Future[JobStatus]
 
@@ -124,7 +124,6 @@ class JobPool:
         self._quiet: asyncio.TimerHandle | None = None
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._started = time.monotonic()
 
     # --- set-up and rows ----------------------------------------------------------------
 
@@ -138,7 +137,7 @@ class JobPool:
                 record.name,
                 record.model,
                 record.state,
-                time.monotonic(),
+                record.submitted_at.timestamp(),
                 len(record.requests),
                 loop.create_future(),
             )
@@ -197,7 +196,7 @@ class JobPool:
             queued = sum(len(q.items) for q in self._queues.values())
             return f"collecting: {queued} request(s)" if queued else "starting"
         states = Counter(job.state for job in self._jobs.values())
-        elapsed = time.monotonic() - min(job.submitted for job in self._jobs.values())
+        elapsed = time.time() - min(job.submitted for job in self._jobs.values())
         jobs = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
         requests = sum(job.requests for job in self._jobs.values())
         return f"jobs: {jobs} · {requests} requests · {_clock(elapsed)}"
@@ -288,7 +287,7 @@ class JobPool:
             return
         loop = asyncio.get_running_loop()
         job = _Job(
-            status.name, model, status.state, time.monotonic(), len(items), loop.create_future()
+            status.name, model, status.state, time.time(), len(items), loop.create_future()
         )
         self._adopt(job, [i.key for i in items])
         if status.done:

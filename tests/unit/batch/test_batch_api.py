@@ -46,7 +46,9 @@ def _compiled(runtime: Runtime, images: int = 1) -> CompiledFlow:
     return compile_flow(flow(nodes, [("image.image", "respond.image")]), runtime.registry)
 
 
-async def _run(runtime: Runtime, compiled: CompiledFlow, rows: int, **limits: int) -> str:
+async def _run(
+    runtime: Runtime, compiled: CompiledFlow, rows: int, **limits: int
+) -> tuple[str, JobPool]:
     given = [Row(i, {"prompt": f"p{i}"}, {"prompt": f"p{i}"}) for i in range(1, rows + 1)]
     batch_id = await create(
         runtime, compiled, given, flow_path=Path("f.json"), rows_path=Path("r.csv"),
@@ -63,7 +65,7 @@ async def _run(runtime: Runtime, compiled: CompiledFlow, rows: int, **limits: in
         await driver.run(await plan(runtime, batch_id, (store.PENDING,)))
     finally:
         await pool.aclose()
-    return batch_id
+    return batch_id, pool
 
 
 def _inlined(fake: FakeGemini) -> list[list[str]]:
@@ -78,7 +80,7 @@ async def _rows(runtime: Runtime, batch_id: str) -> list[tuple[str, str | None]]
 
 
 async def test_a_job_holds_at_most_max_requests(runtime: Runtime, gemini_fake: FakeGemini) -> None:
-    batch_id = await _run(runtime, _compiled(runtime), 5, max_requests=2)
+    batch_id, pool = await _run(runtime, _compiled(runtime), 5, max_requests=2)
 
     sizes = sorted(len(prompts) for prompts in _inlined(gemini_fake))
     assert sizes == [1, 2, 2]
@@ -87,6 +89,7 @@ async def test_a_job_holds_at_most_max_requests(runtime: Runtime, gemini_fake: F
     async with runtime.db.new_session() as session:
         jobs = await batch_jobs.jobs_of(session, batch_id)
     assert [j.state for j in jobs] == ["SUCCEEDED"] * 3
+    assert pool.describe().startswith("jobs: 3 SUCCEEDED · 5 requests · 0:00:")
 
 
 async def test_a_job_holds_at_most_max_bytes_of_inline_data(
@@ -100,7 +103,7 @@ async def test_a_job_holds_at_most_max_bytes_of_inline_data(
 async def test_equal_calls_of_one_node_are_separate_requests(
     runtime: Runtime, gemini_fake: FakeGemini
 ) -> None:
-    batch_id = await _run(runtime, _compiled(runtime, images=2), 2)
+    batch_id, _ = await _run(runtime, _compiled(runtime, images=2), 2)
 
     [job] = _inlined(gemini_fake)
     assert sorted(job) == ["p1", "p1", "p2", "p2"]
@@ -118,7 +121,7 @@ async def test_a_refused_submission_fails_every_row_of_the_job_with_the_reason(
 ) -> None:
     gemini_fake.api_key = "another key"
 
-    batch_id = await _run(runtime, _compiled(runtime), 2)
+    batch_id, _ = await _run(runtime, _compiled(runtime), 2)
 
     rows = await _rows(runtime, batch_id)
     assert [status for status, _ in rows] == ["failed", "failed"]
