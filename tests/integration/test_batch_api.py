@@ -124,6 +124,7 @@ def test_killed_while_the_job_runs_then_resumed_polls_the_same_job(tmp_path: Pat
             (n, 1, "image") for n in range(1, 5)
         ]
         fake.finish_batches()
+        fake.batch_delay = 0  # a job submitted again would end at once (and be counted)
 
         proc = plait("--resume", the_batch(tmp_path), "--yes", *FAST_POLL, cwd=tmp_path, fake=fake)
 
@@ -149,6 +150,7 @@ def test_interrupted_with_ctrl_c_then_resumed_waits_for_the_same_job(tmp_path: P
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 130, stderr
         fake.finish_batches()
+        fake.batch_delay = 0  # a job submitted again would end at once (and be counted)
 
         proc = plait("--resume", the_batch(tmp_path), "--yes", *FAST_POLL, cwd=tmp_path, fake=fake)
 
