@@ -286,9 +286,7 @@ class JobPool:
                     item.job.set_exception(exc)
             return
         loop = asyncio.get_running_loop()
-        job = _Job(
-            status.name, model, status.state, time.time(), len(items), loop.create_future()
-        )
+        job = _Job(status.name, model, status.state, time.time(), len(items), loop.create_future())
         self._adopt(job, [i.key for i in items])
         if status.done:
             job.finished.set_result(status)
