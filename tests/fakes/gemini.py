@@ -10,6 +10,12 @@ in a colour derived from the request, so the same request always gets the same i
 Every request is recorded. Latency, scripted failures (`Fault`), a rate limit and a
 barrier that holds requests until N are in flight can be injected.
 
+Batch jobs start `PENDING`, are `RUNNING` until `batch_delay` has passed (or
+`finish_batches()`), then `SUCCEEDED` with an inlined response per request, or, when
+`finish_batches(state)` says so, `FAILED`/`CANCELLED`/`EXPIRED` with an Operation error
+and no output. Scripted faults apply to the inlined requests of a new job in order: an
+HTTP error becomes that request's `error`, a block or empty answer its `response`.
+
 Run it by hand with `python -m tests.fakes.gemini --port 8765`.
 """
 
@@ -354,36 +360,59 @@ def _usage(parts: list[JSON], text_tokens: int, image_tokens: int) -> JSON:
 # --- batches ----------------------------------------------------------------------------
 
 
+BATCH_SUCCEEDED = "BATCH_STATE_SUCCEEDED"
+_BATCH_FAILURES = {
+    "BATCH_STATE_FAILED": (500, "The batch job failed."),
+    "BATCH_STATE_CANCELLED": (499, "The batch job was cancelled."),
+    "BATCH_STATE_EXPIRED": (504, "The batch job expired: it did not finish within 48 hours."),
+}
+
+
 @dataclass(slots=True)
 class Batch:
+    """A batch job: `PENDING` when created, `RUNNING` until `ready_at`, then `final_state`."""
+
     name: str
     model: str
     display_name: str
     created: float
     ready_at: float
     responses: list[JSON]
+    final_state: str = BATCH_SUCCEEDED
 
-    def operation(self, now: float) -> JSON:
+    def operation(self, now: float, *, created: bool = False) -> JSON:
         done = now >= self.ready_at
+        state = (
+            self.final_state
+            if done
+            else "BATCH_STATE_PENDING"
+            if created
+            else "BATCH_STATE_RUNNING"
+        )
         metadata: JSON = {
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
             "name": self.name,
             "displayName": self.display_name,
             "model": f"models/{self.model}",
-            "state": "BATCH_STATE_SUCCEEDED" if done else "BATCH_STATE_RUNNING",
+            "state": state,
             "createTime": _rfc3339(self.created),
             "updateTime": _rfc3339(now),
         }
         op: JSON = {"name": self.name, "metadata": metadata, "done": done}
-        if done:
-            output = {"inlinedResponses": {"inlinedResponses": self.responses}}
-            metadata["output"] = output
-            metadata["endTime"] = _rfc3339(self.ready_at)
-            op["response"] = {
-                "@type": "type.googleapis.com/google.ai.generativelanguage.v1main."
-                "GenerateContentBatchOutput",
-                **output,
-            }
+        if not done:
+            return op
+        metadata["endTime"] = _rfc3339(self.ready_at)
+        if state in _BATCH_FAILURES:  # Google's Operation error: no output at all
+            code, message = _BATCH_FAILURES[state]
+            op["error"] = {"code": code, "message": message}
+            return op
+        output = {"inlinedResponses": {"inlinedResponses": self.responses}}
+        metadata["output"] = output
+        op["response"] = {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1main."
+            "GenerateContentBatchOutput",
+            **output,
+        }
         return op
 
 
@@ -481,11 +510,14 @@ class FakeGemini:
         """Make generate requests wait until `parties` of them are in flight together."""
         self._barrier = threading.Barrier(parties) if parties else None
 
-    def finish_batches(self) -> None:
-        """Complete every pending batch now."""
+    def finish_batches(self, state: str = BATCH_SUCCEEDED) -> None:
+        """End every pending batch now, in `state` (`BATCH_STATE_FAILED`, `..._EXPIRED`, ...)."""
+        now = time.time()
         with self._lock:
             for batch in self._batches.values():
-                batch.ready_at = min(batch.ready_at, time.time())
+                if batch.ready_at > now:
+                    batch.ready_at = now
+                    batch.final_state = state
 
     # what was received
 
@@ -499,8 +531,16 @@ class FakeGemini:
         return [
             r
             for r in self.requests
-            if r.path.endswith(("ContentStream", "Content")) and isinstance(r.body, dict)
+            if r.path.endswith((":generateContent", ":streamGenerateContent"))
+            and isinstance(r.body, dict)
         ]
+
+    def batch_creates(self) -> list[Recorded]:
+        """`batchGenerateContent` calls: each one is a batch job submitted (and paid for)."""
+        return [r for r in self.requests if r.path.endswith(":batchGenerateContent")]
+
+    def batch_polls(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "GET" and "/batches/" in r.path]
 
     # called by the handler
 
@@ -640,7 +680,7 @@ class _Handler(BaseHTTPRequestHandler):
         items = (field_of(source, "requests") or {}).get("requests", [])
         responses = [_batch_response(model, item, fake) for item in items]
         created = fake.add_batch(model.id, field_of(batch, "display_name") or "", responses)
-        return Reply(200, created.operation(time.time()))
+        return Reply(200, created.operation(time.time(), created=True))
 
     def _get_batch(self, fake: FakeGemini, name: str) -> Reply:
         if self.command != "GET":
@@ -747,11 +787,22 @@ def _retry_info(delay: str) -> JSON:
 
 
 def _batch_response(model: ModelInfo, item: JSON, fake: FakeGemini) -> JSON:
+    """One inlined response; a scripted `Fault` applies to it as to a generate request:
+    an HTTP error becomes the request's `error`, a block or empty answer its `response`."""
     answer: JSON = {}
     if "metadata" in item:
         answer["metadata"] = item["metadata"]
+    fault = fake.next_fault()
     try:
-        answer["response"] = fake.answer(model, item.get("request", {}))
+        if fault is not None and fault.status != 200:
+            message = fault.message or _DEFAULT_MESSAGES.get(
+                fault.status, HTTPStatus(fault.status).phrase
+            )
+            raise BadRequest(fault.status, message)
+        if fault is not None and (fault.block_reason or fault.finish_reason):
+            answer["response"] = faulted(fault, model).body
+        else:
+            answer["response"] = fake.answer(model, item.get("request", {}))
     except BadRequest as exc:
         answer["error"] = google_error(exc.status, exc.message)["error"]
     return answer

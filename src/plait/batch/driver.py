@@ -18,13 +18,15 @@ the rows not started are marked `skipped` with the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plait.batch.batch_api import JobPool
 from plait.batch.limiter import AimdLimiter
 from plait.batch.outputs import export_row
 from plait.batch.rows import Row
@@ -103,6 +105,7 @@ async def create(
     trigger_id: str | None,
     out_dir: Path | None,
     server: dict[str, Any] | None = None,
+    batch_api: bool = False,
 ) -> str:
     """Store a new batch (its exact flow document and every checked row, pending); its id.
 
@@ -118,6 +121,7 @@ async def create(
         "out_dir": str(out_dir) if out_dir else None,
         "total_rows": len(rows),
         **(server or {}),
+        "batch_api": batch_api,
     }
     stored = [{"number": r.number, "given": r.given, "inputs": to_json(r.inputs)} for r in rows]
     write = store.create_batch(record, compiled.flow.to_document(), stored)
@@ -172,7 +176,9 @@ class Driver:
         budget_usd: float | None,
         tally: Tally,
         changed: Callable[[Tally], None] = lambda tally: None,
+        pool: JobPool | None = None,
     ):
+        """`pool`: Gemini Batch API mode; the rows' Image calls go to its jobs."""
         self.runtime = runtime
         self.job = job
         self.limiter = limiter
@@ -181,7 +187,9 @@ class Driver:
         self.tally = tally
         self.changed = changed
         self.in_flight = 0
-        services = Services(runtime.blobs, self._provider, job.flow_dir, runtime.http)
+        self.pool = pool
+        provider: Callable[[], ImageProvider] = (lambda: pool) if pool else self._provider
+        services = Services(runtime.blobs, provider, job.flow_dir, runtime.http)
         self.runner = Runner(runtime.db, services, runtime.backend)
         self.worker = Worker(runtime.db, runtime.registry, lambda: self.runner, LiveRuns())
 
@@ -197,12 +205,16 @@ class Driver:
     async def run(self, work: list[Work]) -> Outcome:
         tasks: set[asyncio.Task[None]] = set()
         stopped_at: int | None = None
+        if self.pool is not None:
+            self.pool.expect(len(work))
         try:
             for index, item in enumerate(work):
                 taken = await self.limiter.acquire()
                 if item.run_id is None and self._over_budget():
                     self.limiter.release(taken, succeeded=False)
                     stopped_at = index
+                    if self.pool is not None:
+                        self.pool.expect(index - len(work))  # these rows will not run
                     break
                 self.in_flight += 1
                 task = asyncio.create_task(self._row(item, taken))
@@ -232,7 +244,8 @@ class Driver:
     async def _row(self, item: Work, taken: float) -> None:
         status = store.FAILED
         try:
-            status = await self._bring_to_end(item)
+            with self._scope(item):
+                status = await self._bring_to_end(item)
         except Exception as exc:  # one row's internal failure must not stop the others
             log.exception("batch row %d failed", item.number)
             error = f"internal error: {type(exc).__name__}: {exc}"
@@ -251,6 +264,14 @@ class Driver:
             self.in_flight -= 1
             self.limiter.release(taken, succeeded=status == store.SUCCEEDED)
             self.changed(self.tally)
+
+    @contextlib.contextmanager
+    def _scope(self, item: Work) -> Iterator[None]:
+        if self.pool is None:
+            yield
+            return
+        with self.pool.row(item.number, item.attempt):
+            yield
 
     async def _bring_to_end(self, item: Work) -> str:
         db = self.runtime.db

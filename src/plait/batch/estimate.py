@@ -1,8 +1,9 @@
 """What a batch will cost before it starts: rows × images per row × the catalog's price.
 
-Each Image node contributes its `number_of_images` at the standard per-image price of
-its model and size. The preview backend is free. Token-billed reality differs a little;
-the recorded cost of each run is what the budget counts once rows finish.
+Each Image node contributes its `number_of_images` at the per-image price of its model
+and size: the standard price, or the Batch API price (`plait batch --batch-api`). The
+preview backend is free. Token-billed reality differs a little; the recorded cost of each
+run is what the budget counts once rows finish.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from plait.flows.validate import CompiledFlow
 from plait.nodes.image import ImageConfig
 from plait.providers import catalog
+from plait.providers.catalog import PriceTier
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class Estimate:
     rows: int
     lines: tuple[ImageLine, ...]
     free: bool  # the preview backend: nothing is billed
+    tier: PriceTier = "standard"
 
     @property
     def images_per_row(self) -> int:
@@ -52,24 +55,27 @@ class Estimate:
         ]
         if self.free:
             return "\n".join([f"{self.rows} rows on the preview backend: free", *parts])
+        price = " at Gemini Batch API prices (half the standard)" if self.tier == "batch" else ""
         return "\n".join(
             [
-                f"{self.rows} rows × {self.images_per_row} image(s) per row:",
+                f"{self.rows} rows × {self.images_per_row} image(s) per row{price}:",
                 *parts,
                 f"estimated cost: ${self.total_usd:.2f} (${self.per_row_usd:.4f} per row)",
             ]
         )
 
 
-def estimate(compiled: CompiledFlow, rows: int, *, free: bool) -> Estimate:
+def estimate(
+    compiled: CompiledFlow, rows: int, *, free: bool, tier: PriceTier = "standard"
+) -> Estimate:
     lines = []
     for node in compiled.nodes.values():
         config = node.config
         if not isinstance(config, ImageConfig):
             continue
         model = catalog.current().get(config.model)
-        price = model.image_price(config.image_size)
+        price = model.image_price(config.image_size, tier)
         lines.append(
             ImageLine(node.id, model.id, config.image_size, config.number_of_images, price)
         )
-    return Estimate(rows, tuple(lines), free)
+    return Estimate(rows, tuple(lines), free, tier)

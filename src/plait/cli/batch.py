@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from plait.batch.batch_api import MAX_REQUESTS, JobPool
 from plait.batch.driver import BatchJob, Driver, Outcome, Tally, Work, create, plan
 from plait.batch.estimate import Estimate, estimate
 from plait.batch.limiter import AimdLimiter
@@ -33,6 +34,7 @@ from plait.errors import InputError
 from plait.flows.loader import flow_from_document, load_flow
 from plait.flows.validate import compile_flow
 from plait.nodes.http_trigger import HttpTriggerConfig
+from plait.providers.catalog import PriceTier
 from plait.runtime import Runtime, open_runtime
 from plait.store import batches as store
 from plait.store import runs as run_store
@@ -49,8 +51,15 @@ def batch(
         Path | None, typer.Argument(help="The rows: CSV or JSON Lines; columns are trigger fields")
     ] = None,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", "-c", min=1, help="Rows in flight at most")
-    ] = 8,
+        int | None,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            min=1,
+            help=f"Rows in flight at most [default: 8; {MAX_REQUESTS} with --batch-api]",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write images and manifest.csv here")
     ] = None,
@@ -71,13 +80,28 @@ def batch(
     trigger: Annotated[
         str | None, typer.Option("--trigger", help="The trigger node the rows feed")
     ] = None,
+    batch_api: Annotated[
+        bool,
+        typer.Option(
+            "--batch-api",
+            help="Send the Image calls to Gemini's Batch API: half price, results within 24 h",
+        ),
+    ] = False,
+    poll_every: Annotated[
+        float,
+        typer.Option(
+            "--poll-every", min=0.01, metavar="SECONDS", help="How often to poll Batch API jobs"
+        ),
+    ] = 30.0,
 ) -> None:
     """Run FLOW once per row of ROWS, with a progress bar, a summary and a manifest."""
     with cli_errors():
         if resume and retry_failed:
             raise InputError("use --resume or --retry-failed, not both")
         existing = resume or retry_failed
-        options = _Options(concurrency, out, yes, budget, trigger)
+        if batch_api and preview:
+            raise InputError(_NO_PREVIEW_BATCHES)
+        options = _Options(concurrency, out, yes, budget, trigger, batch_api, poll_every)
         backend = "preview" if preview else None
         if existing is not None:
             mode = (store.FAILED,) if retry_failed else _RESUMABLE
@@ -91,31 +115,58 @@ def batch(
         raise typer.Exit(code)
 
 
+_NO_PREVIEW_BATCHES = (
+    "--batch-api sends the Image calls to Gemini's Batch API, and the offline preview "
+    "backend has no batch mode: drop --preview (and set GEMINI_API_KEY) to use the Batch "
+    "API, or drop --batch-api to preview the batch for free"
+)
+
+
 class _Options:
     def __init__(
         self,
-        concurrency: int,
+        concurrency: int | None,
         out: Path | None,
         yes: bool,
         budget: float | None,
         trigger: str | None,
+        batch_api: bool = False,
+        poll_every: float = 30.0,
     ):
-        self.concurrency = concurrency
+        self.given_concurrency = concurrency
         self.out = out.resolve() if out is not None else None
         self.yes = yes
         self.budget = budget
         self.trigger = trigger
+        self.batch_api = batch_api
+        self.poll_every = poll_every
+
+    @property
+    def concurrency(self) -> int:
+        default = MAX_REQUESTS if self.batch_api else 8
+        return self.given_concurrency or default
+
+
+def _check_mode(runtime: Runtime, options: _Options) -> None:
+    if options.batch_api and runtime.backend == "preview":
+        raise InputError(_NO_PREVIEW_BATCHES)
+
+
+def _estimate(runtime: Runtime, compiled: Any, rows: int, options: _Options) -> Estimate:
+    tier: PriceTier = "batch" if options.batch_api else "standard"
+    return estimate(compiled, rows, free=runtime.backend == "preview", tier=tier)
 
 
 async def _start(flow_path: Path, rows_path: Path, options: _Options, backend: Any) -> int:
     document = load_flow(flow_path)
     async with open_runtime(backend=backend) as runtime:
+        _check_mode(runtime, options)
         compiled = compile_flow(document, runtime.registry)
         trigger_id = entry_trigger(compiled, options.trigger)
         config = compiled.nodes[trigger_id].config if trigger_id else None
         assert config is None or isinstance(config, HttpTriggerConfig)
         checked = await check_rows(rows_path, config, runtime.blobs, runtime.http)
-        cost = estimate(compiled, len(checked), free=runtime.backend == "preview")
+        cost = _estimate(runtime, compiled, len(checked), options)
         _confirm(cost, options)
         batch_id = await create(
             runtime,
@@ -125,6 +176,7 @@ async def _start(flow_path: Path, rows_path: Path, options: _Options, backend: A
             rows_path=rows_path,
             trigger_id=trigger_id,
             out_dir=options.out,
+            batch_api=options.batch_api,
         )
         say(f"batch {batch_id}: {len(checked)} rows (if stopped: plait batch --resume {batch_id})")
         job = BatchJob(batch_id, compiled, trigger_id, flow_path.parent, options.out)
@@ -137,6 +189,10 @@ async def _continue(
 ) -> int:
     async with open_runtime(backend=backend) as runtime:
         record = await _find(runtime, prefix)
+        if options.batch_api and not record.batch_api:
+            await runtime.db.journal.write(store.set_batch_api(record.id))
+        options.batch_api = options.batch_api or record.batch_api
+        _check_mode(runtime, options)
         if given is not None and load_flow(given).content_hash() != record.flow_hash:
             say(f"plait: {given.name} changed since the batch started; it keeps its stored flow")
         async with runtime.db.new_session() as session:
@@ -154,7 +210,7 @@ async def _continue(
             if row.status not in statuses:
                 tally.count(row.status)
         fresh = sum(1 for w in work if w.run_id is None)
-        cost = estimate(compiled, fresh, free=runtime.backend == "preview")
+        cost = _estimate(runtime, compiled, fresh, options)
         if not work:
             say(f"batch {record.id}: no rows to run")
         else:
@@ -198,10 +254,20 @@ async def _drive(
 ) -> int:
     started = time.monotonic()
     limiter = AimdLimiter(options.concurrency)
-    with _progress() as bar:
+    with _progress(options.batch_api) as bar:
         task = bar.add_task(
-            "rows", total=tally.total, completed=tally.settled, failed=0, cost=tally.cost_usd
+            "rows",
+            total=tally.total,
+            completed=tally.settled,
+            failed=0,
+            cost=tally.cost_usd,
+            jobs="",
         )
+        pool = _pool(runtime, job, options)
+        if pool is not None:
+            pool.changed = lambda: bar.update(task, jobs=pool.describe())
+            if adopted := await pool.load():
+                say(f"batch {job.batch_id}: polling the {adopted} Batch API job(s) it submitted")
 
         def changed(t: Tally) -> None:
             bar.update(task, completed=t.settled, failed=t.failed, cost=t.cost_usd)
@@ -215,8 +281,13 @@ async def _drive(
             budget_usd=options.budget,
             tally=tally,
             changed=changed,
+            pool=pool,
         )
-        outcome = await driver.run(work)
+        try:
+            outcome = await driver.run(work)
+        finally:
+            if pool is not None:
+                await pool.aclose()
     return await _report(runtime, job, outcome, options, time.monotonic() - started, limiter)
 
 
@@ -265,7 +336,22 @@ class _RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} rows/s" if speed else "– rows/s")
 
 
-def _progress() -> Progress:
+def _pool(runtime: Runtime, job: BatchJob, options: _Options) -> JobPool | None:
+    """Batch API mode's provider (None in live mode)."""
+    if not options.batch_api:
+        return None
+    from plait.providers.gemini import GeminiProvider  # the SDK is slow to import
+    from plait.providers.gemini_batch import GeminiBatchApi
+
+    gemini = runtime.provider()
+    assert isinstance(gemini, GeminiProvider)  # _check_mode refused the preview backend
+    return JobPool(
+        GeminiBatchApi(gemini), runtime.db, job.batch_id, poll_seconds=options.poll_every
+    )
+
+
+def _progress(batch_api: bool = False) -> Progress:
+    jobs = [TextColumn("{task.fields[jobs]}")] if batch_api else []
     return Progress(
         TextColumn("batch"),
         BarColumn(),
@@ -276,6 +362,7 @@ def _progress() -> Progress:
         TextColumn("ETA"),
         TimeRemainingColumn(),
         TextColumn("${task.fields[cost]:.2f}"),
+        *jobs,
         console=stderr,
         transient=False,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,12 @@ from plait.media.blobs import BlobStore, put_image
 from plait.media.image_ref import ImageRef
 from plait.net.client import GuardedClient
 from plait.providers.base import ImageProvider, Usage
+
+# The node whose task is running (set by the executor): lets a provider file its calls by
+# node, as Batch API mode does when it stores which row and node each request is for.
+CURRENT_NODE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "plait_current_node", default=None
+)
 
 
 @dataclass

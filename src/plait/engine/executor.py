@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from plait.engine.cache import NodeCache, cache_key
-from plait.engine.context import NodeRunContext, Services
+from plait.engine.context import CURRENT_NODE, NodeRunContext, Services
 from plait.engine.events import Event, EventBus, EventKind
 from plait.engine.state import NodeState, NodeStatus, RunResult, RunStatus
 from plait.engine.values import convert
@@ -141,6 +141,7 @@ class Executor:
     # one node
 
     async def _run_node(self, node_id: str) -> None:
+        CURRENT_NODE.set(node_id)  # this task's own context: seen by what the node calls
         node = self.compiled.nodes[node_id]
         state = self.states[node_id]
         state.started_at = time.time()

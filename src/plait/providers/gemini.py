@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 import httpx2
@@ -28,7 +28,7 @@ from plait.providers.base import (
     ImageResult,
     Part,
 )
-from plait.providers.catalog import Catalog, ModelInfo
+from plait.providers.catalog import Catalog, ModelInfo, PriceTier
 from plait.providers.pricing import TokenCount
 from plait.providers.retry import (
     TRANSIENT_STATUSES,
@@ -40,6 +40,7 @@ from plait.providers.retry import (
     parse_retry_after,
 )
 
+T = TypeVar("T")
 _TIMEOUTS = (TimeoutError, httpx2.TimeoutException, httpx.TimeoutException)
 _CONNECTION_ERRORS = (httpx2.TransportError, httpx.TransportError)
 _SAFETY = "Gemini's safety filters stopped it; change the prompt or the reference images."
@@ -80,27 +81,40 @@ class GeminiProvider:
         )
         self._client = genai.Client(vertexai=False, api_key=api_key, http_options=options)
 
+    @property
+    def client(self) -> genai.Client:
+        return self._client
+
+    def model(self, model_id: str) -> ModelInfo:
+        return (self._catalog or catalog_module.current()).get(model_id)
+
     async def generate(self, request: ImageRequest) -> ImageResult:
-        model = (self._catalog or catalog_module.current()).get(request.model)
+        model = self.model(request.model)
         contents = build_contents(request.parts)
         config = build_config(request)
+        response = await self.call(
+            model,
+            lambda: self._client.aio.models.generate_content(
+                model=model.id, contents=contents, config=config
+            ),
+        )
+        return self.read(model, request, response)
+
+    async def call(self, model: ModelInfo, attempt: Callable[[], Awaitable[T]]) -> T:
+        """`attempt` under the retry policy, each try with its deadline; Gemini's errors
+        become `ProviderError`s naming `model`."""
         try:
-            response = await self._policy.run(lambda: self._attempt(model, contents, config))
+            return await self._policy.run(lambda: self._attempt(model, attempt))
         except RetriesExhausted as exc:
-            raise ProviderError(self._redact(_gave_up(model, exc)), retryable=True) from None
-        return self._result(model, request, response)
+            raise ProviderError(self.redact(_gave_up(model, exc)), retryable=True) from None
 
     async def aclose(self) -> None:
         await self._client.aio.aclose()
 
-    async def _attempt(
-        self, model: ModelInfo, contents: list[types.Content], config: types.GenerateContentConfig
-    ) -> types.GenerateContentResponse:
+    async def _attempt(self, model: ModelInfo, attempt: Callable[[], Awaitable[T]]) -> T:
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._client.aio.models.generate_content(
-                    model=model.id, contents=contents, config=config
-                )
+                return await attempt()
         except genai_errors.APIError as exc:
             raise self._api_failure(model, exc) from None
         except _TIMEOUTS:
@@ -120,27 +134,34 @@ class GeminiProvider:
             self.rate_signals.throttled()
         if exc.code in TRANSIENT_STATUSES:
             return Transient(said, _transient_advice(exc.code), retry_after=self._wait_asked(exc))
-        return ProviderError(self._redact(_refusal(model, exc.code, said, exc.details)))
+        return ProviderError(self.redact(_refusal(model, exc.code, said, exc.details)))
 
     def _wait_asked(self, exc: genai_errors.APIError) -> float | None:
         headers = getattr(exc.response, "headers", None) or {}
         header = parse_retry_after(headers.get("retry-after"), self._clock)
         return header if header is not None else _retry_info_delay(exc.details)
 
-    def _result(
-        self, model: ModelInfo, request: ImageRequest, response: types.GenerateContentResponse
+    def read(
+        self,
+        model: ModelInfo,
+        request: ImageRequest,
+        response: types.GenerateContentResponse,
+        tier: PriceTier = "standard",
     ) -> ImageResult:
+        """The result of `request`, priced at `tier`; a block or a missing image raises."""
         blocked = _blocked(model, response)
         if blocked:
-            raise ProviderError(self._redact(blocked))
+            raise ProviderError(self.redact(blocked))
         images, text = _outputs(response)
         if not images and "IMAGE" in request.response_modalities:
-            raise ProviderError(self._redact(_no_image(model, response, text)))
+            raise ProviderError(self.redact(_no_image(model, response, text)))
         tokens = _token_count(response.usage_metadata, images)
-        usage = pricing.usage(model, tokens, images=len(images), image_size=request.image_size)
+        usage = pricing.usage(
+            model, tokens, images=len(images), image_size=request.image_size, tier=tier
+        )
         return ImageResult(images=images, text=text, usage=usage, backend=self.name)
 
-    def _redact(self, message: str) -> str:
+    def redact(self, message: str) -> str:
         return message.replace(self._api_key, "[API key]") if self._api_key else message
 
 

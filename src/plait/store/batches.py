@@ -108,6 +108,15 @@ def skip_rows(batch_id: str, numbers: list[int], reason: str) -> Write:
     return write
 
 
+def set_batch_api(batch_id: str) -> Write:
+    """The batch continues in Gemini Batch API mode (`--resume ID --batch-api`)."""
+
+    def write(conn: Connection) -> None:
+        conn.execute(update(_batches).where(_batches.c.id == batch_id).values(batch_api=True))
+
+    return write
+
+
 def set_out_dir(batch_id: str, out_dir: str) -> Write:
     def write(conn: Connection) -> None:
         conn.execute(update(_batches).where(_batches.c.id == batch_id).values(out_dir=out_dir))

@@ -215,6 +215,7 @@ class Batch(Base):
     concurrency: Mapped[int | None] = mapped_column(Integer, default=None)
     estimate_usd: Mapped[float | None] = mapped_column(Float, default=None)
     state: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
+    batch_api: Mapped[bool] = mapped_column(Boolean, default=False)  # Gemini Batch API mode
 
 
 class BatchRow(Base):
@@ -233,4 +234,21 @@ class BatchRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     outputs: Mapped[list[str] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BatchJob(Base):
+    """A Gemini Batch API job submitted for a batch's rows (`plait batch --batch-api`).
+
+    `requests` lists, in order, the key of each inlined request (row, attempt and request
+    digest), so that a resumed batch polls this job instead of submitting and paying again.
+    """
+
+    __tablename__ = "batch_jobs"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # Gemini's "batches/…"
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    requests: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,3 +36,15 @@ def test_the_preview_backend_and_flows_without_images_are_free() -> None:
     none = estimate(_compiled(), 5, free=False)
     assert none.total_usd == 0.0
     assert "no Image node" in none.describe()
+
+
+def test_the_batch_api_estimate_uses_the_catalogs_batch_prices() -> None:
+    compiled = _compiled(
+        {"model": "gemini-2.5-flash-image", "number_of_images": 2},
+        {"model": "gemini-3.1-flash-image", "image_size": "2K"},
+    )
+    cost = estimate(compiled, 10, free=False, tier="batch")
+    assert cost.per_row_usd == pytest.approx(2 * 0.0195 + 0.0505)
+    assert cost.total_usd == pytest.approx(estimate(compiled, 10, free=False).total_usd / 2)
+    assert "at Gemini Batch API prices (half the standard)" in cost.describe()
+    assert "image1: 1 × gemini-3.1-flash-image 2K at $0.051" in cost.describe()

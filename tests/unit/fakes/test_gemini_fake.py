@@ -328,7 +328,8 @@ async def test_a_batch_runs_until_its_delay_then_returns_inlined_responses(
     done = await client.aio.batches.get(name=job.name or "")
 
     assert gemini_fake.requests[0].path == f"/v1/models/{FLASH}:batchGenerateContent"
-    assert job.state == running.state == types.JobState.JOB_STATE_RUNNING
+    assert job.state == types.JobState.JOB_STATE_PENDING  # as Google answers a new job
+    assert running.state == types.JobState.JOB_STATE_RUNNING
     assert done.state == types.JobState.JOB_STATE_SUCCEEDED
     assert done.dest is not None
     answers = done.dest.inlined_responses or []
@@ -346,6 +347,50 @@ async def test_a_batch_without_delay_is_done_at_once(
     )
 
     assert job.state == types.JobState.JOB_STATE_SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("BATCH_STATE_FAILED", types.JobState.JOB_STATE_FAILED),
+        ("BATCH_STATE_EXPIRED", types.JobState.JOB_STATE_EXPIRED),
+        ("BATCH_STATE_CANCELLED", types.JobState.JOB_STATE_CANCELLED),
+    ],
+)
+async def test_a_batch_can_end_failed_expired_or_cancelled_without_output(
+    gemini_fake: FakeGemini, client: genai.Client, state: str, expected: types.JobState
+) -> None:
+    gemini_fake.batch_delay = 3600
+    job = await client.aio.batches.create(model=FLASH, src=[types.InlinedRequest(contents="a")])
+
+    gemini_fake.finish_batches(state)
+    done = await client.aio.batches.get(name=job.name or "")
+
+    assert done.state == expected
+    assert done.dest is None
+
+
+async def test_faults_apply_to_the_inlined_requests_of_a_batch(
+    gemini_fake: FakeGemini, client: genai.Client
+) -> None:
+    gemini_fake.fail(Fault.error(400, "Unsupported aspect ratio"), Fault.blocked())
+    requests = [
+        types.InlinedRequest(contents=f"kite {i}", metadata={"i": str(i)}) for i in range(3)
+    ]
+
+    job = await client.aio.batches.create(model=FLASH, src=requests)
+
+    assert job.dest is not None
+    first, second, third = job.dest.inlined_responses or []
+    assert first.error is not None
+    assert first.error.code == 400
+    assert first.error.message == "Unsupported aspect ratio"
+    assert second.response is not None
+    assert second.response.prompt_feedback is not None
+    assert third.response is not None
+    assert third.response.candidates
+    assert len(gemini_fake.batch_creates()) == 1
+    assert gemini_fake.generate_requests() == []  # a batch is not a generate call
 
 
 def test_an_unknown_batch_is_a_404(gemini_fake: FakeGemini) -> None:
