@@ -178,6 +178,8 @@ class Executor:
             cached = await self.cache.get(key)
             if cached is not None:
                 state.outputs, state.cache_hit = cached, True
+                if node.node_type.uses_image_provider:
+                    state.backend = self.services.image_provider().name
                 return
         ctx = NodeRunContext(self.services, state, self._trigger_inputs(node))
         outputs = await node.node_type.run(ctx, config, inputs)
@@ -192,9 +194,10 @@ class Executor:
         node_type = node.node_type
         if self.cache is None or node_type.is_trigger or not node_type.cacheable:
             return None
-        return cache_key(
-            node_type, config, inputs, node_type.cache_salt(config, self.services.flow_dir)
-        )
+        salt = node_type.cache_salt(config, self.services.flow_dir)
+        if node_type.uses_image_provider:  # a preview image is no answer for Gemini
+            salt += f"|backend={self.services.image_provider().name}"
+        return cache_key(node_type, config, inputs, salt)
 
     def _inputs(self, node: CompiledNode, config: BaseModel) -> dict[str, Any]:
         values: dict[str, Any] = {}

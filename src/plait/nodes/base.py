@@ -54,6 +54,7 @@ class NodeType(ABC, Generic[C]):
     cacheable: ClassVar[bool] = True
     # calls a service outside Plait (a paid model, a URL): its run is recorded before it starts
     reaches_out: ClassVar[bool] = False
+    uses_image_provider: ClassVar[bool] = False  # its result depends on the backend
     config_model: builtins.type[C]
 
     def parse_config(self, raw: Mapping[str, Any]) -> C:

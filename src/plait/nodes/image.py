@@ -115,6 +115,7 @@ class Image(NodeType[ImageConfig]):
     description = "Generate or edit images with a Gemini image model (Nano Banana family)."
     config_model = ImageConfig
     reaches_out = True
+    uses_image_provider = True
 
     def inputs(self, config: ImageConfig) -> list[Port]:
         prompt = Port("prompt", PortType.TEXT, config_fallback=True)

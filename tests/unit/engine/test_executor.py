@@ -12,6 +12,7 @@ from plait.errors import InputError
 from plait.flows.model import Flow
 from plait.flows.validate import compile_flow
 from plait.media.image_ref import ImageRef
+from plait.providers.preview import PreviewProvider
 from tests.helpers import flow, node
 from tests.unit.engine.nodes_for_tests import Gate, Hang, registry
 
@@ -168,6 +169,25 @@ async def test_cache_reuses_unchanged_nodes_and_recomputes_changed_ones(services
     assert Gate.calls == ["b"]
     assert second.nodes["a"].cache_hit
     assert second.nodes["b"].outputs == {"out": "changed1"}
+
+
+async def test_an_image_cached_from_one_backend_is_not_reused_by_another(
+    services: Services,
+) -> None:
+    cache = MemoryNodeCache()
+    f = flow([node("img", "image", prompt="a cat")])
+    first = await execute(f, services, cache=cache)
+    assert first.nodes["img"].backend == "preview"
+    again = await execute(f, services, cache=cache)
+    assert again.nodes["img"].cache_hit
+    assert again.nodes["img"].backend == "preview"  # the canvas still labels it a preview
+
+    other = PreviewProvider()
+    other.name = "another-backend"
+    elsewhere = Services(services.blobs, lambda: other, services.flow_dir)
+    third = await execute(f, elsewhere, cache=cache)
+    assert not third.nodes["img"].cache_hit
+    assert third.nodes["img"].backend == "another-backend"
 
 
 async def test_cached_event_is_emitted(services: Services) -> None:
