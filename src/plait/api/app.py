@@ -3,6 +3,7 @@ and the canvas at `/`."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -71,6 +72,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
             app.state.plait = state
             await queue.start(worker.process)
             await worker.recover(queue)
+            gc.freeze()  # what start-up made lives as long as the server: keep it out of GC scans
             await state.batches.resume_all()
             try:
                 yield

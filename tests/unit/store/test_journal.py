@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import (
     Column,
     Connection,
+    DateTime,
     Engine,
     Integer,
     MetaData,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
+    delete,
     event,
     insert,
     select,
@@ -27,9 +30,18 @@ from sqlalchemy import (
 from plait.store.journal import Journal, Statement
 
 metadata = MetaData()
-items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("state", String))
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("state", String),
+    Column("seen", DateTime(timezone=True), default=lambda: datetime.now(UTC)),
+)
 INSERT = Statement(insert(items), order=1)
 SET_STATE = Statement(update(items).where(items.c.id == bindparam("item")), order=2)
+DROP_UNLESS_KEPT = Statement(
+    delete(items).where(items.c.id == bindparam("item"), items.c.state != "kept"), order=3
+)
 
 
 @pytest.fixture
@@ -109,3 +121,18 @@ async def test_rows_with_different_columns_are_not_merged(engine: Engine) -> Non
     )
     await journal.close()
     assert states(engine) == {1: "a", 2: None}
+
+
+async def test_values_the_statement_holds_and_column_defaults_apply(engine: Engine) -> None:
+    journal = Journal(lambda: engine)
+    await journal.write(
+        (
+            INSERT.rows({"id": 1, "state": "kept"}, {"id": 2, "state": "other"}),
+            DROP_UNLESS_KEPT.rows({"item": 1}, {"item": 2}),
+        )
+    )
+    await journal.close()
+    with engine.connect() as conn:
+        rows = conn.execute(select(items)).all()
+    assert [(r.id, r.state) for r in rows] == [(1, "kept")]  # the literal 'kept' was bound
+    assert rows[0].seen is not None  # the column's Python default was filled in
