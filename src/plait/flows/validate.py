@@ -61,7 +61,7 @@ class CompiledFlow:
         """Whether a node calls a service outside Plait (see `NodeType.reaches_out`)."""
         return any(n.node_type.reaches_out for n in self.nodes.values())
 
-    @property
+    @cached_property
     def triggers(self) -> list[CompiledNode]:
         return [n for n in self.nodes.values() if n.node_type.is_trigger]
 
