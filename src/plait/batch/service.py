@@ -23,7 +23,7 @@ from plait.flows.loader import flow_from_document
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.runtime import Runtime
 from plait.store import batches as store
-from plait.store import runs as run_store
+from plait.store.documents import flow_document
 from plait.store.tables import Batch
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class BatchService:
 
     async def compiled(self, record: Batch) -> CompiledFlow:
         async with self.runtime.db.new_session() as session:
-            document = await run_store.flow_document(session, record.flow_hash)
+            document = await flow_document(session, record.flow_hash)
         assert document is not None, f"batch {record.id} has no stored flow"
         return compile_flow(flow_from_document(document), self.runtime.registry)
 

@@ -37,7 +37,7 @@ from plait.nodes.http_trigger import HttpTriggerConfig
 from plait.providers.catalog import PriceTier
 from plait.runtime import Runtime, open_runtime
 from plait.store import batches as store
-from plait.store import runs as run_store
+from plait.store.documents import flow_document
 from plait.store.tables import Batch
 
 _RESUMABLE = (store.PENDING, store.RUNNING, store.SKIPPED)
@@ -196,7 +196,7 @@ async def _continue(
         if given is not None and load_flow(given).content_hash() != record.flow_hash:
             say(f"plait: {given.name} changed since the batch started; it keeps its stored flow")
         async with runtime.db.new_session() as session:
-            document = await run_store.flow_document(session, record.flow_hash)
+            document = await flow_document(session, record.flow_hash)
             rows = await store.rows_of(session, record.id)
         assert document is not None
         compiled = compile_flow(flow_from_document(document), runtime.registry)

@@ -24,6 +24,7 @@ from plait.nodes.registry import Registry
 from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
+from plait.store.documents import flow_document
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class Worker:
             run = await run_store.get_run(session, run_id)
             if run is None or run.status not in _RUNNABLE:
                 return None
-            document = await run_store.flow_document(session, run.flow_hash)
+            document = await flow_document(session, run.flow_hash)
             completed = await run_store.succeeded_outputs(session, run_id)
         try:
             compiled = compile_flow(flow_from_document(document), self.registry)

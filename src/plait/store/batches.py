@@ -6,22 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.store.documents import insert_document
 from plait.store.journal import Write
-from plait.store.tables import Batch, BatchRow, FlowDocument, Run, utcnow
+from plait.store.tables import Batch, BatchRow, Run, utcnow
 
 _batches: Table = Batch.__table__  # type: ignore[assignment]
 _rows: Table = BatchRow.__table__  # type: ignore[assignment]
-_documents: Table = FlowDocument.__table__  # type: ignore[assignment]
 _runs: Table = Run.__table__  # type: ignore[assignment]
 
 _ROW = (_rows.c.batch_id == bindparam("b_id")) & (_rows.c.number == bindparam("b_number"))
-_INSERT_DOCUMENT = {
-    "sqlite": sqlite.insert(_documents).on_conflict_do_nothing(),
-    "postgresql": postgresql.insert(_documents).on_conflict_do_nothing(),
-}
 _CHUNK = 500
 
 # Row statuses. `pending`: no run yet; `running`: linked to a run that may not have ended.
@@ -43,10 +38,7 @@ def create_batch(
 
     def write(conn: Connection) -> None:
         now = utcnow()
-        conn.execute(
-            _INSERT_DOCUMENT[conn.dialect.name],
-            {"hash": batch["flow_hash"], "document": document, "created_at": now},
-        )
+        insert_document(conn, batch["flow_hash"], document)
         conn.execute(insert(_batches), {**batch, "created_at": now})
         defaults = {"status": PENDING, "attempts": 0, "cost_usd": 0.0, "updated_at": now}
         for start in range(0, len(rows), _CHUNK):

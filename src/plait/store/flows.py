@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plait.store.runs import save_document
+from plait.store.documents import save_document
 from plait.store.tables import (
     FlowDocument,
     FlowRecord,

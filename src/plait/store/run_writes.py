@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from plait.store.documents import insert_document
 from plait.store.journal import Rows, Statement, Write
-from plait.store.tables import FlowDocument, NodeRun, Run, utcnow
+from plait.store.tables import NodeRun, Run, utcnow
 
 _runs: Table = Run.__table__  # type: ignore[assignment]
 _nodes: Table = NodeRun.__table__  # type: ignore[assignment]
-_documents: Table = FlowDocument.__table__  # type: ignore[assignment]
 
 _RUN_DEFAULTS = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
 # An UPDATE takes its SET clause from the parameters' keys; `run_id` is the WHERE.
@@ -28,10 +27,6 @@ _FORGET_NODES = Statement(
 _MARK_RUNNING = Statement(_BY_ID, order=3)
 _INSERT_NODES = Statement(insert(_nodes), order=4)
 _FINISH = Statement(_BY_ID, order=5)
-_INSERT_DOCUMENT = {
-    "sqlite": sqlite.insert(_documents).on_conflict_do_nothing(),
-    "postgresql": postgresql.insert(_documents).on_conflict_do_nothing(),
-}
 
 
 def create_run(row: dict[str, Any], document: dict[str, Any] | None) -> Write:
@@ -40,13 +35,10 @@ def create_run(row: dict[str, Any], document: dict[str, Any] | None) -> Write:
     if document is None:
         return run
 
-    def insert_document(conn: Connection) -> None:
-        statement = _INSERT_DOCUMENT[conn.dialect.name]
-        conn.execute(
-            statement, {"hash": row["flow_hash"], "document": document, "created_at": utcnow()}
-        )
+    def store_document(conn: Connection) -> None:
+        insert_document(conn, row["flow_hash"], document)
 
-    return (insert_document, run)
+    return (store_document, run)
 
 
 def mark_running(run_id: str, backend: str) -> Write:

@@ -7,14 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plait.store.tables import FlowDocument, NodeRun, Run, utcnow
-
-
-async def save_document(session: AsyncSession, digest: str, document: dict[str, Any]) -> None:
-    """Store a flow document under its content hash, once."""
-    if await session.get(FlowDocument, digest) is None:
-        session.add(FlowDocument(hash=digest, document=document))
-        await session.flush()
+from plait.store.tables import NodeRun, Run, utcnow
 
 
 async def get_run(session: AsyncSession, run_id: str) -> Run | None:
@@ -60,8 +53,3 @@ async def cancel_queued(session: AsyncSession, run_id: str) -> bool:
         return False
     run.status, run.error, run.finished_at = "cancelled", "cancelled before it started", utcnow()
     return True
-
-
-async def flow_document(session: AsyncSession, digest: str) -> dict[str, Any] | None:
-    row = await session.get(FlowDocument, digest)
-    return None if row is None else dict(row.document)
