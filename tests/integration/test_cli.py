@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.gemini import FakeGemini
 from tests.helpers import EXAMPLES, open_image, png
 
 
@@ -199,3 +200,18 @@ def test_models_lists_the_catalog(tmp_path: Path) -> None:
     assert {"gemini-3.1-flash-image", "gemini-3-pro-image"} <= set(ids)
     table = plait("models", cwd=tmp_path, env={"COLUMNS": "250"})
     assert "Nano Banana Pro" in table.stdout
+
+
+def test_a_cached_rerun_makes_no_gemini_call(tmp_path: Path, gemini_fake: FakeGemini) -> None:
+    env = {"PLAIT_GEMINI_BASE_URL": gemini_fake.base_url, "GEMINI_API_KEY": "k"}
+    flow = str(EXAMPLES / "product-shot.json")
+    first = plait("run", flow, "-i", "prompt=red sneaker", "--cache", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert len(gemini_fake.generate_requests()) == 1
+    again = plait("run", flow, "-i", "prompt=red sneaker", "--cache", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert len(gemini_fake.generate_requests()) == 1  # the image came from the cache
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    changed = plait("run", flow, "-i", "prompt=blue sneaker", "--cache", cwd=tmp_path, env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert len(gemini_fake.generate_requests()) == 2  # a new prompt is a new call
