@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -12,8 +13,9 @@ from fastapi.responses import JSONResponse
 
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
+from plait.api.budgets import BudgetExceeded, Reservation
 from plait.api.callbacks import checked_callback_url, deliver
-from plait.api.launch import compiled, start_run
+from plait.api.launch import compiled, existing_run, start_run
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -51,23 +53,32 @@ async def trigger(
             f"retry after {verdict.headers()['Retry-After']} s",
             headers=verdict.headers(),
         )
-    raw = await read_fields(request, state.settings.max_upload_bytes)
-    callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
-    if callback is not None:
-        callback = await checked_callback_url(state.runtime.http, str(callback))
-    inputs = await _inputs(state, raw, flow, node_id)
-    run_id, is_new = await start_run(
-        state,
-        RunRequest(
-            flow,
-            inputs,
-            source="trigger",
-            flow_id=published.flow_id,
-            trigger_id=node_id,
-            flow_version=published.version,
-            idempotency_key=_idempotency_key(request),
-        ),
-    )
+    reservation = await _reserve(state, published, flow, _idempotency_key(request))
+    try:
+        raw = await read_fields(request, state.settings.max_upload_bytes)
+        callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
+        if callback is not None:
+            callback = await checked_callback_url(state.runtime.http, str(callback))
+        inputs = await _inputs(state, raw, flow, node_id)
+        run_id, is_new = await start_run(
+            state,
+            RunRequest(
+                flow,
+                inputs,
+                source="trigger",
+                flow_id=published.flow_id,
+                trigger_id=node_id,
+                flow_version=published.version,
+                idempotency_key=_idempotency_key(request),
+            ),
+            None if reservation is None else partial(reservation.settle_when_done, state.live),
+        )
+    except BaseException:
+        if reservation is not None:
+            reservation.cancel()
+        raise
+    if reservation is not None and not is_new:
+        reservation.cancel()  # a repeated Idempotency-Key starts nothing
     if callback is not None and is_new:
         _call_back_later(state, secret, run_id, callback)
     within = state.settings.trigger_wait_seconds if wait and _responds(flow) else 0
@@ -87,6 +98,22 @@ async def trigger_run_status(secret: str, run_id: str, state: State) -> dict[str
 
 async def _published(state: ServerState, secret: str) -> PublishedFlow | None:
     return await state.published.by_secret(secret)
+
+
+async def _reserve(
+    state: ServerState, published: PublishedFlow, flow: CompiledFlow, key: str | None
+) -> Reservation | None:
+    """Hold this run's estimate against the flow's daily budget; `BudgetExceeded` (429)
+    when it would go over, unless the call repeats an Idempotency-Key (it spends nothing)."""
+    free = state.runtime.backend == "preview"
+    try:
+        return await state.budgets.reserve(
+            published.flow_id, published.daily_budget_usd, flow, free=free
+        )
+    except BudgetExceeded:
+        if key is None or await existing_run(state, published.flow_id, key) is None:
+            raise
+        return None
 
 
 def _is_trigger(flow: CompiledFlow, node_id: str) -> bool:
