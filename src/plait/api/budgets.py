@@ -62,8 +62,8 @@ class BudgetExceeded(Exception):
             f"this flow's daily budget of ${budget:.2f} is reached: ${self.spent_usd:.4f} "
             f"spent today (UTC) and ${self.reserved_usd:.4f} in runs in flight, and this run "
             f"is estimated at ${cost:.4f}; it resets at {self.resets_at.isoformat()} "
-            "(retry then), or raise the budget: PATCH /api/flows/{id}/publication or "
-            "`plait flows budget`"
+            f"(retry then), or raise the budget: PATCH /api/flows/{flow_id}/publication or "
+            f"`plait flows budget {flow_id} USD`"
         )
 
     def body(self) -> dict[str, object]:

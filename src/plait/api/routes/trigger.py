@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -54,25 +55,9 @@ async def trigger(
             headers=verdict.headers(),
         )
     reservation = await _reserve(state, published, flow, _idempotency_key(request))
+    watch = None if reservation is None else partial(reservation.settle_when_done, state.live)
     try:
-        raw = await read_fields(request, state.settings.max_upload_bytes)
-        callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
-        if callback is not None:
-            callback = await checked_callback_url(state.runtime.http, str(callback))
-        inputs = await _inputs(state, raw, flow, node_id)
-        run_id, is_new = await start_run(
-            state,
-            RunRequest(
-                flow,
-                inputs,
-                source="trigger",
-                flow_id=published.flow_id,
-                trigger_id=node_id,
-                flow_version=published.version,
-                idempotency_key=_idempotency_key(request),
-            ),
-            None if reservation is None else partial(reservation.settle_when_done, state.live),
-        )
+        run_id, is_new, callback = await _accept(state, request, published, flow, node_id, watch)
     except BaseException:
         if reservation is not None:
             reservation.cancel()
@@ -94,6 +79,36 @@ async def trigger_run_status(secret: str, run_id: str, state: State) -> dict[str
     if published is None or run is None or run.flow_id != published.flow_id:
         raise HTTPException(404, NOT_FOUND)
     return _status_json(state, secret, Outcome.of_run(run))
+
+
+async def _accept(
+    state: ServerState,
+    request: Request,
+    published: PublishedFlow,
+    flow: CompiledFlow,
+    node_id: str,
+    watch: Callable[[str], None] | None,
+) -> tuple[str, bool, str | None]:
+    """Read and check the call's fields, then queue its run: (run id, is new, callback)."""
+    raw = await read_fields(request, state.settings.max_upload_bytes)
+    callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
+    if callback is not None:
+        callback = await checked_callback_url(state.runtime.http, str(callback))
+    inputs = await _inputs(state, raw, flow, node_id)
+    run_id, is_new = await start_run(
+        state,
+        RunRequest(
+            flow,
+            inputs,
+            source="trigger",
+            flow_id=published.flow_id,
+            trigger_id=node_id,
+            flow_version=published.version,
+            idempotency_key=_idempotency_key(request),
+        ),
+        watch,
+    )
+    return run_id, is_new, callback
 
 
 async def _published(state: ServerState, secret: str) -> PublishedFlow | None:
