@@ -10,8 +10,11 @@ limiter) on SQLite in a temporary data dir. The flow is prompt → Image → Res
 2. Rate limit: the fake allows R requests per minute (600) and answers 429 with
    Retry-After above it. Printed: rows completed per minute ÷ R, the 429s the fake sent
    and how often the limiter halved.
-3. Peak memory: the process's peak RSS (resource.getrusage; the fake runs in the same
-   process) and its growth over the run, per 1,000 rows.
+3. Peak memory: the process's peak RSS (resource.getrusage) and its growth over the run.
+
+The fake runs in a process of its own, as Gemini runs elsewhere: in this process its
+threads (PNG encoding, JSON, one thread per connection) would take the GIL from the
+event loop it is meant to be measured against.
 
 Not a test: numbers are printed, nothing is asserted.
 
@@ -25,10 +28,12 @@ import argparse
 import asyncio
 import json
 import math
+import multiprocessing
 import resource
 import sys
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -66,18 +71,51 @@ class Measured:
     throttled: int
 
 
-async def run_batch(
-    rows: int, concurrency: int, latency: float, rate_limit: int | None, tag: str
-) -> Measured:
+def _serve_fake(latency: float, rate_limit: int | None, pipe: Connection) -> None:
+    """In the fake's own process: serve until asked, then report the generate requests."""
     sys.path.insert(0, str(ROOT))  # the fake lives in the tests package
     from tests.fakes.gemini import FakeGemini
 
+    with FakeGemini(api_key=API_KEY, latency=latency, rate_limit=rate_limit) as fake:
+        pipe.send(fake.base_url)
+        pipe.recv()
+        pipe.send(len(fake.generate_requests()))
+
+
+class FakeProcess:
+    """The fake Gemini in a child process; `requests()` counts the generate calls it got."""
+
+    def __init__(self, latency: float, rate_limit: int | None):
+        context = multiprocessing.get_context("spawn")  # no fork of a running event loop
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve_fake, args=(latency, rate_limit, child), daemon=True
+        )
+        self.base_url = ""
+
+    def __enter__(self) -> FakeProcess:
+        self._process.start()
+        self.base_url = self._pipe.recv()
+        return self
+
+    def requests(self) -> int:
+        self._pipe.send("stop")
+        count: int = self._pipe.recv()
+        return count
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+async def run_batch(
+    rows: int, concurrency: int, latency: float, rate_limit: int | None, tag: str
+) -> Measured:
+    sys.path.insert(0, str(ROOT))
     from benchmarks.gemini import environment
 
-    with (
-        FakeGemini(api_key=API_KEY, latency=latency, rate_limit=rate_limit) as fake,
-        TemporaryDirectory() as tmp,
-    ):
+    with FakeProcess(latency, rate_limit) as fake, TemporaryDirectory() as tmp:
         folder = Path(tmp)
         flow_path, rows_path = folder / "flow.json", folder / "rows.jsonl"
         flow_path.write_text(json.dumps(FLOW))
@@ -115,7 +153,7 @@ async def run_batch(
             )  # fmt: skip
             outcome = await driver.run(await plan(runtime, batch_id, ("pending",)))
             seconds = time.perf_counter() - started
-        requests = len(fake.generate_requests())
+        requests = fake.requests()
         return Measured(
             seconds, outcome.tally, limiter.decreases, requests, requests - outcome.tally.succeeded
         )
@@ -172,7 +210,7 @@ async def main(args: argparse.Namespace) -> None:
         else ""
     )
     print(
-        f"3. peak RSS {peak_rss_mb():.0f} MB (the fake included); the {args.rows}-row batch "
+        f"3. peak RSS {peak_rss_mb():.0f} MB (the fake not included); the {args.rows}-row batch "
         f"raised the peak by {growth} (≈ {args.concurrency} responses in flight){held}"
     )
 

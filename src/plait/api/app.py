@@ -15,6 +15,7 @@ from plait import __version__
 from plait.api import errors
 from plait.api.accounts import first_admin
 from plait.api.auth import require_user
+from plait.api.budgets import TriggerBudgets
 from plait.api.published import PublishedFlows
 from plait.api.ratelimit import RateLimiter
 from plait.api.routes import (
@@ -66,6 +67,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 vault=Vault(config.secret_key),
                 published=PublishedFlows(runtime.db),
                 batches=BatchService(runtime),
+                budgets=TriggerBudgets(runtime.db),
             )
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)

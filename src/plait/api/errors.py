@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import PydanticSerializationError
 
+from plait.api.budgets import BudgetExceeded
 from plait.errors import FlowFileError, FlowInvalid, InputError, MediaError, PlaitError, Problem
 
 NOT_UNICODE = "the request holds text that is not Unicode: an unpaired surrogate such as \\ud800"
@@ -45,6 +46,14 @@ def install(app: FastAPI) -> None:
         if "surrogates not allowed" not in str(exc):  # the answer echoed such text
             raise exc
         return JSONResponse({"detail": NOT_UNICODE}, status_code=400)
+
+    @app.exception_handler(BudgetExceeded)
+    async def _over_budget(request: Request, exc: BudgetExceeded) -> JSONResponse:
+        """429, not 402: it is a quota over time with a known reset (Retry-After), as
+        Google answers a spent quota; clients and proxies already back off on 429."""
+        return JSONResponse(
+            exc.body(), status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
 
     @app.exception_handler(FlowInvalid)
     async def _invalid(request: Request, exc: FlowInvalid) -> JSONResponse:

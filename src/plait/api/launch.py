@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -27,16 +28,21 @@ def compiled(state: ServerState, digest: str, document: dict[str, Any]) -> Compi
 
 
 async def start_run(
-    state: ServerState, request: RunRequest, *, awaited: bool = False
+    state: ServerState,
+    request: RunRequest,
+    *,
+    awaited: bool = False,
+    on_queued: Callable[[str], None] | None = None,
 ) -> tuple[str, bool]:
     """Queue a run; returns its id and whether it is new (False: the Idempotency-Key's run).
 
     `awaited`: the caller waits for the result. Then a flow that does not reach out of
     Plait starts before its queued record is committed (nothing is at stake before it lands,
-    and the caller gets the answer, not a run id to look up)."""
+    and the caller gets the answer, not a run id to look up). `on_queued` sees a new run's
+    id before it can start (to watch it settle)."""
     key, flow_id = request.idempotency_key, request.flow_id
     if key is not None and flow_id is not None:
-        existing = await _by_key(state, flow_id, key)
+        existing = await existing_run(state, flow_id, key)
         if existing is not None:
             return existing, False
     try:
@@ -45,15 +51,18 @@ async def start_run(
     except IntegrityError:  # a concurrent call with the same key won the race
         if key is None or flow_id is None:
             raise
-        existing = await _by_key(state, flow_id, key)
+        existing = await existing_run(state, flow_id, key)
         assert existing is not None
         return existing, False
     state.worker.prepare(run_id, request)
+    if on_queued is not None:
+        on_queued(run_id)
     await state.queue.enqueue(run_id)
     return run_id, True
 
 
-async def _by_key(state: ServerState, flow_id: str, key: str) -> str | None:
+async def existing_run(state: ServerState, flow_id: str, key: str) -> str | None:
+    """The id of the flow's run made with this Idempotency-Key, if any."""
     async with state.runtime.db.new_session() as session:
         run = await run_store.run_by_idempotency_key(session, flow_id, key)
     return None if run is None else run.id

@@ -17,6 +17,15 @@ def trigger_url(state: ServerState, secret: str, node_id: str) -> str:
     return f"{state.settings.public_origin}/api/trigger/{secret}/{node_id}"
 
 
+async def _spending(state: ServerState, flow_id: str) -> dict[str, Any]:
+    spent, in_flight, resets_at = await state.budgets.spent_today(flow_id)
+    return {
+        "spent_usd": round(spent, 6),
+        "in_flight_usd": round(in_flight, 6),
+        "resets_at": resets_at.isoformat(),
+    }
+
+
 def trigger_nodes(document: dict[str, Any] | None) -> list[str]:
     nodes = (document or {}).get("nodes", [])
     return [n["id"] for n in nodes if n.get("type") == "http_trigger"]
@@ -36,6 +45,8 @@ async def publication_json(
         "version": publication.version,
         "published_at": publication.published_at,
         "rate_limit_per_minute": flow.rate_limit_per_minute,
+        "daily_budget_usd": flow.daily_budget_usd,
+        "spending_today": await _spending(state, flow.id),
         "triggers": [
             {"node_id": node_id, "url": trigger_url(state, shown, node_id)}
             for node_id in trigger_nodes(document)

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from plait.api.budgets import TriggerBudgets
 from plait.api.present import Presenter
 from plait.api.published import PublishedFlows
 from plait.api.ratelimit import RateLimiter
@@ -31,6 +32,7 @@ class ServerState:
     vault: Vault
     published: PublishedFlows
     batches: BatchService
+    budgets: TriggerBudgets
     setup_token: str | None = None
     compiled: dict[str, CompiledFlow] = field(default_factory=dict)  # by document hash
     background: set[Any] = field(default_factory=set)

@@ -34,6 +34,7 @@ from plait.engine.context import Services
 from plait.engine.events import EventBus
 from plait.engine.live import LiveRuns
 from plait.engine.runner import Runner, RunRequest
+from plait.engine.state import RunResult, RunStatus
 from plait.engine.values import from_json, to_json
 from plait.engine.worker import Worker
 from plait.flows.validate import CompiledFlow
@@ -41,6 +42,7 @@ from plait.providers.base import ImageProvider
 from plait.runtime import Runtime
 from plait.store import batches as store
 from plait.store import runs as run_store
+from plait.store.journal import Write
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +227,7 @@ class Driver:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.runtime.db.journal.flush()  # the rows' posted writes
         if stopped_at is None:
             return Outcome(self.tally)
         numbers = [w.number for w in work[stopped_at:]]
@@ -275,59 +278,54 @@ class Driver:
 
     async def _bring_to_end(self, item: Work) -> str:
         db = self.runtime.db
-        if item.run_id is None:
-            request = RunRequest(
-                self.job.compiled,
-                from_json(item.inputs),
-                source="batch",
-                trigger_id=self.job.trigger_id,
-                idempotency_key=run_key(self.job.batch_id, item.number, item.attempt),
-            )
-            run_id = await self.runner.submit(request)
-            await db.journal.write(
-                store.update_row(
-                    self.job.batch_id,
-                    item.number,
-                    status=store.RUNNING,
-                    run_id=run_id,
-                    attempts=item.attempt,
-                    error=None,
-                )
-            )
-            bus = EventBus()
-            executor = self.runner.executor(run_id, request, bus, item.carried or None)
-            await self.runner.execute_with(executor, bus)
-        else:
-            run_id = item.run_id
-            await db.journal.write(
-                store.update_row(
-                    self.job.batch_id,
-                    item.number,
-                    status=store.RUNNING,
-                    run_id=run_id,
-                    attempts=item.attempt,
-                )
-            )
-            await self.worker.process(run_id)  # resumes it, or nothing if it had ended
-        return await self._settle(item.number, run_id)
+        if item.run_id is not None:  # adopt it: the worker resumes it, or finds it ended
+            await db.journal.write(self._link(item, item.run_id))
+            await self.worker.process(item.run_id)
+            return await self._settle(item.number, await self._recorded(item.run_id))
+        request = RunRequest(
+            self.job.compiled,
+            from_json(item.inputs),
+            source="batch",
+            trigger_id=self.job.trigger_id,
+            idempotency_key=run_key(self.job.batch_id, item.number, item.attempt),
+        )
+        run_id = await self.runner.submit(request)
+        # Not awaited: the journal keeps order, so the link commits before the run's end;
+        # a crash before it commits leaves a run that the row's key finds again (`plan`).
+        db.journal.post(self._link(item, run_id, error=None))
+        bus = EventBus()
+        executor = self.runner.executor(run_id, request, bus, item.carried or None)
+        result = await self.runner.execute_with(executor, bus)  # recorded when it returns
+        return await self._settle(item.number, Ended.of_result(result))
 
-    async def _settle(self, number: int, run_id: str) -> str:
+    def _link(self, item: Work, run_id: str, **fields: Any) -> Write:
+        number, attempt = item.number, item.attempt
+        return store.update_row(
+            self.job.batch_id, number, status=store.RUNNING, run_id=run_id, attempts=attempt,
+            **fields,
+        )  # fmt: skip
+
+    async def _recorded(self, run_id: str) -> Ended:
         async with self.runtime.db.new_session() as session:
             run = await run_store.get_run(session, run_id)
         if run is None or run.status in _UNFINISHED:
             raise RuntimeError(f"run {run_id} did not end")
+        return Ended(run.status, run.cost_usd, from_json(run.result), run.error, run.failed_node)
+
+    async def _settle(self, number: int, run: Ended) -> str:
+        """Settle the row from its recorded run. The write is posted, not awaited: the run is
+        committed already, and a row left `running` by a crash is settled by a resume."""
         outputs: list[str] | None = None
         error = None
         if run.status == "succeeded":
             status = store.SUCCEEDED
             if self.job.out_dir is not None:
-                result = from_json(run.result)
-                outputs = await export_row(number, result, self.job.out_dir, self.runtime.blobs)
+                outputs = await export_row(number, run.value, self.job.out_dir, self.runtime.blobs)
         else:
             status = store.FAILED
             where = f"node '{run.failed_node}': " if run.failed_node else ""
             error = f"{where}{run.error or run.status}"
-        await self.runtime.db.journal.write(
+        self.runtime.db.journal.post(
             store.settle_row(
                 self.job.batch_id,
                 number,
@@ -340,3 +338,21 @@ class Driver:
         self.tally.count(status)
         self.tally.cost_usd += run.cost_usd
         return status
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """How a row's run ended: from its in-memory result, or its record when adopted."""
+
+    status: str
+    cost_usd: float
+    value: Any
+    error: str | None
+    failed_node: str | None
+
+    @classmethod
+    def of_result(cls, result: RunResult) -> Ended:
+        succeeded = result.status == RunStatus.SUCCEEDED
+        value = result.result() if succeeded else None
+        cost = result.usage.cost_usd
+        return cls(result.status.value, cost, value, result.error, result.failed_node)

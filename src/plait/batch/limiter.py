@@ -5,6 +5,14 @@ provider halves it (`throttled`), at most once per cooldown — the smoothed tim
 is held — so a burst of 429s from requests already in flight counts as one signal, as
 TCP counts one loss per round trip. Each success adds 1/limit, about one slot per
 round of successes, never above the ceiling.
+
+Fast recovery: a success of a call that started after the last 429 shows that the
+current rate is accepted again (a per-minute quota window has moved on). Such
+successes add a whole slot each (the limit doubles per round) until it is back at
+three quarters of what it was before the last halving, then growth is additive again:
+CUBIC's fast convergence toward the last known good value, kept below it. Without
+it, a batch that waited out a quota window went on at half speed for as long as the
+window itself.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ class AimdLimiter(RateSignals):
         self._cooldown = cooldown
         self._clock = clock
         self._last_decrease = -float("inf")
+        self._last_signal = -float("inf")  # the latest 429, counted or not
+        self._recover_to = 0.0  # fast recovery up to here (¾ of the limit before halving)
         self._waiters: deque[asyncio.Future[None]] = deque()
         self.in_flight = 0
         self.decreases = 0
@@ -64,14 +74,18 @@ class AimdLimiter(RateSignals):
         held = self._clock() - taken_at
         self._cooldown = 0.8 * self._cooldown + 0.2 * held
         if succeeded:
-            self._limit = min(float(self.ceiling), self._limit + 1.0 / self._limit)
+            fast = taken_at > self._last_signal and self._limit < self._recover_to
+            step = 1.0 if fast else 1.0 / self._limit
+            self._limit = min(float(self.ceiling), self._limit + step)
         self._wake()
 
     def throttled(self) -> None:
         now = self._clock()
+        self._last_signal = now
         if now - self._last_decrease < self._cooldown:
             return
         self._last_decrease = now
+        self._recover_to = 0.75 * self._limit
         self._limit = max(float(self.floor), self._limit / 2.0)
         self.decreases += 1
 

@@ -67,10 +67,37 @@ def publish_flow(
     version: Annotated[
         int | None, typer.Option(help="The version to serve (default: newest); older = rollback")
     ] = None,
+    daily_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--daily-budget",
+            min=0,
+            help="Most the triggers may spend per UTC day, in USD (default: unchanged)",
+        ),
+    ] = None,
 ) -> None:
     """Publish a version of a flow as its HTTP API (prints the endpoint; a new secret once)."""
     with remote() as server:
-        _publish(server, flow_id, version)
+        _publish(server, flow_id, version, daily_budget)
+
+
+@flows_app.command()
+def budget(
+    flow_id: Annotated[str, typer.Argument(help="The flow's id")],
+    usd: Annotated[
+        float | None,
+        typer.Argument(min=0, help="The new daily budget in USD; leave out to show it"),
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="No daily budget at all")] = False,
+) -> None:
+    """Show or change a published flow's daily budget (its triggers' spending per UTC day)."""
+    with remote() as server:
+        path = f"/api/flows/{flow_id}/publication"
+        if remove or usd is not None:
+            publication = server.call("PATCH", path, json={"daily_budget_usd": usd})
+        else:
+            publication = server.call("GET", path)
+        emit(_budget_line(publication))
 
 
 @flows_app.command()
@@ -92,12 +119,28 @@ def pull(
             out.write_text(text, encoding="utf-8")
 
 
-def _publish(server: Remote, flow_id: str, version: int | None) -> None:
-    publication: dict[str, Any] = server.call(
-        "POST", f"/api/flows/{flow_id}/publish", json={"version": version}
-    )
+def _publish(
+    server: Remote, flow_id: str, version: int | None, daily_budget: float | None = None
+) -> None:
+    body: dict[str, Any] = {"version": version}
+    if daily_budget is not None:
+        body["daily_budget_usd"] = daily_budget
+    publication: dict[str, Any] = server.call("POST", f"/api/flows/{flow_id}/publish", json=body)
     say(f"flow {flow_id} serves version {publication['version']}")
+    if daily_budget is not None:
+        say(_budget_line(publication))
     for trigger in publication["triggers"]:
         emit(trigger["url"])
     if "secret" in publication:
         say("the trigger secret is in the URL above; it is shown only this once")
+
+
+def _budget_line(publication: dict[str, Any]) -> str:
+    spending = publication["spending_today"]
+    cap = publication["daily_budget_usd"]
+    limit = "no daily budget" if cap is None else f"daily budget ${cap:.2f}"
+    return (
+        f"flow {publication['flow_id']}: {limit}; ${spending['spent_usd']:.4f} spent today "
+        f"(UTC), ${spending['in_flight_usd']:.4f} in runs in flight; resets at "
+        f"{spending['resets_at']}"
+    )

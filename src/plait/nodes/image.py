@@ -143,9 +143,9 @@ class Image(NodeType[ImageConfig]):
     ) -> dict[str, Any]:
         request = await build_request(ctx, config, inputs)
         provider = ctx.image_provider()
-        results = await asyncio.gather(
-            *(provider.generate(request) for _ in range(config.number_of_images))
-        )
+        calls = [provider.generate(request) for _ in range(config.number_of_images)]
+        # one call is awaited in this task: a gathered task would cost a loop turn per row
+        results = [await calls[0]] if len(calls) == 1 else await asyncio.gather(*calls)
         usage = sum((r.usage for r in results), Usage())
         ctx.record_usage(usage, provider.name)
         return await _outputs(ctx, results, request.model)

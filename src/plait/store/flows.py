@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.store.documents import save_document
@@ -16,6 +16,7 @@ from plait.store.tables import (
     FlowRecord,
     FlowVersion,
     Publication,
+    Run,
     TriggerSecret,
     utcnow,
 )
@@ -31,6 +32,7 @@ class PublishedFlow:
     document: dict[str, Any]
     rate_limit_per_minute: int
     secret_expires_at: datetime | None
+    daily_budget_usd: float | None
 
 
 async def create_flow(
@@ -171,6 +173,7 @@ async def published_by_secret(session: AsyncSession, secret_hash: str) -> Publis
                 FlowDocument.document,
                 FlowRecord.rate_limit_per_minute,
                 TriggerSecret.expires_at,
+                FlowRecord.daily_budget_usd,
             )
             .join(TriggerSecret, TriggerSecret.flow_id == Publication.flow_id)
             .join(FlowRecord, FlowRecord.id == Publication.flow_id)
@@ -184,6 +187,16 @@ async def published_by_secret(session: AsyncSession, secret_hash: str) -> Publis
         )
     ).first()
     return None if row is None else PublishedFlow(*row)
+
+
+async def trigger_spend_since(session: AsyncSession, flow_id: str, since: datetime) -> float:
+    """The recorded cost of the flow's trigger runs created at or after `since`."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Run.cost_usd), 0.0)).where(
+            Run.flow_id == flow_id, Run.source == "trigger", Run.created_at >= since
+        )
+    )
+    return float(total or 0.0)
 
 
 def _unexpired() -> Any:

@@ -149,6 +149,7 @@ class FlowRecord(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=60)
+    daily_budget_usd: Mapped[float | None] = mapped_column(Float)  # triggers' cap; None: none
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -53,6 +53,38 @@ async def test_successes_add_about_one_slot_per_round_and_never_pass_the_ceiling
     assert limiter.limit == 10
 
 
+async def test_after_a_429_successes_of_later_calls_restore_three_quarters_fast() -> None:
+    clock = Clock()
+    limiter = AimdLimiter(100, cooldown=1.0, clock=clock)
+    before = [await limiter.acquire() for _ in range(100)]
+    clock.now = 5.0
+    limiter.throttled()  # limit 50; every call in flight waits out the quota window
+    clock.now = 60.0
+    for taken in before:  # calls that started before the 429: additive growth only
+        limiter.release(taken, succeeded=True)
+    assert limiter.limit == 51
+    clock.now = 61.0
+    later = [await limiter.acquire() for _ in range(24)]
+    for taken in later:
+        limiter.release(taken, succeeded=True)
+    assert limiter.limit == 75  # one slot per success up to ¾ of 100
+    for _ in range(30):
+        limiter.release(await limiter.acquire(), succeeded=True)
+    assert limiter.limit == 76  # then about one slot per round (of 76 successes) again
+
+
+async def test_a_429_after_a_call_started_stops_its_fast_growth() -> None:
+    clock = Clock()
+    limiter = AimdLimiter(100, cooldown=1.0, clock=clock)
+    limiter.throttled()  # limit 50
+    clock.now = 2.0
+    taken = await limiter.acquire()
+    clock.now = 3.0
+    limiter.throttled()  # limit 25 (the cooldown of 1 s has passed)
+    limiter.release(taken, succeeded=True)
+    assert limiter.limit == 25  # 25 + 1/25: the call started before the latest 429
+
+
 async def test_failures_do_not_grow_the_limit() -> None:
     limiter = AimdLimiter(8, cooldown=0.0, clock=Clock())
     limiter.throttled()

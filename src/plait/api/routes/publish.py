@@ -15,16 +15,34 @@ from plait.api.routes.flows import MAX_VERSION, flow_or_404, load_flow_record, v
 from plait.crypto.tokens import digest, hint, new_secret
 from plait.flows.validate import compile_flow
 from plait.store import flows as flow_store
-from plait.store.tables import utcnow
+from plait.store.tables import FlowRecord, utcnow
 
 router = APIRouter(prefix="/api/flows/{flow_id}", tags=["publishing"])
 
 
-class PublishBody(BaseModel):
+_MAX_BUDGET_USD = 1_000_000.0
+_BUDGET = "Most the triggers may spend per UTC day, in USD (recorded run costs); null: no cap"
+
+
+class SettingsBody(BaseModel):
+    """What callers of the published API may use; a field left out is unchanged."""
+
+    rate_limit_per_minute: int | None = Field(default=None, gt=0, le=1_000_000)
+    daily_budget_usd: float | None = Field(
+        default=None, ge=0, le=_MAX_BUDGET_USD, description=_BUDGET
+    )
+
+    def apply(self, record: FlowRecord) -> None:
+        if self.rate_limit_per_minute is not None:
+            record.rate_limit_per_minute = self.rate_limit_per_minute
+        if "daily_budget_usd" in self.model_fields_set:
+            record.daily_budget_usd = self.daily_budget_usd
+
+
+class PublishBody(SettingsBody):
     version: int | None = Field(
         default=None, ge=1, le=MAX_VERSION, description="The version to serve; newest if null"
     )
-    rate_limit_per_minute: int | None = Field(default=None, gt=0, le=1_000_000)
 
 
 class RotateBody(BaseModel):
@@ -41,13 +59,28 @@ async def publish(
     secret = None
     async with state.runtime.db.new_session() as session, session.begin():
         record = await flow_or_404(session, flow_id)
-        if body.rate_limit_per_minute is not None:
-            record.rate_limit_per_minute = body.rate_limit_per_minute
+        body.apply(record)
         await flow_store.publish(session, flow_id, version)
         if not await flow_store.live_secrets(session, flow_id):
             secret = new_secret()
             await flow_store.add_secret(session, flow_id, digest(secret), hint(secret), None)
         answer = await publication_json(session, state, record, secret)
+    state.published.clear()
+    assert answer is not None
+    return answer
+
+
+@router.patch("/publication")
+async def change_publication(
+    flow_id: str, body: SettingsBody, caller: CurrentCaller, state: State
+) -> dict[str, Any]:
+    """Change the rate limit or the daily budget without publishing another version."""
+    async with state.runtime.db.new_session() as session, session.begin():
+        record = await flow_or_404(session, flow_id)
+        if await flow_store.get_publication(session, flow_id) is None:
+            raise HTTPException(404, f"flow '{flow_id}' is not published; publish it first")
+        body.apply(record)
+        answer = await publication_json(session, state, record)
     state.published.clear()
     assert answer is not None
     return answer

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -12,8 +14,9 @@ from fastapi.responses import JSONResponse
 
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
+from plait.api.budgets import BudgetExceeded, Reservation
 from plait.api.callbacks import checked_callback_url, deliver
-from plait.api.launch import compiled, start_run
+from plait.api.launch import compiled, existing_run, start_run
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -51,25 +54,19 @@ async def trigger(
             f"retry after {verdict.headers()['Retry-After']} s",
             headers=verdict.headers(),
         )
-    raw = await read_fields(request, state.settings.max_upload_bytes)
-    callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
-    if callback is not None:
-        callback = await checked_callback_url(state.runtime.http, str(callback))
-    inputs = await _inputs(state, raw, flow, node_id)
     within = state.settings.trigger_wait_seconds if wait and _responds(flow) else 0
-    run_id, is_new = await start_run(
-        state,
-        RunRequest(
-            flow,
-            inputs,
-            source="trigger",
-            flow_id=published.flow_id,
-            trigger_id=node_id,
-            flow_version=published.version,
-            idempotency_key=_idempotency_key(request),
-        ),
-        awaited=within > 0,
-    )
+    reservation = await _reserve(state, published, flow, _idempotency_key(request))
+    watch = None if reservation is None else partial(reservation.settle_when_done, state.live)
+    try:
+        run_id, is_new, callback = await _accept(
+            state, request, published, flow, node_id, watch, awaited=within > 0
+        )
+    except BaseException:
+        if reservation is not None:
+            reservation.cancel()
+        raise
+    if reservation is not None and not is_new:
+        reservation.cancel()  # a repeated Idempotency-Key starts nothing
     if callback is not None and is_new:
         _call_back_later(state, secret, run_id, callback)
     answer = await _answer(state, secret, await _outcome(state, run_id, is_new, within), flow)
@@ -86,8 +83,57 @@ async def trigger_run_status(secret: str, run_id: str, state: State) -> dict[str
     return _status_json(state, secret, Outcome.of_run(run))
 
 
+async def _accept(
+    state: ServerState,
+    request: Request,
+    published: PublishedFlow,
+    flow: CompiledFlow,
+    node_id: str,
+    watch: Callable[[str], None] | None,
+    *,
+    awaited: bool,
+) -> tuple[str, bool, str | None]:
+    """Read and check the call's fields, then queue its run: (run id, is new, callback)."""
+    raw = await read_fields(request, state.settings.max_upload_bytes)
+    callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
+    if callback is not None:
+        callback = await checked_callback_url(state.runtime.http, str(callback))
+    inputs = await _inputs(state, raw, flow, node_id)
+    run_id, is_new = await start_run(
+        state,
+        RunRequest(
+            flow,
+            inputs,
+            source="trigger",
+            flow_id=published.flow_id,
+            trigger_id=node_id,
+            flow_version=published.version,
+            idempotency_key=_idempotency_key(request),
+        ),
+        awaited=awaited,
+        on_queued=watch,
+    )
+    return run_id, is_new, callback
+
+
 async def _published(state: ServerState, secret: str) -> PublishedFlow | None:
     return await state.published.by_secret(secret)
+
+
+async def _reserve(
+    state: ServerState, published: PublishedFlow, flow: CompiledFlow, key: str | None
+) -> Reservation | None:
+    """Hold this run's estimate against the flow's daily budget; `BudgetExceeded` (429)
+    when it would go over, unless the call repeats an Idempotency-Key (it spends nothing)."""
+    free = state.runtime.backend == "preview"
+    try:
+        return await state.budgets.reserve(
+            published.flow_id, published.daily_budget_usd, flow, free=free
+        )
+    except BudgetExceeded:
+        if key is None or await existing_run(state, published.flow_id, key) is None:
+            raise
+        return None
 
 
 def _is_trigger(flow: CompiledFlow, node_id: str) -> bool:

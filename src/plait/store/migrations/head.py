@@ -1,3 +1,3 @@
 """The newest migration's revision id. Update it with every new migration (a test checks)."""
 
-HEAD = "0005"
+HEAD = "0006_trigger_budget"
