@@ -108,6 +108,20 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     expect(page.get_by_test_id("publish-current-version")).to_have_text("v2")
     assert "version" not in call(endpoint, "a red sneaker")
 
+    # A daily budget: set, shown with today's spending (previews cost nothing), kept, removed.
+    page.get_by_test_id("publish-daily-budget").fill("0.25")
+    expect(page.get_by_test_id("publish-submit")).to_have_text("Update")
+    page.get_by_test_id("publish-submit").click()
+    expect(page.get_by_test_id("publish-spending")).to_contain_text("spent today $0 of $0.250")
+    expect(page.get_by_test_id("publish-spending")).to_contain_text("resets at 00:00 UTC")
+    page.keyboard.press("Escape")
+    page.get_by_test_id("publish-button").click()
+    expect(page.get_by_test_id("publish-daily-budget")).to_have_value("0.25")
+    page.get_by_test_id("publish-daily-budget").fill("")
+    page.get_by_test_id("publish-version").select_option("2")  # the dialog offers the latest
+    page.get_by_test_id("publish-submit").click()
+    expect(page.get_by_test_id("publish-spending")).to_have_count(0)
+
     # Rotate the secret: the new one is shown once; the old one works during the grace period.
     page.get_by_test_id("publish-rotate").click()
     expect(page.get_by_test_id("publish-secret")).not_to_have_text(secret)

@@ -161,10 +161,11 @@ export const api = {
   templates: () => request<Template[]>("GET", "/api/templates"),
 
   // publishing
-  publish: (id: string, version: number | null, rateLimitPerMinute?: number) =>
+  publish: (id: string, version: number | null, rateLimitPerMinute?: number, dailyBudgetUsd?: number | null) =>
     request<Publication>("POST", `/api/flows/${enc(id)}/publish`, {
       version,
       ...(rateLimitPerMinute !== undefined ? { rate_limit_per_minute: rateLimitPerMinute } : {}),
+      ...(dailyBudgetUsd !== undefined ? { daily_budget_usd: dailyBudgetUsd } : {}),
     }),
   unpublish: (id: string) => request<void>("POST", `/api/flows/${enc(id)}/unpublish`),
   rotateSecret: (id: string, graceSeconds = 3600) =>

@@ -218,6 +218,9 @@ export interface Publication {
   version: number;
   published_at: string;
   rate_limit_per_minute: number;
+  /** Most the triggers may spend per UTC day (recorded run costs); null: no cap. */
+  daily_budget_usd: number | null;
+  spending_today?: { spent_usd: number; in_flight_usd: number; resets_at: string };
   triggers: TriggerEndpoint[];
   secret_hint: string | null;
   secret?: string;

@@ -5,7 +5,7 @@ import type { CodeExamples, Publication, VersionSummary } from "../api/types";
 import { CopyButton, CopyField } from "../components/CopyButton";
 import { ErrorNote } from "../components/Form";
 import { Modal } from "../components/Modal";
-import { formatDate } from "../lib/format";
+import { formatCost, formatDate } from "../lib/format";
 
 const SECRET_PLACEHOLDER = "<SECRET>";
 type Lang = keyof CodeExamples;
@@ -34,10 +34,12 @@ export function PublishDialog({
   onChanged: (publication: Publication | null) => void;
   onClose: () => void;
 }) {
-  const ids = { version: useId(), rate: useId() };
+  const ids = { version: useId(), rate: useId(), budget: useId() };
   const [versions, setVersions] = useState<VersionSummary[]>([]);
   const [version, setVersion] = useState<number>(initialVersion);
   const [rate, setRate] = useState<number>(publication?.rate_limit_per_minute ?? 60);
+  // a text field: empty means no cap
+  const [budget, setBudget] = useState<string>(publication?.daily_budget_usd?.toString() ?? "");
   const [secret, setSecret] = useState<string | null>(null);
   const [examples, setExamples] = useState<CodeExamples | null>(null);
   const [lang, setLang] = useState<Lang>("curl");
@@ -78,7 +80,7 @@ export function PublishDialog({
         target = saved;
         setVersion(saved);
       }
-      const answer = await api.publish(flowId, target, rate);
+      const answer = await api.publish(flowId, target, rate, budget.trim() === "" ? null : Number(budget));
       if (answer.secret) setSecret(answer.secret);
       onChanged(answer);
     });
@@ -112,6 +114,14 @@ export function PublishDialog({
                 {" "}
                 · secret <code>{publication.secret_hint}</code>
               </>
+            ) : null}
+            {publication.daily_budget_usd !== null ? (
+              <span data-testid="publish-spending">
+                {" "}
+                · spent today {formatCost(publication.spending_today?.spent_usd ?? 0)} of{" "}
+                {formatCost(publication.daily_budget_usd)}
+                {publication.spending_today ? `, resets ${formatResets(publication.spending_today.resets_at)}` : ""}
+              </span>
             ) : null}
             {publication.secrets_active && publication.secrets_active > 1 ? (
               <span className="muted"> · the previous secret still works until its grace period ends</span>
@@ -158,6 +168,25 @@ export function PublishDialog({
             data-testid="publish-rate-limit"
             onChange={(e) => setRate(Math.max(1, Number(e.target.value) || 1))}
           />
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor={ids.budget}>
+            Daily budget (USD)
+          </label>
+          <input
+            id={ids.budget}
+            type="number"
+            min={0}
+            step={0.01}
+            placeholder="no cap"
+            value={budget}
+            data-testid="publish-daily-budget"
+            aria-describedby={`${ids.budget}-hint`}
+            onChange={(e) => setBudget(e.target.value)}
+          />
+          <p className="field-hint" id={`${ids.budget}-hint`}>
+            Most the endpoint may spend per UTC day. Over it, calls get 429 until midnight UTC. Empty: no cap.
+          </p>
         </div>
         <div className="button-row">
           <button type="submit" className="button button-primary" disabled={busy} data-testid="publish-submit">
@@ -240,4 +269,8 @@ export function PublishDialog({
       ) : null}
     </Modal>
   );
+}
+
+function formatResets(iso: string): string {
+  return `at ${new Date(iso).toISOString().slice(11, 16)} UTC`;
 }
