@@ -3,13 +3,14 @@
 Looking the secret up costs a database query per call; the answer changes only
 when someone publishes, rolls back, rotates, unpublishes or deletes, and those
 routes `clear()` this cache. Entries also expire after `ttl` seconds, which bounds
-how long another server process can serve a changed answer.
+how long another server process can serve a changed answer (`ttl` plus one query).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 from plait.crypto.tokens import digest
 from plait.store import flows as flow_store
@@ -18,35 +19,63 @@ from plait.store.flows import PublishedFlow
 from plait.store.tables import utcnow
 
 _MAX_ENTRIES = 10_000
+_NONE = object()  # no answer yet
+
+
+@dataclass
+class _Entry:
+    expires: float
+    lookup: asyncio.Future[PublishedFlow | None]
+    last: PublishedFlow | object | None = _NONE  # the answer before this lookup, if any
 
 
 class PublishedFlows:
     def __init__(self, db: Database, ttl: float = 1.0):
         self._db = db
         self._ttl = ttl
-        self._entries: dict[str, tuple[float, asyncio.Future[PublishedFlow | None]]] = {}
+        self._entries: dict[str, _Entry] = {}
 
     async def by_secret(self, secret: str) -> PublishedFlow | None:
-        """Concurrent calls for one secret share one query (no stampede when an entry expires)."""
+        """Concurrent calls for one secret share one query (no stampede when an entry
+        expires), and while an expired entry is looked up again its last answer is served:
+        no call waits for the refresh of a secret that was known."""
         key = digest(secret)
-        cached = self._entries.get(key)
-        if cached is None or cached[0] <= time.monotonic():
-            if len(self._entries) >= _MAX_ENTRIES:
-                self._entries.clear()
-            lookup = asyncio.ensure_future(self._lookup(key))
-            cached = self._entries[key] = (time.monotonic() + self._ttl, lookup)
+        entry = self._entries.get(key)
+        if entry is None or entry.expires <= time.monotonic():
+            entry = self._look_up(key, entry)
+        if not entry.lookup.done() and entry.last is not _NONE:
+            return _unexpired(entry.last)  # type: ignore[arg-type]
         try:
-            return _unexpired(await asyncio.shield(cached[1]))
+            return _unexpired(await asyncio.shield(entry.lookup))
         except Exception:
             self._entries.pop(key, None)  # a failed query is not remembered
             raise
+
+    def _look_up(self, key: str, previous: _Entry | None) -> _Entry:
+        if len(self._entries) >= _MAX_ENTRIES:
+            self._entries.clear()
+        entry = _Entry(
+            time.monotonic() + self._ttl,
+            asyncio.ensure_future(self._lookup(key)),
+            _NONE if previous is None else _answer_of(previous),
+        )
+        self._entries[key] = entry
+        return entry
 
     async def _lookup(self, key: str) -> PublishedFlow | None:
         async with self._db.new_session() as session:
             return await flow_store.published_by_secret(session, key)
 
     def clear(self) -> None:
+        """Forget every answer: the next call for each secret waits for a fresh one."""
         self._entries.clear()
+
+
+def _answer_of(entry: _Entry) -> PublishedFlow | object | None:
+    lookup = entry.lookup
+    if lookup.done() and not lookup.cancelled() and lookup.exception() is None:
+        return lookup.result()
+    return entry.last
 
 
 def _unexpired(found: PublishedFlow | None) -> PublishedFlow | None:
