@@ -66,6 +66,8 @@ class Runner:
             "source": request.source,
             "inputs": values.to_json(request.inputs),
         }
+        if not committed:
+            await self.db.journal.room()  # nothing else holds a run back: keep pace
         write = self.db.journal.post(
             run_writes.create_run(row, None if known else flow.flow.to_document())
         )

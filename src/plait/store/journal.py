@@ -60,10 +60,13 @@ class _Entry:
 
 
 class Journal:
-    def __init__(self, engine: Callable[[], Engine], max_batch: int = 1000):
+    def __init__(
+        self, engine: Callable[[], Engine], max_batch: int = 1000, max_pending: int = 10_000
+    ):
         self._make_engine = engine
         self._engine: Engine | None = None
         self._max_batch = max_batch
+        self._max_pending = max_pending
         self._pending: list[_Entry] = []
         self._writer: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="plait-journal")
@@ -79,6 +82,13 @@ class Journal:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._drain())
         return entry.done
+
+    async def room(self) -> None:
+        """Wait while more than `max_pending` writes wait for the database: callers that do
+        not await their writes take this to keep pace with it (memory stays bounded)."""
+        while len(self._pending) > self._max_pending:
+            next_batch = self._pending[min(len(self._pending), self._max_batch) - 1].done
+            await asyncio.wait([next_batch])
 
     async def flush(self) -> None:
         """Wait until everything handed in so far is committed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,3 +137,22 @@ async def test_values_the_statement_holds_and_column_defaults_apply(engine: Engi
         rows = conn.execute(select(items)).all()
     assert [(r.id, r.state) for r in rows] == [(1, "kept")]  # the literal 'kept' was bound
     assert rows[0].seen is not None  # the column's Python default was filled in
+
+
+async def test_room_holds_callers_back_while_too_many_writes_wait(
+    engine: Engine, tmp_path: Path
+) -> None:
+    journal = Journal(lambda: engine, max_batch=2, max_pending=3)
+    blocker = sqlite3.connect(tmp_path / "journal.db", isolation_level=None, timeout=30)
+    blocker.execute("BEGIN IMMEDIATE")  # the journal's commits wait behind this lock
+    posted = [journal.post(INSERT.rows({"id": i, "state": "queued"})) for i in range(6)]
+    try:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(journal.room(), 0.2)  # 6 waiting > 3
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    await asyncio.wait_for(journal.room(), 30)  # the batches land: room again
+    await asyncio.gather(*posted)
+    await journal.close()
+    assert len(states(engine)) == 6
