@@ -68,6 +68,7 @@ class Journal:
         self._max_batch = max_batch
         self._max_pending = max_pending
         self._pending: list[_Entry] = []
+        self._roomy: asyncio.Future[None] | None = None  # set once the backlog halves
         self._writer: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="plait-journal")
 
@@ -86,9 +87,11 @@ class Journal:
     async def room(self) -> None:
         """Wait while more than `max_pending` writes wait for the database: callers that do
         not await their writes take this to keep pace with it (memory stays bounded)."""
-        while len(self._pending) > self._max_pending:
-            next_batch = self._pending[min(len(self._pending), self._max_batch) - 1].done
-            await asyncio.wait([next_batch])
+        if len(self._pending) <= self._max_pending:
+            return
+        if self._roomy is None or self._roomy.done():
+            self._roomy = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._roomy)  # all waiters share it: one wake-up, not a herd
 
     async def flush(self) -> None:
         """Wait until everything handed in so far is committed."""
@@ -118,6 +121,13 @@ class Journal:
                     log.error("a database write failed: %r", failure)
                     entry.done.set_exception(failure)
                     entry.done.exception()  # retrieved: a caller that only posted is not warned
+            roomy = self._roomy
+            if (
+                roomy is not None
+                and not roomy.done()
+                and len(self._pending) <= self._max_pending // 2
+            ):
+                roomy.set_result(None)
 
     def _commit(self, batch: list[_Entry]) -> list[Exception | None]:
         """In the journal's thread: the batch in one transaction, else one write at a time."""
