@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +37,12 @@ def open_image(data: bytes) -> Image.Image:
     img = Image.open(io.BytesIO(data))
     img.load()
     return img
+
+
+def until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `seconds`. For waiting on
+    another process or thread (a server, the fake), never for timing."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)

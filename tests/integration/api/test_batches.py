@@ -6,9 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from PIL import Image
 
 from plait.api.routes import batches as batch_routes
 from tests.fakes.gemini import FakeGemini, Fault
+from tests.helpers import until
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
 
@@ -74,13 +74,6 @@ def _progress(client: httpx.Client, batch_id: str) -> Iterator[dict[str, Any]]:
                     event = json.loads(line.removeprefix("data: "))
                     active = event["active"]
                     yield event
-
-
-def _until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def _until_ended(client: httpx.Client, batch_id: str) -> list[dict[str, Any]]:
@@ -259,7 +252,7 @@ def test_a_batch_cut_off_by_a_stop_finishes_after_restart(
         rows = _csv("prompt", "one", "two", "three")
         created = _create(admin, flow_id, rows, concurrency=1, confirm_usd=1)
         batch_id = created.json()["id"]
-        _until(lambda: len(gemini_fake.generate_requests()) == 2, "row 2's image call")
+        until(lambda: len(gemini_fake.generate_requests()) == 2, "row 2's image call")
         # row 1 is done; row 2's call hangs: stop the server now
     with LiveServer(settings) as second, second.admin() as admin:
         final = _until_ended(admin, batch_id)[-1]
@@ -311,7 +304,7 @@ def test_cancel_stops_the_batch_and_its_runs(
         flow_id = flows.create(admin, flows.image_endpoint())
         rows = _csv("prompt", "one", "two", "three")
         batch_id = _create(admin, flow_id, rows, concurrency=1, confirm_usd=1).json()["id"]
-        _until(lambda: len(gemini_fake.generate_requests()) == 1, "row 1's image call")
+        until(lambda: len(gemini_fake.generate_requests()) == 1, "row 1's image call")
         cancelled = admin.post(f"/api/batches/{batch_id}/cancel")
         assert cancelled.status_code == 200, cancelled.text
         assert cancelled.json()["state"] == "cancelled"

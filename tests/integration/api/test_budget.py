@@ -4,7 +4,6 @@ would go over is refused with 429, runs in flight count, previews are free, the 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.fakes.gemini import FakeGemini
+from tests.helpers import until
 from tests.integration.api import flows
 from tests.integration.test_cli import plait
 from tests.server import LiveServer, server_settings
@@ -48,13 +48,6 @@ def _set_clock(server: LiveServer, clock: Callable[[], datetime]) -> None:
 def _recorded_costs(admin: httpx.Client, flow_id: str) -> list[float]:
     runs = admin.get("/api/runs", params={"flow_id": flow_id}).json()
     return [run["cost_usd"] for run in runs]
-
-
-def _until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def test_the_call_that_would_exceed_the_budget_is_refused_with_a_clear_429(
@@ -115,9 +108,9 @@ def test_runs_in_flight_hold_their_estimate(
             today: dict[str, float] = answer["spending_today"]
             return today
 
-        _until(settled, "the two runs accepted first")
+        until(settled, "the two runs accepted first")
         costs = _recorded_costs(admin, flow_id)
-        _until(lambda: spending()["in_flight_usd"] == 0, "the runs to settle their estimates")
+        until(lambda: spending()["in_flight_usd"] == 0, "the runs to settle their estimates")
         spent = spending()["spent_usd"]
     assert len(costs) == 3
     assert spent == pytest.approx(sum(costs), abs=1e-6)

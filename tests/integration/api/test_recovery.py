@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from tests.fakes.gemini import FakeGemini, Fault
+from tests.helpers import until
 from tests.server import LiveServer, server_settings
 
 TWO_IMAGES = {
@@ -30,13 +30,6 @@ TWO_IMAGES = {
 }
 
 
-def _until(condition: object, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
 def test_a_run_interrupted_by_a_stop_finishes_after_restart(
     tmp_path: Path, gemini_fake: FakeGemini
 ) -> None:
@@ -54,10 +47,10 @@ def test_a_run_interrupted_by_a_stop_finishes_after_restart(
                 f"/api/trigger/{secret}/trigger", params={"wait": "false"}, json={"prompt": "a"}
             )
         run_id = accepted.json()["run_id"]
-        _until(lambda: len(gemini_fake.generate_requests()) == 2, "the second image call")
+        until(lambda: len(gemini_fake.generate_requests()) == 2, "the second image call")
     prompts = [r.body["contents"][0]["parts"][0]["text"] for r in gemini_fake.generate_requests()]
     with LiveServer(server_settings(tmp_path, **settings)) as second, second.admin() as admin:
-        _until(
+        until(
             lambda: admin.get(f"/api/runs/{run_id}").json()["status"] == "succeeded",
             "the resumed run",
         )

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from tests.fakes.gemini import FakeGemini
+from tests.helpers import until
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
-
-
-def _until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def test_the_answer_of_a_sync_call_is_already_in_the_run_record(
@@ -60,7 +52,7 @@ def test_a_flow_that_calls_gemini_is_recorded_before_the_call(
 
         caller = threading.Thread(target=call)
         caller.start()
-        _until(lambda: len(gemini_fake.generate_requests()) == 1, "the server's Gemini call")
+        until(lambda: len(gemini_fake.generate_requests()) == 1, "the server's Gemini call")
         with sqlite3.connect(f"file:{tmp_path / 'plait.db'}?mode=ro", uri=True) as db:
             statuses = [row[0] for row in db.execute("SELECT status FROM runs")]
         httpx.post(  # the second party: releases both
