@@ -178,8 +178,9 @@ def report(samples: dict[str, list[float]], rounds: int) -> None:
     # machine's state: their median is steadier than a difference of medians.
     added = paired(samples, "plait")
     engine = paired(samples, "executor")
+    spread = high["plait"] - high["direct"]
     print(
-        f"{'Plait adds (paired by round)':<36} {added:6.2f} ms {high['plait'] - high['direct']:6.2f} ms"
+        f"{'Plait adds (paired by round)':<36} {added:6.2f} ms {spread:6.2f} ms"
         f"   ratio {med['plait'] / med['direct']:.2f}x"
     )
     print(
