@@ -42,10 +42,9 @@ from plait.batch.driver import BatchJob, Driver, Tally, create, plan
 from plait.batch.estimate import estimate
 from plait.batch.limiter import AimdLimiter
 from plait.batch.rows import check_rows
-from plait.engine.executor import entry_trigger
+from plait.engine.executor import entry_trigger, trigger_config
 from plait.flows.loader import load_flow
 from plait.flows.validate import compile_flow
-from plait.nodes.http_trigger import HttpTriggerConfig
 from plait.runtime import open_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,8 +130,7 @@ async def run_batch(
         async with open_runtime(settings) as runtime:
             compiled = compile_flow(load_flow(flow_path), runtime.registry)
             trigger_id = entry_trigger(compiled, None)
-            config = compiled.nodes[trigger_id].config if trigger_id else None
-            assert isinstance(config, HttpTriggerConfig)
+            config = trigger_config(compiled, trigger_id)
             checked = await check_rows(rows_path, config, runtime.blobs, runtime.http)
             cost = estimate(compiled, len(checked), free=False)
             started = time.perf_counter()

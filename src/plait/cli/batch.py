@@ -29,11 +29,10 @@ from plait.batch.limiter import AimdLimiter
 from plait.batch.outputs import write_manifest
 from plait.batch.rows import check_rows
 from plait.cli.app import EXIT_FAILED, EXIT_USAGE, app, cli_errors, say
-from plait.engine.executor import entry_trigger
+from plait.engine.executor import entry_trigger, trigger_config
 from plait.errors import InputError
 from plait.flows.loader import flow_from_document, load_flow
 from plait.flows.validate import compile_flow
-from plait.nodes.http_trigger import HttpTriggerConfig
 from plait.providers.catalog import PriceTier
 from plait.runtime import Runtime, open_runtime
 from plait.store import batches as store
@@ -163,8 +162,7 @@ async def _start(flow_path: Path, rows_path: Path, options: _Options, backend: A
         _check_mode(runtime, options)
         compiled = compile_flow(document, runtime.registry)
         trigger_id = entry_trigger(compiled, options.trigger)
-        config = compiled.nodes[trigger_id].config if trigger_id else None
-        assert config is None or isinstance(config, HttpTriggerConfig)
+        config = trigger_config(compiled, trigger_id)
         checked = await check_rows(rows_path, config, runtime.blobs, runtime.http)
         cost = _estimate(runtime, compiled, len(checked), options)
         _confirm(cost, options)

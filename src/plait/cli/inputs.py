@@ -6,19 +6,19 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from plait.engine.executor import entry_trigger
+from plait.engine.executor import entry_trigger, trigger_config
 from plait.errors import InputError, PlaitError
 from plait.flows.validate import CompiledFlow
 from plait.media.blobs import BlobStore, put_image
 from plait.media.files import read_image_file
-from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
+from plait.nodes.http_trigger import coerce_inputs
 
 
 async def run_inputs(
     pairs: list[str], compiled: CompiledFlow, trigger_id: str | None, blobs: BlobStore
 ) -> dict[str, Any]:
     """Parse the pairs against the entry trigger's declared fields (InputError if any is bad)."""
-    config = _trigger_config(compiled, trigger_id)
+    config = trigger_config(compiled, entry_trigger(compiled, trigger_id))
     if config is None:
         if pairs:
             raise InputError("this flow has no HTTP Trigger node to take -i values")
@@ -29,15 +29,6 @@ async def run_inputs(
         name, value = _split(pair)
         raw[name] = await _load(name, value, kinds.get(name), blobs)
     return coerce_inputs(config, raw)
-
-
-def _trigger_config(compiled: CompiledFlow, trigger_id: str | None) -> HttpTriggerConfig | None:
-    entry = entry_trigger(compiled, trigger_id)
-    if entry is None:
-        return None
-    config = compiled.nodes[entry].config
-    assert isinstance(config, HttpTriggerConfig)
-    return config
 
 
 def _split(pair: str) -> tuple[str, str]:

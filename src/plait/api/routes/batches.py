@@ -29,10 +29,9 @@ from plait.batch.driver import create
 from plait.batch.estimate import Estimate, estimate
 from plait.batch.rows import Row, check_uploaded
 from plait.batch.service import DEFAULT_CONCURRENCY, BatchBusy
-from plait.engine.executor import entry_trigger
+from plait.engine.executor import entry_trigger, trigger_config
 from plait.errors import InputError
 from plait.flows.validate import CompiledFlow, compile_flow
-from plait.nodes.http_trigger import HttpTriggerConfig
 from plait.store import batches as store
 from plait.store import flows as flow_store
 from plait.store.tables import Batch, BatchRow
@@ -259,8 +258,7 @@ async def _check(state: ServerState, flow_id: str, form: FormData) -> Checked:
     compiled = compile_flow(parse_document(document), state.runtime.registry)
     trigger = form.get("trigger_id")
     trigger_id = entry_trigger(compiled, trigger if isinstance(trigger, str) and trigger else None)
-    config = compiled.nodes[trigger_id].config if trigger_id else None
-    assert config is None or isinstance(config, HttpTriggerConfig)
+    config = trigger_config(compiled, trigger_id)
     part = _rows_part(form)
     try:
         text = (await part.read()).decode("utf-8-sig")

@@ -17,11 +17,11 @@ from plait.api.launch import start_run
 from plait.api.routes.flows import load_flow_record, parse_document
 from plait.api.state import ServerState
 from plait.engine.events import Event, EventKind
-from plait.engine.executor import entry_trigger
+from plait.engine.executor import entry_trigger, trigger_config
 from plait.engine.runner import RunRequest
 from plait.engine.values import from_json, to_json
 from plait.flows.validate import CompiledFlow, compile_flow
-from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
+from plait.nodes.http_trigger import coerce_inputs
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 
@@ -67,12 +67,8 @@ async def start(
 
 
 def _inputs(compiled: CompiledFlow, raw: dict[str, Any], trigger_id: str | None) -> dict[str, Any]:
-    entry = entry_trigger(compiled, trigger_id)
-    if entry is None:
-        return {}
-    config = compiled.nodes[entry].config
-    assert isinstance(config, HttpTriggerConfig)
-    return coerce_inputs(config, from_json(raw))
+    config = trigger_config(compiled, entry_trigger(compiled, trigger_id))
+    return {} if config is None else coerce_inputs(config, from_json(raw))
 
 
 @router.get("/runs")
