@@ -135,31 +135,43 @@ def test_500_rows_with_429s_and_500s_every_row_accounted_for(tmp_path: Path) -> 
     assert len(prompts_sent(fake)) == 500
 
 
-def test_killed_midway_then_resumed_pays_for_no_image_twice(tmp_path: Path) -> None:
-    flow = tmp_path / "two.json"
+def start_two_image_batch(
+    cwd: Path, fake: FakeGemini, rows: int, stderr: int = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """`plait batch` of TWO_IMAGES over `rows` rows, in a process of its own."""
+    flow = cwd / "two.json"
     flow.write_text(json.dumps(TWO_IMAGES))
-    rows = write_rows(tmp_path / "rows.csv", [f"row-{n}" for n in range(1, 41)])
+    table = write_rows(cwd / "rows.csv", [f"row-{n}" for n in range(1, rows + 1)])
+    return subprocess.Popen(
+        [sys.executable, "-m", "plait", "batch", str(flow), str(table), "-c", "4", "--yes"],
+        cwd=cwd,
+        env=environment(cwd, fake),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+
+
+def made_images(cwd: Path) -> set[str]:
+    """Every image the database records as made, as "<node> <prompt>"."""
+    made = query(
+        cwd,
+        "SELECT r.inputs, n.node_id FROM node_runs n JOIN runs r ON r.id = n.run_id "
+        "WHERE n.node_type = 'image' AND n.status = 'succeeded'",
+    )
+    return {f"{node} {json.loads(inputs)['prompt']}" for inputs, node in made}
+
+
+def test_killed_midway_then_resumed_pays_for_no_image_twice(tmp_path: Path) -> None:
     with FakeGemini(latency=0.25) as fake:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "plait", "batch", str(flow), str(rows), "-c", "4", "--yes"],
-            cwd=tmp_path,
-            env=environment(tmp_path, fake),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = start_two_image_batch(tmp_path, fake, rows=40)
         try:
             wait_for_a_half_done_run(tmp_path, rows_done=8)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
-        # what the database held at the kill: the images recorded as made
-        made = query(
-            tmp_path,
-            "SELECT r.inputs, n.node_id FROM node_runs n JOIN runs r ON r.id = n.run_id "
-            "WHERE n.node_type = 'image' AND n.status = 'succeeded'",
-        )
-        recorded = {f"{node} {json.loads(inputs)['prompt']}" for inputs, node in made}
+        recorded = made_images(tmp_path)  # what the database held at the kill
         settled_before = statuses(tmp_path)["succeeded"]
         assert 8 <= settled_before < 40
         in_flight = len(fake.generate_requests()) - len(recorded)
@@ -178,19 +190,8 @@ def test_killed_midway_then_resumed_pays_for_no_image_twice(tmp_path: Path) -> N
 
 
 def test_interrupted_with_ctrl_c_then_resumed(tmp_path: Path) -> None:
-    flow = tmp_path / "two.json"
-    flow.write_text(json.dumps(TWO_IMAGES))
-    rows = write_rows(tmp_path / "rows.csv", [f"row-{n}" for n in range(1, 31)])
     with FakeGemini(latency=0.25) as fake:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "plait", "batch", str(flow), str(rows), "-c", "4", "--yes"],
-            cwd=tmp_path,
-            env=environment(tmp_path, fake),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_two_image_batch(tmp_path, fake, rows=30, stderr=subprocess.PIPE)
         try:
             wait_for_a_half_done_run(tmp_path, rows_done=5)
         finally:
@@ -198,12 +199,7 @@ def test_interrupted_with_ctrl_c_then_resumed(tmp_path: Path) -> None:
             _, stderr = process.communicate(timeout=60)
         assert process.returncode == 130, stderr
         assert "plait: interrupted" in stderr
-        made = query(
-            tmp_path,
-            "SELECT r.inputs, n.node_id FROM node_runs n JOIN runs r ON r.id = n.run_id "
-            "WHERE n.node_type = 'image' AND n.status = 'succeeded'",
-        )
-        recorded = {f"{node} {json.loads(inputs)['prompt']}" for inputs, node in made}
+        recorded = made_images(tmp_path)
         cancelled = query(tmp_path, "SELECT count(*) FROM runs WHERE status = 'cancelled'")
         assert cancelled[0][0] > 0  # the runs in flight were recorded as cancelled
 
