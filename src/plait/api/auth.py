@@ -42,7 +42,7 @@ async def identify(request: Request, state: ServerState) -> Caller | None:
     """The signed-in caller, or None. Does not check CSRF."""
     authorization = request.headers.get("authorization", "")
     scheme, _, credential = authorization.partition(" ")
-    async with state.runtime.db.new_session() as session, session.begin():
+    async with state.runtime.db.new_session(after_journal=False) as session, session.begin():
         if scheme.lower() == "bearer" and credential:
             user = await accounts.token_user(session, digest(credential.strip()))
             return None if user is None else Caller(user, None)

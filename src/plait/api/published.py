@@ -63,7 +63,7 @@ class PublishedFlows:
         return entry
 
     async def _lookup(self, key: str) -> PublishedFlow | None:
-        async with self._db.new_session() as session:
+        async with self._db.new_session(after_journal=False) as session:
             return await flow_store.published_by_secret(session, key)
 
     def clear(self) -> None:

@@ -58,10 +58,10 @@ class StoredNodeCache:
         self.db = db
 
     async def get(self, key: str) -> dict[str, Any] | None:
-        async with self.db.new_session() as session:
+        async with self.db.new_session(after_journal=False) as session:
             entry = await cache_store.get_entry(session, key)
         return None if entry is None else values.from_json(entry)
 
     async def put(self, key: str, outputs: dict[str, Any]) -> None:
-        async with self.db.new_session() as session, session.begin():
+        async with self.db.new_session(after_journal=False) as session, session.begin():
             await cache_store.put_entry(session, key, values.to_json(outputs))

@@ -48,10 +48,13 @@ class Database:
             raise PlaitError(f"cannot open the database {self.url}: {exc}") from None
 
     @asynccontextmanager
-    async def new_session(self) -> AsyncIterator[AsyncSession]:
+    async def new_session(self, *, after_journal: bool = True) -> AsyncIterator[AsyncSession]:
         """A session that sees every write handed to the journal before it was opened
-        (runs post their last writes without waiting for them)."""
-        await self.journal.flush()
+        (runs post their last writes without waiting for them). `after_journal=False`
+        skips that wait, for reads of tables the journal never writes (accounts,
+        publications, the node cache) on paths every request takes."""
+        if after_journal:
+            await self.journal.flush()
         async with self.session() as session:
             yield session
 
