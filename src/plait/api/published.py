@@ -19,14 +19,14 @@ from plait.store.flows import PublishedFlow
 from plait.store.tables import utcnow
 
 _MAX_ENTRIES = 10_000
-_NONE = object()  # no answer yet
+Answer = tuple[PublishedFlow | None]  # an answer that is known (its content may be None)
 
 
 @dataclass
 class _Entry:
     expires: float
     lookup: asyncio.Future[PublishedFlow | None]
-    last: PublishedFlow | object | None = _NONE  # the answer before this lookup, if any
+    last: Answer | None = None  # the answer before this lookup, if there was one
 
 
 class PublishedFlows:
@@ -43,8 +43,8 @@ class PublishedFlows:
         entry = self._entries.get(key)
         if entry is None or entry.expires <= time.monotonic():
             entry = self._look_up(key, entry)
-        if not entry.lookup.done() and entry.last is not _NONE:
-            return _unexpired(entry.last)  # type: ignore[arg-type]
+        if not entry.lookup.done() and entry.last is not None:
+            return _unexpired(entry.last[0])
         try:
             return _unexpired(await asyncio.shield(entry.lookup))
         except Exception:
@@ -57,7 +57,7 @@ class PublishedFlows:
         entry = _Entry(
             time.monotonic() + self._ttl,
             asyncio.ensure_future(self._lookup(key)),
-            _NONE if previous is None else _answer_of(previous),
+            None if previous is None else _answer_of(previous),
         )
         self._entries[key] = entry
         return entry
@@ -71,10 +71,10 @@ class PublishedFlows:
         self._entries.clear()
 
 
-def _answer_of(entry: _Entry) -> PublishedFlow | object | None:
+def _answer_of(entry: _Entry) -> Answer | None:
     lookup = entry.lookup
     if lookup.done() and not lookup.cancelled() and lookup.exception() is None:
-        return lookup.result()
+        return (lookup.result(),)
     return entry.last
 
 
