@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.gemini import FakeGemini, Fault
-from tests.helpers import EXAMPLES
+from tests.helpers import EXAMPLES, until
 
 PRODUCT_SHOT = EXAMPLES / "product-shot.json"
 ONE_IMAGE = {
@@ -212,8 +211,8 @@ def test_interrupted_with_ctrl_c_then_resumed(tmp_path: Path) -> None:
 
 def wait_for_a_half_done_run(cwd: Path, rows_done: int, timeout: float = 60) -> None:
     """Until `rows_done` rows succeeded and some run has its first image but not its second."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def half_done() -> bool:
         try:
             done = statuses(cwd)["succeeded"]
             half = query(
@@ -222,11 +221,10 @@ def wait_for_a_half_done_run(cwd: Path, rows_done: int, timeout: float = 60) -> 
                 "WHERE r.status = 'running' AND n.node_id = 'first' AND n.status = 'succeeded'",
             )
         except sqlite3.OperationalError:  # the database or its tables are not there yet
-            done, half = 0, [(0,)]
-        if done >= rows_done and half[0][0] > 0:
-            return
-        time.sleep(0.01)
-    raise AssertionError("the batch made no progress")
+            return False
+        return done >= rows_done and half[0][0] > 0
+
+    until(half_done, "a batch with rows done and a run half done", timeout)
 
 
 def test_budget_stops_at_the_right_row(tmp_path: Path) -> None:

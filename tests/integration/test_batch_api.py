@@ -8,13 +8,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.fakes.gemini import FakeGemini, Fault
+from tests.helpers import until
 from tests.integration.test_batch import (
     ONE_IMAGE,
     TWO_IMAGES,
@@ -50,12 +50,9 @@ def stored_jobs(cwd: Path) -> list[tuple[str, str, list[dict[str, object]]]]:
 
 def wait_for_a_job(cwd: Path, fake: FakeGemini, timeout: float = 60) -> None:
     """Until the batch stored the job it submitted and polled it once."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if stored_jobs(cwd) and fake.batch_polls():
-            return
-        time.sleep(0.01)
-    raise AssertionError("no batch job was submitted")
+    until(
+        lambda: bool(stored_jobs(cwd)) and bool(fake.batch_polls()), "a stored, polled job", timeout
+    )
 
 
 def start(cwd: Path, fake: FakeGemini, *args: str) -> subprocess.Popen[str]:
