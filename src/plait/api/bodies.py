@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -15,7 +14,7 @@ from starlette.types import Message, Receive
 from plait.api.errors import NOT_UNICODE
 from plait.errors import InputError, MediaError, Problem
 from plait.media import images
-from plait.media.blobs import put_image
+from plait.media.blobs import make_image
 from plait.media.image_ref import ImageRef
 from plait.net import GuardedClient, NetError, fetch_image
 from plait.runtime import Runtime
@@ -95,7 +94,7 @@ async def image_value(field: str, value: Any, runtime: Runtime, cap: int) -> Ima
     if len(data) > cap:
         raise _field_error(field, f"the image is larger than {cap} bytes")
     try:
-        return await put_image(runtime.blobs, await asyncio.to_thread(images.sanitize, data))
+        return await make_image(runtime.blobs, lambda: images.sanitize(data))
     except MediaError as exc:
         raise _field_error(field, exc.message) from None
 

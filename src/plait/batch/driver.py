@@ -289,13 +289,13 @@ class Driver:
             trigger_id=self.job.trigger_id,
             idempotency_key=run_key(self.job.batch_id, item.number, item.attempt),
         )
-        run_id = await self.runner.submit(request)
+        run_id = await self.runner.submit(request, running=True)
         # Not awaited: the journal keeps order, so the link commits before the run's end;
         # a crash before it commits leaves a run that the row's key finds again (`plan`).
         db.journal.post(self._link(item, run_id, error=None))
         bus = EventBus()
         executor = self.runner.executor(run_id, request, bus, item.carried or None)
-        result = await self.runner.execute_with(executor, bus)  # recorded when it returns
+        result = await self.runner.execute_with(executor, bus, running=True)  # recorded at the end
         return await self._settle(item.number, Ended.of_result(result))
 
     def _link(self, item: Work, run_id: str, **fields: Any) -> Write:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from plait.engine.state import NodeState
-from plait.media.blobs import BlobStore, put_image
+from plait.media.blobs import BlobStore, make_image, put_image
 from plait.media.image_ref import ImageRef
 from plait.net.client import GuardedClient
 from plait.providers.base import ImageProvider, Usage
@@ -46,6 +46,9 @@ class NodeRunContext:
 
     async def store_image(self, data: bytes) -> ImageRef:
         return await put_image(self._services.blobs, data)
+
+    async def make_image(self, make: Callable[[], bytes]) -> ImageRef:
+        return await make_image(self._services.blobs, make)
 
     def image_provider(self) -> ImageProvider:
         return self._services.image_provider()

@@ -48,11 +48,15 @@ class Runner:
         self.services = services
         self.backend = backend
 
-    async def submit(self, request: RunRequest, *, committed: bool = True) -> str:
+    async def submit(
+        self, request: RunRequest, *, committed: bool = True, running: bool = False
+    ) -> str:
         """Write the run as queued and return its id. The write is committed before this
         returns, unless `committed` is False: then it is only handed to the journal, which
         applies the run's later writes after it (for a caller that waits for the result of
-        a flow that does not reach out of Plait, so nothing is at stake before it lands)."""
+        a flow that does not reach out of Plait, so nothing is at stake before it lands).
+        `running`: the caller executes it at once (`execute_with(..., running=True)`), so
+        it is written as running, saving the write that would mark it so."""
         flow = request.compiled
         digest = flow.digest
         known = digest in self.db.stored_documents
@@ -66,6 +70,8 @@ class Runner:
             "source": request.source,
             "inputs": values.to_json(request.inputs),
         }
+        if running:
+            row |= run_writes.running_fields(self.backend)
         if not committed:
             await self.db.journal.room()  # nothing else holds a run back: keep pace
         write = self.db.journal.post(
@@ -95,22 +101,23 @@ class Runner:
             completed=completed,
         )
 
-    async def execute(
-        self, run_id: str, request: RunRequest, events: EventBus | None = None
-    ) -> RunResult:
-        bus = events or EventBus()
-        return await self.execute_with(self.executor(run_id, request, bus), bus)
-
     async def execute_with(
-        self, executor: Executor, bus: EventBus, *, resumable: bool = False
+        self,
+        executor: Executor,
+        bus: EventBus,
+        *,
+        resumable: bool = False,
+        running: bool = False,
     ) -> RunResult:
         """Execute and record. If the task is cancelled from outside (Ctrl+C, a server
         stopping), the run is recorded as cancelled, or with `resumable` left `running`
-        with its finished nodes checkpointed, for a restart to pick up."""
+        with its finished nodes checkpointed, for a restart to pick up. `running`: it was
+        submitted as running (`submit(..., running=True)`)."""
         run_id = executor.run_id
         recorded: set[str] = set(executor.resumed)
         bus.listen(self._recorder(run_id, executor.states, recorded))
-        self.db.journal.post(run_writes.mark_running(run_id, self.backend))
+        if not running:
+            self.db.journal.post(run_writes.mark_running(run_id, self.backend))
         try:
             result = await executor.run()
         except asyncio.CancelledError:
@@ -123,7 +130,10 @@ class Runner:
         return result
 
     async def run(self, request: RunRequest, events: EventBus | None = None) -> RunResult:
-        return await self.execute(await self.submit(request), request, events)
+        """Submit and execute at once."""
+        run_id = await self.submit(request, running=True)
+        bus = events or EventBus()
+        return await self.execute_with(self.executor(run_id, request, bus), bus, running=True)
 
     def _recorder(
         self, run_id: str, states: dict[str, NodeState], recorded: set[str]

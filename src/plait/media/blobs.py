@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +25,11 @@ class BlobNotFound(PlaitError):
 
 class BlobStore(Protocol):
     async def put(self, data: bytes) -> str: ...
+
+    async def put_made(self, make: Callable[[], bytes]) -> tuple[str, bytes]:
+        """Run `make` (CPU-bound) off the event loop and store what it returns, in the
+        same thread hop; returns the hash and the bytes."""
+        ...
 
     async def get(self, sha256: str) -> bytes: ...
 
@@ -48,9 +54,13 @@ class LocalBlobStore:
         return self.root / sha256[:2] / sha256[2:]
 
     async def put(self, data: bytes) -> str:
-        sha256 = await asyncio.to_thread(self._hash_and_write, data)
-        self._remember(sha256, data)
+        sha256, _ = await self.put_made(lambda: data)
         return sha256
+
+    async def put_made(self, make: Callable[[], bytes]) -> tuple[str, bytes]:
+        data, sha256 = await asyncio.to_thread(self._make_and_write, make)
+        self._remember(sha256, data)
+        return sha256, data
 
     async def get(self, sha256: str) -> bytes:
         path = self.path(sha256)
@@ -75,10 +85,11 @@ class LocalBlobStore:
             _, dropped = self._recent.popitem(last=False)
             self._recent_bytes -= len(dropped)
 
-    def _hash_and_write(self, data: bytes) -> str:
+    def _make_and_write(self, make: Callable[[], bytes]) -> tuple[bytes, str]:
+        data = make()
         sha256 = hashlib.sha256(data).hexdigest()
         self._write(self.path(sha256), data)
-        return sha256
+        return data, sha256
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -97,6 +108,19 @@ class LocalBlobStore:
 
 async def put_image(store: BlobStore, data: bytes) -> ImageRef:
     """Check that `data` is an image Plait accepts, store it, and describe it."""
-    info = images.inspect(data)  # the header only: quick enough for the event loop
-    sha256 = await store.put(data)
+    return await make_image(store, lambda: data)
+
+
+async def make_image(store: BlobStore, make: Callable[[], bytes]) -> ImageRef:
+    """`put_image` for the bytes CPU-bound work makes (a sanitize, a resize): the work, the
+    check and the write share one thread hop, off the event loop."""
+    infos: list[images.ImageInfo] = []
+
+    def made() -> bytes:
+        data = make()
+        infos.append(images.inspect(data))
+        return data
+
+    sha256, data = await store.put_made(made)
+    info = infos[0]
     return ImageRef(sha256, info.media_type, info.width, info.height, len(data))

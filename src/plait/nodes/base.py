@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -32,6 +32,10 @@ class NodeContext(Protocol):
     async def load_blob(self, sha256: str) -> bytes: ...
 
     async def store_image(self, data: bytes) -> ImageRef: ...
+
+    async def make_image(self, make: Callable[[], bytes]) -> ImageRef:
+        """Run CPU-bound `make` off the event loop and store the image it returns."""
+        ...
 
     def image_provider(self) -> ImageProvider: ...
 

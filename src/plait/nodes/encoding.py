@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from plait.media.image_ref import ImageRef
@@ -14,4 +13,4 @@ async def encode_image(
 ) -> ImageRef:
     """Run the CPU-bound `work` on the source bytes in a thread and store the result."""
     data = await ctx.load_blob(source.sha256)
-    return await ctx.store_image(await asyncio.to_thread(work, data))
+    return await ctx.make_image(lambda: work(data))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,7 @@ class FileInput(NodeType[FileInputConfig]):
         self, ctx: NodeContext, config: FileInputConfig, inputs: dict[str, Any]
     ) -> dict[str, Any]:
         if config.blob:
-            data = await ctx.load_blob(config.blob)
-        else:
-            assert config.path is not None
-            data = await asyncio.to_thread(read_image_file, config.path, ctx.flow_dir)
-        return {"image": await ctx.store_image(data)}
+            return {"image": await ctx.store_image(await ctx.load_blob(config.blob))}
+        path = config.path
+        assert path is not None
+        return {"image": await ctx.make_image(lambda: read_image_file(path, ctx.flow_dir))}

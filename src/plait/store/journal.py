@@ -9,8 +9,13 @@ then wakes those that wait. A failed batch is retried one write at a time, so on
 bad write fails only its own caller.
 
 A write is a function of a connection, or `Rows`: a prepared statement with its
-parameter sets. Within a batch, the `Rows` of one statement are executed together
-(one executemany for hundreds of runs), statements in their declared `order`;
+parameter sets. On SQLite, `Rows` go to the driver's executemany directly, with the SQL
+compiled once and SQLAlchemy's type processing applied to the values: per statement,
+SQLAlchemy's execution machinery costs more than SQLite's insert itself, and the
+journal thread holds the interpreter lock for all of it.
+
+Within a batch, the `Rows` of one statement are executed together (one executemany
+for hundreds of runs), statements in their declared `order`;
 writes that are functions run where they were handed in, after everything before
 them. So each caller must hand in its own `Rows` in ascending `order` (a run's
 writes do: queued, running, nodes, totals), and order is kept for each caller.
@@ -19,13 +24,15 @@ writes do: queued, running, nodes, totals), and order is kept for each caller.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable
+from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +168,47 @@ def apply(conn: Connection, writes: Iterable[Write]) -> None:
 def _execute(
     conn: Connection, groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]]
 ) -> None:
-    for (statement, _), params in sorted(groups.items(), key=lambda item: item[0][0].order):
-        conn.execute(statement.sql, params)
+    for (statement, keys), params in sorted(groups.items(), key=lambda item: item[0][0].order):
+        direct = _direct(statement, keys, conn.dialect) if conn.dialect.name == "sqlite" else None
+        if direct is None:
+            conn.execute(statement.sql, params)
+        else:
+            direct.execute(conn, params)
     groups.clear()
+
+
+@dataclass(frozen=True)
+class _Direct:
+    """A statement as its driver takes it: SQL text, positional names, value processors."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def execute(self, conn: Connection, params: list[dict[str, Any]]) -> None:
+        pairs = tuple(zip(self.names, self.processors, strict=True))
+        rows = [tuple(p(r[n]) if p else r[n] for n, p in pairs) for r in params]
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(self.sql, rows)
+        finally:
+            cursor.close()
+
+
+@functools.lru_cache(maxsize=256)
+def _direct(statement: Statement, keys: frozenset[str], dialect: Dialect) -> _Direct | None:
+    """`statement` compiled for rows with these `keys`; None when SQLAlchemy must run it
+    (a value the rows do not give, such as a column default)."""
+    assert isinstance(statement.sql, ClauseElement)
+    compiled = statement.sql.compile(dialect=dialect, column_keys=sorted(keys))
+    assert isinstance(compiled, SQLCompiler)
+    names = compiled.positiontup
+    if not compiled.positional or names is None or not set(names) <= keys:
+        return None
+    processors = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    return _Direct(str(compiled), tuple(names), processors)
 
 
 def _nothing(conn: Connection) -> None:

@@ -41,10 +41,12 @@ def create_run(row: dict[str, Any], document: dict[str, Any] | None) -> Write:
     return (store_document, run)
 
 
+def running_fields(backend: str) -> dict[str, Any]:
+    return {"status": "running", "started_at": utcnow(), "backend": backend}
+
+
 def mark_running(run_id: str, backend: str) -> Write:
-    return _MARK_RUNNING.rows(
-        {"run_id": run_id, "status": "running", "started_at": utcnow(), "backend": backend}
-    )
+    return _MARK_RUNNING.rows({"run_id": run_id, **running_fields(backend)})
 
 
 def insert_nodes(run_id: str, rows: list[dict[str, Any]]) -> Rows:

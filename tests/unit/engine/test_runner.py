@@ -119,16 +119,14 @@ async def test_a_cancelled_run_is_recorded_as_cancelled(db: Database, services: 
     Hang.started = asyncio.Event()
     runner = Runner(db, services, "preview")
     request = RunRequest(compile_flow(flow([node("h", "hang")]), registry()), {})
-    run_id = await runner.submit(request)
-    task = asyncio.create_task(runner.execute(run_id, request))
+    task = asyncio.create_task(runner.run(request))
     await Hang.started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     async with db.new_session() as session:
-        run = await run_store.get_run(session, run_id)
-        nodes = await run_store.node_runs(session, run_id)
-    assert run is not None
+        [run] = await run_store.list_runs(session, None, 10)
+        nodes = await run_store.node_runs(session, run.id)
     assert run.status == "cancelled"
     assert [(n.node_id, n.status) for n in nodes] == [("h", "cancelled")]
 

@@ -45,9 +45,31 @@ DROP_UNLESS_KEPT = Statement(
 )
 
 
+class CountingCursor(sqlite3.Cursor):
+    """Logs each statement the driver is sent: its verb and how many parameter sets."""
+
+    log: list[tuple[str, int]] = []
+
+    def execute(self, sql: str, parameters: Any = (), /) -> CountingCursor:
+        self.log.append((sql.split()[0], 1))
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> CountingCursor:
+        rows = list(parameters)
+        self.log.append((sql.split()[0], len(rows)))
+        return super().executemany(sql, rows)
+
+
+class CountingConnection(sqlite3.Connection):
+    def cursor(self, factory: Any = CountingCursor) -> Any:
+        return super().cursor(factory)
+
+
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'journal.db'}")
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'journal.db'}", connect_args={"factory": CountingConnection}
+    )
     metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -55,14 +77,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def executions(engine: Engine) -> list[tuple[str, int]]:
-    """Each statement the database was sent: its verb and how many parameter sets."""
-    seen: list[tuple[str, int]] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        seen.append((sql.split()[0], len(params) if many else 1))
-
-    return seen
+    """Each statement the database driver was sent (by SQLAlchemy or directly)."""
+    CountingCursor.log = []
+    return CountingCursor.log
 
 
 def states(engine: Engine) -> dict[int, str]:
@@ -156,3 +173,26 @@ async def test_room_holds_callers_back_while_too_many_writes_wait(
     await asyncio.gather(*posted)
     await journal.close()
     assert len(states(engine)) == 6
+
+
+async def test_rows_that_give_every_value_skip_sqlalchemy_and_store_the_same(
+    engine: Engine, executions: list[tuple[str, int]]
+) -> None:
+    when = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
+    through_sqlalchemy: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        through_sqlalchemy.append(sql.split()[0])
+
+    with engine.begin() as conn:  # the reference: SQLAlchemy's own processing of the values
+        conn.execute(insert(items), [{"id": 1, "state": "queued", "seen": when}])
+    journal = Journal(lambda: engine)
+    await journal.write(INSERT.rows({"id": 2, "state": "queued", "seen": when}))
+    await journal.close()
+    assert through_sqlalchemy == ["INSERT"]  # the journal's insert went to the driver
+    assert executions[-1] == ("INSERT", 1)
+    with engine.connect() as conn:
+        seen = {row.id: row.seen for row in conn.execute(select(items))}
+    assert seen[2] == seen[1]
+    assert seen[2].replace(tzinfo=UTC) == when

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -12,7 +11,7 @@ from plait.api.auth import CurrentCaller, State
 from plait.api.bodies import read_fields
 from plait.errors import MediaError
 from plait.media import images
-from plait.media.blobs import put_image
+from plait.media.blobs import make_image
 
 router = APIRouter(prefix="/api", tags=["uploads"])
 
@@ -29,8 +28,7 @@ async def upload(request: Request, caller: CurrentCaller, state: State) -> dict[
     if len(data) > cap:
         raise HTTPException(413, f"the image is larger than {cap} bytes")
     try:
-        clean = await asyncio.to_thread(images.sanitize, data)
-        ref = await put_image(state.runtime.blobs, clean)
+        ref = await make_image(state.runtime.blobs, lambda: images.sanitize(data))
     except MediaError as exc:  # 415: not an image type we take; 422: damaged, or too many pixels
         status = 415 if images.sniff(data) is None else 422
         raise HTTPException(status, f"'{part.filename}': {exc.message}") from None
