@@ -22,6 +22,7 @@ from plait.providers.base import ImageProvider
 from plait.providers.factory import make_provider
 from plait.settings import Backend, Settings
 from plait.store.db import Database, open_database
+from plait.store.writer import Writer
 
 
 @dataclass
@@ -103,11 +104,16 @@ async def open_runtime(
     settings = settings or Settings()
     http = GuardedClient(NetPolicy.parse(settings.net_allow))
     provider = LazyProvider(settings, backend)
-    db = await open_database(settings.sqlalchemy_url)
-    blobs = LocalBlobStore(settings.blob_dir)
+    writer = Writer()  # blob files and commits, in order (see plait.store.writer)
+    db = await open_database(settings.sqlalchemy_url, writer)
+    blobs = LocalBlobStore(settings.blob_dir, writer=writer)
     try:
         yield Runtime(settings, db, blobs, builtin(), provider, http)
     finally:
         await http.aclose()
         await provider.aclose()
-        await db.close()
+        try:
+            await blobs.close()
+        finally:
+            await db.close()
+            writer.close()

@@ -25,8 +25,9 @@ async def export_images(value: Any, out_dir: Path, blobs: BlobStore) -> Any:
     return named
 
 
-def blob_paths(value: Any, blobs: LocalBlobStore) -> Any:
-    """Images shown as the path of their file in the blob store."""
+async def blob_paths(value: Any, blobs: LocalBlobStore) -> Any:
+    """Images shown as the path of their file in the blob store (once the files exist)."""
+    await blobs.flush()
     return map_images(value, lambda ref: str(blobs.path(ref.sha256).resolve()))
 
 

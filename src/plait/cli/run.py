@@ -66,7 +66,7 @@ async def _present(result: RunResult, out: Path | None, runtime: Runtime) -> Any
         return None
     if out is not None:
         return await export_images(result.result(), out, runtime.blobs)
-    return blob_paths(result.result(), runtime.blobs)
+    return await blob_paths(result.result(), runtime.blobs)
 
 
 def _summarize(result: RunResult) -> None:

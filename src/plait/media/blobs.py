@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import re
 import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
 
 from plait.errors import PlaitError
 from plait.media import images
 from plait.media.image_ref import ImageRef
+from plait.store.writer import Writer
+
+log = logging.getLogger(__name__)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -36,17 +41,32 @@ class BlobStore(Protocol):
     async def exists(self, sha256: str) -> bool: ...
 
 
+class BlobWriteError(PlaitError):
+    pass
+
+
 class LocalBlobStore:
     """Blobs as files under `root/ab/cdef...`, written atomically; equal bytes stored once.
 
-    The most recently stored blobs (up to `recent_bytes`) are also kept in memory: a
-    flow's next node, a response or a download usually reads what was just written."""
+    `put` returns once the bytes are hashed and held in memory; their file is written by
+    the `Writer` thread, which the journal shares, so any record naming the blob commits
+    after the file exists (creating a file costs from tens of microseconds to a
+    millisecond, and no run need wait for it). `flush` waits for the files; `path`
+    readers call it first. The most recently stored blobs (up to `recent_bytes`) are also
+    kept in memory: a flow's next node, a response or a download usually reads what was
+    just written."""
 
-    def __init__(self, root: Path, recent_bytes: int = 64 * 1024 * 1024):
+    def __init__(
+        self, root: Path, recent_bytes: int = 64 * 1024 * 1024, writer: Writer | None = None
+    ):
         self.root = root
+        self._writer = writer or Writer()
+        self._owns_writer = writer is None
         self._recent: OrderedDict[str, bytes] = OrderedDict()
         self._recent_bytes = 0
         self._recent_limit = recent_bytes
+        self._unwritten: dict[str, tuple[Future[None], bytes]] = {}  # in the writer's order
+        self._failed: dict[str, bytes] = {}  # files the disk refused: served from memory
 
     def path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256):  # the name is the only path input: keep it a hash
@@ -54,12 +74,14 @@ class LocalBlobStore:
         return self.root / sha256[:2] / sha256[2:]
 
     async def put(self, data: bytes) -> str:
-        sha256, _ = await self.put_made(lambda: data)
+        small = len(data) <= _HASH_ON_LOOP
+        sha256 = _sha256(data) if small else await asyncio.to_thread(_sha256, data)
+        self._keep(sha256, data)
         return sha256
 
     async def put_made(self, make: Callable[[], bytes]) -> tuple[str, bytes]:
-        data, sha256 = await asyncio.to_thread(self._make_and_write, make)
-        self._remember(sha256, data)
+        data, sha256 = await asyncio.to_thread(_made_and_hashed, make)
+        self._keep(sha256, data)
         return sha256, data
 
     async def get(self, sha256: str) -> bytes:
@@ -68,13 +90,54 @@ class LocalBlobStore:
         if recent is not None:
             self._recent.move_to_end(sha256)
             return recent
+        held = self._unwritten.get(sha256)
+        if held is not None or sha256 in self._failed:
+            return held[1] if held is not None else self._failed[sha256]
         try:
             return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             raise BlobNotFound(f"blob {sha256[:12]}… is not in the store") from None
 
     async def exists(self, sha256: str) -> bool:
-        return sha256 in self._recent or self.path(sha256).exists()
+        held = sha256 in self._recent or sha256 in self._unwritten or sha256 in self._failed
+        return held or self.path(sha256).exists()
+
+    async def flush(self) -> None:
+        """Wait until every blob stored so far is in its file."""
+        if self._unwritten:
+            last, _ = next(reversed(self._unwritten.values()))
+            await asyncio.wait([asyncio.wrap_future(last)])  # the writer keeps order
+        self._prune()
+        if self._failed:
+            names = ", ".join(f"{sha[:12]}…" for sha in self._failed)
+            raise BlobWriteError(
+                f"could not write the files of blobs {names} under {self.root} (see the log); "
+                "check that the disk has room and the data dir is writable"
+            )
+
+    async def close(self) -> None:
+        try:
+            await self.flush()
+        finally:
+            if self._owns_writer:
+                self._writer.close()
+
+    def _keep(self, sha256: str, data: bytes) -> None:
+        """Hold `data` in memory and hand its file to the writer, without waiting."""
+        self._remember(sha256, data)
+        self._prune()
+        if sha256 not in self._unwritten:
+            path = self.path(sha256)
+            self._unwritten[sha256] = (self._writer.submit(lambda: _write(path, data)), data)
+
+    def _prune(self) -> None:
+        while self._unwritten:
+            sha256, (written, data) = next(iter(self._unwritten.items()))
+            if not written.done():
+                return
+            del self._unwritten[sha256]
+            if written.exception() is not None:
+                self._failed[sha256] = data
 
     def _remember(self, sha256: str, data: bytes) -> None:
         if len(data) > self._recent_limit or sha256 in self._recent:
@@ -85,14 +148,23 @@ class LocalBlobStore:
             _, dropped = self._recent.popitem(last=False)
             self._recent_bytes -= len(dropped)
 
-    def _make_and_write(self, make: Callable[[], bytes]) -> tuple[bytes, str]:
-        data = make()
-        sha256 = hashlib.sha256(data).hexdigest()
-        self._write(self.path(sha256), data)
-        return data, sha256
 
-    @staticmethod
-    def _write(path: Path, data: bytes) -> None:
+_HASH_ON_LOOP = (
+    64 * 1024
+)  # hashing (or reading the header of) this much costs less than a thread hop
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _made_and_hashed(make: Callable[[], bytes]) -> tuple[bytes, str]:
+    data = make()
+    return data, _sha256(data)
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
         if path.exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,16 +176,22 @@ class LocalBlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+    except OSError as exc:
+        log.error("could not write the blob file %s: %s", path, exc)
+        raise
 
 
 async def put_image(store: BlobStore, data: bytes) -> ImageRef:
     """Check that `data` is an image Plait accepts, store it, and describe it."""
-    return await make_image(store, lambda: data)
+    if len(data) > _HASH_ON_LOOP:
+        return await make_image(store, lambda: data)
+    info = images.inspect(data)  # the header only
+    return _described(await store.put(data), info, data)
 
 
 async def make_image(store: BlobStore, make: Callable[[], bytes]) -> ImageRef:
     """`put_image` for the bytes CPU-bound work makes (a sanitize, a resize): the work, the
-    check and the write share one thread hop, off the event loop."""
+    check and the hash share one thread hop, off the event loop."""
     infos: list[images.ImageInfo] = []
 
     def made() -> bytes:
@@ -122,5 +200,8 @@ async def make_image(store: BlobStore, make: Callable[[], bytes]) -> ImageRef:
         return data
 
     sha256, data = await store.put_made(made)
-    info = infos[0]
+    return _described(sha256, infos[0], data)
+
+
+def _described(sha256: str, info: images.ImageInfo, data: bytes) -> ImageRef:
     return ImageRef(sha256, info.media_type, info.width, info.height, len(data))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 IMAGE_KEY = "$image"
@@ -22,7 +22,14 @@ class ImageRef:
 
     def to_json(self) -> dict[str, Any]:
         """Tagged form used in run records: `{"$image": {...}}`."""
-        return {IMAGE_KEY: asdict(self)}
+        fields = {  # not dataclasses.asdict: it deep-copies, on every record of every run
+            "sha256": self.sha256,
+            "media_type": self.media_type,
+            "width": self.width,
+            "height": self.height,
+            "size": self.size,
+        }
+        return {IMAGE_KEY: fields}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ImageRef:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from plait.errors import PlaitError
 from plait.store.journal import Journal
 from plait.store.migrations.head import HEAD
+from plait.store.writer import Writer
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -27,13 +28,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, writer: Writer | None = None):
         self.url = url
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.journal = Journal(self._sync_engine)
+        self.journal = Journal(self._sync_engine, writer=writer)
         self.stored_documents: set[str] = set()  # flow documents known to be stored
 
     async def migrate(self) -> None:
@@ -70,10 +71,11 @@ class Database:
         await self.engine.dispose()
 
 
-async def open_database(url: str) -> Database:
+async def open_database(url: str, writer: Writer | None = None) -> Database:
+    """`writer`: the thread the journal commits on (see `plait.store.writer`)."""
     if url.startswith("sqlite") and ":///" in url:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    db = Database(url)
+    db = Database(url, writer)
     await db.migrate()
     return db
 

@@ -27,12 +27,13 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from plait.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +69,23 @@ class _Entry:
 
 class Journal:
     def __init__(
-        self, engine: Callable[[], Engine], max_batch: int = 1000, max_pending: int = 10_000
+        self,
+        engine: Callable[[], Engine],
+        max_batch: int = 1000,
+        max_pending: int = 10_000,
+        writer: Writer | None = None,
     ):
+        """`writer`: the thread commits run on, shared with the blob store so records
+        land after the files they name (see `plait.store.writer`); by default its own."""
         self._make_engine = engine
         self._engine: Engine | None = None
         self._max_batch = max_batch
         self._max_pending = max_pending
         self._pending: list[_Entry] = []
         self._roomy: asyncio.Future[None] | None = None  # set once the backlog halves
-        self._writer: asyncio.Task[None] | None = None
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="plait-journal")
+        self._drainer: asyncio.Task[None] | None = None
+        self._owns_thread = writer is None
+        self._thread = writer or Writer()
 
     async def write(self, write: Write) -> None:
         """Run `write` in the next batch and return once it is committed."""
@@ -87,8 +95,8 @@ class Journal:
         """Queue `write`; the future settles when it is committed (or failed)."""
         entry = _Entry(write)
         self._pending.append(entry)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._drain())
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
         return entry.done
 
     async def room(self) -> None:
@@ -102,23 +110,23 @@ class Journal:
 
     async def flush(self) -> None:
         """Wait until everything handed in so far is committed."""
-        if self._pending or (self._writer is not None and not self._writer.done()):
+        if self._pending or (self._drainer is not None and not self._drainer.done()):
             await self.write(_nothing)
 
     async def close(self) -> None:
         await self.flush()
-        self._thread.shutdown(wait=True)
         if self._engine is not None:
-            self._engine.dispose()
+            await self._thread.run(self._engine.dispose)
+        if self._owns_thread:
+            self._thread.close()
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
         while self._pending:
             batch, self._pending = (
                 self._pending[: self._max_batch],
                 self._pending[self._max_batch :],
             )
-            failures = await loop.run_in_executor(self._thread, self._commit, batch)
+            failures = await self._thread.run(functools.partial(self._commit, batch))
             for entry, failure in zip(batch, failures, strict=True):
                 if entry.done.done():
                     continue

@@ -1,13 +1,17 @@
 import io
+import threading
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import create_engine
 
 from plait.errors import MediaError
 from plait.media import images
-from plait.media.blobs import BlobNotFound, LocalBlobStore, put_image
+from plait.media.blobs import BlobNotFound, BlobWriteError, LocalBlobStore, put_image
 from plait.media.files import read_image_file
+from plait.store.journal import Journal
+from plait.store.writer import Writer
 from tests.helpers import png
 
 
@@ -81,12 +85,14 @@ async def test_blob_store_is_content_addressed(tmp_path: Path) -> None:
     assert await store.put(b"hello") == sha
     assert await store.get(sha) == b"hello"
     assert store.path(sha) == tmp_path / "2c" / sha[2:]
+    await store.flush()
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [sha[2:]]  # no temp files left
 
 
 async def test_recent_blobs_are_kept_in_memory_up_to_the_limit(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path, recent_bytes=10)
     first, second = await store.put(b"aaaaaa"), await store.put(b"bbbbbb")  # 12 bytes > 10
+    await store.flush()
     store.path(first).unlink()
     store.path(second).unlink()
     assert await store.get(second) == b"bbbbbb"  # the latest: from memory
@@ -94,6 +100,49 @@ async def test_recent_blobs_are_kept_in_memory_up_to_the_limit(tmp_path: Path) -
         await store.get(first)  # pushed out of memory: read from disk, where it is gone
     a_fresh_store = LocalBlobStore(tmp_path)
     assert not await a_fresh_store.exists(second)  # memory is only a cache of the files
+
+
+async def test_a_blob_is_readable_at_once_and_its_file_follows(tmp_path: Path) -> None:
+    writer, release = Writer(), threading.Event()
+    writer.submit(release.wait)  # the disk is busy: nothing handed in after this runs yet
+    store = LocalBlobStore(tmp_path, writer=writer)
+    sha = await store.put(b"not on disk yet")
+    assert not store.path(sha).exists()
+    assert await store.get(sha) == b"not on disk yet"
+    assert await store.exists(sha)
+    release.set()
+    await store.flush()
+    assert store.path(sha).read_bytes() == b"not on disk yet"
+    await store.close()
+    writer.close()
+
+
+async def test_a_record_sharing_the_writer_commits_after_the_files_it_names(
+    tmp_path: Path,
+) -> None:
+    writer = Writer()
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    journal = Journal(lambda: engine, writer=writer)
+    store = LocalBlobStore(tmp_path / "blobs", writer=writer)
+    seen: list[bool] = []
+    for n in range(20):
+        sha = await store.put(f"image {n}".encode())
+        path = store.path(sha)
+        journal.post(lambda conn, path=path: seen.append(path.exists()))
+    await journal.close()
+    await store.close()
+    writer.close()
+    assert seen == [True] * 20
+
+
+async def test_a_file_the_disk_refuses_is_reported_and_kept_in_memory(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    root.write_text("a file where the store's folder should be")
+    store = LocalBlobStore(root)
+    sha = await store.put(b"precious")
+    with pytest.raises(BlobWriteError, match="could not write the files of blobs"):
+        await store.flush()
+    assert await store.get(sha) == b"precious"
 
 
 async def test_blob_ids_cannot_escape_the_store(tmp_path: Path) -> None:
