@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -42,7 +42,10 @@ class Executor:
         events: EventBus | None = None,
         cache: NodeCache | None = None,
         completed: Mapping[str, dict[str, Any]] | None = None,
+        gate: Awaitable[None] | None = None,
     ):
+        """`gate`: what a node that reaches out of Plait (`NodeType.reaches_out`) waits
+        for before it runs, such as the commit of the run's record."""
         self.compiled = compiled
         self.services = services
         self.run_id = run_id
@@ -52,6 +55,7 @@ class Executor:
         self.states = {n.id: NodeState(n.id, n.node_type.type) for n in compiled.nodes.values()}
         self._entry = entry_trigger(compiled, trigger_id)
         self._completed = completed or {}
+        self._gate = gate
         self.resumed = frozenset(self._completed)  # nodes a previous attempt already recorded
         self._waiting = {n.id: len(n.depends_on) for n in compiled.nodes.values()}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -182,6 +186,8 @@ class Executor:
                 if node.node_type.uses_image_provider:
                     state.backend = self.services.image_provider().name
                 return
+        if self._gate is not None and node.node_type.reaches_out:
+            await asyncio.shield(self._gate)  # shared: a cancelled node must not cancel it
         ctx = NodeRunContext(self.services, state, self._trigger_inputs(node))
         outputs = await node.node_type.run(ctx, config, inputs)
         _check_outputs(node, outputs)

@@ -57,6 +57,15 @@ class Runner:
         a flow that does not reach out of Plait, so nothing is at stake before it lands).
         `running`: the caller executes it at once (`execute_with(..., running=True)`), so
         it is written as running, saving the write that would mark it so."""
+        if not committed:
+            await self.db.journal.room()  # nothing else holds a run back: keep pace
+        run_id, recorded = self._post(request, running)
+        if committed:
+            await recorded
+        return run_id
+
+    def _post(self, request: RunRequest, running: bool) -> tuple[str, asyncio.Future[None]]:
+        """Hand the run's row to the journal: its id, and a future settled on commit."""
         flow = request.compiled
         digest = flow.digest
         known = digest in self.db.stored_documents
@@ -72,15 +81,11 @@ class Runner:
         }
         if running:
             row |= run_writes.running_fields(self.backend)
-        if not committed:
-            await self.db.journal.room()  # nothing else holds a run back: keep pace
-        write = self.db.journal.post(
+        recorded = self.db.journal.post(
             run_writes.create_run(row, None if known else flow.flow.to_document())
         )
-        if committed:
-            await write
         self.db.stored_documents.add(digest)
-        return str(row["id"])
+        return str(row["id"]), recorded
 
     def executor(
         self,
@@ -88,8 +93,10 @@ class Runner:
         request: RunRequest,
         events: EventBus,
         completed: dict[str, dict[str, Any]] | None = None,
+        recorded: asyncio.Future[None] | None = None,
     ) -> Executor:
-        """The executor for a run; `completed` holds outputs of nodes a crash did not lose."""
+        """The executor for a run; `completed` holds outputs of nodes a crash did not lose;
+        `recorded`, if the run's row may not be committed yet, settles when it is."""
         return Executor(
             request.compiled,
             self.services,
@@ -99,6 +106,7 @@ class Runner:
             events=events,
             cache=StoredNodeCache(self.db) if request.reuse_cache else None,
             completed=completed,
+            gate=recorded,
         )
 
     async def execute_with(
@@ -130,10 +138,13 @@ class Runner:
         return result
 
     async def run(self, request: RunRequest, events: EventBus | None = None) -> RunResult:
-        """Submit and execute at once."""
-        run_id = await self.submit(request, running=True)
+        """Record and execute at once. The run starts while its row is being committed;
+        a node that reaches out of Plait (a paid call) waits for the commit."""
+        await self.db.journal.room()
+        run_id, recorded = self._post(request, running=True)
         bus = events or EventBus()
-        return await self.execute_with(self.executor(run_id, request, bus), bus, running=True)
+        executor = self.executor(run_id, request, bus, recorded=recorded)
+        return await self.execute_with(executor, bus, running=True)
 
     def _recorder(
         self, run_id: str, states: dict[str, NodeState], recorded: set[str]

@@ -8,7 +8,7 @@ import pytest
 from plait.engine.context import Services
 from plait.media.blobs import LocalBlobStore
 from plait.providers.preview import PreviewProvider
-from tests.unit.engine.nodes_for_tests import Gate, Hang
+from tests.unit.engine.nodes_for_tests import Gate, Hang, Reach
 
 
 @pytest.fixture
@@ -19,6 +19,6 @@ def services(tmp_path: Path) -> Services:
 
 @pytest.fixture(autouse=True)
 def _reset_test_nodes() -> Iterator[None]:
-    Gate.barrier, Gate.calls, Hang.started = None, [], None
+    Gate.barrier, Gate.calls, Gate.entered, Hang.started, Reach.calls = None, [], None, None, []
     yield
-    Gate.barrier, Gate.calls, Hang.started = None, [], None
+    Gate.barrier, Gate.calls, Gate.entered, Hang.started, Reach.calls = None, [], None, None, []

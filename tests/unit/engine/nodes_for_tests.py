@@ -27,6 +27,7 @@ class Gate(NodeType[GateConfig]):
     config_model = GateConfig
     barrier: ClassVar[asyncio.Barrier | None] = None
     calls: ClassVar[list[str]] = []
+    entered: ClassVar[asyncio.Event | None] = None  # set when a gate runs
 
     def inputs(self, config: GateConfig) -> list[Port]:
         return [Port("in", PortType.TEXT, required=False)]
@@ -38,6 +39,8 @@ class Gate(NodeType[GateConfig]):
         self, ctx: NodeContext, config: GateConfig, inputs: dict[str, Any]
     ) -> dict[str, Any]:
         Gate.calls.append(ctx.node_id)
+        if Gate.entered is not None:
+            Gate.entered.set()
         if Gate.barrier is not None:
             await Gate.barrier.wait()
         return {"out": f"{config.label}{inputs.get('in', '')}"}
@@ -89,5 +92,25 @@ class Hang(NodeType[Empty]):
         raise AssertionError("unreachable")
 
 
+class Reach(NodeType[Empty]):
+    """Stands for a node that calls a service outside Plait; `calls` lists its runs."""
+
+    type = "reach"
+    title = category = description = "reach"
+    config_model = Empty
+    reaches_out = True
+    calls: ClassVar[list[str]] = []
+
+    def inputs(self, config: Empty) -> list[Port]:
+        return [Port("in", PortType.TEXT, required=False)]
+
+    def outputs(self, config: Empty) -> list[Port]:
+        return [Port("out", PortType.TEXT)]
+
+    async def run(self, ctx: NodeContext, config: Empty, inputs: dict[str, Any]) -> dict[str, Any]:
+        Reach.calls.append(ctx.node_id)
+        return {"out": "reached"}
+
+
 def registry() -> Registry:
-    return Registry([*builtin(), Gate(), Fail(), Hang()])
+    return Registry([*builtin(), Gate(), Fail(), Hang(), Reach()])

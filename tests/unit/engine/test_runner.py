@@ -13,7 +13,7 @@ from plait.store import runs as run_store
 from plait.store.db import Database, open_database
 from plait.store.migrations.head import HEAD
 from tests.helpers import EXAMPLES, flow, node
-from tests.unit.engine.nodes_for_tests import Hang, registry
+from tests.unit.engine.nodes_for_tests import Gate, Hang, Reach, registry
 
 
 @pytest.fixture
@@ -224,3 +224,30 @@ async def test_submit_waits_for_the_queued_record_unless_told_not_to(
     async with db.new_session() as session:
         assert await run_store.get_run(session, early) is not None
         assert await run_store.get_run(session, run_id) is not None
+
+
+async def test_a_run_starts_before_its_record_lands_but_pays_for_nothing_until_then(
+    db: Database, services: Services, tmp_path: Path
+) -> None:
+    runner = Runner(db, services, "preview")
+    compiled = compile_flow(
+        flow([node("a", "gate"), node("b", "reach")], [("a.out", "b.in")]), registry()
+    )
+    blocker = sqlite3.connect(tmp_path / "plait.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # holds the write lock: no commit can land
+    try:
+        Gate.entered = asyncio.Event()
+        task = asyncio.ensure_future(runner.run(RunRequest(compiled, {})))
+        await asyncio.wait_for(Gate.entered.wait(), 10)  # the node inside Plait runs at once
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), 0.2)
+        assert Reach.calls == []  # the outward call waits for the record
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    result = await asyncio.wait_for(task, 30)
+    assert Reach.calls == ["b"]
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, result.run_id)
+    assert run is not None
+    assert run.status == "succeeded"
