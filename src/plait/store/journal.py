@@ -79,6 +79,7 @@ class Journal:
         land after the files they name (see `plait.store.writer`); by default its own."""
         self._make_engine = engine
         self._engine: Engine | None = None
+        self._conn: Connection | None = None
         self._max_batch = max_batch
         self._max_pending = max_pending
         self._pending: list[_Entry] = []
@@ -115,8 +116,7 @@ class Journal:
 
     async def close(self) -> None:
         await self.flush()
-        if self._engine is not None:
-            await self._thread.run(self._engine.dispose)
+        await self._thread.run(self._dispose)
         if self._owns_thread:
             self._thread.close()
 
@@ -144,12 +144,25 @@ class Journal:
             ):
                 roomy.set_result(None)
 
+    def _connection(self) -> Connection:
+        """The journal's own connection, kept open: no pool round trip per batch."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            if self._engine is None:
+                self._engine = self._make_engine()
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _dispose(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
     def _commit(self, batch: list[_Entry]) -> list[Exception | None]:
         """In the journal's thread: the batch in one transaction, else one write at a time."""
-        if self._engine is None:
-            self._engine = self._make_engine()
+        conn = self._connection()
         try:
-            with self._engine.begin() as conn:
+            with conn.begin():
                 apply(conn, (entry.write for entry in batch))
             return [None] * len(batch)
         except Exception as exc:
