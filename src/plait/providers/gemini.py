@@ -8,6 +8,7 @@ become `ProviderError`s that name the model, quote Gemini, and say what to do.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -180,11 +181,19 @@ def _part(part: Part) -> types.Part:
 
 
 def build_config(request: ImageRequest) -> types.GenerateContentConfig:
-    image_config = types.ImageConfig(aspect_ratio=request.aspect_ratio)
-    if request.image_size is not None:
-        image_config.image_size = request.image_size
+    return _config(request.aspect_ratio, request.image_size, request.response_modalities)
+
+
+@functools.lru_cache(maxsize=64)
+def _config(
+    aspect_ratio: str | None, image_size: str | None, modalities: tuple[str, ...]
+) -> types.GenerateContentConfig:
+    """Shared between calls with the same settings (the SDK does not change it)."""
+    image_config = types.ImageConfig(aspect_ratio=aspect_ratio)
+    if image_size is not None:
+        image_config.image_size = image_size
     return types.GenerateContentConfig(
-        response_modalities=list(request.response_modalities), image_config=image_config
+        response_modalities=list(modalities), image_config=image_config
     )
 
 
