@@ -34,12 +34,35 @@ router = APIRouter(tags=["trigger"])
 NOT_FOUND = "no published flow has this trigger; check the URL and its secret"
 _MAX_IDEMPOTENCY_KEY = 255
 _CALLBACK_WAIT_SECONDS = 24 * 3600
+_WAIT_PARAMETER = {
+    "name": "wait",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "boolean", "default": True},
+    "description": "false: answer 202 with a status URL at once, without waiting for the run",
+}
+_FALSE = {"false", "0", "no", "off", "f", "n"}
+_TRUE = {"true", "1", "yes", "on", "t", "y"}
 
 
-@router.post("/api/trigger/{secret}/{node_id}")
-async def trigger(
-    secret: str, node_id: str, request: Request, state: State, wait: bool = True
-) -> Response:
+def _wait(request: Request) -> bool:
+    value = request.query_params.get("wait")
+    if value is None or value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise HTTPException(422, f"query parameter 'wait' must be true or false, not {value!r}")
+
+
+@router.post(
+    "/api/trigger/{secret}/{node_id}",
+    openapi_extra={"parameters": [_WAIT_PARAMETER]},
+)
+async def trigger(secret: str, node_id: str, request: Request) -> Response:
+    # The state and `?wait` are read by hand: FastAPI's dependency solving for them
+    # cost more than the rest of the route on the hottest path.
+    state: ServerState = request.app.state.plait
+    wait = _wait(request)
     published = await _published(state, secret)
     flow = None if published is None else compiled(state, published.hash, published.document)
     if published is None or flow is None or not _is_trigger(flow, node_id):
