@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import os
 import re
-import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -67,6 +67,7 @@ class LocalBlobStore:
         self._recent_limit = recent_bytes
         self._unwritten: dict[str, tuple[Future[None], bytes]] = {}  # in the writer's order
         self._failed: dict[str, bytes] = {}  # files the disk refused: served from memory
+        self._files = _Files()
 
     def path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256):  # the name is the only path input: keep it a hash
@@ -128,7 +129,8 @@ class LocalBlobStore:
         self._prune()
         if sha256 not in self._unwritten:
             path = self.path(sha256)
-            self._unwritten[sha256] = (self._writer.submit(lambda: _write(path, data)), data)
+            write = self._writer.submit(lambda: self._files.write(path, data))
+            self._unwritten[sha256] = (write, data)
 
     def _prune(self) -> None:
         while self._unwritten:
@@ -163,22 +165,43 @@ def _made_and_hashed(make: Callable[[], bytes]) -> tuple[bytes, str]:
     return data, _sha256(data)
 
 
-def _write(path: Path, data: bytes) -> None:
-    try:
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+_TEMP_NAMES = itertools.count()  # unique within the process; the pid makes them unique
+
+
+class _Files:
+    """Writes blob files in the writer thread with as few system calls as it can: each
+    one hands the interpreter lock to the event loop and back, and on a loaded machine
+    each hand-over costs more than the call."""
+
+    def __init__(self) -> None:
+        self._folders: set[Path] = set()
+
+    def write(self, path: Path, data: bytes) -> None:
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
+            self._write(path, data)
+        except OSError as exc:
+            log.error("could not write the blob file %s: %s", path, exc)
+            raise
+
+    def _write(self, path: Path, data: bytes) -> None:
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        # equal bytes have one name: writing a file that exists again changes nothing
+        tmp = folder / f".tmp-{os.getpid()}-{next(_TEMP_NAMES)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        try:
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
-    except OSError as exc:
-        log.error("could not write the blob file %s: %s", path, exc)
-        raise
 
 
 async def put_image(store: BlobStore, data: bytes) -> ImageRef:
