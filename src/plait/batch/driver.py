@@ -10,6 +10,15 @@ Every row's run goes through the `Runner` exactly as `plait run` makes one (sour
 - a row is settled (status, cost, output files) only after its run is recorded, and a
   settled row is never started again, so no row completes twice.
 
+Concurrency: the limiter bounds the image provider's calls in flight (each call holds a
+slot: `LimitedProvider`), not the rows. Up to as many rows again get ready around them:
+a row's queued run is committed, its trigger and other nodes run, and it waits for a
+slot only when it is about to pay for a call; after the call it stores the image and
+settles without holding one. So the limit's slots stay busy with calls (each row's own
+bookkeeping would otherwise idle a slot for tens of milliseconds per call on a busy
+event loop). In Batch API mode (`pool`) the calls wait for jobs, and the limiter bounds
+the rows in flight as a whole.
+
 Budget: before a row starts, the recorded cost of the batch plus the estimate of every
 row in flight and of this one must stay within the cap; otherwise nothing new starts and
 the rows not started are marked `skipped` with the reason.
@@ -38,7 +47,7 @@ from plait.engine.state import RunResult, RunStatus
 from plait.engine.values import from_json, to_json
 from plait.engine.worker import Worker
 from plait.flows.validate import CompiledFlow
-from plait.providers.base import ImageProvider
+from plait.providers.base import ImageProvider, ImageRequest, ImageResult
 from plait.runtime import Runtime
 from plait.store import batches as store
 from plait.store import runs as run_store
@@ -48,6 +57,8 @@ log = logging.getLogger(__name__)
 
 BUDGET_REASON = "skipped: budget"
 _UNFINISHED = ("queued", "running")
+# Rows in flight per slot of the limit: a row holds a slot only during its calls.
+ROWS_PER_SLOT = 2
 
 
 @dataclass
@@ -190,6 +201,8 @@ class Driver:
         self.changed = changed
         self.in_flight = 0
         self.pool = pool
+        self._limited: LimitedProvider | None = None
+        self._row_ended = asyncio.Event()
         provider: Callable[[], ImageProvider] = (lambda: pool) if pool else self._provider
         services = Services(runtime.blobs, provider, job.flow_dir, runtime.http)
         self.runner = Runner(runtime.db, services, runtime.backend)
@@ -202,7 +215,10 @@ class Driver:
 
             if isinstance(provider, GeminiProvider):
                 provider.rate_signals = self.limiter
-        return provider
+        limited = self._limited
+        if limited is None or limited.provider is not provider:  # a new key, a new provider
+            limited = self._limited = LimitedProvider(provider, self.limiter)
+        return limited
 
     async def run(self, work: list[Work]) -> Outcome:
         tasks: set[asyncio.Task[None]] = set()
@@ -211,9 +227,10 @@ class Driver:
             self.pool.expect(len(work))
         try:
             for index, item in enumerate(work):
-                taken = await self.limiter.acquire()
+                taken = await self._room()
                 if item.run_id is None and self._over_budget():
-                    self.limiter.release(taken, succeeded=False)
+                    if taken is not None:
+                        self.limiter.release(taken, succeeded=False)
                     stopped_at = index
                     if self.pool is not None:
                         self.pool.expect(index - len(work))  # these rows will not run
@@ -238,13 +255,23 @@ class Driver:
         self.changed(self.tally)
         return Outcome(self.tally, stopped_by_budget=True)
 
+    async def _room(self) -> float | None:
+        """Wait until another row may start. Batch API mode: the row holds a slot of the
+        limiter, taken at the returned clock reading; otherwise its calls take slots."""
+        if self.pool is not None:
+            return await self.limiter.acquire()
+        while self.in_flight >= ROWS_PER_SLOT * self.limiter.limit:
+            self._row_ended.clear()
+            await self._row_ended.wait()
+        return None
+
     def _over_budget(self) -> bool:
         if self.budget_usd is None:
             return False
         committed = self.tally.cost_usd + self.in_flight * self.per_row_usd
         return committed + self.per_row_usd > self.budget_usd + 1e-9
 
-    async def _row(self, item: Work, taken: float) -> None:
+    async def _row(self, item: Work, taken: float | None) -> None:
         status = store.FAILED
         try:
             with self._scope(item):
@@ -265,7 +292,9 @@ class Driver:
             self.tally.count(store.FAILED)
         finally:
             self.in_flight -= 1
-            self.limiter.release(taken, succeeded=status == store.SUCCEEDED)
+            if taken is not None:
+                self.limiter.release(taken, succeeded=status == store.SUCCEEDED)
+            self._row_ended.set()
             self.changed(self.tally)
 
     @contextlib.contextmanager
@@ -338,6 +367,23 @@ class Driver:
         self.tally.count(status)
         self.tally.cost_usd += run.cost_usd
         return status
+
+
+class LimitedProvider:
+    """The image provider of a batch's rows: each call holds a slot of the limiter while
+    it runs (its retries included); a call that raises counts as no success."""
+
+    def __init__(self, provider: ImageProvider, limiter: AimdLimiter):
+        self.provider = provider
+        self.limiter = limiter
+        self.name = provider.name
+
+    async def generate(self, request: ImageRequest) -> ImageResult:
+        async with self.limiter.slot():
+            return await self.provider.generate(request)
+
+    async def aclose(self) -> None:
+        """Nothing of its own: the runtime closes the provider."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,11 +14,12 @@ from plait.batch.rows import Row
 from plait.engine.runner import RunRequest
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.media.image_ref import ImageRef
+from plait.providers.base import GeneratedImage, ImageRequest, ImageResult
 from plait.runtime import Runtime, open_runtime
 from plait.settings import Settings
 from plait.store import batches as store
 from plait.store import run_writes
-from tests.helpers import flow, node
+from tests.helpers import flow, node, png
 
 IMAGE = ImageRef("0" * 64, "image/png", 8, 6, 100)
 
@@ -119,3 +121,66 @@ async def test_the_budget_counts_the_estimate_of_rows_in_flight(
     assert outcome.stopped_by_budget
     assert await _statuses(runtime, batch_id) == ["succeeded"] * 2 + ["skipped"] * 3
     assert outcome.tally.skipped == 3
+
+
+class HeldProvider:
+    """The provider seam: every call waits until the test lets them all answer."""
+
+    name = "preview"
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most = 0
+        self.answer = asyncio.Event()
+
+    async def generate(self, request: ImageRequest) -> ImageResult:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await self.answer.wait()
+        finally:
+            self.in_flight -= 1
+        return ImageResult([GeneratedImage(png(8, 8), "image/png")], backend=self.name)
+
+    async def aclose(self) -> None:
+        pass
+
+
+class CountingLimiter(AimdLimiter):
+    """Tells when `wanted` slots have been asked for."""
+
+    def __init__(self, ceiling: int, wanted: int):
+        super().__init__(ceiling)
+        self.asked = 0
+        self.wanted = wanted
+        self.all_asked = asyncio.Event()
+
+    async def acquire(self) -> float:
+        self.asked += 1
+        if self.asked == self.wanted:
+            self.all_asked.set()
+        return await super().acquire()
+
+
+async def test_the_limit_bounds_the_calls_in_flight_and_rows_get_ready_around_them(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldProvider()
+    monkeypatch.setattr(runtime.provider, "_provider", held)  # what the runtime hands out
+    compiled = _compiled(runtime)
+    batch_id = await _batch(runtime, compiled, 10, tmp_path)
+    job = BatchJob(batch_id, compiled, "trigger", tmp_path, None)
+    limiter = CountingLimiter(2, wanted=4)
+    driver = Driver(runtime, job, limiter, per_row_usd=0.0, budget_usd=None, tally=Tally(10))
+    running = asyncio.create_task(driver.run(await plan(runtime, batch_id, (store.PENDING,))))
+
+    async with asyncio.timeout(30):
+        await limiter.all_asked.wait()  # two calls hold the slots, two more rows wait for one
+    assert (held.in_flight, limiter.in_flight, driver.in_flight) == (2, 2, 4)
+
+    held.answer.set()
+    async with asyncio.timeout(30):
+        outcome = await running
+    assert outcome.tally.succeeded == 10
+    assert held.most == 2
+    assert limiter.in_flight == 0
