@@ -16,8 +16,10 @@ a row's queued run is committed, its trigger and other nodes run, and it waits f
 slot only when it is about to pay for a call; after the call it stores the image and
 settles without holding one. So the limit's slots stay busy with calls (each row's own
 bookkeeping would otherwise idle a slot for tens of milliseconds per call on a busy
-event loop). In Batch API mode (`pool`) the calls wait for jobs, and the limiter bounds
-the rows in flight as a whole.
+event loop). A new row starts only while fewer rows than the limit are outside a call,
+so at the start the first rows' calls do not wait for the event loop to get the rows
+after them ready too. In Batch API mode (`pool`) the calls wait for jobs, and the
+limiter bounds the rows in flight as a whole.
 
 Budget: before a row starts, the recorded cost of the batch plus the estimate of every
 row in flight and of this one must stay within the cap; otherwise nothing new starts and
@@ -202,7 +204,7 @@ class Driver:
         self.in_flight = 0
         self.pool = pool
         self._limited: LimitedProvider | None = None
-        self._row_ended = asyncio.Event()
+        self._moved = asyncio.Event()  # a row ended or a call started: another may start
         provider: Callable[[], ImageProvider] = (lambda: pool) if pool else self._provider
         services = Services(runtime.blobs, provider, job.flow_dir, runtime.http)
         self.runner = Runner(runtime.db, services, runtime.backend)
@@ -217,7 +219,7 @@ class Driver:
                 provider.rate_signals = self.limiter
         limited = self._limited
         if limited is None or limited.provider is not provider:  # a new key, a new provider
-            limited = self._limited = LimitedProvider(provider, self.limiter)
+            limited = self._limited = LimitedProvider(provider, self.limiter, self._moved.set)
         return limited
 
     async def run(self, work: list[Work]) -> Outcome:
@@ -260,10 +262,15 @@ class Driver:
         limiter, taken at the returned clock reading; otherwise its calls take slots."""
         if self.pool is not None:
             return await self.limiter.acquire()
-        while self.in_flight >= ROWS_PER_SLOT * self.limiter.limit:
-            self._row_ended.clear()
-            await self._row_ended.wait()
+        while not self._may_start():
+            self._moved.clear()
+            await self._moved.wait()
         return None
+
+    def _may_start(self) -> bool:
+        limit = self.limiter.limit
+        outside_calls = self.in_flight - self.limiter.in_flight
+        return self.in_flight < ROWS_PER_SLOT * limit and outside_calls < limit
 
     def _over_budget(self) -> bool:
         if self.budget_usd is None:
@@ -294,7 +301,7 @@ class Driver:
             self.in_flight -= 1
             if taken is not None:
                 self.limiter.release(taken, succeeded=status == store.SUCCEEDED)
-            self._row_ended.set()
+            self._moved.set()
             self.changed(self.tally)
 
     @contextlib.contextmanager
@@ -373,13 +380,21 @@ class LimitedProvider:
     """The image provider of a batch's rows: each call holds a slot of the limiter while
     it runs (its retries included); a call that raises counts as no success."""
 
-    def __init__(self, provider: ImageProvider, limiter: AimdLimiter):
+    def __init__(
+        self,
+        provider: ImageProvider,
+        limiter: AimdLimiter,
+        started: Callable[[], None] = lambda: None,
+    ):
+        """`started` is told when a call has taken its slot."""
         self.provider = provider
         self.limiter = limiter
         self.name = provider.name
+        self._started = started
 
     async def generate(self, request: ImageRequest) -> ImageResult:
         async with self.limiter.slot():
+            self._started()
             return await self.provider.generate(request)
 
     async def aclose(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -147,16 +147,19 @@ class HeldProvider:
 
 
 class CountingLimiter(AimdLimiter):
-    """Tells when `wanted` slots have been asked for."""
+    """Tells when `wanted` slots have been asked for; notes the rows in flight at each ask."""
 
     def __init__(self, ceiling: int, wanted: int):
         super().__init__(ceiling)
         self.asked = 0
         self.wanted = wanted
         self.all_asked = asyncio.Event()
+        self.rows: Callable[[], int] = lambda: 0
+        self.rows_at_ask: list[int] = []
 
     async def acquire(self) -> float:
         self.asked += 1
+        self.rows_at_ask.append(self.rows())
         if self.asked == self.wanted:
             self.all_asked.set()
         return await super().acquire()
@@ -172,11 +175,14 @@ async def test_the_limit_bounds_the_calls_in_flight_and_rows_get_ready_around_th
     job = BatchJob(batch_id, compiled, "trigger", tmp_path, None)
     limiter = CountingLimiter(2, wanted=4)
     driver = Driver(runtime, job, limiter, per_row_usd=0.0, budget_usd=None, tally=Tally(10))
+    limiter.rows = lambda: driver.in_flight
     running = asyncio.create_task(driver.run(await plan(runtime, batch_id, (store.PENDING,))))
 
     async with asyncio.timeout(30):
         await limiter.all_asked.wait()  # two calls hold the slots, two more rows wait for one
     assert (held.in_flight, limiter.in_flight, driver.in_flight) == (2, 2, 4)
+    # the rows after the first two started only once those were in their calls
+    assert limiter.rows_at_ask[:2] == [2, 2]
 
     held.answer.set()
     async with asyncio.timeout(30):
