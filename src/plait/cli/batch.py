@@ -56,7 +56,7 @@ def batch(
             "-c",
             min=1,
             help=(
-                "Gemini calls in flight at most (rows: twice as many) "
+                "Gemini calls in flight at most "
                 f"[default: 8; with --batch-api: rows in flight, default {MAX_REQUESTS}]"
             ),
             show_default=False,

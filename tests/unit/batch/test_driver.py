@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from plait.batch.driver import BatchJob, Driver, Tally, create, plan, run_key
+from plait.batch.driver import (
+    BatchJob,
+    Driver,
+    Tally,
+    _long_lived_frozen,
+    create,
+    plan,
+    run_key,
+)
 from plait.batch.limiter import AimdLimiter
 from plait.batch.rows import Row
 from plait.engine.runner import RunRequest
@@ -173,20 +182,31 @@ async def test_the_limit_bounds_the_calls_in_flight_and_rows_get_ready_around_th
     compiled = _compiled(runtime)
     batch_id = await _batch(runtime, compiled, 10, tmp_path)
     job = BatchJob(batch_id, compiled, "trigger", tmp_path, None)
-    limiter = CountingLimiter(2, wanted=4)
+    limiter = CountingLimiter(4, wanted=5)
     driver = Driver(runtime, job, limiter, per_row_usd=0.0, budget_usd=None, tally=Tally(10))
     limiter.rows = lambda: driver.in_flight
     running = asyncio.create_task(driver.run(await plan(runtime, batch_id, (store.PENDING,))))
 
     async with asyncio.timeout(30):
-        await limiter.all_asked.wait()  # two calls hold the slots, two more rows wait for one
-    assert (held.in_flight, limiter.in_flight, driver.in_flight) == (2, 2, 4)
-    # the rows after the first two started only once those were in their calls
-    assert limiter.rows_at_ask[:2] == [2, 2]
+        await limiter.all_asked.wait()  # four calls hold the slots, a fifth row waits for one
+    assert (held.in_flight, limiter.in_flight, driver.in_flight) == (4, 4, 5)
+    # a quarter of the limit (one row) at a time gets ready outside a call
+    assert limiter.rows_at_ask == [1, 2, 3, 4, 5]
+    assert gc.get_freeze_count() > 0  # what existed at the start: out of full collections
 
     held.answer.set()
     async with asyncio.timeout(30):
         outcome = await running
     assert outcome.tally.succeeded == 10
-    assert held.most == 2
+    assert held.most == 4
     assert limiter.in_flight == 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_heap_stays_frozen_until_the_last_batch_of_the_process_ends() -> None:
+    with _long_lived_frozen():
+        first = gc.get_freeze_count()
+        with _long_lived_frozen():
+            pass
+        assert gc.get_freeze_count() >= first > 0  # the other batch still runs
+    assert gc.get_freeze_count() == 0
