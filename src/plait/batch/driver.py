@@ -15,14 +15,14 @@ slot: `LimitedProvider`), not the rows. A row's queued run is committed and its 
 nodes run before it waits for a slot, at the moment it is about to pay for a call;
 after the call it stores the image and settles without holding one. So the slots stay
 busy with calls (each row's own bookkeeping would otherwise idle a slot for tens of
-milliseconds per call on a busy event loop). Beside the rows in calls, a new row starts
-only while fewer than a quarter of the limit (at least one) are outside a call: getting
-ready, waiting for a slot, or finishing (and never more than `ROWS_PER_SLOT` × the
-limit in all). Not more: the event loop takes turns among the rows it runs, so a
-hundred rows getting ready at once would send their first calls all at the end (and
-get the answers back in one burst); a quarter at a time, the first calls leave early
-and the waves spread out. In Batch API mode (`pool`) the calls wait for jobs, and the
-limiter bounds the rows in flight as a whole.
+milliseconds per call on a busy event loop). A new row starts only while fewer than a
+quarter of the limit (at least one) rows are getting ready, i.e. have not yet started
+a call (and never more than `ROWS_PER_SLOT` × the limit rows in all). Not more: the
+event loop takes turns among the rows it runs, so a hundred rows getting ready at once
+would send their first calls all at the end (and get the answers back in one burst); a
+quarter at a time, the first calls leave early and the waves spread out. A flow that
+calls no image model has no calls to bound: the limit bounds its rows. In Batch API
+mode (`pool`) the calls wait for jobs, and the limiter bounds the rows in flight.
 
 Budget: before a row starts, the recorded cost of the batch plus the estimate of every
 row in flight and of this one must stay within the cap; otherwise nothing new starts and
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import logging
 import uuid
@@ -210,6 +211,9 @@ class Driver:
         self.pool = pool
         self._limited: LimitedProvider | None = None
         self._moved = asyncio.Event()  # a row ended or a call started: another may start
+        self._before_call = 0  # rows in flight that have not yet started a call
+        nodes = job.compiled.nodes.values()
+        self._calls = any(n.node_type.uses_image_provider for n in nodes)
         provider: Callable[[], ImageProvider] = (lambda: pool) if pool else self._provider
         services = Services(runtime.blobs, provider, job.flow_dir, runtime.http)
         self.runner = Runner(runtime.db, services, runtime.backend)
@@ -224,7 +228,7 @@ class Driver:
                 provider.rate_signals = self.limiter
         limited = self._limited
         if limited is None or limited.provider is not provider:  # a new key, a new provider
-            limited = self._limited = LimitedProvider(provider, self.limiter, self._moved.set)
+            limited = self._limited = LimitedProvider(provider, self.limiter, self._call_started)
         return limited
 
     async def run(self, work: list[Work]) -> Outcome:
@@ -247,7 +251,8 @@ class Driver:
                         self.pool.expect(index - len(work))  # these rows will not run
                     break
                 self.in_flight += 1
-                task = asyncio.create_task(self._row(item, taken))
+                self._before_call += 1
+                task = asyncio.create_task(self._row(item, taken, _Progress()))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             await asyncio.gather(*tasks)
@@ -278,8 +283,18 @@ class Driver:
 
     def _may_start(self) -> bool:
         limit = self.limiter.limit
-        outside_calls = self.in_flight - self.limiter.in_flight
-        return self.in_flight < ROWS_PER_SLOT * limit and outside_calls < max(1, limit // 4)
+        if not self._calls:  # a flow that calls no image model: the limit bounds the rows
+            return self.in_flight < limit
+        getting_ready = max(1, limit // 4)
+        return self.in_flight < ROWS_PER_SLOT * limit and self._before_call < getting_ready
+
+    def _call_started(self) -> None:
+        """A call took its slot: if it is its row's first, another row may get ready."""
+        progress = _ROW.get()
+        if progress is not None and not progress.called:
+            progress.called = True
+            self._before_call -= 1
+            self._moved.set()
 
     def _over_budget(self) -> bool:
         if self.budget_usd is None:
@@ -287,7 +302,8 @@ class Driver:
         committed = self.tally.cost_usd + self.in_flight * self.per_row_usd
         return committed + self.per_row_usd > self.budget_usd + 1e-9
 
-    async def _row(self, item: Work, taken: float | None) -> None:
+    async def _row(self, item: Work, taken: float | None, progress: _Progress) -> None:
+        _ROW.set(progress)  # this task's context, and so its nodes' tasks'
         status = store.FAILED
         try:
             with self._scope(item):
@@ -308,6 +324,8 @@ class Driver:
             self.tally.count(store.FAILED)
         finally:
             self.in_flight -= 1
+            if not progress.called:
+                self._before_call -= 1
             if taken is not None:
                 self.limiter.release(taken, succeeded=status == store.SUCCEEDED)
             self._moved.set()
@@ -385,6 +403,17 @@ class Driver:
         return status
 
 
+@dataclass
+class _Progress:
+    """How far a row has got: `called` once one of its calls took a slot."""
+
+    called: bool = False
+
+
+# The row whose task (or node task) is running: tells `_call_started` whose call it is.
+_ROW: contextvars.ContextVar[_Progress | None] = contextvars.ContextVar(
+    "plait_batch_row", default=None
+)
 _freezers = 0  # drivers running in this process, for `_long_lived_frozen`
 
 

@@ -210,3 +210,18 @@ def test_the_heap_stays_frozen_until_the_last_batch_of_the_process_ends() -> Non
             pass
         assert gc.get_freeze_count() >= first > 0  # the other batch still runs
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_flow_that_calls_no_image_model_has_the_limit_bound_its_rows(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    respond = node("respond", "respond", fields=[{"name": "x", "value": "{{ trigger.x }}"}])
+    nodes = [node("trigger", "http_trigger", fields=[{"name": "x"}]), respond]
+    compiled = compile_flow(flow(nodes), runtime.registry)
+    job = BatchJob("b", compiled, "trigger", tmp_path, None)
+    driver = Driver(runtime, job, AimdLimiter(4), per_row_usd=0.0, budget_usd=None, tally=Tally(9))
+
+    driver.in_flight = 3
+    assert driver._may_start()
+    driver.in_flight = 4  # no call would ever take a slot: rows count instead
+    assert not driver._may_start()
