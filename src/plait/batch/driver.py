@@ -162,6 +162,11 @@ async def plan(runtime: Runtime, batch_id: str, statuses: tuple[str, ...]) -> li
     attempt, carrying over the outputs of nodes its last run finished (a failed,
     cancelled or interrupted attempt is not paid for twice).
     """
+    with _long_lived_frozen():  # loading thousands of rows would set off a full collection
+        return await _plan(runtime, batch_id, statuses)
+
+
+async def _plan(runtime: Runtime, batch_id: str, statuses: tuple[str, ...]) -> list[Work]:
     async with runtime.db.new_session() as session:
         rows = [r for r in await store.rows_of(session, batch_id) if r.status in statuses]
         keys = [run_key(batch_id, r.number, r.attempts + 1) for r in rows]
@@ -419,12 +424,12 @@ _freezers = 0  # drivers running in this process, for `_long_lived_frozen`
 
 @contextlib.contextmanager
 def _long_lived_frozen() -> Iterator[None]:
-    """While a batch runs, the objects that existed when it started are left out of the
-    garbage collector's full collections (`gc.freeze`; `gc.unfreeze` when the last batch
-    of the process ends). Those objects include the pydantic validators of google-genai's
-    hundreds of types, slow to traverse: a full collection took ~130 ms, stopping every
-    call in flight, and a batch of 100 calls in flight triggers several; it takes ~10 ms
-    of what the batch itself holds."""
+    """While a batch is planned or runs, the objects that existed when it started are left
+    out of the garbage collector's full collections (`gc.freeze`; `gc.unfreeze` when the
+    last batch of the process ends). Those objects include the pydantic validators of
+    google-genai's hundreds of types, slow to traverse: a full collection took ~130 ms,
+    stopping every call in flight, and a batch of 100 calls in flight triggers several;
+    it takes ~10 ms of what the batch itself holds."""
     global _freezers
     if _freezers == 0:
         gc.freeze()
