@@ -7,7 +7,8 @@ PLAIT_DATA_DIR), the flow `examples/flows/product-shot.json` compiled once, then
 `GeminiProvider` on the `google-genai` SDK and the Image Resize node.
 
 The baseline, in the same process and event loop, is what a hand-written script would do:
-the SDK's async client with the same base URL and the same request (prompt, response
+the SDK's async client with the same base URL and transport (an aiohttp session that does
+not read the environment per call, as the provider's) and the same request (prompt, response
 modalities, aspect ratio), then the same Pillow work in a thread (`plait.media.images.decode`,
 `plait.media.resize.resize`, `plait.media.images.encode` with the Resize node's settings).
 Both talk to the loopback fake (`tests/fakes/gemini.py`, in a thread) answering at once,
@@ -35,6 +36,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+import aiohttp
 from google import genai
 from google.genai import types
 
@@ -94,10 +96,16 @@ class Direct:
     """The same image with the SDK directly, then the same Pillow resize and encode."""
 
     def __init__(self, base_url: str, image: ImageConfig, thumb: ImageResizeConfig):
+        # the provider's transport: with aiohttp installed, the SDK's own session would look
+        # up ~/.netrc and the proxy in a thread on every call, a cost Plait does not have
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), trust_env=False
+        )
         options = types.HttpOptions(
             base_url=base_url,
             timeout=120_000,  # as GeminiProvider sets it (it is also sent as a header)
             retry_options=types.HttpRetryOptions(attempts=1),
+            aiohttp_client=self.session,
         )
         self.client = genai.Client(vertexai=False, api_key=API_KEY, http_options=options)
         self.model = image.model
@@ -125,6 +133,7 @@ class Direct:
 
     async def aclose(self) -> None:
         await self.client.aio.aclose()
+        await self.session.close()
 
 
 def paired(samples: dict[str, list[float]], side: str) -> float:

@@ -55,7 +55,10 @@ def batch(
             "--concurrency",
             "-c",
             min=1,
-            help=f"Rows in flight at most [default: 8; {MAX_REQUESTS} with --batch-api]",
+            help=(
+                "Gemini calls in flight at most "
+                f"[default: 8; with --batch-api: rows in flight, default {MAX_REQUESTS}]"
+            ),
             show_default=False,
         ),
     ] = None,

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.store.documents import insert_document
-from plait.store.journal import Write
+from plait.store.journal import Rows, Statement, Write
 from plait.store.tables import Batch, BatchRow, Run, utcnow
 
 _batches: Table = Batch.__table__  # type: ignore[assignment]
@@ -48,12 +48,20 @@ def create_batch(
     return write
 
 
-def update_row(batch_id: str, number: int, **fields: Any) -> Write:
-    def write(conn: Connection) -> None:
-        statement = update(_rows).where(_ROW).values(**fields, updated_at=utcnow())
-        conn.execute(statement, {"b_id": batch_id, "b_number": number})
+# Prepared statements (the journal runs the rows of hundreds of rows as one executemany),
+# numbered among a run's own (`plait.store.run_writes`): a row is linked to its run after
+# the run is inserted (1) and before it is marked running (3); it settles after the run's
+# totals (5). An UPDATE takes its SET clause from the parameters' keys.
+_UPDATE_ROW = Statement(update(_rows).where(_ROW), order=2)
+_SETTLE_ROW = Statement(
+    update(_rows).where(_ROW).values(cost_usd=_rows.c.cost_usd + bindparam("b_cost")), order=6
+)
 
-    return write
+
+def update_row(batch_id: str, number: int, **fields: Any) -> Rows:
+    return _UPDATE_ROW.rows(
+        {**fields, "updated_at": utcnow(), "b_id": batch_id, "b_number": number}
+    )
 
 
 def settle_row(
@@ -64,24 +72,19 @@ def settle_row(
     error: str | None,
     cost_usd: float,
     outputs: list[str] | None,
-) -> Write:
+) -> Rows:
     """A row's outcome; `cost_usd` is added to what earlier attempts cost."""
-
-    def write(conn: Connection) -> None:
-        statement = (
-            update(_rows)
-            .where(_ROW)
-            .values(
-                status=status,
-                error=error,
-                outputs=outputs,
-                cost_usd=_rows.c.cost_usd + cost_usd,
-                updated_at=utcnow(),
-            )
-        )
-        conn.execute(statement, {"b_id": batch_id, "b_number": number})
-
-    return write
+    return _SETTLE_ROW.rows(
+        {
+            "status": status,
+            "error": error,
+            "outputs": outputs,
+            "updated_at": utcnow(),
+            "b_cost": cost_usd,
+            "b_id": batch_id,
+            "b_number": number,
+        }
+    )
 
 
 def skip_rows(batch_id: str, numbers: list[int], reason: str) -> Write:

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import gc
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from plait.batch.driver import BatchJob, Driver, Tally, create, plan, run_key
+from plait.batch.driver import (
+    BatchJob,
+    Driver,
+    Tally,
+    _long_lived_frozen,
+    create,
+    plan,
+    run_key,
+)
 from plait.batch.limiter import AimdLimiter
 from plait.batch.rows import Row
 from plait.engine.runner import RunRequest
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.media.image_ref import ImageRef
+from plait.providers.base import GeneratedImage, ImageRequest, ImageResult
 from plait.runtime import Runtime, open_runtime
 from plait.settings import Settings
 from plait.store import batches as store
 from plait.store import run_writes
-from tests.helpers import flow, node
+from tests.helpers import flow, node, png
 
 IMAGE = ImageRef("0" * 64, "image/png", 8, 6, 100)
 
@@ -119,3 +130,98 @@ async def test_the_budget_counts_the_estimate_of_rows_in_flight(
     assert outcome.stopped_by_budget
     assert await _statuses(runtime, batch_id) == ["succeeded"] * 2 + ["skipped"] * 3
     assert outcome.tally.skipped == 3
+
+
+class HeldProvider:
+    """The provider seam: every call waits until the test lets them all answer."""
+
+    name = "preview"
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most = 0
+        self.answer = asyncio.Event()
+
+    async def generate(self, request: ImageRequest) -> ImageResult:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await self.answer.wait()
+        finally:
+            self.in_flight -= 1
+        return ImageResult([GeneratedImage(png(8, 8), "image/png")], backend=self.name)
+
+    async def aclose(self) -> None:
+        pass
+
+
+class CountingLimiter(AimdLimiter):
+    """Tells when `wanted` slots have been asked for; notes the rows in flight at each ask."""
+
+    def __init__(self, ceiling: int, wanted: int):
+        super().__init__(ceiling)
+        self.asked = 0
+        self.wanted = wanted
+        self.all_asked = asyncio.Event()
+        self.rows: Callable[[], int] = lambda: 0
+        self.rows_at_ask: list[int] = []
+
+    async def acquire(self) -> float:
+        self.asked += 1
+        self.rows_at_ask.append(self.rows())
+        if self.asked == self.wanted:
+            self.all_asked.set()
+        return await super().acquire()
+
+
+async def test_the_limit_bounds_the_calls_in_flight_and_rows_get_ready_around_them(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldProvider()
+    monkeypatch.setattr(runtime.provider, "_provider", held)  # what the runtime hands out
+    compiled = _compiled(runtime)
+    batch_id = await _batch(runtime, compiled, 10, tmp_path)
+    job = BatchJob(batch_id, compiled, "trigger", tmp_path, None)
+    limiter = CountingLimiter(4, wanted=5)
+    driver = Driver(runtime, job, limiter, per_row_usd=0.0, budget_usd=None, tally=Tally(10))
+    limiter.rows = lambda: driver.in_flight
+    running = asyncio.create_task(driver.run(await plan(runtime, batch_id, (store.PENDING,))))
+
+    async with asyncio.timeout(30):
+        await limiter.all_asked.wait()  # four calls hold the slots, a fifth row waits for one
+    assert (held.in_flight, limiter.in_flight, driver.in_flight) == (4, 4, 5)
+    # a quarter of the limit (one row) at a time gets ready outside a call
+    assert limiter.rows_at_ask == [1, 2, 3, 4, 5]
+    assert gc.get_freeze_count() > 0  # what existed at the start: out of full collections
+
+    held.answer.set()
+    async with asyncio.timeout(30):
+        outcome = await running
+    assert outcome.tally.succeeded == 10
+    assert held.most == 4
+    assert limiter.in_flight == 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_heap_stays_frozen_until_the_last_batch_of_the_process_ends() -> None:
+    with _long_lived_frozen():
+        first = gc.get_freeze_count()
+        with _long_lived_frozen():
+            pass
+        assert gc.get_freeze_count() >= first > 0  # the other batch still runs
+    assert gc.get_freeze_count() == 0
+
+
+async def test_a_flow_that_calls_no_image_model_has_the_limit_bound_its_rows(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    respond = node("respond", "respond", fields=[{"name": "x", "value": "{{ trigger.x }}"}])
+    nodes = [node("trigger", "http_trigger", fields=[{"name": "x"}]), respond]
+    compiled = compile_flow(flow(nodes), runtime.registry)
+    job = BatchJob("b", compiled, "trigger", tmp_path, None)
+    driver = Driver(runtime, job, AimdLimiter(4), per_row_usd=0.0, budget_usd=None, tally=Tally(9))
+
+    driver.in_flight = 3
+    assert driver._may_start()
+    driver.in_flight = 4  # no call would ever take a slot: rows count instead
+    assert not driver._may_start()
