@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -14,6 +15,7 @@ from plait.flows.validate import compile_flow
 from plait.runtime import Runtime, open_runtime
 from plait.settings import Settings
 from plait.store import batches as store
+from plait.store import journal as journal_module
 from plait.store.journal import Rows
 from tests.helpers import flow, node
 
@@ -55,13 +57,20 @@ def _settle(number: int, status: str, cost: float, outputs: list[str] | None = N
 
 
 async def test_settling_adds_the_cost_to_earlier_attempts_and_many_rows_settle_at_once(
-    runtime: Runtime,
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     journal = runtime.db.journal
     await journal.write(_settle(1, "failed", 0.5))  # a first attempt
-    executed: list[str] = []
+    executed: list[str] = []  # what reached the database, through SQLAlchemy or directly
     assert journal._engine is not None  # made by the fixture's first write
     event.listen(journal._engine, "before_cursor_execute", lambda *a: executed.append(a[2]))
+    direct = journal_module._Direct.execute
+
+    def counted(self: journal_module._Direct, conn: Any, params: list[dict[str, Any]]) -> None:
+        executed.append(self.sql)
+        direct(self, conn, params)
+
+    monkeypatch.setattr(journal_module._Direct, "execute", counted)
 
     await asyncio.gather(
         journal.post(_settle(1, "succeeded", 0.25, ["a.png"])),
