@@ -128,6 +128,7 @@ class LocalBlobStore:
         self._remember(sha256, data)
         self._prune()
         if sha256 not in self._unwritten:
+            self._failed.pop(sha256, None)  # stored again: this write decides
             path = self.path(sha256)
             write = self._writer.submit(lambda: self._files.write(path, data))
             self._unwritten[sha256] = (write, data)
