@@ -25,6 +25,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY")
     )
     gemini_base_url: str | None = Field(default=None, validation_alias="PLAIT_GEMINI_BASE_URL")
+    # each attempt of an Image call may be billed: 429/5xx/time-outs are tried this often
+    gemini_attempts: int = Field(default=4, ge=1, le=10, validation_alias="PLAIT_GEMINI_ATTEMPTS")
     model_catalog: Path | None = Field(default=None, validation_alias="PLAIT_MODEL_CATALOG")
     image_backend_choice: Backend | None = Field(
         default=None, validation_alias="PLAIT_IMAGE_BACKEND"

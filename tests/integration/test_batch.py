@@ -61,12 +61,16 @@ def environment(cwd: Path, fake: FakeGemini | None) -> dict[str, str]:
 
 
 def plait(
-    *args: str, cwd: Path, fake: FakeGemini | None = None, timeout: float = 300
+    *args: str,
+    cwd: Path,
+    fake: FakeGemini | None = None,
+    timeout: float = 300,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "plait", "batch", *args],
         cwd=cwd,
-        env=environment(cwd, fake),
+        env=environment(cwd, fake) | env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -109,7 +113,9 @@ def test_500_rows_with_429s_and_500s_every_row_accounted_for(tmp_path: Path) -> 
         retried = [Fault.error(429, retry_after="0"), Fault.error(500)] * 25
         fake.fail(*retried, Fault.blocked(), Fault.blocked(), Fault.blocked())
         args = (str(flow), str(rows), "-c", "50", "--yes", "--out", str(out))
-        proc = plait(*args, cwd=tmp_path, fake=fake)
+        # Faults go to calls in arrival order: with 4 attempts a row whose retries kept
+        # arriving while faults were left could fail on them too; 10 rule that out.
+        proc = plait(*args, cwd=tmp_path, fake=fake, PLAIT_GEMINI_ATTEMPTS="10")
         assert proc.returncode == 1, proc.stderr  # three rows were blocked
         assert statuses(tmp_path) == {"succeeded": 497, "failed": 3}
         assert "slowed" in proc.stderr  # the 429s reached the limiter

@@ -21,5 +21,7 @@ def make_provider(settings: Settings, backend: Backend | None = None) -> ImagePr
     from plait.providers.gemini import GeminiProvider
 
     return GeminiProvider(
-        api_key=settings.gemini_api_key.get_secret_value(), base_url=settings.gemini_base_url
+        api_key=settings.gemini_api_key.get_secret_value(),
+        base_url=settings.gemini_base_url,
+        attempts=settings.gemini_attempts,
     )

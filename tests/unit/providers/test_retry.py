@@ -17,6 +17,7 @@ from plait.errors import ProviderError
 from plait.providers import catalog
 from plait.providers.base import ImageRequest, TextPart
 from plait.providers.catalog import Catalog, ModelInfo
+from plait.providers.factory import make_provider
 from plait.providers.gemini import GeminiProvider
 from plait.providers.retry import (
     RetriesExhausted,
@@ -24,6 +25,7 @@ from plait.providers.retry import (
     Transient,
     parse_retry_after,
 )
+from plait.settings import Settings
 from tests.fakes.gemini import FakeGemini, Fault
 
 KEY = "test-key-7f3a"
@@ -462,3 +464,20 @@ def test_retry_after_headers_parse_to_seconds_from_now(
     header: str | None, seconds: float | None
 ) -> None:
     assert parse_retry_after(header, lambda: NOW) == seconds
+
+
+async def test_plait_gemini_attempts_sets_the_number_of_attempts(
+    gemini_fake: FakeGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAIT_GEMINI_ATTEMPTS", "2")
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    monkeypatch.setenv("PLAIT_GEMINI_BASE_URL", gemini_fake.base_url)
+    gemini_fake.fail(*[Fault.error(500)] * 6)
+    gemini = make_provider(Settings(_env_file=None), "gemini")
+    assert isinstance(gemini, GeminiProvider)
+
+    error = await _failure(gemini)
+    await gemini.aclose()
+
+    assert len(gemini_fake.requests) == 2
+    assert "failed 2 attempts" in str(error)
