@@ -91,17 +91,22 @@ class LocalBlobStore:
         if recent is not None:
             self._recent.move_to_end(sha256)
             return recent
-        held = self._unwritten.get(sha256)
-        if held is not None or sha256 in self._failed:
-            return held[1] if held is not None else self._failed[sha256]
+        held = self._held(sha256)
+        if held is not None:
+            return held
         try:
             return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             raise BlobNotFound(f"blob {sha256[:12]}… is not in the store") from None
 
     async def exists(self, sha256: str) -> bool:
-        held = sha256 in self._recent or sha256 in self._unwritten or sha256 in self._failed
+        held = sha256 in self._recent or self._held(sha256) is not None
         return held or self.path(sha256).exists()
+
+    def _held(self, sha256: str) -> bytes | None:
+        """Bytes whose file is not written yet, or that the disk refused."""
+        unwritten = self._unwritten.get(sha256)
+        return unwritten[1] if unwritten is not None else self._failed.get(sha256)
 
     async def flush(self) -> None:
         """Wait until every blob stored so far is in its file."""
