@@ -9,12 +9,11 @@ then wakes those that wait. A failed batch is retried one write at a time, so on
 bad write fails only its own caller.
 
 A write is a function of a connection, or `Rows`: a prepared statement with its
-parameter sets. On SQLite, `Rows` go to the driver's executemany directly, with the SQL
-compiled once and SQLAlchemy's type processing applied to the values: per statement,
-SQLAlchemy's execution machinery costs more than SQLite's insert itself, and the
-journal thread holds the interpreter lock for all of it.
+parameter sets. On SQLite, `Rows` go to the driver directly, many rows per statement
+(`plait.store.bulk`): per row, SQLAlchemy's execution machinery costs more than SQLite's
+insert itself, and the journal thread holds the interpreter lock for all of it.
 
-Within a batch, the `Rows` of one statement are executed together (one executemany
+Within a batch, the `Rows` of one statement are executed together (a few statements
 for hundreds of runs), statements in their declared `order`;
 writes that are functions run where they were handed in, after everything before
 them. So each caller must hand in its own `Rows` in ascending `order` (a run's
@@ -30,9 +29,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import Connection, Engine, Executable
 
+from plait.store.bulk import direct_statement
 from plait.store.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -190,46 +189,13 @@ def _execute(
     conn: Connection, groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]]
 ) -> None:
     for (statement, keys), params in sorted(groups.items(), key=lambda item: item[0][0].order):
-        direct = _direct(statement, keys, conn.dialect) if conn.dialect.name == "sqlite" else None
+        sqlite = conn.dialect.name == "sqlite"
+        direct = direct_statement(statement.sql, keys, conn.dialect) if sqlite else None
         if direct is None:
             conn.execute(statement.sql, params)
         else:
             direct.execute(conn, params)
     groups.clear()
-
-
-@dataclass(frozen=True)
-class _Direct:
-    """A statement as its driver takes it: SQL text, positional names, value processors."""
-
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-    def execute(self, conn: Connection, params: list[dict[str, Any]]) -> None:
-        pairs = tuple(zip(self.names, self.processors, strict=True))
-        rows = [tuple(p(r[n]) if p else r[n] for n, p in pairs) for r in params]
-        cursor = conn.connection.cursor()
-        try:
-            cursor.executemany(self.sql, rows)
-        finally:
-            cursor.close()
-
-
-@functools.lru_cache(maxsize=256)
-def _direct(statement: Statement, keys: frozenset[str], dialect: Dialect) -> _Direct | None:
-    """`statement` compiled for rows with these `keys`; None when SQLAlchemy must run it
-    (a value the rows do not give, such as a column default)."""
-    assert isinstance(statement.sql, ClauseElement)
-    compiled = statement.sql.compile(dialect=dialect, column_keys=sorted(keys))
-    assert isinstance(compiled, SQLCompiler)
-    names = compiled.positiontup
-    if not compiled.positional or names is None or not set(names) <= keys:
-        return None
-    processors = tuple(
-        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    )
-    return _Direct(str(compiled), tuple(names), processors)
 
 
 def _nothing(conn: Connection) -> None:

@@ -15,7 +15,7 @@ from plait.flows.validate import compile_flow
 from plait.runtime import Runtime, open_runtime
 from plait.settings import Settings
 from plait.store import batches as store
-from plait.store import journal as journal_module
+from plait.store.bulk import DirectStatement
 from plait.store.journal import Rows
 from tests.helpers import flow, node
 
@@ -64,13 +64,13 @@ async def test_settling_adds_the_cost_to_earlier_attempts_and_many_rows_settle_a
     executed: list[str] = []  # what reached the database, through SQLAlchemy or directly
     assert journal._engine is not None  # made by the fixture's first write
     event.listen(journal._engine, "before_cursor_execute", lambda *a: executed.append(a[2]))
-    direct = journal_module._Direct.execute
+    direct = DirectStatement.execute
 
-    def counted(self: journal_module._Direct, conn: Any, params: list[dict[str, Any]]) -> None:
+    def counted(self: DirectStatement, conn: Any, params: list[dict[str, Any]]) -> None:
         executed.append(self.sql)
         direct(self, conn, params)
 
-    monkeypatch.setattr(journal_module._Direct, "execute", counted)
+    monkeypatch.setattr(DirectStatement, "execute", counted)
 
     await asyncio.gather(
         journal.post(_settle(1, "succeeded", 0.25, ["a.png"])),
@@ -84,7 +84,7 @@ async def test_settling_adds_the_cost_to_earlier_attempts_and_many_rows_settle_a
         (3, "succeeded", None, 0, None, 0.25, ["b.png"]),
     ]
     updates = [sql for sql in executed if sql.lstrip().upper().startswith("UPDATE")]
-    assert len(updates) == 1  # one executemany for the three rows
+    assert len(updates) == 1  # one statement for the three rows
 
 
 async def test_a_row_is_linked_to_its_run_and_settled_in_one_commit(runtime: Runtime) -> None:
