@@ -1,14 +1,17 @@
-"""Starting runs from the server: record as queued, then hand the id to the job queue."""
+"""Starting runs from the server: recorded as queued and handed to the job queue, or run
+at once in the caller's task."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
+from plait.engine.state import RunResult
 from plait.flows.loader import flow_from_document
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.store import runs as run_store
@@ -27,38 +30,47 @@ def compiled(state: ServerState, digest: str, document: dict[str, Any]) -> Compi
     return found
 
 
+@dataclass(frozen=True)
+class Started:
+    run_id: str
+    is_new: bool  # False: the run an earlier call with the same Idempotency-Key made
+    result: RunResult | None = None  # its result, when it ran in the caller's task
+    ran: bool = False  # it ran in the caller's task (result None: it did not finish)
+
+
 async def start_run(
     state: ServerState,
     request: RunRequest,
     *,
     awaited: bool = False,
     on_queued: Callable[[str], None] | None = None,
-) -> tuple[str, bool]:
-    """Queue a run; returns its id and whether it is new (False: the Idempotency-Key's run).
-
-    `awaited`: the caller waits for the result. Then a flow that does not reach out of
-    Plait starts before its queued record is committed (nothing is at stake before it lands,
-    and the caller gets the answer, not a run id to look up). `on_queued` sees a new run's
-    id before it can start (to watch it settle)."""
+) -> Started:
+    """Start a run: queued for the worker, or run in the caller's task when the caller
+    waits for the result (`awaited`) of a flow that does not reach out of Plait, without
+    an Idempotency-Key (nothing is at stake before its record lands, and the caller gets
+    the answer, not a run id to look up). `on_queued` sees a new run's id before it can
+    start (to watch it settle)."""
     key, flow_id = request.idempotency_key, request.flow_id
     if key is not None and flow_id is not None:
         existing = await existing_run(state, flow_id, key)
         if existing is not None:
-            return existing, False
+            return Started(existing, False)
+    if awaited and key is None and not request.compiled.reaches_out:
+        run_id, result = await state.worker.run_here(request, on_queued)
+        return Started(run_id, True, result, ran=True)
     try:
-        early = awaited and key is None and not request.compiled.reaches_out
-        run_id = await state.runtime.runner().submit(request, committed=not early)
+        run_id = await state.runtime.runner().submit(request)
     except IntegrityError:  # a concurrent call with the same key won the race
         if key is None or flow_id is None:
             raise
         existing = await existing_run(state, flow_id, key)
         assert existing is not None
-        return existing, False
+        return Started(existing, False)
     state.worker.prepare(run_id, request)
     if on_queued is not None:
         on_queued(run_id)
     await state.queue.enqueue(run_id)
-    return run_id, True
+    return Started(run_id, True)
 
 
 async def existing_run(state: ServerState, flow_id: str, key: str) -> str | None:

@@ -48,20 +48,12 @@ class Runner:
         self.services = services
         self.backend = backend
 
-    async def submit(
-        self, request: RunRequest, *, committed: bool = True, running: bool = False
-    ) -> str:
-        """Write the run as queued and return its id. The write is committed before this
-        returns, unless `committed` is False: then it is only handed to the journal, which
-        applies the run's later writes after it (for a caller that waits for the result of
-        a flow that does not reach out of Plait, so nothing is at stake before it lands).
-        `running`: the caller executes it at once (`execute_with(..., running=True)`), so
-        it is written as running, saving the write that would mark it so."""
-        if not committed:
-            await self.db.journal.room()  # nothing else holds a run back: keep pace
+    async def submit(self, request: RunRequest, *, running: bool = False) -> str:
+        """Write the run as queued, wait for the commit, and return its id. `running`: the
+        caller executes it at once (`execute_with(..., running=True)`), so it is written as
+        running, saving the write that would mark it so."""
         run_id, recorded = self._post(request, running)
-        if committed:
-            await recorded
+        await recorded
         return run_id
 
     def _post(self, request: RunRequest, running: bool) -> tuple[str, asyncio.Future[None]]:
@@ -137,13 +129,18 @@ class Runner:
         self._finish(result, recorded)
         return result
 
-    async def run(self, request: RunRequest, events: EventBus | None = None) -> RunResult:
-        """Record and execute at once. The run starts while its row is being committed;
-        a node that reaches out of Plait (a paid call) waits for the commit."""
-        await self.db.journal.room()
+    async def begin(self, request: RunRequest, events: EventBus) -> Executor:
+        """Record a run executed at once: its row is posted as running and its executor
+        returned, to start while the row is committed; a node that reaches out of Plait
+        (a paid call) waits for the commit. Execute it with `execute_with(..., running=True)`."""
+        await self.db.journal.room()  # nothing else holds the run back: keep the journal's pace
         run_id, recorded = self._post(request, running=True)
+        return self.executor(run_id, request, events, recorded=recorded)
+
+    async def run(self, request: RunRequest, events: EventBus | None = None) -> RunResult:
+        """Record and execute at once (see `begin`)."""
         bus = events or EventBus()
-        executor = self.executor(run_id, request, bus, recorded=recorded)
+        executor = await self.begin(request, bus)
         return await self.execute_with(executor, bus, running=True)
 
     def _recorder(

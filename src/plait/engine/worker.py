@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from plait.engine.events import EventBus
+from plait.engine.executor import Executor
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.runner import Runner, RunRequest
+from plait.engine.state import RunResult
 from plait.engine.values import from_json
 from plait.errors import PlaitError
 from plait.flows.loader import flow_from_document
@@ -53,7 +55,8 @@ class Worker:
         self._prepared[run_id] = request
 
     async def process(self, run_id: str) -> None:
-        result = None
+        """Execute a queued run: the request `prepare` kept, or the one its record holds."""
+        executor = None
         try:
             prepared = self._prepared.pop(run_id, None)
             if self.live.cancelled_before_start(run_id):
@@ -64,10 +67,35 @@ class Worker:
             runner = self.runner()
             bus = EventBus(replay=True)
             executor = runner.executor(run_id, job.request, bus, job.completed)
-            self.live.started(run_id, executor, bus)
-            result = await runner.execute_with(executor, bus, resumable=True)
         finally:
-            self.live.settled(run_id, result)
+            if executor is None:
+                self.live.settled(run_id, None)
+        await self._execute(runner, executor, bus, running=False)
+
+    async def run_here(
+        self, request: RunRequest, on_start: Callable[[str], None] | None = None
+    ) -> tuple[str, RunResult | None]:
+        """Record and execute a run in the caller's task, without the queue: for a caller
+        that waits for the result of a flow that does not reach out of Plait (its work is
+        local and short). `on_start` sees the run's id before it starts."""
+        runner = self.runner()
+        bus = EventBus(replay=True)
+        executor = await runner.begin(request, bus)
+        if on_start is not None:
+            on_start(executor.run_id)
+        return executor.run_id, await self._execute(runner, executor, bus, running=True)
+
+    async def _execute(
+        self, runner: Runner, executor: Executor, bus: EventBus, *, running: bool
+    ) -> RunResult | None:
+        """Execute where live streams and cancels find it; wake its waiters when it ends."""
+        result = None
+        self.live.started(executor.run_id, executor, bus)
+        try:
+            result = await runner.execute_with(executor, bus, resumable=True, running=running)
+        finally:
+            self.live.settled(executor.run_id, result)
+        return result
 
     async def recover(self, queue: JobQueue) -> int:
         """Queue again every run a stop interrupted; returns how many. A batch row's run

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from plait.engine.events import EventBus
 from plait.engine.runner import RunRequest
 from plait.flows.validate import compile_flow
 from plait.runtime import Runtime, open_runtime
@@ -89,9 +90,9 @@ async def test_settling_adds_the_cost_to_earlier_attempts_and_many_rows_settle_a
 
 async def test_a_row_is_linked_to_its_run_and_settled_in_one_commit(runtime: Runtime) -> None:
     compiled = compile_flow(flow([node("trigger", "http_trigger")]), runtime.registry)
-    runner = runtime.runner()
-    run_id = await runner.submit(RunRequest(compiled, {}), committed=False)  # not yet landed
     journal = runtime.db.journal
+    begun = await runtime.runner().begin(RunRequest(compiled, {}), EventBus())  # not landed
+    run_id = begun.run_id
 
     link = store.update_row("b1", 2, status=store.RUNNING, run_id=run_id, attempts=1)
     await asyncio.gather(journal.post(link), journal.post(_settle(2, "succeeded", 0.1, [])))

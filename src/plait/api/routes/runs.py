@@ -52,7 +52,7 @@ async def start(
         flow = parse_document(document or {})
     compiled = compile_flow(flow, state.runtime.registry)
     inputs = _inputs(compiled, body.inputs, body.trigger_id)
-    run_id, _ = await start_run(
+    started = await start_run(
         state,
         RunRequest(
             compiled,
@@ -63,7 +63,7 @@ async def start(
             reuse_cache=body.reuse_cache,
         ),
     )
-    return {"run_id": run_id}
+    return {"run_id": started.run_id}
 
 
 def _inputs(compiled: CompiledFlow, raw: dict[str, Any], trigger_id: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
 from plait.api.budgets import BudgetExceeded, Reservation
 from plait.api.callbacks import checked_callback_url, deliver
-from plait.api.launch import compiled, existing_run, start_run
+from plait.api.launch import Started, compiled, existing_run, start_run
 from plait.api.plain_route import PlainRoute
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
@@ -77,18 +77,18 @@ async def trigger(secret: str, node_id: str, request: Request) -> Response:
     reservation = await _reserve(state, published, flow, _idempotency_key(request))
     watch = None if reservation is None else partial(reservation.settle_when_done, state.live)
     try:
-        run_id, is_new, callback = await _accept(
+        started, callback = await _accept(
             state, request, published, flow, node_id, watch, awaited=within > 0
         )
     except BaseException:
         if reservation is not None:
             reservation.cancel()
         raise
-    if reservation is not None and not is_new:
+    if reservation is not None and not started.is_new:
         reservation.cancel()  # a repeated Idempotency-Key starts nothing
-    if callback is not None and is_new:
-        _call_back_later(state, secret, run_id, callback)
-    answer = await _answer(state, secret, await _outcome(state, run_id, is_new, within), flow)
+    if callback is not None and started.is_new:
+        _call_back_later(state, secret, started.run_id, callback)
+    answer = await _answer(state, secret, await _outcome(state, started, within), flow)
     answer.headers.update(verdict.headers())
     return answer
 
@@ -120,14 +120,14 @@ async def _accept(
     watch: Callable[[str], None] | None,
     *,
     awaited: bool,
-) -> tuple[str, bool, str | None]:
-    """Read and check the call's fields, then queue its run: (run id, is new, callback)."""
+) -> tuple[Started, str | None]:
+    """Read and check the call's fields, then start its run; the callback URL, if any."""
     raw = await read_fields(request, state.settings.max_upload_bytes)
     callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
     if callback is not None:
         callback = await checked_callback_url(state.runtime.http, str(callback))
     inputs = await _inputs(state, raw, flow, node_id)
-    run_id, is_new = await start_run(
+    started = await start_run(
         state,
         RunRequest(
             flow,
@@ -141,7 +141,7 @@ async def _accept(
         awaited=awaited,
         on_queued=watch,
     )
-    return run_id, is_new, callback
+    return started, callback
 
 
 async def _published(state: ServerState, secret: str) -> PublishedFlow | None:
@@ -198,7 +198,7 @@ def _call_back_later(state: ServerState, secret: str, run_id: str, url: str) -> 
     """Deliver the outcome to `url` once the run settles (the caller need not wait)."""
 
     async def call_back() -> None:
-        outcome = await _outcome(state, run_id, False, _CALLBACK_WAIT_SECONDS)
+        outcome = await _outcome(state, Started(run_id, False), _CALLBACK_WAIT_SECONDS)
         await deliver(state.runtime.http, url, secret, _status_json(state, secret, outcome))
 
     task = asyncio.get_running_loop().create_task(call_back())
@@ -231,11 +231,16 @@ class Outcome:
         return cls(run.id, run.status, from_json(run.result), run.error, run.failed_node)
 
 
-async def _outcome(state: ServerState, run_id: str, is_new: bool, within: float) -> Outcome:
+async def _outcome(state: ServerState, started: Started, within: float) -> Outcome:
     """The run's outcome, waiting up to `within` seconds for it to settle."""
+    run_id = started.run_id
+    if started.ran:
+        if started.result is not None:
+            return Outcome.of_result(started.result)
+        return Outcome.of_run(await _existing_run(state, run_id))
     waiter = state.live.waiter(run_id)
     try:
-        if within > 0 and not is_new:  # a repeated Idempotency-Key: it may be long done
+        if within > 0 and not started.is_new:  # a repeated Idempotency-Key: may be long done
             recorded = Outcome.of_run(await _existing_run(state, run_id))
             if recorded.settled:
                 return recorded
