@@ -36,7 +36,6 @@ import contextlib
 import contextvars
 import gc
 import logging
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +53,7 @@ from plait.engine.state import RunResult, RunStatus
 from plait.engine.values import from_json, to_json
 from plait.engine.worker import Worker
 from plait.flows.validate import CompiledFlow
+from plait.ids import new_id
 from plait.providers.base import ImageProvider, ImageRequest, ImageResult
 from plait.runtime import Runtime
 from plait.store import batches as store
@@ -132,7 +132,7 @@ async def create(
 
     `server` holds the columns of a batch the server runs (flow id and version, budget…).
     """
-    batch_id = uuid.uuid4().hex
+    batch_id = new_id()
     record = {
         "id": batch_id,
         "flow_hash": compiled.digest,

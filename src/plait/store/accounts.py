@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.ids import new_id
 from plait.store.tables import ApiToken, AuthSession, User, utcnow
 
 
@@ -18,9 +18,7 @@ async def count_users(session: AsyncSession) -> int:
 async def create_user(
     session: AsyncSession, email: str, password_hash: str, *, is_admin: bool
 ) -> User:
-    user = User(
-        id=uuid.uuid4().hex, email=email.lower(), password_hash=password_hash, is_admin=is_admin
-    )
+    user = User(id=new_id(), email=email.lower(), password_hash=password_hash, is_admin=is_admin)
     session.add(user)
     await session.flush()
     return user
@@ -62,9 +60,7 @@ async def delete_session(session: AsyncSession, id_hash: str) -> None:
 async def create_token(
     session: AsyncSession, user_id: str, name: str, token_hash: str, hint: str
 ) -> ApiToken:
-    token = ApiToken(
-        id=uuid.uuid4().hex, user_id=user_id, name=name, token_hash=token_hash, hint=hint
-    )
+    token = ApiToken(id=new_id(), user_id=user_id, name=name, token_hash=token_hash, hint=hint)
     session.add(token)
     await session.flush()
     return token

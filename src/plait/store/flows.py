@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.ids import new_id
 from plait.store.documents import save_document
 from plait.store.tables import (
     FlowDocument,
@@ -39,7 +39,7 @@ async def create_flow(
     session: AsyncSession, owner_id: str | None, name: str, rate_limit_per_minute: int
 ) -> FlowRecord:
     flow = FlowRecord(
-        id=uuid.uuid4().hex[:16],
+        id=new_id()[:16],
         owner_id=owner_id,
         name=name,
         rate_limit_per_minute=rate_limit_per_minute,
