@@ -37,14 +37,19 @@ def from_json(value: Any) -> Any:
     return value
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def map_images(value: Any, fn: Callable[[ImageRef], Any]) -> Any:
     """`value` with every image replaced by `fn(image)` (e.g. a file path or a signed URL)."""
+    if type(value) in _SCALARS:  # most values: no call per item below
+        return value
     if isinstance(value, ImageRef):
         return fn(value)
     if isinstance(value, dict):
-        return {k: map_images(v, fn) for k, v in value.items()}
+        return {k: v if type(v) in _SCALARS else map_images(v, fn) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [map_images(v, fn) for v in value]
+        return [v if type(v) in _SCALARS else map_images(v, fn) for v in value]
     return value
 
 
