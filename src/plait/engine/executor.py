@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from plait.engine.values import convert
 from plait.errors import InputError, NodeError, PlaitError
 from plait.flows.template import Reference, dig, render_config
 from plait.flows.validate import CompiledFlow, CompiledNode
+from plait.nodes.base import InstantNodeType
 from plait.nodes.http_trigger import HttpTriggerConfig
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ class Executor:
         self.resumed = frozenset(self._completed)  # nodes a previous attempt already recorded
         self._waiting = {n.id: len(n.depends_on) for n in compiled.nodes.values()}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._instant: deque[str] = deque()  # instant nodes started, waiting their turn
+        self._running_instant = False
         self._done: asyncio.Future[None] | None = None
         self._stopped = False
         self._failure: NodeState | None = None
@@ -115,9 +119,32 @@ class Executor:
 
     def _start(self, node_id: str) -> None:
         self.states[node_id].status = NodeStatus.RUNNING  # now, so nothing starts it twice
+        if self._in_place(self.compiled.nodes[node_id]):
+            self._instant.append(node_id)
+            self._run_instant()
+            return
         task = asyncio.get_running_loop().create_task(self._run_node(node_id))
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+
+    def _in_place(self, node: CompiledNode) -> bool:
+        """An instant node runs in place, unless the cache may answer for it (a lookup waits)."""
+        node_type = node.node_type
+        if not isinstance(node_type, InstantNodeType):
+            return False
+        return self.cache is None or node_type.is_trigger or not node_type.cacheable
+
+    def _run_instant(self) -> None:
+        """Run the instant nodes started so far, one after another: a worklist rather than
+        recursion, so a long chain of them cannot exhaust the stack."""
+        if self._running_instant:
+            return  # an instant node started this one: the loop below gets to it
+        self._running_instant = True
+        try:
+            while self._instant:
+                self._run_in_place(self._instant.popleft())
+        finally:
+            self._running_instant = False
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -149,35 +176,69 @@ class Executor:
         CURRENT_NODE.set(node_id)  # this task's own context: seen by what the node calls
         node = self.compiled.nodes[node_id]
         state = self.states[node_id]
-        state.started_at = time.time()
-        self._emit(EventKind.NODE_STARTED, node_id)
-        began = time.perf_counter()
+        began = self._node_started(state)
         try:
             await self._execute(node, state)
         except asyncio.CancelledError:
             state.status, state.error = NodeStatus.CANCELLED, "cancelled"
             self._stamp(state, began)
             raise
-        except PlaitError as exc:
-            self._stamp(state, began)
-            self._fail(state, exc)
-            return
         except Exception as exc:
-            log.exception("node %s (%s) raised", node_id, node.node_type.type)
-            self._stamp(state, began)
-            self._fail(state, NodeError(f"internal error: {type(exc).__name__}: {exc}"))
+            self._node_failed(node, state, began, exc)
             return
+        self._node_succeeded(state, began)
+
+    def _run_in_place(self, node_id: str) -> None:
+        """An instant node (`InstantNodeType`), run synchronously in the caller's context."""
+        node = self.compiled.nodes[node_id]
+        node_type = node.node_type
+        assert isinstance(node_type, InstantNodeType)
+        state = self.states[node_id]
+        token = CURRENT_NODE.set(node_id)
+        began = self._node_started(state)
+        try:
+            config, inputs = self._prepare(node, state)
+            ctx = NodeRunContext(self.services, state, self._trigger_inputs(node))
+            outputs = node_type.run_now(ctx, config, inputs)
+            _check_outputs(node, outputs)
+            state.outputs = outputs
+        except Exception as exc:
+            self._node_failed(node, state, began, exc)
+            return
+        finally:
+            CURRENT_NODE.reset(token)
+        self._node_succeeded(state, began)
+
+    def _node_started(self, state: NodeState) -> float:
+        state.started_at = time.time()
+        self._emit(EventKind.NODE_STARTED, state.node_id)
+        return time.perf_counter()
+
+    def _node_succeeded(self, state: NodeState, began: float) -> None:
         self._stamp(state, began)
         state.status = NodeStatus.SUCCEEDED
         kind = EventKind.NODE_CACHED if state.cache_hit else EventKind.NODE_FINISHED
         billed = state.usage.cost_usd > 0 or state.backend is not None
-        self._emit(kind, node_id, duration_ms=state.duration_ms, billed=billed)
-        self._release_dependents(node_id)
+        self._emit(kind, state.node_id, duration_ms=state.duration_ms, billed=billed)
+        self._release_dependents(state.node_id)
+
+    def _node_failed(
+        self, node: CompiledNode, state: NodeState, began: float, exc: Exception
+    ) -> None:
+        self._stamp(state, began)
+        if not isinstance(exc, PlaitError):
+            log.exception("node %s (%s) raised", node.id, node.node_type.type, exc_info=exc)
+            exc = NodeError(f"internal error: {type(exc).__name__}: {exc}")
+        self._fail(state, exc)
+
+    def _prepare(self, node: CompiledNode, state: NodeState) -> tuple[BaseModel, dict[str, Any]]:
+        """The node's config with its templates rendered, and its inputs."""
+        config = render_config(node.config, self._lookup) if node.references else node.config
+        state.inputs = self._inputs(node, config)
+        return config, state.inputs
 
     async def _execute(self, node: CompiledNode, state: NodeState) -> None:
-        config = render_config(node.config, self._lookup) if node.references else node.config
-        inputs = self._inputs(node, config)
-        state.inputs = inputs
+        config, inputs = self._prepare(node, state)
         key = self._cache_key(node, config, inputs)
         if key is not None and self.cache is not None:
             cached = await self.cache.get(key)

@@ -97,3 +97,15 @@ class NodeType(ABC, Generic[C]):
             "is_trigger": self.is_trigger,
             "config_schema": self.config_model.model_json_schema(),
         }
+
+
+class InstantNodeType(NodeType[C]):
+    """A node type whose work is synchronous and quick (no I/O, no threads, no waiting):
+    the engine runs it in place with `run_now`, without a task of its own."""
+
+    @abstractmethod
+    def run_now(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> dict[str, Any]:
+        """`run`, synchronously."""
+
+    async def run(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> dict[str, Any]:
+        return self.run_now(ctx, config, inputs)

@@ -13,7 +13,7 @@ from plait.errors import InputError, Problem
 from plait.flows.model import NAME_PATTERN, unique_names
 from plait.flows.ports import Port, PortType
 from plait.media.image_ref import ImageRef
-from plait.nodes.base import NodeContext, NodeType
+from plait.nodes.base import InstantNodeType, NodeContext
 
 FieldType = Literal["text", "number", "boolean", "image", "json"]
 
@@ -38,7 +38,7 @@ class HttpTriggerConfig(BaseModel):
         return unique_names(fields)
 
 
-class HttpTrigger(NodeType[HttpTriggerConfig]):
+class HttpTrigger(InstantNodeType[HttpTriggerConfig]):
     type = "http_trigger"
     title = "HTTP Trigger"
     category = "Triggers"
@@ -49,7 +49,7 @@ class HttpTrigger(NodeType[HttpTriggerConfig]):
     def outputs(self, config: HttpTriggerConfig) -> list[Port]:
         return [Port(f.name, PortType(f.type), description=f.description) for f in config.fields]
 
-    async def run(
+    def run_now(
         self, ctx: NodeContext, config: HttpTriggerConfig, inputs: dict[str, Any]
     ) -> dict[str, Any]:
         return coerce_inputs(config, ctx.run_inputs)

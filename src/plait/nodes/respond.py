@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from plait.flows.model import NAME_PATTERN, unique_names
 from plait.flows.ports import Port, PortType
 from plait.flows.template import Template
-from plait.nodes.base import NodeContext, NodeType
+from plait.nodes.base import InstantNodeType, NodeContext
 
 
 class ResponseField(BaseModel):
@@ -35,7 +35,7 @@ class RespondConfig(BaseModel):
         return unique_names(fields)
 
 
-class Respond(NodeType[RespondConfig]):
+class Respond(InstantNodeType[RespondConfig]):
     type = "respond"
     title = "Respond to Webhook"
     category = "Outputs"
@@ -53,7 +53,7 @@ class Respond(NodeType[RespondConfig]):
     def config_value(self, config: RespondConfig, port: str) -> Any:
         return next((f.value for f in config.fields if f.name == port), None)
 
-    async def run(
+    def run_now(
         self, ctx: NodeContext, config: RespondConfig, inputs: dict[str, Any]
     ) -> dict[str, Any]:
         response: dict[str, Any] = {"mode": config.mode, "status": config.status_code}

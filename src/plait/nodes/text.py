@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from plait.flows.ports import Port, PortType
 from plait.flows.template import Template
-from plait.nodes.base import NodeContext, NodeType
+from plait.nodes.base import InstantNodeType, NodeContext
 
 
 class TextConfig(BaseModel):
@@ -17,7 +17,7 @@ class TextConfig(BaseModel):
     )
 
 
-class Text(NodeType[TextConfig]):
+class Text(InstantNodeType[TextConfig]):
     type = "text"
     title = "Text"
     category = "Inputs"
@@ -27,7 +27,7 @@ class Text(NodeType[TextConfig]):
     def outputs(self, config: TextConfig) -> list[Port]:
         return [Port("text", PortType.TEXT)]
 
-    async def run(
+    def run_now(
         self, ctx: NodeContext, config: TextConfig, inputs: dict[str, Any]
     ) -> dict[str, Any]:
         return {"text": str(config.template)}

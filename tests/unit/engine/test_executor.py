@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from plait.engine.cache import MemoryNodeCache
-from plait.engine.context import Services
+from plait.engine.context import CURRENT_NODE, Services
 from plait.engine.events import Event, EventBus, EventKind
 from plait.engine.executor import Executor
 from plait.engine.state import NodeStatus, RunResult, RunStatus
@@ -86,8 +86,8 @@ async def test_failure_fails_the_run_and_skips_downstream(services: Services) ->
 
 async def test_a_failure_stops_nodes_that_have_not_started(services: Services) -> None:
     f = flow(
-        [node("bad", "fail"), node("slow_root", "text", template="x"), node("later", "gate")],
-        [("slow_root.text", "later.in")],
+        [node("bad", "fail"), node("slow_root", "gate"), node("later", "gate")],
+        [("slow_root.out", "later.in")],
     )
     result = await execute(f, services)
     assert result.status == RunStatus.FAILED
@@ -249,3 +249,29 @@ async def test_result_is_every_terminal_output_without_a_respond_node(services: 
     result = await execute(f, services)
     assert result.terminal == ["b"]
     assert result.result() == {"b": {"out": "yx"}}
+
+
+async def test_instant_nodes_run_in_place_even_in_a_long_chain(services: Services) -> None:
+    count = 3_000  # deeper than Python's recursion limit: they run from a worklist
+    nodes = [node("t0", "text", template="x")]
+    nodes += [node(f"t{i}", "text", template=f"{{{{ t{i - 1}.text }}}}") for i in range(1, count)]
+    executor = Executor(compile_flow(flow(nodes), registry()), services, run_id="r1")
+    before = len(asyncio.all_tasks())
+    started = []
+    loop = asyncio.get_running_loop()
+    original = loop.create_task
+
+    def counted(coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        started.append(coro)
+        return original(coro, **kwargs)
+
+    loop.create_task = counted  # type: ignore[method-assign]
+    try:
+        result = await executor.run()
+    finally:
+        del loop.create_task
+    assert result.status == RunStatus.SUCCEEDED
+    assert result.nodes[f"t{count - 1}"].outputs == {"text": "x"}
+    assert started == []  # not one task for a node
+    assert len(asyncio.all_tasks()) == before
+    assert CURRENT_NODE.get() is None  # the node's id did not leak into the caller's context
