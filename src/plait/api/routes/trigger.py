@@ -46,8 +46,13 @@ _FALSE = {"false", "0", "no", "off", "f", "n"}
 _TRUE = {"true", "1", "yes", "on", "t", "y"}
 
 
+def _query(request: Request, name: str) -> str | None:
+    """A query parameter; most calls have no query string, and none is parsed then."""
+    return request.query_params.get(name) if request.scope["query_string"] else None
+
+
 def _wait(request: Request) -> bool:
-    value = request.query_params.get("wait")
+    value = _query(request, "wait")
     if value is None or value.lower() in _TRUE:
         return True
     if value.lower() in _FALSE:
@@ -74,11 +79,12 @@ async def trigger(secret: str, node_id: str, request: Request) -> Response:
             headers=verdict.headers(),
         )
     within = state.settings.trigger_wait_seconds if wait and _responds(flow) else 0
-    reservation = await _reserve(state, published, flow, _idempotency_key(request))
+    key = _idempotency_key(request)
+    reservation = await _reserve(state, published, flow, key)
     watch = None if reservation is None else partial(reservation.settle_when_done, state.live)
     try:
         started, callback = await _accept(
-            state, request, published, flow, node_id, watch, awaited=within > 0
+            state, request, published, flow, node_id, key, watch, awaited=within > 0
         )
     except BaseException:
         if reservation is not None:
@@ -117,13 +123,14 @@ async def _accept(
     published: PublishedFlow,
     flow: CompiledFlow,
     node_id: str,
+    key: str | None,
     watch: Callable[[str], None] | None,
     *,
     awaited: bool,
 ) -> tuple[Started, str | None]:
     """Read and check the call's fields, then start its run; the callback URL, if any."""
     raw = await read_fields(request, state.settings.max_upload_bytes)
-    callback = raw.pop("callback_url", None) or request.query_params.get("callback_url")
+    callback = raw.pop("callback_url", None) or _query(request, "callback_url")
     if callback is not None:
         callback = await checked_callback_url(state.runtime.http, str(callback))
     inputs = await _inputs(state, raw, flow, node_id)
@@ -136,7 +143,7 @@ async def _accept(
             flow_id=published.flow_id,
             trigger_id=node_id,
             flow_version=published.version,
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=key,
         ),
         awaited=awaited,
         on_queued=watch,
