@@ -196,6 +196,21 @@ def test_wait_false_answers_202_with_a_status_url(server: LiveServer, admin: htt
         assert caller.get(status_url.replace(secret, "wrong")).status_code == 404
 
 
+def test_wait_false_answers_202_even_when_the_run_is_already_done(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    secret = _secret(flows.publish(admin, flows.create(admin, flows.echo())))
+    with server.client() as caller:  # an echo run is done in well under a millisecond
+        answers = [
+            caller.post(
+                f"/api/trigger/{secret}/trigger", params={"wait": "false"}, json={"prompt": "x"}
+            )
+            for _ in range(20)
+        ]
+    assert [a.status_code for a in answers] == [202] * 20
+    assert {a.json()["status"] for a in answers} <= {"queued", "running", "succeeded"}
+
+
 def test_respond_in_image_mode_returns_the_bytes(server: LiveServer, admin: httpx.Client) -> None:
     document = flows.image_endpoint()
     document["nodes"][2]["config"] = {"mode": "image"}

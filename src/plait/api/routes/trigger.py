@@ -94,7 +94,8 @@ async def trigger(secret: str, node_id: str, request: Request) -> Response:
         reservation.cancel()  # a repeated Idempotency-Key starts nothing
     if callback is not None and started.is_new:
         _call_back_later(state, secret, started.run_id, callback)
-    answer = await _answer(state, secret, await _outcome(state, started, within), flow)
+    outcome = await _outcome(state, started, within)
+    answer = await _answer(state, secret, outcome, flow, waited=within > 0)
     answer.headers.update(verdict.headers())
     return answer
 
@@ -263,11 +264,13 @@ async def _outcome(state: ServerState, started: Started, within: float) -> Outco
 
 
 async def _answer(
-    state: ServerState, secret: str, outcome: Outcome, flow: CompiledFlow
+    state: ServerState, secret: str, outcome: Outcome, flow: CompiledFlow, *, waited: bool
 ) -> Response:
-    if outcome.status == "succeeded" and _responds(flow):
+    """The run's answer if the caller waited for it, else (or if it has not settled) 202
+    with its status: a caller that did not wait is answered alike however fast the run."""
+    if waited and outcome.status == "succeeded":
         return await _respond(state, outcome, flow)
-    if outcome.status in ("failed", "cancelled"):
+    if waited and outcome.status in ("failed", "cancelled"):
         body = {"detail": outcome.error, "run_id": outcome.run_id, "node_id": outcome.failed_node}
         return JSONResponse(body, status_code=500)
     return JSONResponse(_status_json(state, secret, outcome), status_code=202)
