@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,13 +18,13 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    create_engine,
     insert,
     select,
     update,
 )
 
 from plait.store.bulk import MAX_ROWS, _chunks, direct_statement
+from tests.unit.store.driver_log import LoggingCursor, logging_engine
 
 metadata = MetaData()
 tally = Table(
@@ -45,29 +44,9 @@ ADD_COUNT = ADD.values(count=tally.c.count + bindparam("more"))
 WHEN = datetime(2026, 11, 26, 4, 5, 6, 789012, tzinfo=UTC)
 
 
-class LoggingCursor(sqlite3.Cursor):
-    log: list[str] = []
-
-    def execute(self, sql: str, parameters: Any = (), /) -> LoggingCursor:
-        self.log.append(f"execute {sql.split()[0]} x{max(1, sql.count('(?'))}")
-        return super().execute(sql, parameters)
-
-    def executemany(self, sql: str, parameters: Any, /) -> LoggingCursor:
-        rows = list(parameters)
-        self.log.append(f"executemany {sql.split()[0]} x{len(rows)}")
-        return super().executemany(sql, rows)
-
-
-class LoggingConnection(sqlite3.Connection):
-    def cursor(self, factory: Any = LoggingCursor) -> Any:
-        return super().cursor(factory)
-
-
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine(
-        f"sqlite:///{tmp_path / 'bulk.db'}", connect_args={"factory": LoggingConnection}
-    )
+    engine = logging_engine(tmp_path / "bulk.db")
     metadata.create_all(engine)
     LoggingCursor.log = []
     yield engine
@@ -104,9 +83,8 @@ def test_an_insert_of_many_rows_goes_as_a_few_statements_and_stores_every_value(
     engine: Engine,
 ) -> None:
     run(engine, INSERT, rows(300))
-    assert LoggingCursor.log == [
-        f"execute INSERT x{n}" for n in (MAX_ROWS, 32, 8, 4)
-    ]  # 300 = 256 + 32 + 8 + 4
+    # 300 = 256 + 32 + 8 + 4
+    assert LoggingCursor.log == [("execute", "INSERT", n) for n in (MAX_ROWS, 32, 8, 4)]
     assert stored(engine) == {(r["shelf"], r["slot"]): (r["count"], r["seen"]) for r in rows(300)}
 
 
@@ -115,7 +93,7 @@ def test_an_update_of_many_rows_matches_each_row_by_its_own_keys(engine: Engine)
     LoggingCursor.log = []
     more = [{"at_shelf": f"s{i % 7}", "at_slot": i, "more": 100 + i} for i in range(0, 40, 2)]
     run(engine, ADD_COUNT, more)
-    assert LoggingCursor.log == ["execute UPDATE x16", "execute UPDATE x4"]
+    assert LoggingCursor.log == [("execute", "UPDATE", 16), ("execute", "UPDATE", 4)]
     after = stored(engine)
     for i in range(40):
         expected = i + 100 + i if i % 2 == 0 else i  # odd slots untouched
@@ -135,7 +113,7 @@ def test_two_updates_of_one_row_apply_in_order_as_executemany_would(engine: Engi
             {"at_shelf": "s1", "at_slot": 1, "value": 11},  # the same row again: last wins
         ],
     )
-    assert LoggingCursor.log == ["executemany UPDATE x3"]
+    assert LoggingCursor.log == [("executemany", "UPDATE", 3)]
     assert {k: v[0] for k, v in stored(engine).items()} == {
         ("s0", 0): 0,
         ("s1", 1): 11,

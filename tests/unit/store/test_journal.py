@@ -20,7 +20,6 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    create_engine,
     delete,
     event,
     insert,
@@ -29,6 +28,7 @@ from sqlalchemy import (
 )
 
 from plait.store.journal import Journal, Statement
+from tests.unit.store.driver_log import LoggingCursor, logging_engine
 
 metadata = MetaData()
 items = Table(
@@ -45,42 +45,19 @@ DROP_UNLESS_KEPT = Statement(
 )
 
 
-class CountingCursor(sqlite3.Cursor):
-    """Logs each statement the driver is sent: its verb and how many rows it carries
-    (parameter sets of an executemany, VALUES groups of one statement)."""
-
-    log: list[tuple[str, int]] = []
-
-    def execute(self, sql: str, parameters: Any = (), /) -> CountingCursor:
-        self.log.append((sql.split()[0], max(1, sql.count("(?"))))
-        return super().execute(sql, parameters)
-
-    def executemany(self, sql: str, parameters: Any, /) -> CountingCursor:
-        rows = list(parameters)
-        self.log.append((sql.split()[0], len(rows)))
-        return super().executemany(sql, rows)
-
-
-class CountingConnection(sqlite3.Connection):
-    def cursor(self, factory: Any = CountingCursor) -> Any:
-        return super().cursor(factory)
-
-
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine(
-        f"sqlite:///{tmp_path / 'journal.db'}", connect_args={"factory": CountingConnection}
-    )
+    engine = logging_engine(tmp_path / "journal.db")
     metadata.create_all(engine)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def executions(engine: Engine) -> list[tuple[str, int]]:
+def executions(engine: Engine) -> list[tuple[str, str, int]]:
     """Each statement the database driver was sent (by SQLAlchemy or directly)."""
-    CountingCursor.log = []
-    return CountingCursor.log
+    LoggingCursor.log = []
+    return LoggingCursor.log
 
 
 def states(engine: Engine) -> dict[int, str]:
@@ -89,7 +66,7 @@ def states(engine: Engine) -> dict[int, str]:
 
 
 async def test_rows_of_many_callers_go_as_a_few_statements_each(
-    engine: Engine, executions: list[tuple[str, int]]
+    engine: Engine, executions: list[tuple[str, str, int]]
 ) -> None:
     journal = Journal(lambda: engine)
     posted = []
@@ -100,7 +77,12 @@ async def test_rows_of_many_callers_go_as_a_few_statements_each(
     await journal.close()
     # the insert fills a default, so SQLAlchemy sends it (one executemany); the update goes
     # to the driver directly, many rows per statement (32 + 16 + 2)
-    assert executions == [("INSERT", 50), ("UPDATE", 32), ("UPDATE", 16), ("UPDATE", 2)]
+    assert executions == [
+        ("executemany", "INSERT", 50),
+        ("execute", "UPDATE", 32),
+        ("execute", "UPDATE", 16),
+        ("execute", "UPDATE", 2),
+    ]
     assert states(engine) == dict.fromkeys(range(50), "done")
     assert states(engine) == dict.fromkeys(range(50), "done")
 
@@ -180,7 +162,7 @@ async def test_room_holds_callers_back_while_too_many_writes_wait(
 
 
 async def test_rows_that_give_every_value_skip_sqlalchemy_and_store_the_same(
-    engine: Engine, executions: list[tuple[str, int]]
+    engine: Engine, executions: list[tuple[str, str, int]]
 ) -> None:
     when = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
     through_sqlalchemy: list[str] = []
@@ -195,7 +177,7 @@ async def test_rows_that_give_every_value_skip_sqlalchemy_and_store_the_same(
     await journal.write(INSERT.rows({"id": 2, "state": "queued", "seen": when}))
     await journal.close()
     assert through_sqlalchemy == ["INSERT"]  # the journal's insert went to the driver
-    assert executions[-1] == ("INSERT", 1)
+    assert executions[-1] == ("executemany", "INSERT", 1)
     with engine.connect() as conn:
         seen = {row.id: row.seen for row in conn.execute(select(items))}
     assert seen[2] == seen[1]
