@@ -59,7 +59,7 @@ class Run(Base):
     __table_args__ = (Index("ix_runs_idempotency", "flow_id", "idempotency_key", unique=True),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     flow_hash: Mapped[str] = mapped_column(ForeignKey("flow_documents.hash"), index=True)
-    flow_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    flow_id: Mapped[str | None] = mapped_column(String(64))  # ix_runs_idempotency leads with it
     trigger_id: Mapped[str | None] = mapped_column(String(64))
     flow_version: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
@@ -83,7 +83,8 @@ class NodeRun(Base):
     __tablename__ = "node_runs"
     __table_args__ = (UniqueConstraint("run_id", "node_id"),)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    # the unique (run_id, node_id) serves lookups by run
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     node_id: Mapped[str] = mapped_column(String(64))
     node_type: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))

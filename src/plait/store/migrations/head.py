@@ -1,3 +1,3 @@
 """The newest migration's revision id. Update it with every new migration (a test checks)."""
 
-HEAD = "0006_trigger_budget"
+HEAD = "0007_drop_prefix_indexes"
