@@ -39,13 +39,27 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, eq=False)
 class Statement:
-    """A statement executed with many parameter sets; `order` places it within a batch."""
+    """A statement executed with many parameter sets; `order` places it within a batch.
+
+    `keyed_by`: an INSERT's column that an update may fold into (`Folds`)."""
 
     sql: Executable
     order: int
+    keyed_by: str | None = None
+    folds: Folds | None = None
 
     def rows(self, *params: dict[str, Any]) -> Rows:
         return Rows(self, params)
+
+
+@dataclass(frozen=True, eq=False)
+class Folds:
+    """An UPDATE whose row, when the same batch inserts that row, is folded into the
+    insert (one statement fewer). Its `key` parameter names the row by the insert's
+    `keyed_by` column. Only for updates that set plain values (not `x = x + ?`)."""
+
+    into: Statement
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,30 +186,49 @@ class Journal:
 
 def apply(conn: Connection, writes: Iterable[Write]) -> None:
     """Execute `writes` as the module docstring says: `Rows` grouped, functions in place."""
-    groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]] = {}
+    gathered = _Gathered()
     for write in writes:
         for step in write if isinstance(write, tuple) else (write,):
             if isinstance(step, Rows):
-                if step.params:
-                    key = (step.statement, frozenset(step.params[0]))
-                    groups.setdefault(key, []).extend(step.params)
+                gathered.add(step)
             else:
-                _execute(conn, groups)
+                gathered.execute(conn)
                 step(conn)
-    _execute(conn, groups)
+    gathered.execute(conn)
 
 
-def _execute(
-    conn: Connection, groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]]
-) -> None:
-    for (statement, keys), params in sorted(groups.items(), key=lambda item: item[0][0].order):
+class _Gathered:
+    """Rows waiting to be executed, an update folded into the insert of its row."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[Statement, dict[str, Any]]] = []
+        self._keyed: dict[tuple[Statement, Any], dict[str, Any]] = {}
+
+    def add(self, rows: Rows) -> None:
+        statement, folds = rows.statement, rows.statement.folds
+        for row in rows.params:
+            if folds is not None:
+                inserted = self._keyed.get((folds.into, row[folds.key]))
+                if inserted is not None:
+                    inserted.update((k, v) for k, v in row.items() if k != folds.key)
+                    continue
+            if statement.keyed_by is not None:
+                row = self._keyed[(statement, row[statement.keyed_by])] = dict(row)  # ours
+            self._rows.append((statement, row))
+
+    def execute(self, conn: Connection) -> None:
+        groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]] = {}
+        for statement, row in self._rows:
+            groups.setdefault((statement, frozenset(row)), []).append(row)
         sqlite = conn.dialect.name == "sqlite"
-        direct = direct_statement(statement.sql, keys, conn.dialect) if sqlite else None
-        if direct is None:
-            conn.execute(statement.sql, params)
-        else:
-            direct.execute(conn, params)
-    groups.clear()
+        for (statement, keys), params in sorted(groups.items(), key=lambda g: g[0][0].order):
+            direct = direct_statement(statement.sql, keys, conn.dialect) if sqlite else None
+            if direct is None:
+                conn.execute(statement.sql, params)
+            else:
+                direct.execute(conn, params)
+        self._rows.clear()
+        self._keyed.clear()
 
 
 def _nothing(conn: Connection) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 
-from plait.store.journal import Journal, Statement
+from plait.store.journal import Folds, Journal, Statement
 from tests.unit.store.driver_log import LoggingCursor, logging_engine
 
 metadata = MetaData()
@@ -40,6 +40,8 @@ items = Table(
 )
 INSERT = Statement(insert(items), order=1)
 SET_STATE = Statement(update(items).where(items.c.id == bindparam("item")), order=2)
+KEYED_INSERT = Statement(insert(items), order=1, keyed_by="id")
+FOLDING_SET = Statement(SET_STATE.sql, order=2, folds=Folds(KEYED_INSERT, key="item"))
 DROP_UNLESS_KEPT = Statement(
     delete(items).where(items.c.id == bindparam("item"), items.c.state != "kept"), order=3
 )
@@ -100,6 +102,42 @@ async def test_a_caller_s_writes_keep_their_order_around_function_writes(engine:
     await journal.close()
     assert seen == [{1: "queued"}]  # the function ran after the insert, before the update
     assert states(engine) == {1: "running"}
+
+
+async def test_an_update_of_a_row_inserted_in_the_same_batch_folds_into_the_insert(
+    engine: Engine, executions: list[tuple[str, str, int]]
+) -> None:
+    journal = Journal(lambda: engine)
+    when = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+    posted = []
+    for i in range(10):  # as runs that end before their rows are written
+        posted.append(journal.post(KEYED_INSERT.rows({"id": i, "state": "running", "seen": when})))
+        posted.append(journal.post(FOLDING_SET.rows({"item": i, "state": "done"})))
+    await asyncio.gather(*posted)
+    await journal.write(FOLDING_SET.rows({"item": 3, "state": "again"}))  # landed: an update
+    await journal.close()
+    assert executions == [
+        ("execute", "INSERT", 8),
+        ("execute", "INSERT", 2),
+        ("executemany", "UPDATE", 1),
+    ]
+    assert states(engine) == {**dict.fromkeys(range(10), "done"), 3: "again"}
+
+
+async def test_a_fold_never_reaches_back_past_a_function_write(engine: Engine) -> None:
+    journal = Journal(lambda: engine)
+    seen: list[dict[int, str]] = []
+
+    def look(conn: Connection) -> None:
+        seen.append({row.id: row.state for row in conn.execute(select(items))})
+
+    when = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+    first = journal.post((KEYED_INSERT.rows({"id": 1, "state": "running", "seen": when}), look))
+    second = journal.post(FOLDING_SET.rows({"item": 1, "state": "done"}))
+    await asyncio.gather(first, second)
+    await journal.close()
+    assert seen == [{1: "running"}]  # inserted before the function ran, updated after it
+    assert states(engine) == {1: "done"}
 
 
 async def test_a_bad_write_fails_only_its_caller(engine: Engine) -> None:
