@@ -18,7 +18,7 @@ from plait.engine.events import Event, EventBus, EventKind
 from plait.engine.executor import Executor, entry_trigger
 from plait.engine.state import NodeState, NodeStatus, RunResult
 from plait.flows.validate import CompiledFlow
-from plait.ids import new_id
+from plait.ids import ordered_id
 from plait.store import run_writes
 from plait.store.db import Database
 
@@ -62,7 +62,7 @@ class Runner:
         digest = flow.digest
         known = digest in self.db.stored_documents
         row = {
-            "id": new_id(),
+            "id": ordered_id(),
             "flow_hash": digest,
             "flow_id": request.flow_id,
             "trigger_id": entry_trigger(flow, request.trigger_id),
