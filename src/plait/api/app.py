@@ -3,7 +3,6 @@ and the canvas at `/`."""
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +33,7 @@ from plait.api.routes import (
 from plait.api.spa import SinglePageApp
 from plait.api.state import ServerState
 from plait.batch.service import BatchService
+from plait.collector import SERVER_THRESHOLD, long_lived_frozen, thresholds
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
@@ -45,10 +45,6 @@ from plait.settings import Settings
 
 _MULTIPART_OVERHEAD = 1024 * 1024
 _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
-# Young collections every 700 allocations (Python's default) walked the objects of every
-# request in flight again and again: ~10% of a trigger call's CPU, and pauses of 50-90 ms
-# when they added up to full collections. Less often, they walk mostly garbage.
-_GC_THRESHOLD = (20_000, 10, 10)
 
 
 def create_app(config: Settings | None = None) -> FastAPI:
@@ -78,16 +74,14 @@ def create_app(config: Settings | None = None) -> FastAPI:
             app.state.plait = state
             await queue.start(worker.process)
             await worker.recover(queue)
-            gc.freeze()  # what start-up made lives as long as the server: keep it out of GC scans
-            threshold = gc.get_threshold()
-            gc.set_threshold(*_GC_THRESHOLD)
-            await state.batches.resume_all()
-            try:
-                yield
-            finally:
-                gc.set_threshold(*threshold)
-                await state.batches.close()
-                await queue.close()
+            # what start-up made lives as long as the server: out of full collections
+            with long_lived_frozen(), thresholds(SERVER_THRESHOLD):
+                await state.batches.resume_all()
+                try:
+                    yield
+                finally:
+                    await state.batches.close()
+                    await queue.close()
 
     app = FastAPI(
         title="Plait",

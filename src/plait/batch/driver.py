@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import gc
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from plait.batch.batch_api import JobPool
 from plait.batch.limiter import AimdLimiter
 from plait.batch.outputs import export_row
 from plait.batch.rows import Row
+from plait.collector import long_lived_frozen
 from plait.engine.context import Services
 from plait.engine.events import EventBus
 from plait.engine.live import LiveRuns
@@ -162,7 +162,7 @@ async def plan(runtime: Runtime, batch_id: str, statuses: tuple[str, ...]) -> li
     attempt, carrying over the outputs of nodes its last run finished (a failed,
     cancelled or interrupted attempt is not paid for twice).
     """
-    with _long_lived_frozen():  # loading thousands of rows would set off a full collection
+    with long_lived_frozen():  # loading thousands of rows would set off a full collection
         return await _plan(runtime, batch_id, statuses)
 
 
@@ -237,7 +237,7 @@ class Driver:
         return limited
 
     async def run(self, work: list[Work]) -> Outcome:
-        with _long_lived_frozen():
+        with long_lived_frozen():
             return await self._run(work)
 
     async def _run(self, work: list[Work]) -> Outcome:
@@ -419,27 +419,6 @@ class _Progress:
 _ROW: contextvars.ContextVar[_Progress | None] = contextvars.ContextVar(
     "plait_batch_row", default=None
 )
-_freezers = 0  # drivers running in this process, for `_long_lived_frozen`
-
-
-@contextlib.contextmanager
-def _long_lived_frozen() -> Iterator[None]:
-    """While a batch is planned or runs, the objects that existed when it started are left
-    out of the garbage collector's full collections (`gc.freeze`; `gc.unfreeze` when the
-    last batch of the process ends). Those objects include the pydantic validators of
-    google-genai's hundreds of types, slow to traverse: a full collection took ~130 ms,
-    stopping every call in flight, and a batch of 100 calls in flight triggers several;
-    it takes ~10 ms of what the batch itself holds."""
-    global _freezers
-    if _freezers == 0:
-        gc.freeze()
-    _freezers += 1
-    try:
-        yield
-    finally:
-        _freezers -= 1
-        if _freezers == 0:
-            gc.unfreeze()
 
 
 class LimitedProvider:

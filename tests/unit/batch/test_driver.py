@@ -13,7 +13,6 @@ from plait.batch.driver import (
     BatchJob,
     Driver,
     Tally,
-    _long_lived_frozen,
     create,
     plan,
     run_key,
@@ -200,15 +199,6 @@ async def test_the_limit_bounds_the_calls_in_flight_and_rows_get_ready_around_th
     assert outcome.tally.succeeded == 10
     assert held.most == 4
     assert limiter.in_flight == 0
-    assert gc.get_freeze_count() == 0
-
-
-def test_the_heap_stays_frozen_until_the_last_batch_of_the_process_ends() -> None:
-    with _long_lived_frozen():
-        first = gc.get_freeze_count()
-        with _long_lived_frozen():
-            pass
-        assert gc.get_freeze_count() >= first > 0  # the other batch still runs
     assert gc.get_freeze_count() == 0
 
 
