@@ -157,9 +157,8 @@ class LocalBlobStore:
             self._recent_bytes -= len(dropped)
 
 
-_HASH_ON_LOOP = (
-    64 * 1024
-)  # hashing (or reading the header of) this much costs less than a thread hop
+# hashing (or reading the header of) this much costs less than a thread hop
+_HASH_ON_LOOP = 64 * 1024
 
 
 def _sha256(data: bytes) -> str:
