@@ -34,4 +34,5 @@ def serve(
             access_log=access_log,
             log_level="info",
             proxy_headers=False,
+            http="httptools",  # the C parser: ~75% more requests/s than h11 for a bare route
         )
