@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,8 +19,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from plait.errors import PlaitError
+from plait.store.commit_process import CommitProcess
 from plait.store.journal import Journal
 from plait.store.migrations.head import HEAD
+from plait.store.tables import Base
 from plait.store.writer import Writer
 
 if TYPE_CHECKING:
@@ -28,13 +32,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Database:
-    def __init__(self, url: str, writer: Writer | None = None):
+    def __init__(self, url: str, writer: Writer | None = None, *, commit_apart: bool = False):
+        """`commit_apart`: the journal commits in a process of its own (SQLite files;
+        see `plait.store.commit_process`), for servers: no interpreter lock shared."""
         self.url = url
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.journal = Journal(self._sync_engine, writer=writer)
+        self.committer = CommitProcess(url, _tables) if commit_apart and _is_file(url) else None
+        self.journal = Journal(partial(sync_engine, url), writer=writer, committer=self.committer)
         self.stored_documents: set[str] = set()  # flow documents known to be stored
 
     async def migrate(self) -> None:
@@ -59,25 +66,39 @@ class Database:
         async with self.session() as session:
             yield session
 
-    def _sync_engine(self) -> Engine:
-        """A blocking engine on the same database, for the journal's own thread."""
-        engine = create_engine(_sync_url(self.url), **_engine_options(self.url))
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-
     async def close(self) -> None:
         await self.journal.close()
         await self.engine.dispose()
 
 
-async def open_database(url: str, writer: Writer | None = None) -> Database:
+async def open_database(
+    url: str, writer: Writer | None = None, *, commit_apart: bool = False
+) -> Database:
     """`writer`: the thread the journal commits on (see `plait.store.writer`)."""
     if url.startswith("sqlite") and ":///" in url:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    db = Database(url, writer)
+    db = Database(url, writer, commit_apart=commit_apart)
     await db.migrate()
+    if db.committer is not None:
+        await asyncio.to_thread(db.committer.start)
     return db
+
+
+def sync_engine(url: str) -> Engine:
+    """A blocking engine on the database `url` names, for the journal."""
+    engine = create_engine(_sync_url(url), **_engine_options(url))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _tables() -> MetaData:
+    return Base.metadata
+
+
+def _is_file(url: str) -> bool:
+    in_memory = ":memory:" in url or "mode=memory" in url
+    return url.startswith("sqlite") and ":///" in url and not in_memory
 
 
 def _sync_url(url: str) -> str:
