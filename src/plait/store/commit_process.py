@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import pickle
+import signal
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.context import ForkServerProcess
@@ -121,6 +122,8 @@ def _serve(pipe: Pipe, url: str, tables: Callable[[], MetaData]) -> None:
     """The child: commit each batch it is sent, answer each write's failure or None."""
     from plait.store.db import sync_engine  # here: the parent's import would be circular
 
+    # Ctrl+C reaches the whole process group: the parent stops and flushes, then closes us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     metadata = tables()
     statements: dict[int, Statement] = {}
     engine = sync_engine(url)

@@ -126,3 +126,16 @@ async def test_a_child_that_died_is_replaced_and_close_stops_the_child(local: Lo
     assert committer.pid is None
     with pytest.raises(ProcessLookupError):  # stopped and reaped by close()
         os.kill(second, 0)
+
+
+async def test_ctrl_c_leaves_the_child_to_the_parent_s_last_flush(local: Local) -> None:
+    journal_, committer = journal(local)
+    await journal_.write(INSERT.rows({"id": 1, "state": "queued"}))
+    child = committer.pid
+    assert child is not None
+    os.kill(child, signal.SIGINT)  # a terminal's Ctrl+C goes to the whole process group
+    await journal_.write(SET_STATE.rows({"item": 1, "state": "done"}))
+    assert committer.pid == child
+    await journal_.close()
+    assert states(local.engine) == {1: "done"}
+    assert local.opened == 0
