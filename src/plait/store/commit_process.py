@@ -14,12 +14,14 @@ SQLite only: PostgreSQL already executes in a server process of its own.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import os
 import pickle
 import signal
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection as Pipe
-from multiprocessing.context import ForkServerProcess
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any
 
 from sqlalchemy import MetaData
@@ -37,7 +39,11 @@ class CommitFailed(Exception):
 
 class CommitProcess:
     """The journal's `Committer` on a child process; started by `start` or on first
-    use, restarted if it dies (the batch it held fails, as any failed commit does)."""
+    use, restarted if it dies (the batch it held fails, as any failed commit does).
+
+    The child is a fresh interpreter (`python -m plait.store.commit_process`), not a
+    multiprocessing child: those re-run the parent's main script, which starts a
+    server again when it was written without a `__main__` guard."""
 
     def __init__(self, url: str, tables: Callable[[], MetaData]):
         """`tables`: a module-level function (it crosses by name) giving the `MetaData`
@@ -45,18 +51,17 @@ class CommitProcess:
         self._url = url
         self._tables = tables
         self._keys: dict[Statement, int] = {}  # statements the child knows, by number
-        self._process: ForkServerProcess | None = None
-        self._pipe: Pipe | None = None
+        self._child: _Child | None = None
 
     def commit(self, writes: Sequence[Write]) -> list[Exception | None] | None:
         """Commit `writes` in the child; None when one of them is a function."""
         steps = [write if isinstance(write, tuple) else (write,) for write in writes]
         if not all(isinstance(step, Rows) for entry in steps for step in entry):
             return None
-        pipe = self.start()
+        child = self.start()
         try:
-            pipe.send(self._message(steps))  # type: ignore[arg-type]
-            replies: list[Exception | None] = pipe.recv()
+            child.send(self._message(steps))  # type: ignore[arg-type]  # all Rows: checked
+            replies: list[Exception | None] = child.receive()
         except (EOFError, OSError) as exc:
             self.close()  # the next batch starts a new child (told every statement again)
             return [CommitFailed(f"the commit process stopped ({exc!r}); retry")] * len(writes)
@@ -65,42 +70,23 @@ class CommitProcess:
     def close(self) -> None:
         """Let the child finish and go (it commits nothing half-way: a batch is one
         transaction)."""
-        process, pipe = self._process, self._pipe
-        self._process = self._pipe = None
-        self._keys = {}
-        if pipe is not None:
-            with contextlib.suppress(OSError):  # already gone
-                pipe.send(None)
-            pipe.close()
-        if process is not None:
-            process.join(10)
-            if process.is_alive():
-                process.kill()
-                process.join()
+        child, self._child, self._keys = self._child, None, {}
+        if child is not None:
+            child.stop()
 
     @property
     def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+        return None if self._child is None else self._child.process.pid
 
-    def start(self) -> Pipe:
-        """Start the child unless it runs (a server does at start-up: the first batch
-        would wait for it otherwise); its end of the pipe."""
-        if self._pipe is not None and self._process is not None and self._process.is_alive():
-            return self._pipe
+    def start(self) -> _Child:
+        """Start the child unless it runs (a server does at start-up, so its imports
+        overlap the server's own)."""
+        if self._child is not None and self._child.process.poll() is None:
+            return self._child
         self.close()
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])  # each child starts in milliseconds
-        ours, theirs = context.Pipe()
-        self._process = context.Process(
-            target=_serve,
-            args=(theirs, self._url, self._tables),
-            name="plait-commits",
-            daemon=True,
-        )
-        self._process.start()
-        theirs.close()
-        self._pipe = ours
-        return ours
+        self._child = _Child.start()
+        self._child.send((self._url, self._tables))
+        return self._child
 
     def _message(self, steps: list[tuple[Rows, ...]]) -> _Message:
         definitions: list[_Definition] = []
@@ -118,12 +104,61 @@ class CommitProcess:
         return key
 
 
-def _serve(pipe: Pipe, url: str, tables: Callable[[], MetaData]) -> None:
-    """The child: commit each batch it is sent, answer each write's failure or None."""
-    from plait.store.db import sync_engine  # here: the parent's import would be circular
+@dataclass(frozen=True)
+class _Child:
+    process: subprocess.Popen[bytes]
+    to: Connection
+    back: Connection
 
+    @classmethod
+    def start(cls) -> _Child:
+        to_read, to_write = os.pipe()
+        back_read, back_write = os.pipe()
+        process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+            [sys.executable, "-m", __name__, str(to_read), str(back_write)],
+            pass_fds=(to_read, back_write),
+            stdin=subprocess.DEVNULL,
+        )
+        os.close(to_read)
+        os.close(back_write)
+        return cls(
+            process, Connection(to_write, readable=False), Connection(back_read, writable=False)
+        )
+
+    def send(self, message: Any) -> None:
+        self.to.send(message)
+
+    def receive(self) -> Any:
+        return self.back.recv()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):  # already gone
+            self.to.send(None)
+        self.to.close()
+        self.back.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def main(argv: Sequence[str]) -> None:
+    """The child's entry: commit each batch it is sent until told to stop."""
     # Ctrl+C reaches the whole process group: the parent stops and flushes, then closes us
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pipe = Connection(int(argv[0]), writable=False)
+    answers = Connection(int(argv[1]), readable=False)
+    started = _receive(pipe)
+    if started is not None:
+        url, tables = started
+        with contextlib.suppress(BrokenPipeError):  # the parent is gone: nothing to answer
+            _serve(pipe, answers, url, tables)
+
+
+def _serve(pipe: Connection, answers: Connection, url: str, tables: Callable[[], MetaData]) -> None:
+    from plait.store.db import sync_engine  # here: the parent's import would be circular
+
     metadata = tables()
     statements: dict[int, Statement] = {}
     engine = sync_engine(url)
@@ -135,13 +170,13 @@ def _serve(pipe: Pipe, url: str, tables: Callable[[], MetaData]) -> None:
                 loaded = serializer.loads(sql, metadata)  # type: ignore[no-untyped-call]
                 statements[key] = Statement(loaded, order, keyed_by, folds)
             batch = [tuple(Rows(statements[k], params) for k, params in w) for w in writes]
-            pipe.send([_portable(f) for f in commit_batch(conn, batch)])
+            answers.send([_portable(f) for f in commit_batch(conn, batch)])
     engine.dispose()
 
 
-def _receive(pipe: Pipe) -> _Message | None:
+def _receive(pipe: Connection) -> Any:
     try:
-        message: _Message | None = pipe.recv()
+        message = pipe.recv()
     except EOFError:  # the parent is gone
         return None
     return message
@@ -159,3 +194,8 @@ def _portable(failure: Exception | None) -> Exception | None:
 
 
 __all__ = ["CommitFailed", "CommitProcess"]
+
+if __name__ == "__main__":  # the child: the real module's code, so its classes cross back
+    from plait.store.commit_process import main as _main
+
+    _main(sys.argv[1:])

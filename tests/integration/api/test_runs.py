@@ -73,6 +73,8 @@ def test_a_settled_run_streams_its_record(admin: httpx.Client) -> None:
     events = _events(admin, run_id)
     assert [e["kind"] for e in events] == ["node_finished", "node_finished", "run_finished"]
     assert events[1]["outputs"]["response"]["body"] == {"prompt": "x", "label": "v1"}
+    # the shape of a live stream's events: every one names its node (None for the run's)
+    assert [e["node_id"] for e in events] == ["trigger", "respond", None]
 
 
 def test_runs_use_the_draft_and_invalid_drafts_are_refused_before_running(

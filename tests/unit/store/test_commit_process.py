@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,3 +142,32 @@ async def test_ctrl_c_leaves_the_child_to_the_parent_s_last_flush(local: Local) 
     await journal_.close()
     assert states(local.engine) == {1: "done"}
     assert local.opened == 0
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_child(tmp_path: Path) -> None:
+    script = tmp_path / "serve.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import asyncio
+        from plait.store import run_writes
+        from plait.store.db import open_database
+
+        print("the script ran", flush=True)
+
+        async def main():
+            url = "sqlite+aiosqlite:///{tmp_path / "plait.db"}"
+            db = await open_database(url, commit_apart=True)
+            await db.journal.write(run_writes.forget_unsettled_nodes("no-such-run"))
+            print("committed by", db.committer.pid, flush=True)
+            await db.close()
+
+        asyncio.run(main())
+        """)
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "the script ran"
+    assert lines[1].startswith("committed by ")
+    assert len(lines) == 2  # a multiprocessing child would have printed the first line again
