@@ -14,6 +14,7 @@ SQLite only: PostgreSQL already executes in a server process of its own.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import signal
@@ -28,6 +29,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext import serializer
 
 from plait.store.journal import Folds, Rows, Statement, Write, commit_batch
+
+log = logging.getLogger(__name__)
 
 _Definition = tuple[int, bytes, int, str | None, tuple[int, str] | None]
 _Message = tuple[list[_Definition], list[list[tuple[int, Sequence[dict[str, Any]]]]]]
@@ -45,11 +48,13 @@ class CommitProcess:
     multiprocessing child: those re-run the parent's main script, which starts a
     server again when it was written without a `__main__` guard."""
 
-    def __init__(self, url: str, tables: Callable[[], MetaData]):
+    def __init__(self, url: str, tables: Callable[[], MetaData], python: str = sys.executable):
         """`tables`: a module-level function (it crosses by name) giving the `MetaData`
-        the statements' tables belong to; the child looks them up there."""
+        the statements' tables belong to; the child looks them up there. `python`: the
+        interpreter the child runs on."""
         self._url = url
         self._tables = tables
+        self._python = python
         self._keys: dict[Statement, int] = {}  # statements the child knows, by number
         self._child: _Child | None = None
 
@@ -58,7 +63,11 @@ class CommitProcess:
         steps = [write if isinstance(write, tuple) else (write,) for write in writes]
         if not all(isinstance(step, Rows) for entry in steps for step in entry):
             return None
-        child = self.start()
+        try:
+            child = self.start()
+        except OSError as exc:  # the batch is not lost: the journal commits it itself
+            log.error("cannot start the commit process (%s); committing in this one", exc)
+            return None
         try:
             child.send(self._message(steps))  # type: ignore[arg-type]  # all Rows: checked
             replies: list[Exception | None] = child.receive()
@@ -84,7 +93,7 @@ class CommitProcess:
         if self._child is not None and self._child.process.poll() is None:
             return self._child
         self.close()
-        self._child = _Child.start()
+        self._child = _Child.start(self._python)
         self._child.send((self._url, self._tables))
         return self._child
 
@@ -111,16 +120,22 @@ class _Child:
     back: Connection
 
     @classmethod
-    def start(cls) -> _Child:
+    def start(cls, python: str) -> _Child:
         to_read, to_write = os.pipe()
         back_read, back_write = os.pipe()
-        process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
-            [sys.executable, "-m", __name__, str(to_read), str(back_write)],
-            pass_fds=(to_read, back_write),
-            stdin=subprocess.DEVNULL,
-        )
-        os.close(to_read)
-        os.close(back_write)
+        try:
+            process = subprocess.Popen(  # noqa: S603 - an interpreter running our module
+                [python, "-m", __name__, str(to_read), str(back_write)],
+                pass_fds=(to_read, back_write),
+                stdin=subprocess.DEVNULL,
+            )
+        except OSError:
+            os.close(to_write)
+            os.close(back_read)
+            raise
+        finally:
+            os.close(to_read)
+            os.close(back_write)
         return cls(
             process, Connection(to_write, readable=False), Connection(back_read, writable=False)
         )

@@ -171,3 +171,15 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_child(tmp_path: P
     assert lines[0] == "the script ran"
     assert lines[1].startswith("committed by ")
     assert len(lines) == 2  # a multiprocessing child would have printed the first line again
+
+
+async def test_a_child_that_cannot_start_leaves_the_batch_to_the_journal(
+    local: Local, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    committer = CommitProcess(local.url, tables, python=str(tmp_path / "no-such-python"))
+    journal_ = Journal(local, committer=committer)
+    await journal_.write(INSERT.rows({"id": 1, "state": "queued"}))
+    await journal_.close()
+    assert states(local.engine) == {1: "queued"}
+    assert local.opened == 1  # committed in this process
+    assert "cannot start the commit process" in caplog.text
