@@ -68,8 +68,11 @@ class CommitProcess:
         except OSError as exc:  # the batch is not lost: the journal commits it itself
             log.error("cannot start the commit process (%s); committing in this one", exc)
             return None
+        data = self._pickled(steps)  # type: ignore[arg-type]  # all Rows: checked above
+        if data is None:
+            return None
         try:
-            child.send(self._message(steps))  # type: ignore[arg-type]  # all Rows: checked
+            child.send(data)
             replies: list[Exception | None] = child.receive()
         except (EOFError, OSError) as exc:
             self.close()  # the next batch starts a new child (told every statement again)
@@ -94,8 +97,19 @@ class CommitProcess:
             return self._child
         self.close()
         self._child = _Child.start(self._python)
-        self._child.send((self._url, self._tables))
+        self._child.to.send((self._url, self._tables))
         return self._child
+
+    def _pickled(self, steps: list[tuple[Rows, ...]]) -> bytes | None:
+        """The batch as the child reads it; None if a value cannot cross (the journal
+        then commits the batch itself), the statements it named forgotten again."""
+        known = len(self._keys)
+        try:
+            return pickle.dumps(self._message(steps), pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            log.warning("a batch cannot cross to the commit process (%s); committed here", exc)
+            self._keys = dict(list(self._keys.items())[:known])
+            return None
 
     def _message(self, steps: list[tuple[Rows, ...]]) -> _Message:
         definitions: list[_Definition] = []
@@ -140,15 +154,15 @@ class _Child:
             process, Connection(to_write, readable=False), Connection(back_read, writable=False)
         )
 
-    def send(self, message: Any) -> None:
-        self.to.send(message)
+    def send(self, data: bytes) -> None:
+        self.to.send_bytes(data)
 
     def receive(self) -> Any:
         return self.back.recv()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):  # already gone
-            self.to.send(None)
+            self.to.send(None)  # the child's cue to go
         self.to.close()
         self.back.close()
         try:

@@ -152,7 +152,10 @@ class Journal:
                 self._pending[: self._max_batch],
                 self._pending[self._max_batch :],
             )
-            failures = await self._thread.run(functools.partial(self._commit, batch))
+            try:
+                failures = await self._thread.run(functools.partial(self._commit, batch))
+            except Exception as exc:  # a bug outside the writes: their callers must hear of it
+                failures = [exc] * len(batch)
             for entry, failure in zip(batch, failures, strict=True):
                 if entry.done.done():
                     continue

@@ -183,3 +183,19 @@ async def test_a_child_that_cannot_start_leaves_the_batch_to_the_journal(
     assert states(local.engine) == {1: "queued"}
     assert local.opened == 1  # committed in this process
     assert "cannot start the commit process" in caplog.text
+
+
+async def test_a_value_that_cannot_cross_is_committed_here_and_the_child_goes_on(
+    local: Local,
+) -> None:
+    class Label(str):  # a local class: the database takes it, pickle cannot
+        pass
+
+    journal_, committer = journal(local)
+    await journal_.write(INSERT.rows({"id": 1, "state": Label("here")}))
+    assert local.opened == 1  # committed in this process
+    await journal_.write(INSERT.rows({"id": 2, "state": "there"}))  # the child learns INSERT now
+    child = committer.pid
+    await journal_.close()
+    assert child is not None
+    assert states(local.engine) == {1: "here", 2: "there"}

@@ -220,3 +220,19 @@ async def test_rows_that_give_every_value_skip_sqlalchemy_and_store_the_same(
         seen = {row.id: row.seen for row in conn.execute(select(items))}
     assert seen[2] == seen[1]
     assert seen[2].replace(tzinfo=UTC) == when
+
+
+async def test_a_committer_that_breaks_fails_its_writes_instead_of_hanging_them(
+    engine: Engine,
+) -> None:
+    class Broken:
+        def commit(self, writes: object) -> None:
+            raise RuntimeError("a bug in the committer")
+
+        def close(self) -> None:
+            pass
+
+    journal = Journal(lambda: engine, committer=Broken())
+    with pytest.raises(RuntimeError, match="a bug in the committer"):
+        await asyncio.wait_for(journal.write(INSERT.rows({"id": 1, "state": "queued"})), 30)
+    await journal.close()
