@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import MetaData
 from sqlalchemy.ext import serializer
 
-from plait.store.journal import Folds, Rows, Statement, Write, commit_batch
+from plait.store.journal import Folds, Rows, Statement, Write, commit_batch, steps
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +60,15 @@ class CommitProcess:
 
     def commit(self, writes: Sequence[Write]) -> list[Exception | None] | None:
         """Commit `writes` in the child; None when one of them is a function."""
-        steps = [write if isinstance(write, tuple) else (write,) for write in writes]
-        if not all(isinstance(step, Rows) for entry in steps for step in entry):
+        entries = [steps(write) for write in writes]
+        if not all(isinstance(step, Rows) for entry in entries for step in entry):
             return None
         try:
             child = self.start()
         except OSError as exc:  # the batch is not lost: the journal commits it itself
             log.error("cannot start the commit process (%s); committing in this one", exc)
             return None
-        data = self._pickled(steps)  # type: ignore[arg-type]  # all Rows: checked above
+        data = self._pickled(entries)  # type: ignore[arg-type]  # all Rows: checked above
         if data is None:
             return None
         try:
@@ -96,24 +96,23 @@ class CommitProcess:
         if self._child is not None and self._child.process.poll() is None:
             return self._child
         self.close()
-        self._child = _Child.start(self._python)
-        self._child.to.send((self._url, self._tables))
+        self._child = _Child.start(self._python, (self._url, self._tables))
         return self._child
 
-    def _pickled(self, steps: list[tuple[Rows, ...]]) -> bytes | None:
+    def _pickled(self, entries: list[tuple[Rows, ...]]) -> bytes | None:
         """The batch as the child reads it; None if a value cannot cross (the journal
         then commits the batch itself), the statements it named forgotten again."""
         known = len(self._keys)
         try:
-            return pickle.dumps(self._message(steps), pickle.HIGHEST_PROTOCOL)
+            return pickle.dumps(self._message(entries), pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             log.warning("a batch cannot cross to the commit process (%s); committed here", exc)
             self._keys = dict(list(self._keys.items())[:known])
             return None
 
-    def _message(self, steps: list[tuple[Rows, ...]]) -> _Message:
+    def _message(self, entries: list[tuple[Rows, ...]]) -> _Message:
         definitions: list[_Definition] = []
-        writes = [[(self._key(r.statement, definitions), r.params) for r in e] for e in steps]
+        writes = [[(self._key(r.statement, definitions), r.params) for r in e] for e in entries]
         return definitions, writes
 
     def _key(self, statement: Statement, definitions: list[_Definition]) -> int:
@@ -134,7 +133,8 @@ class _Child:
     back: Connection
 
     @classmethod
-    def start(cls, python: str) -> _Child:
+    def start(cls, python: str, hello: tuple[str, Callable[[], MetaData]]) -> _Child:
+        """A child on `python`, told the database and its tables (`hello`)."""
         to_read, to_write = os.pipe()
         back_read, back_write = os.pipe()
         try:
@@ -150,9 +150,11 @@ class _Child:
         finally:
             os.close(to_read)
             os.close(back_write)
-        return cls(
+        child = cls(
             process, Connection(to_write, readable=False), Connection(back_read, writable=False)
         )
+        child.to.send(hello)
+        return child
 
     def send(self, data: bytes) -> None:
         self.to.send_bytes(data)

@@ -40,7 +40,8 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.committer = CommitProcess(url, _tables) if commit_apart and _is_file(url) else None
+        apart = commit_apart and sqlite_file(url) is not None
+        self.committer = CommitProcess(url, _tables) if apart else None
         self.journal = Journal(partial(sync_engine, url), writer=writer, committer=self.committer)
         self.stored_documents: set[str] = set()  # flow documents known to be stored
 
@@ -75,8 +76,9 @@ async def open_database(
     url: str, writer: Writer | None = None, *, commit_apart: bool = False
 ) -> Database:
     """`writer`: the thread the journal commits on (see `plait.store.writer`)."""
-    if url.startswith("sqlite") and ":///" in url:
-        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     db = Database(url, writer, commit_apart=commit_apart)
     await db.migrate()
     if db.committer is not None:
@@ -96,9 +98,12 @@ def _tables() -> MetaData:
     return Base.metadata
 
 
-def _is_file(url: str) -> bool:
-    in_memory = ":memory:" in url or "mode=memory" in url
-    return url.startswith("sqlite") and ":///" in url and not in_memory
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for any other database, or one in memory."""
+    if not url.startswith("sqlite") or ":///" not in url:
+        return None
+    path = url.split(":///", 1)[1].split("?", 1)[0]
+    return None if path in ("", ":memory:") or "mode=memory" in url else Path(path)
 
 
 def _sync_url(url: str) -> str:

@@ -211,11 +211,16 @@ def commit_batch(conn: Connection, writes: Sequence[Write]) -> list[Exception | 
         return [commit_batch(conn, [write])[0] for write in writes]
 
 
+def steps(write: Write) -> tuple[Step, ...]:
+    """A write's steps, in order."""
+    return write if isinstance(write, tuple) else (write,)
+
+
 def apply(conn: Connection, writes: Iterable[Write]) -> None:
     """Execute `writes` as the module docstring says: `Rows` grouped, functions in place."""
     gathered = _Gathered()
     for write in writes:
-        for step in write if isinstance(write, tuple) else (write,):
+        for step in steps(write):
             if isinstance(step, Rows):
                 gathered.add(step)
             else:

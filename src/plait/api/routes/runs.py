@@ -153,8 +153,15 @@ async def _replay(state: ServerState, run_id: str) -> AsyncIterator[str]:
         data = presenter.node_run(node)
         yield _sse({"kind": _node_kind(node.status, node.cache_hit), "run_id": run_id, **data})
     if run is not None:
-        finished = {"kind": "run_finished", "run_id": run_id, "node_id": None}
-        yield _sse(finished | {"status": run.status, "error": run.error})
+        yield _sse(
+            {
+                "kind": "run_finished",
+                "run_id": run_id,
+                "node_id": None,
+                "status": run.status,
+                "error": run.error,
+            }
+        )
 
 
 def _node_kind(status: str, cache_hit: bool) -> str:
