@@ -188,19 +188,39 @@ async def list_batches(session: AsyncSession, flow_id: str | None, limit: int) -
     return list(await session.scalars(query))
 
 
-async def status_counts(session: AsyncSession, batch_id: str) -> tuple[dict[str, int], float]:
+async def batches_by_id(session: AsyncSession, batch_ids: list[str]) -> dict[str, Batch]:
+    found: dict[str, Batch] = {}
+    for start in range(0, len(batch_ids), _CHUNK):
+        query = select(Batch).where(Batch.id.in_(batch_ids[start : start + _CHUNK]))
+        found.update((batch.id, batch) for batch in await session.scalars(query))
+    return found
+
+
+Counts = tuple[dict[str, int], float]
+
+
+async def status_counts(session: AsyncSession, batch_id: str) -> Counts:
     """How many rows are in each status, and the recorded cost of them all."""
-    query = (
-        select(BatchRow.status, func.count(), func.sum(BatchRow.cost_usd))
-        .where(BatchRow.batch_id == batch_id)
-        .group_by(BatchRow.status)
-    )
-    counts = dict.fromkeys((PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED), 0)
-    cost = 0.0
-    for status, count, spent in (await session.execute(query)).all():
-        counts[str(status)] = int(count)
-        cost += float(spent or 0.0)
-    return counts, cost
+    return (await status_counts_of(session, [batch_id]))[batch_id]
+
+
+async def status_counts_of(session: AsyncSession, batch_ids: list[str]) -> dict[str, Counts]:
+    """`status_counts` of each batch, in one query per `_CHUNK` batches."""
+    found: dict[str, Counts] = {
+        batch_id: (dict.fromkeys((PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED), 0), 0.0)
+        for batch_id in batch_ids
+    }
+    for start in range(0, len(batch_ids), _CHUNK):
+        query = (
+            select(BatchRow.batch_id, BatchRow.status, func.count(), func.sum(BatchRow.cost_usd))
+            .where(BatchRow.batch_id.in_(batch_ids[start : start + _CHUNK]))
+            .group_by(BatchRow.batch_id, BatchRow.status)
+        )
+        for batch_id, status, count, spent in (await session.execute(query)).all():
+            counts, cost = found[batch_id]
+            counts[str(status)] = int(count)
+            found[batch_id] = counts, cost + float(spent or 0.0)
+    return found
 
 
 async def rows_page(

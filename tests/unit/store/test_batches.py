@@ -98,3 +98,33 @@ async def test_a_row_is_linked_to_its_run_and_settled_in_one_commit(runtime: Run
     await asyncio.gather(journal.post(link), journal.post(_settle(2, "succeeded", 0.1, [])))
 
     assert (await _rows(runtime))[1] == (2, "succeeded", run_id, 1, None, 0.1, [])
+
+
+async def test_counts_of_many_batches_are_each_their_own_and_read_at_once(
+    runtime: Runtime,
+) -> None:
+    other = {**BATCH, "id": "b2", "total_rows": 2}
+    rows = [{"number": n, "given": {}, "inputs": {}} for n in (1, 2)]
+    journal = runtime.db.journal
+    await journal.write(store.create_batch(other, {"format": 1, "nodes": [], "edges": []}, rows))
+    await journal.write(_settle(1, "succeeded", 0.25))
+    await journal.write(_settle(3, "failed", 0.5))
+    await journal.write(
+        store.settle_row("b2", 2, status="skipped", error="over budget", cost_usd=0.0, outputs=None)
+    )
+
+    statements: list[str] = []
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    async with runtime.db.new_session() as session:
+        counts = await store.status_counts_of(session, ["b1", "b2", "gone"])
+        found = await store.batches_by_id(session, ["b2", "gone", "b1"])
+
+    zero = {"pending": 0, "running": 0, "succeeded": 0, "failed": 0, "skipped": 0}
+    assert counts == {
+        "b1": ({**zero, "pending": 1, "succeeded": 1, "failed": 1}, 0.75),
+        "b2": ({**zero, "pending": 1, "skipped": 1}, 0.0),
+        "gone": (zero, 0.0),
+    }
+    assert {k: v.total_rows for k, v in found.items()} == {"b1": 3, "b2": 2}
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2

@@ -133,7 +133,7 @@ async def list_batches(
     """Newest first, with progress counts."""
     async with state.runtime.db.new_session() as session:
         records = await store.list_batches(session, flow_id, limit)
-    return [await _summary(state, r.id) for r in records]
+    return await _summaries(state, [r.id for r in records])
 
 
 @router.get("/batches/{batch_id}")
@@ -343,13 +343,25 @@ async def _batch_or_404(state: ServerState, batch_id: str) -> Batch:
 
 
 async def _summary(state: ServerState, batch_id: str) -> dict[str, Any]:
-    """The batch and its progress. Whether it is active is read first: a batch seen
-    inactive has written its final state and counts."""
-    active = state.batches.is_active(batch_id)
-    eta = state.batches.eta_seconds(batch_id)
-    record = await _batch_or_404(state, batch_id)
+    summaries = await _summaries(state, [batch_id])
+    if not summaries:
+        raise HTTPException(404, f"no batch '{batch_id}'")
+    return summaries[0]
+
+
+async def _summaries(state: ServerState, batch_ids: list[str]) -> list[dict[str, Any]]:
+    """Each batch and its progress, in order (a batch gone is left out). Whether one is
+    active is read first: a batch seen inactive has written its final state and counts."""
+    active = {i: (state.batches.is_active(i), state.batches.eta_seconds(i)) for i in batch_ids}
     async with state.runtime.db.new_session() as session:
-        counts, cost = await store.status_counts(session, batch_id)
+        records = await store.batches_by_id(session, batch_ids)
+        counts = await store.status_counts_of(session, list(records))
+    return [_summary_json(records[i], *active[i], *counts[i]) for i in batch_ids if i in records]
+
+
+def _summary_json(
+    record: Batch, active: bool, eta: float | None, counts: dict[str, int], cost: float
+) -> dict[str, Any]:
     settled = counts[store.SUCCEEDED] + counts[store.FAILED] + counts[store.SKIPPED]
     return {
         "id": record.id,
