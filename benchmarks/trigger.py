@@ -61,6 +61,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_ms: float | None  # the server process's CPU per request (not its children's)
 
 
 def free_port() -> int:
@@ -70,15 +71,31 @@ def free_port() -> int:
         return port
 
 
+_servers: dict[str, int] = {}  # a running server's URL → its process id
+
+
 @contextmanager
 def process(args: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[str]:
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        url = f"http://127.0.0.1:{port}"
+        _servers[url] = proc.pid
         try:
-            yield _ready(proc, log, f"http://127.0.0.1:{port}", ready)
+            yield _ready(proc, log, url, ready)
         finally:
+            del _servers[url]
             proc.terminate()
             proc.wait(30)
+
+
+def _cpu_seconds(url: str) -> float | None:
+    """CPU time so far of the server answering `url` (Linux's /proc; None elsewhere)."""
+    pid = next((pid for base, pid in _servers.items() if url.startswith(base)), None)
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _ready(proc: subprocess.Popen[bytes], log: Any, url: str, ready: str) -> str:
@@ -163,7 +180,10 @@ def image_flow() -> dict[str, Any]:
 def wrk(name: str, url: str, connections: int, duration: int, script: Path) -> Load:
     threads = min(2, connections)
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s"]
+    cpu_before = _cpu_seconds(url)
     out = subprocess.run([*args, str(script), url], capture_output=True, text=True, check=True)
+    requests = int(re.search(r"(\d+) requests in", out.stdout).group(1))  # type: ignore[union-attr]
+    cpu_ms = _per_request_ms(cpu_before, _cpu_seconds(url), requests)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
     socket_errors = re.search(r"Socket errors: .*", out.stdout)
     if socket_errors:
@@ -174,7 +194,14 @@ def wrk(name: str, url: str, connections: int, duration: int, script: Path) -> L
         _ms(re.search(r"50%\s+([\d.]+\w+)", out.stdout).group(1)),  # type: ignore[union-attr]
         _ms(re.search(r"99%\s+([\d.]+\w+)", out.stdout).group(1)),  # type: ignore[union-attr]
         int(errors.group(1)) if errors else 0,
+        cpu_ms,
     )
+
+
+def _per_request_ms(before: float | None, after: float | None, requests: int) -> float | None:
+    if before is None or after is None or requests == 0:
+        return None
+    return (after - before) * 1000 / requests
 
 
 def measure(targets: dict[str, str], args: argparse.Namespace, script: Path) -> list[list[Load]]:
@@ -189,6 +216,11 @@ def measure(targets: dict[str, str], args: argparse.Namespace, script: Path) -> 
         )
         print(f"round {number}: " + ", ".join(f"{r.name} {r.rps:.0f} req/s" for r in rounds[-1]))
     return rounds
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def _verdict(ok: bool) -> str:
@@ -233,7 +265,8 @@ def report(pairs: list[list[list[Load]]], connections: int) -> dict[str, Any]:
     to its baseline (the first load of its pair)."""
     rounds = len(pairs[0])
     print(f"\n{connections} connections, wrk on loopback, median of {rounds} rounds")
-    print(f"{'':8}{'req/s':>10}{'ratio':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    header = f"{'':8}{'req/s':>10}{'ratio':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}"
+    print(f"{header}{'CPU ms/req':>12}")
     figures: dict[str, Any] = {}
     for pair in pairs:
         for i, name in enumerate(load.name for load in pair[0]):
@@ -245,10 +278,14 @@ def report(pairs: list[list[list[Load]]], connections: int) -> dict[str, Any]:
                 statistics.median(r.p50_ms for r in loads),
                 statistics.median(r.p99_ms for r in loads),
                 sum(r.errors for r in loads),
+                _median_or_none([r.cpu_ms for r in loads]),
             )
             figures[name] = m.__dict__ | ({"ratio": ratio} if i else {})
             shown = f"{ratio:>10.2f}" if i else f"{'':>10}"
-            print(f"{name:8}{m.rps:>10.0f}{shown}{m.p50_ms:>10.2f}{m.p99_ms:>10.2f}{m.errors:>10}")
+            cpu = "" if m.cpu_ms is None else f"{m.cpu_ms:>12.3f}"
+            print(
+                f"{name:8}{m.rps:>10.0f}{shown}{m.p50_ms:>10.2f}{m.p99_ms:>10.2f}{m.errors:>10}{cpu}"
+            )
     verdicts = [
         f"echo ≥ {TARGET_RATIO:.0%} of bare: {_verdict(figures['echo']['ratio'] >= TARGET_RATIO)}"
     ]
@@ -258,6 +295,11 @@ def report(pairs: list[list[list[Load]]], connections: int) -> dict[str, Any]:
     ]
     print("\ntargets: " + "; ".join(verdicts))
     print(f"(sdk, the image flow's floor without Plait, has p99 {figures['sdk']['p99_ms']:.1f} ms)")
+    print(
+        "CPU ms/req: the server process's own (Plait's commit child not included); with "
+        f"{connections} clients waiting in turn, a server spending c ms of CPU per request on "
+        f"one core answers in at least {connections} × c ms on average (Little's law)"
+    )
     print(json.dumps(figures))
     return figures
 

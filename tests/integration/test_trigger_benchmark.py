@@ -11,6 +11,7 @@ def test_the_trigger_benchmark_answers_every_load(capsys: pytest.CaptureFixture[
     assert list(figures) == ["bare", "echo", "sdk", "image"]
     for name, load in figures.items():
         assert load["rps"] > 0, name
+        assert load["cpu_ms"] > 0, name  # read from /proc: these tests run on Linux
         assert load["errors"] == 0, f"{name}: {load['errors']} answers were not 2xx"
     assert figures["echo"]["ratio"] > 0
     assert figures["image"]["ratio"] > 0
