@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,40 +71,39 @@ def free_port() -> int:
         return port
 
 
-_servers: dict[str, int] = {}  # a running server's URL → its process id
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float | None:
+        """The process's CPU time so far, not its children's (Linux's /proc; None elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[str]:
+def process(args: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[Server]:
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        url = f"http://127.0.0.1:{port}"
-        _servers[url] = proc.pid
         try:
-            yield _ready(proc, log, url, ready)
+            _ready(proc, log, f"http://127.0.0.1:{port}{ready}")
+            yield Server(f"http://127.0.0.1:{port}", proc.pid)
         finally:
-            del _servers[url]
             proc.terminate()
             proc.wait(30)
 
 
-def _cpu_seconds(url: str) -> float | None:
-    """CPU time so far of the server answering `url` (Linux's /proc; None elsewhere)."""
-    pid = next((pid for base, pid in _servers.items() if url.startswith(base)), None)
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def _ready(proc: subprocess.Popen[bytes], log: Any, url: str, ready: str) -> str:
-    """`url` once the server answers `ready`; its output if it dies or takes a minute."""
+def _ready(proc: subprocess.Popen[bytes], log: Any, url: str) -> None:
+    """Once `url` answers; the server's output if it dies or takes a minute."""
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx.get(f"{url}{ready}", timeout=1)
-            return url
+            httpx.get(url, timeout=1)
+            return
         except httpx.TransportError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)
@@ -112,7 +111,7 @@ def _ready(proc: subprocess.Popen[bytes], log: Any, url: str, ready: str) -> str
             time.sleep(0.05)
 
 
-def plait_server(data_dir: Path, gemini_url: str, port: int) -> Any:
+def plait_server(data_dir: Path, gemini_url: str, port: int) -> AbstractContextManager[Server]:
     env = {
         **os.environ,
         "PLAIT_DATA_DIR": str(data_dir),
@@ -128,7 +127,7 @@ def plait_server(data_dir: Path, gemini_url: str, port: int) -> Any:
     )
 
 
-def bare_server(gemini_url: str, port: int) -> Any:
+def bare_server(gemini_url: str, port: int) -> AbstractContextManager[Server]:
     """The baselines, on uvicorn as `plait serve` runs (httptools, no access log)."""
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     args = [uvicorn, "benchmarks.bare_app:app", "--port", str(port), "--no-access-log"]
@@ -177,13 +176,17 @@ def image_flow() -> dict[str, Any]:
     }
 
 
-def wrk(name: str, url: str, connections: int, duration: int, script: Path) -> Load:
+Target = tuple[str, Server]  # a URL to load, and the server that answers it
+
+
+def wrk(name: str, target: Target, connections: int, duration: int, script: Path) -> Load:
+    url, server = target
     threads = min(2, connections)
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s"]
-    cpu_before = _cpu_seconds(url)
+    cpu_before = server.cpu_seconds()
     out = subprocess.run([*args, str(script), url], capture_output=True, text=True, check=True)
     requests = int(re.search(r"(\d+) requests in", out.stdout).group(1))  # type: ignore[union-attr]
-    cpu_ms = _per_request_ms(cpu_before, _cpu_seconds(url), requests)
+    cpu_ms = _per_request_ms(cpu_before, server.cpu_seconds(), requests)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
     socket_errors = re.search(r"Socket errors: .*", out.stdout)
     if socket_errors:
@@ -204,15 +207,15 @@ def _per_request_ms(before: float | None, after: float | None, requests: int) ->
     return (after - before) * 1000 / requests
 
 
-def measure(targets: dict[str, str], args: argparse.Namespace, script: Path) -> list[list[Load]]:
+def measure(targets: dict[str, Target], args: argparse.Namespace, script: Path) -> list[list[Load]]:
     """Rounds of one load per target, in turn: a machine that slows down for a while
     slows every target of a round alike, so each round's ratios stay fair."""
-    for name, url in targets.items():  # warm up: first calls, caches, lazy imports
-        wrk(name, url, args.connections, 2, script)
+    for name, target in targets.items():  # warm up: first calls, caches, lazy imports
+        wrk(name, target, args.connections, 2, script)
     rounds = []
     for number in range(1, args.rounds + 1):
         rounds.append(
-            [wrk(n, u, args.connections, args.duration, script) for n, u in targets.items()]
+            [wrk(n, t, args.connections, args.duration, script) for n, t in targets.items()]
         )
         print(f"round {number}: " + ", ".join(f"{r.name} {r.rps:.0f} req/s" for r in rounds[-1]))
     return rounds
@@ -250,14 +253,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         script.write_text(LUA)
         with (
             bare_server(fake.base_url, free_port()) as bare,
-            plait_server(Path(tmp) / "data", fake.base_url, free_port()) as url,
+            plait_server(Path(tmp) / "data", fake.base_url, free_port()) as plait,
         ):
-            echo_url, image_url = publish(url, echo_flow()), publish(url, image_flow())
+            echo = (publish(plait.url, echo_flow()), plait)
+            image = (publish(plait.url, image_flow()), plait)
             # each flow alternates with its baseline; the image pair's loads come after,
             # so the state they leave behind (a bigger heap, a busier disk) does not weigh on echo
-            echo = measure({"bare": f"{bare}/bare", "echo": echo_url}, args, script)
-            image = measure({"sdk": f"{bare}/sdk", "image": image_url}, args, script)
-    return report([echo, image], args.connections)
+            echoes = measure({"bare": (f"{bare.url}/bare", bare), "echo": echo}, args, script)
+            images = measure({"sdk": (f"{bare.url}/sdk", bare), "image": image}, args, script)
+    return report([echoes, images], args.connections)
 
 
 def report(pairs: list[list[list[Load]]], connections: int) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from plait.engine.values import convert
 from plait.errors import InputError, NodeError, PlaitError
 from plait.flows.template import Reference, dig, render_config
 from plait.flows.validate import CompiledFlow, CompiledNode
-from plait.nodes.base import InstantNodeType
+from plait.nodes.base import InstantNodeType, NodeType
 from plait.nodes.http_trigger import HttpTriggerConfig
 
 log = logging.getLogger(__name__)
@@ -130,9 +130,11 @@ class Executor:
     def _in_place(self, node: CompiledNode) -> bool:
         """An instant node runs in place, unless the cache may answer for it (a lookup waits)."""
         node_type = node.node_type
-        if not isinstance(node_type, InstantNodeType):
-            return False
-        return self.cache is None or node_type.is_trigger or not node_type.cacheable
+        return isinstance(node_type, InstantNodeType) and not self._cached(node_type)
+
+    def _cached(self, node_type: NodeType[Any]) -> bool:
+        """Whether this run's cache answers for (and keeps) the node type's outputs."""
+        return self.cache is not None and not node_type.is_trigger and node_type.cacheable
 
     def _run_instant(self) -> None:
         """Run the instant nodes started so far, one after another: a worklist rather than
@@ -260,7 +262,7 @@ class Executor:
         self, node: CompiledNode, config: BaseModel, inputs: dict[str, Any]
     ) -> str | None:
         node_type = node.node_type
-        if self.cache is None or node_type.is_trigger or not node_type.cacheable:
+        if not self._cached(node_type):
             return None
         salt = node_type.cache_salt(config, self.services.flow_dir)
         if node_type.uses_image_provider:  # a preview image is no answer for Gemini

@@ -86,7 +86,6 @@ async def test_rows_of_many_callers_go_as_a_few_statements_each(
         ("execute", "UPDATE", 2),
     ]
     assert states(engine) == dict.fromkeys(range(50), "done")
-    assert states(engine) == dict.fromkeys(range(50), "done")
 
 
 async def test_a_caller_s_writes_keep_their_order_around_function_writes(engine: Engine) -> None:
