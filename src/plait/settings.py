@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     )
     session_days: int = Field(default=14, gt=0, validation_alias="PLAIT_SESSION_DAYS")
     net_allow: str = Field(default="", validation_alias="PLAIT_NET_ALLOW")
+    batch_poll_timeout: float = Field(
+        default=3600, gt=0, validation_alias="PLAIT_BATCH_POLL_TIMEOUT"
+    )  # seconds a Batch API job may go unreported before its rows fail
 
     @property
     def image_backend(self) -> Backend:

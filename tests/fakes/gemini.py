@@ -13,8 +13,15 @@ barrier that holds requests until N are in flight can be injected.
 Batch jobs start `PENDING`, are `RUNNING` until `batch_delay` has passed (or
 `finish_batches()`), then `SUCCEEDED` with an inlined response per request, or, when
 `finish_batches(state)` says so, `FAILED`/`CANCELLED`/`EXPIRED` with an Operation error
-and no output. Scripted faults apply to the inlined requests of a new job in order: an
-HTTP error becomes that request's `error`, a block or empty answer its `response`.
+and no output. Scripted faults apply to the requests of a new job in order: an HTTP error
+becomes that request's `error` (a `google.rpc.Status`, with the gRPC code), a block or
+empty answer its `response`. `fail_polls(n)` makes the next n `batches.get` answer 503.
+
+The Files API, as the SDK uses it for batch jobs: a resumable upload (`upload/v1beta/files`
+with `X-Goog-Upload-Command: start`, then the bytes to the `X-Goog-Upload-URL` it answers,
+the last chunk with `upload, finalize`), `files/{id}` and `files/{id}:download?alt=media`.
+A job created from an uploaded JSON Lines file (`{"key", "request"}` a line) answers in a
+result file (`responsesFile`), one `{"key", "response" | "error"}` a line.
 
 Run it by hand with `python -m tests.fakes.gemini --port 8765`.
 """
@@ -49,6 +56,10 @@ JSON = dict[str, Any]
 
 _ROUTE = re.compile(
     r"^/(?P<version>v1|v1beta)/(?:models/(?P<model>[^/:]+):(?P<method>\w+)|batches/(?P<batch>[^/:]+))$"
+)
+_FILES_ROUTE = re.compile(
+    r"^/(?P<upload>upload/)?(?P<version>v1|v1beta)/files"
+    r"(?:/(?P<file>[^/:]+)(?P<download>:download)?)?$"
 )
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -379,6 +390,7 @@ class Batch:
     ready_at: float
     responses: list[JSON]
     final_state: str = BATCH_SUCCEEDED
+    responses_file: str | None = None  # a job from a request file answers in a file
 
     def operation(self, now: float, *, created: bool = False) -> JSON:
         done = now >= self.ready_at
@@ -406,7 +418,9 @@ class Batch:
             code, message = _BATCH_FAILURES[state]
             op["error"] = {"code": code, "message": message}
             return op
-        output = {"inlinedResponses": {"inlinedResponses": self.responses}}
+        output: JSON = {"inlinedResponses": {"inlinedResponses": self.responses}}
+        if self.responses_file is not None:
+            output = {"responsesFile": self.responses_file}
         metadata["output"] = output
         op["response"] = {
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1main."
@@ -464,6 +478,8 @@ class FakeGemini:
         self._window: deque[float] = deque()
         self._batches: dict[str, Batch] = {}
         self._batch_ids = itertools.count(1)
+        self._files = FakeFiles()
+        self._poll_faults = 0
         self._in_flight = 0
         self._barrier: threading.Barrier | None = None
         self._server = _Server((host, port), _Handler)
@@ -510,6 +526,23 @@ class FakeGemini:
         """Make generate requests wait until `parties` of them are in flight together."""
         self._barrier = threading.Barrier(parties) if parties else None
 
+    def fail_polls(self, count: int) -> None:
+        """Answer the next `count` `batches.get` requests with 503 UNAVAILABLE."""
+        with self._lock:
+            self._poll_faults = count
+
+    def next_poll_fails(self) -> bool:
+        with self._lock:
+            if self._poll_faults <= 0:
+                return False
+            self._poll_faults -= 1
+            return True
+
+    @property
+    def files(self) -> FakeFiles:
+        """The files uploaded, and the result files of batch jobs."""
+        return self._files
+
     def finish_batches(self, state: str = BATCH_SUCCEEDED) -> None:
         """End every pending batch now, in `state` (`BATCH_STATE_FAILED`, `..._EXPIRED`, ...)."""
         now = time.time()
@@ -541,6 +574,9 @@ class FakeGemini:
 
     def batch_polls(self) -> list[Recorded]:
         return [r for r in self.requests if r.method == "GET" and "/batches/" in r.path]
+
+    def file_downloads(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.endswith(":download")]
 
     # called by the handler
 
@@ -586,11 +622,18 @@ class FakeGemini:
             model, body, text=self.text, thought_images=self.thought_images, usage=self.usage
         )
 
-    def add_batch(self, model: str, display_name: str, responses: list[JSON]) -> Batch:
+    def add_batch(
+        self, model: str, display_name: str, responses: list[JSON], from_file: bool = False
+    ) -> Batch:
         now = time.time()
         with self._lock:
             name = f"batches/fake{next(self._batch_ids)}"
             batch = Batch(name, model, display_name, now, now + self.batch_delay, responses)
+            if from_file:
+                lines = b"".join(json.dumps(r).encode() + b"\n" for r in responses)
+                batch.responses_file = self._files.add(
+                    f"{name.removeprefix('batches/')}-results", lines, "application/jsonl"
+                )["name"]
             self._batches[name] = batch
         return batch
 
@@ -641,6 +684,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(
         self, fake: FakeGemini, path: str, query: dict[str, str], headers: dict[str, str], body: Any
     ) -> Reply | None:
+        files = _FILES_ROUTE.match(path)
+        if files is not None:
+            return _files_route(self.command, fake, files, query, headers, body)
         match = _ROUTE.match(path)
         if match is None:
             raise BadRequest(404, f"Method not found: {path}")
@@ -677,9 +723,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _create_batch(self, fake: FakeGemini, model: ModelInfo, body: JSON) -> Reply:
         batch = field_of(body, "batch") or {}
         source = field_of(batch, "input_config") or {}
-        items = (field_of(source, "requests") or {}).get("requests", [])
-        responses = [_batch_response(model, item, fake) for item in items]
-        created = fake.add_batch(model.id, field_of(batch, "display_name") or "", responses)
+        file_name = field_of(source, "file_name")
+        if file_name is not None:
+            responses = [
+                _file_response(model, line, fake) for line in _request_lines(fake, file_name)
+            ]
+        else:
+            items = (field_of(source, "requests") or {}).get("requests", [])
+            responses = [_batch_response(model, item, fake) for item in items]
+        created = fake.add_batch(
+            model.id, field_of(batch, "display_name") or "", responses, file_name is not None
+        )
         return Reply(200, created.operation(time.time(), created=True))
 
     def _get_batch(self, fake: FakeGemini, name: str) -> Reply:
@@ -688,6 +742,8 @@ class _Handler(BaseHTTPRequestHandler):
         batch = fake.batch(name)
         if batch is None:
             raise BadRequest(404, f"Requested entity was not found: {name}")
+        if fake.next_poll_fails():
+            return Reply(503, google_error(503, _DEFAULT_MESSAGES[503]))
         return Reply(200, batch.operation(time.time()))
 
     def _query_alt(self) -> str | None:
@@ -698,16 +754,20 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if not raw:
             return None
+        if "upload_id=" in self.path:  # a file's bytes, sent to a resumable upload
+            return raw
         try:
             return json.loads(raw)
         except ValueError:
             return raw.decode(errors="replace")
 
     def _send(self, reply: Reply) -> None:
-        data = json.dumps(reply.body).encode()
+        raw = isinstance(reply.body, bytes)  # a file's content
+        data = reply.body if raw else json.dumps(reply.body).encode()
         try:
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            kind = "application/octet-stream" if raw else "application/json; charset=UTF-8"
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
@@ -803,9 +863,138 @@ def _batch_response(model: ModelInfo, item: JSON, fake: FakeGemini) -> JSON:
             answer["response"] = faulted(fault, model).body
         else:
             answer["response"] = fake.answer(model, item.get("request", {}))
-    except BadRequest as exc:
-        answer["error"] = google_error(exc.status, exc.message)["error"]
+    except BadRequest as exc:  # a google.rpc.Status: the gRPC code, not the HTTP status
+        answer["error"] = {"code": GRPC_CODES.get(exc.status, 2), "message": exc.message}
     return answer
+
+
+# --- the Files API (for batch jobs) -----------------------------------------------------
+
+
+GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 409: 10, 429: 8, 499: 1, 500: 13, 503: 14, 504: 4}
+
+
+class FakeFiles:
+    """Files by name (`files/...`): uploaded ones, and the result files of batch jobs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str, tuple[JSON, bytes]] = {}
+        self._uploads: dict[str, tuple[JSON, bytearray]] = {}  # by upload id
+        self._ids = itertools.count(1)
+
+    def add(
+        self, name: str, data: bytes, mime_type: str, display_name: str = "", uploaded: bool = False
+    ) -> JSON:
+        now = _rfc3339(time.time())
+        meta: JSON = {
+            "name": f"files/{name}",
+            "displayName": display_name,
+            "mimeType": mime_type,
+            "sizeBytes": str(len(data)),
+            "createTime": now,
+            "updateTime": now,
+            "sha256Hash": base64.b64encode(hashlib.sha256(data).digest()).decode(),
+            "state": "ACTIVE",
+            "source": "UPLOADED" if uploaded else "GENERATED",
+        }
+        with self._lock:
+            self._files[meta["name"]] = (meta, data)
+        return meta
+
+    def get(self, name: str) -> tuple[JSON, bytes]:
+        with self._lock:
+            found = self._files.get(name)
+        if found is None:
+            raise BadRequest(404, f"File {name} not found.")
+        return found
+
+    def uploaded(self) -> list[tuple[JSON, bytes]]:
+        """Every file uploaded (not made by a job), in order."""
+        with self._lock:
+            return [f for f in self._files.values() if f[0]["source"] == "UPLOADED"]
+
+    def start(self, meta: JSON) -> str:
+        """A resumable upload of `meta` begins; its upload id."""
+        upload_id = f"upload{next(self._ids)}"
+        with self._lock:
+            self._uploads[upload_id] = (meta, bytearray())
+        return upload_id
+
+    def chunk(self, upload_id: str, offset: int, data: bytes, finalize: bool) -> JSON | None:
+        """Add a chunk at `offset`; the file's metadata once finalized."""
+        with self._lock:
+            if upload_id not in self._uploads:
+                raise BadRequest(404, f"No upload session {upload_id}.")
+            meta, received = self._uploads[upload_id]
+            if offset != len(received):
+                raise BadRequest(400, f"Upload offset {offset} != {len(received)} received.")
+            received.extend(data)
+            if not finalize:
+                return None
+            del self._uploads[upload_id]
+        declared = field_of(meta, "size_bytes")
+        if declared is not None and int(declared) != len(received):
+            raise BadRequest(400, f"Uploaded {len(received)} bytes, {declared} were declared.")
+        mime_type = field_of(meta, "mime_type") or "application/octet-stream"
+        display_name = field_of(meta, "display_name") or upload_id
+        name = f"up{upload_id.removeprefix('upload')}"
+        return self.add(name, bytes(received), mime_type, display_name, uploaded=True)
+
+
+def _files_route(
+    method: str,
+    fake: FakeGemini,
+    match: re.Match[str],
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: Any,
+) -> Reply:
+    if match["upload"] and "upload_id" in query:  # the upload id is the credential
+        return _upload_chunk(fake, query["upload_id"], headers, body)
+    _check_key(fake, headers.get("x-goog-api-key") or query.get("key"))
+    if match["upload"] and method == "POST" and match["file"] is None:
+        if headers.get("x-goog-upload-command") != "start" or not isinstance(body, dict):
+            raise BadRequest(400, "Expected a resumable upload start with the file's metadata.")
+        upload_id = fake.files.start(field_of(body, "file") or {})
+        url = f"{fake.base_url}/upload/{match['version']}/files?upload_id={upload_id}"
+        return Reply(200, {}, {"X-Goog-Upload-URL": url, "X-Goog-Upload-Status": "active"})
+    if method == "GET" and match["file"] and not match["upload"]:
+        meta, data = fake.files.get(f"files/{match['file']}")
+        if match["download"]:
+            if query.get("alt") != "media":
+                raise BadRequest(400, "Download needs alt=media.")
+            return Reply(200, data)
+        return Reply(200, meta)
+    raise BadRequest(404, f"Method not found: {method} {match.group(0)}")
+
+
+def _upload_chunk(fake: FakeGemini, upload_id: str, headers: dict[str, str], body: Any) -> Reply:
+    command = {c.strip() for c in headers.get("x-goog-upload-command", "").split(",")}
+    offset = int(headers.get("x-goog-upload-offset") or 0)
+    data = body if isinstance(body, bytes) else b""
+    meta = fake.files.chunk(upload_id, offset, data, "finalize" in command)
+    if meta is None:
+        return Reply(200, {}, {"X-Goog-Upload-Status": "active"})
+    return Reply(200, {"file": meta}, {"X-Goog-Upload-Status": "final"})
+
+
+def _request_lines(fake: FakeGemini, file_name: str) -> list[JSON]:
+    """The `{"key", "request"}` lines of an uploaded request file."""
+    _, data = fake.files.get(file_name)
+    try:
+        lines = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+    except ValueError as exc:
+        raise BadRequest(400, f"{file_name} is not JSON Lines: {exc}") from None
+    if not all(isinstance(line, dict) and "request" in line for line in lines):
+        raise BadRequest(400, f"Every line of {file_name} needs a request.")
+    return lines
+
+
+def _file_response(model: ModelInfo, line: JSON, fake: FakeGemini) -> JSON:
+    """A result file's line: the request's key and its response or error."""
+    answer = _batch_response(model, {"request": line["request"]}, fake)
+    return {"key": line.get("key"), **answer}
 
 
 def _stream_chunks(response: JSON) -> list[JSON]:

@@ -2,16 +2,24 @@
 
 `JobPool` is the image provider the rows' runs use. Each Image call is queued, keyed by
 its row, attempt, node and request digest; the queue is submitted as one batch job per model
-(at most `max_requests` requests or `max_bytes` of inline data per job) as soon as every
-row still to run is waiting on it, or when no call has arrived for `quiet_seconds`. Jobs
-are polled until they end, and each answer goes back to the call that asked for it; the
-rest of each row's flow then runs as in live mode.
+(at most `max_requests` requests or `max_bytes` of request data per job; the Batch API
+client sends a job inline or as a request file, by its size) as soon as every row still to
+run is waiting on it, or when no call has arrived for `quiet_seconds`. Jobs are polled until
+they end, and each answer goes back to the call that asked for it; the rest of each row's
+flow then runs as in live mode.
+
+Polling is bounded: a job Google cannot report (every poll fails with a temporary error,
+after the provider's own retries) for `poll_timeout` seconds fails its rows with an error
+naming the job and saying to run them again with `--retry-failed`. The waits between polls
+use the injected `clock` and `sleep`.
 
 Durability: a job's name and its request keys are stored (`batch_jobs`) as soon as Gemini
 accepts it. A resumed batch loads them, so a row's call whose key a stored job holds waits
 for that job instead of submitting (and paying) again. A new attempt of a row (a retried
 or interrupted row) reuses the answer an earlier attempt's job gave when it succeeded or
-has not ended, and submits again only when that answer was an error.
+has not ended, and submits again only when that answer was an error. A job that could not
+be reported is polled again by a later run (`--retry-failed`): the answers it gives are
+used, so a request Google answered is never paid for twice.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -39,7 +47,8 @@ if TYPE_CHECKING:  # the SDK is imported only when Batch API mode is used
 log = logging.getLogger(__name__)
 
 MAX_REQUESTS = 1000  # per job; also the rows in flight in this mode
-MAX_BYTES = 18_000_000  # Google takes up to 20 MB of inlined requests per job
+MAX_BYTES = 1_000_000_000  # of request data per job (a request file may have 2 GB)
+POLL_TIMEOUT = 3600.0  # seconds a job may go unreported (PLAIT_BATCH_POLL_TIMEOUT)
 _ROW: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
     "plait_batch_row", default=None
 )
@@ -58,8 +67,8 @@ def request_digest(request: ImageRequest) -> str:
     return digest.hexdigest()[:20]
 
 
-def _inline_size(request: ImageRequest) -> int:
-    """About what the request weighs inlined in JSON (images are base64)."""
+def _request_size(request: ImageRequest) -> int:
+    """About what the request weighs in JSON (images are base64)."""
     return 512 + sum(
         len(p.data) * 4 // 3 if isinstance(p, ImagePart) else len(p.text.encode())
         for p in request.parts
@@ -74,6 +83,7 @@ class _Job:
     submitted: float  # epoch seconds
     requests: int
     finished: asyncio.Future[JobStatus]
+    unreported_since: float | None = None  # the clock when polls started to fail
 
 
 @dataclass
@@ -105,6 +115,9 @@ class JobPool:
         quiet_seconds: float = 10.0,
         max_requests: int = MAX_REQUESTS,
         max_bytes: int = MAX_BYTES,
+        poll_timeout: float = POLL_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         changed: Callable[[], None] = lambda: None,
     ):
         self._api = api
@@ -114,6 +127,9 @@ class JobPool:
         self._quiet_seconds = quiet_seconds
         self._max_requests = max_requests
         self._max_bytes = max_bytes
+        self._poll_timeout = poll_timeout
+        self._clock = clock
+        self._sleep = sleep
         self.changed = changed
         self._jobs: dict[str, _Job] = {}
         self._by_key: dict[str, _Job] = {}
@@ -229,7 +245,7 @@ class JobPool:
     async def _enqueue(self, key: str, request: ImageRequest, row: tuple[int, int]) -> _Job:
         queue = self._queues.setdefault(request.model, _Queue())
         item = _Queued(key, request, row, asyncio.get_running_loop().create_future())
-        size = _inline_size(request)
+        size = _request_size(request)
         if queue.items and queue.bytes + size > self._max_bytes:
             self._submit(request.model)
             queue = self._queues.setdefault(request.model, _Queue())
@@ -311,7 +327,7 @@ class JobPool:
                 await self._poll_one(job)
             self.changed()
             if any(not j.finished.done() for j in self._jobs.values()):
-                await asyncio.sleep(self._poll_seconds)
+                await self._sleep(self._poll_seconds)
 
     async def _poll_one(self, job: _Job) -> None:
         try:
@@ -320,8 +336,8 @@ class JobPool:
                 job.state = status.state
                 await self._db.journal.write(store.set_state(job.name, status.state))
         except ProviderError as exc:
-            if exc.retryable:  # Gemini was briefly unreachable: ask again next round
-                log.warning("polling batch job %s failed: %s", job.name, exc)
+            if exc.retryable:  # Gemini is unreachable: ask again next round, for a while
+                self._unreported(job, exc)
                 return
             job.finished.set_exception(exc)
             return
@@ -329,8 +345,33 @@ class JobPool:
             log.exception("polling batch job %s failed", job.name)
             job.finished.set_exception(exc)
             return
+        job.unreported_since = None
         if status.done:
             job.finished.set_result(status)
+
+    def _unreported(self, job: _Job, exc: ProviderError) -> None:
+        """A poll of `job` failed for a temporary reason; after `poll_timeout` seconds of
+        such failures the job's rows fail with an error saying what to do."""
+        now = self._clock()
+        if job.unreported_since is None:
+            job.unreported_since = now
+        waited = now - job.unreported_since
+        if waited < self._poll_timeout:
+            log.warning("polling batch job %s failed: %s", job.name, exc)
+            return
+        log.error("giving up polling batch job %s after %s: %s", job.name, _clock(waited), exc)
+        job.finished.set_exception(
+            ProviderError(
+                f"Gemini could not report batch job {job.name} ({job.requests} request(s) to "
+                f"{job.model}) for {_clock(waited)}: every poll failed, the last with: "
+                f"{str(exc).rstrip('.')}. The job "
+                "may still finish at Google. Run the failed rows later with plait batch "
+                f"--retry-failed {self._batch_id}: answers the job has by then are used, not "
+                "paid for again, and only requests without one are sent again. "
+                f"PLAIT_BATCH_POLL_TIMEOUT sets how long to wait (now {self._poll_timeout:g} s).",
+                retryable=True,
+            )
+        )
 
 
 def _described(item: _Queued) -> dict[str, object]:

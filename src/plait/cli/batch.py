@@ -347,7 +347,11 @@ def _pool(runtime: Runtime, job: BatchJob, options: _Options) -> JobPool | None:
     gemini = runtime.provider()
     assert isinstance(gemini, GeminiProvider)  # _check_mode refused the preview backend
     return JobPool(
-        GeminiBatchApi(gemini), runtime.db, job.batch_id, poll_seconds=options.poll_every
+        GeminiBatchApi(gemini),
+        runtime.db,
+        job.batch_id,
+        poll_seconds=options.poll_every,
+        poll_timeout=runtime.settings.batch_poll_timeout,
     )
 
 

@@ -1,28 +1,67 @@
-"""Gemini's Batch API on the `google-genai` SDK: submit inlined requests as one job, poll it,
-read each answer. Half the price of live calls; results arrive within 24 hours.
+"""Gemini's Batch API on the `google-genai` SDK: submit a job's requests, poll it, read
+each answer. Half the price of live calls; results arrive within 24 hours.
 
-Requests are built exactly as live calls build them (`build_contents`, `build_config`), and
-answers are read by the live provider's `read` (blocks, missing images, token pricing),
-at the catalog's batch price. Submitting and polling use the live provider's retry policy
-and error messages.
+A job's requests go inline in the create call while their serialized size stays within
+Google's inline limit (`INLINE_LIMIT_BYTES`); a larger job's requests are uploaded as a
+JSON Lines file through the Files API (`{"key": ..., "request": {...}}` per line) and its
+answers are read from the result file Google writes (`dest.file_name`). Either way each
+answer is a `types.InlinedResponse` keyed by its request's key.
+
+Requests are built exactly as live calls build them (`build_contents`, `build_config`) and
+serialized by the SDK's own converter, so both paths send what an inline job sends; answers
+are read by the live provider's `read` (blocks, missing images, token pricing), at the
+catalog's batch price. Submitting and polling use the live provider's retry policy and
+error messages. A per-request error is a `google.rpc.Status` (a gRPC code, not an HTTP
+status); `row_error` says whether it is temporary or the row's own.
 """
 
 from __future__ import annotations
 
+import io
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from google.genai import types
+from google.genai import _common, types
+from google.genai import batches as sdk_batches
 
 from plait.errors import ProviderError
 from plait.providers.base import ImageRequest, ImageResult
+from plait.providers.catalog import ModelInfo
 from plait.providers.gemini import GeminiProvider, build_config, build_contents
 
 KEY = "plait_key"  # the metadata field naming each inlined request
+INLINE_LIMIT_BYTES = 20_000_000  # Google takes at most 20 MB of inline requests per job
 SUCCEEDED = "SUCCEEDED"
 ENDED_BADLY = {
     "FAILED": "Gemini reported that the job failed",
     "CANCELLED": "the job was cancelled (in Google AI Studio or through the API)",
     "EXPIRED": "it did not finish within the 48 hours Google allows a batch job",
+}
+RETRY = "Run the row again (plait batch --retry-failed)."
+# google.rpc.Code: the codes of a request's error in a batch job, by number
+GRPC_CODES = {
+    1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND", 6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED",
+    9: "FAILED_PRECONDITION", 10: "ABORTED", 11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED",
+    13: "INTERNAL", 14: "UNAVAILABLE", 15: "DATA_LOSS", 16: "UNAUTHENTICATED",
+}  # fmt: skip
+TEMPORARY_CODES = frozenset({1, 2, 4, 8, 10, 13, 14, 15})
+_INPUT_ADVICE = {
+    "INVALID_ARGUMENT": "Gemini could not take this row's request as given: check the prompt, "
+    "the reference images and the image settings, fix the row, and run it again.",
+    "OUT_OF_RANGE": "A value in this row's request is out of range: check the image settings "
+    "and the reference images, fix the row, and run it again.",
+    "FAILED_PRECONDITION": "This is about the key's project, not this row: Gemini's image "
+    "models need billing enabled and a supported region. Fix the project in Google AI "
+    "Studio, then run the row again (plait batch --retry-failed).",
+    "PERMISSION_DENIED": "The API key may not use this model: check the key and its project "
+    "in Google AI Studio, then run the row again (plait batch --retry-failed).",
+    "UNAUTHENTICATED": "Gemini did not accept the API key: set a valid GEMINI_API_KEY, then "
+    "run the row again (plait batch --retry-failed).",
+    "NOT_FOUND": "Gemini does not know the model or a file of the request: check the model "
+    "(plait models), then run the row again (plait batch --retry-failed).",
 }
 
 
@@ -45,12 +84,14 @@ class JobStatus:
 class GeminiBatchApi:
     """Batch jobs through a `GeminiProvider`'s client (its key, base URL and retries)."""
 
-    def __init__(self, gemini: GeminiProvider):
+    def __init__(self, gemini: GeminiProvider, *, inline_limit: int = INLINE_LIMIT_BYTES):
         self._gemini = gemini
+        self._inline_limit = inline_limit
 
     async def submit(
         self, model_id: str, requests: list[tuple[str, ImageRequest]], display_name: str
     ) -> JobStatus:
+        """Create a job: inline requests, or a request file when they exceed the limit."""
         model = self._gemini.model(model_id)
         inlined = [
             types.InlinedRequest(
@@ -60,19 +101,21 @@ class GeminiBatchApi:
             )
             for key, request in requests
         ]
+        wire = [self._wire(request) for request in inlined]
+        src: list[types.InlinedRequest] | str = inlined
+        if _inline_size(wire) > self._inline_limit:
+            src = await self._upload(model, [k for k, _ in requests], wire, display_name)
         config = types.CreateBatchJobConfig(display_name=display_name)
         job = await self._gemini.call(
             model,
-            lambda: self._gemini.client.aio.batches.create(
-                model=model.id, src=inlined, config=config
-            ),
+            lambda: self._gemini.client.aio.batches.create(model=model.id, src=src, config=config),
         )
-        return _status(job)
+        return await self._status(model, job)
 
     async def status(self, model_id: str, name: str) -> JobStatus:
         model = self._gemini.model(model_id)
         job = await self._gemini.call(model, lambda: self._gemini.client.aio.batches.get(name=name))
-        return _status(job)
+        return await self._status(model, job)
 
     def read(self, job: JobStatus, key: str, request: ImageRequest) -> ImageResult:
         """The answer to `request` in a finished job, at the batch price; raises
@@ -88,33 +131,127 @@ class GeminiBatchApi:
         if answer is None:
             raise ProviderError(
                 f"Gemini's batch job {job.name} for {model.id} finished without an answer to "
-                "this row's request. Run the row again (plait batch --retry-failed)."
+                f"this row's request. {RETRY}"
             )
         if answer.error is not None:
-            said = f"HTTP {answer.error.code}: {answer.error.message or 'no message'}"
-            raise ProviderError(
-                self._gemini.redact(
-                    f"Gemini's batch job {job.name} refused this row's request to {model.id} "
-                    f"({said}). Check the prompt, the reference images and the image settings."
-                )
-            )
+            raise row_error(job.name, model, answer.error, self._gemini.redact)
         if answer.response is None:
             raise ProviderError(
                 f"Gemini's batch job {job.name} answered this row's request to {model.id} "
-                "with neither a response nor an error. Run the row again."
+                f"with neither a response nor an error. {RETRY}"
             )
         result = self._gemini.read(model, request, answer.response, tier="batch")
         result.backend = "gemini-batch"
         return result
 
+    # --- the request file and the result file ----------------------------------------
 
-def _status(job: types.BatchJob) -> JobStatus:
-    state = str(getattr(job.state, "value", job.state) or "").removeprefix("JOB_STATE_")
+    def _wire(self, request: types.InlinedRequest) -> bytes:
+        """`request` as the SDK sends it inline (`{"request": ..., "metadata": ...}`), JSON."""
+        converted = sdk_batches._InlinedRequest_to_mldev(self._gemini.client._api_client, request)
+        plain = _common.encode_unserializable_types(_common.convert_to_dict(converted))
+        return json.dumps(plain).encode()
+
+    async def _upload(
+        self, model: ModelInfo, keys: list[str], wire: list[bytes], display_name: str
+    ) -> str:
+        """Upload the requests as a JSON Lines file (one `{"key", "request"}` a line); its
+        name, the job's source."""
+        lines = b"".join(
+            json.dumps({"key": key, "request": json.loads(line)["request"]}).encode() + b"\n"
+            for key, line in zip(keys, wire, strict=True)
+        )
+        config = types.UploadFileConfig(display_name=display_name, mime_type="jsonl")
+        uploaded = await self._gemini.call(
+            model,
+            lambda: self._gemini.client.aio.files.upload(file=io.BytesIO(lines), config=config),
+        )
+        if not uploaded.name:
+            raise ProviderError(
+                f"Gemini accepted the request file of a batch job for {model.id} without "
+                "naming it. Run the rows again (plait batch --retry-failed)."
+            )
+        return uploaded.name
+
+    async def _status(self, model: ModelInfo, job: types.BatchJob) -> JobStatus:
+        if not job.name:
+            raise ProviderError("Gemini answered a batch request without the job's name")
+        state = str(getattr(job.state, "value", job.state) or "").removeprefix("JOB_STATE_")
+        answers: dict[str, types.InlinedResponse] = {}
+        for answer in (job.dest.inlined_responses if job.dest else None) or []:
+            key = (answer.metadata or {}).get(KEY)
+            if key is not None:
+                answers[key] = answer
+        result_file = job.dest.file_name if job.dest else None
+        if state == SUCCEEDED and result_file:
+            data = await self._gemini.call(
+                model, lambda: self._gemini.client.aio.files.download(file=result_file)
+            )
+            answers.update(_read_result_file(job.name, data))
+        return JobStatus(job.name, state or "PENDING", answers)
+
+
+def _inline_size(wire: list[bytes]) -> int:
+    """The bytes of a create call carrying these requests inline (the envelope: 256)."""
+    return 256 + sum(len(line) + 1 for line in wire)
+
+
+def _read_result_file(job: str, data: bytes) -> dict[str, types.InlinedResponse]:
+    """The answers in a job's result file: one `{"key", "response" | "error"}` a line."""
     answers: dict[str, types.InlinedResponse] = {}
-    for answer in (job.dest.inlined_responses if job.dest else None) or []:
-        key = (answer.metadata or {}).get(KEY)
-        if key is not None:
-            answers[key] = answer
-    if not job.name:
-        raise ProviderError("Gemini answered a batch request without the job's name")
-    return JobStatus(job.name, state or "PENDING", answers)
+    for number, line in enumerate(data.decode().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item: dict[str, Any] = json.loads(line)
+            key = str(item["key"])
+            error = item.get("error") or item.get("status")
+            wire = {"response": item.get("response"), "error": _status_of(error)}
+            answers[key] = types.InlinedResponse._from_response(
+                response=sdk_batches._InlinedResponse_from_mldev(wire), kwargs={}
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProviderError(
+                f"line {number} of the result file of Gemini's batch job {job} is not an "
+                f"answer Plait can read ({type(exc).__name__}: {exc}). {RETRY}"
+            ) from None
+    return answers
+
+
+def _status_of(error: Any) -> dict[str, Any] | None:
+    """A `google.rpc.Status` as the SDK's `JobError` holds it (code and message)."""
+    if not isinstance(error, dict):
+        return None
+    return {"code": error.get("code"), "message": error.get("message")}
+
+
+def row_error(
+    job: str, model: ModelInfo, error: types.JobError, redact: Callable[[str], str]
+) -> ProviderError:
+    """The error for a request the job answered with an error: the gRPC code's name, and
+    whether it is temporary (run the row again) or about the row's input or the key."""
+    code = error.code if error.code is not None else 2
+    name = GRPC_CODES.get(code, f"code {code}")
+    said = f"{name}: {_sentence(error.message or 'no message')}"
+    if code in TEMPORARY_CODES:
+        return ProviderError(
+            redact(
+                f"Gemini's batch job {job} could not answer this row's request to {model.id} "
+                f"({said}). This is temporary on Google's side, not the row's fault: run the "
+                "row again with plait batch --retry-failed."
+            ),
+            retryable=True,
+        )
+    advice = _INPUT_ADVICE.get(
+        name, "Check the row's inputs and the node's settings, then run the row again."
+    )
+    return ProviderError(
+        redact(
+            f"Gemini's batch job {job} refused this row's request to {model.id} ({said}). {advice}"
+        )
+    )
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:-1] if text.endswith(".") else text

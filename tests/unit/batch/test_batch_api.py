@@ -5,6 +5,8 @@ The real SDK talks to the fake Gemini; rows run through the real driver on real 
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,12 +19,12 @@ from plait.batch.rows import Row
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.providers.base import ImagePart, ImageRequest, TextPart
 from plait.providers.gemini import GeminiProvider
-from plait.providers.gemini_batch import GeminiBatchApi
+from plait.providers.gemini_batch import INLINE_LIMIT_BYTES, GeminiBatchApi
 from plait.runtime import Runtime, open_runtime
 from plait.settings import Settings
 from plait.store import batch_jobs
 from plait.store import batches as store
-from tests.fakes.gemini import FakeGemini
+from tests.fakes.gemini import FakeGemini, generate
 from tests.helpers import flow, node
 
 
@@ -47,17 +49,24 @@ def _compiled(runtime: Runtime, images: int = 1) -> CompiledFlow:
 
 
 async def _run(
-    runtime: Runtime, compiled: CompiledFlow, rows: int, **limits: int
+    runtime: Runtime,
+    compiled: CompiledFlow,
+    rows: int,
+    *,
+    out: Path | None = None,
+    inline_limit: int = INLINE_LIMIT_BYTES,
+    **limits: int,
 ) -> tuple[str, JobPool]:
     given = [Row(i, {"prompt": f"p{i}"}, {"prompt": f"p{i}"}) for i in range(1, rows + 1)]
     batch_id = await create(
         runtime, compiled, given, flow_path=Path("f.json"), rows_path=Path("r.csv"),
-        trigger_id="trigger", out_dir=None, batch_api=True,
+        trigger_id="trigger", out_dir=out, batch_api=True,
     )  # fmt: skip
     gemini = runtime.provider()
     assert isinstance(gemini, GeminiProvider)
-    pool = JobPool(GeminiBatchApi(gemini), runtime.db, batch_id, poll_seconds=0.01, **limits)
-    job = BatchJob(batch_id, compiled, "trigger", None, None)
+    api = GeminiBatchApi(gemini, inline_limit=inline_limit)
+    pool = JobPool(api, runtime.db, batch_id, poll_seconds=0.01, **limits)
+    job = BatchJob(batch_id, compiled, "trigger", None, out)
     driver = Driver(
         runtime, job, AimdLimiter(100), per_row_usd=0, budget_usd=None, tally=Tally(rows), pool=pool
     )
@@ -128,6 +137,43 @@ async def test_a_refused_submission_fails_every_row_of_the_job_with_the_reason(
     assert all("Gemini rejected the API key" in (error or "") for _, error in rows)
     async with runtime.db.new_session() as session:
         assert await batch_jobs.jobs_of(session, batch_id) == []
+
+
+async def test_a_job_over_the_inline_limit_goes_through_a_request_file(
+    runtime: Runtime, gemini_fake: FakeGemini, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    batch_id, _ = await _run(
+        runtime, _compiled(runtime), 3, out=out, inline_limit=500
+    )  # ~200 B a request
+
+    [create_call] = gemini_fake.batch_creates()
+    source = create_call.body["batch"]["inputConfig"]
+    [(uploaded, data)] = gemini_fake.files.uploaded()
+    assert source == {"fileName": uploaded["name"]}  # no inline requests
+    lines = [json.loads(line) for line in data.decode().splitlines()]
+    async with runtime.db.new_session() as session:
+        [stored] = await batch_jobs.jobs_of(session, batch_id)
+    assert sorted(line["key"] for line in lines) == sorted(str(r["key"]) for r in stored.requests)
+    assert len(gemini_fake.file_downloads()) == 1  # the result file, read once
+    assert [status for status, _ in await _rows(runtime, batch_id)] == ["succeeded"] * 3
+    model = gemini_fake.catalog.get(create_call.model or "")
+    for line in lines:  # each row's image is the one Gemini made for its own request
+        prompt = line["request"]["contents"][0]["parts"][0]["text"]
+        answer = generate(model, line["request"])
+        [image] = [p for p in answer["candidates"][0]["content"]["parts"] if "inlineData" in p]
+        row = int(prompt.removeprefix("p"))
+        written = (out / f"row-{row:05d}-image.png").read_bytes()
+        assert written == base64.b64decode(image["inlineData"]["data"])
+
+
+async def test_a_job_within_the_inline_limit_stays_inline(
+    runtime: Runtime, gemini_fake: FakeGemini
+) -> None:
+    await _run(runtime, _compiled(runtime), 3, inline_limit=100_000)
+
+    assert sorted(len(prompts) for prompts in _inlined(gemini_fake)) == [3]
+    assert gemini_fake.files.uploaded() == []
 
 
 def test_the_digest_is_equal_for_equal_requests_and_sees_image_content() -> None:
