@@ -479,7 +479,7 @@ class FakeGemini:
         self._batches: dict[str, Batch] = {}
         self._batch_ids = itertools.count(1)
         self._files = FakeFiles()
-        self._poll_faults = 0
+        self._poll_faults: dict[str | None, int] = {}  # by job name; None: any job
         self._in_flight = 0
         self._barrier: threading.Barrier | None = None
         self._server = _Server((host, port), _Handler)
@@ -526,17 +526,19 @@ class FakeGemini:
         """Make generate requests wait until `parties` of them are in flight together."""
         self._barrier = threading.Barrier(parties) if parties else None
 
-    def fail_polls(self, count: int) -> None:
-        """Answer the next `count` `batches.get` requests with 503 UNAVAILABLE."""
+    def fail_polls(self, count: int, name: str | None = None) -> None:
+        """Answer the next `count` `batches.get` requests (of job `name`, or of any job)
+        with 503 UNAVAILABLE; 0 stops."""
         with self._lock:
-            self._poll_faults = count
+            self._poll_faults[name] = count
 
-    def next_poll_fails(self) -> bool:
+    def next_poll_fails(self, name: str) -> bool:
         with self._lock:
-            if self._poll_faults <= 0:
-                return False
-            self._poll_faults -= 1
-            return True
+            for which in (name, None):
+                if self._poll_faults.get(which, 0) > 0:
+                    self._poll_faults[which] -= 1
+                    return True
+        return False
 
     @property
     def files(self) -> FakeFiles:
@@ -742,7 +744,7 @@ class _Handler(BaseHTTPRequestHandler):
         batch = fake.batch(name)
         if batch is None:
             raise BadRequest(404, f"Requested entity was not found: {name}")
-        if fake.next_poll_fails():
+        if fake.next_poll_fails(name):
             return Reply(503, google_error(503, _DEFAULT_MESSAGES[503]))
         return Reply(200, batch.operation(time.time()))
 

@@ -199,7 +199,8 @@ def test_an_error_for_one_request_fails_only_its_row(tmp_path: Path) -> None:
         [(prompt, error)] = failed
         assert statuses(tmp_path) == {"failed": 1, "succeeded": 2}
         assert error.startswith("node 'image': Gemini's batch job batches/fake1 refused")
-        assert "HTTP 400: Request contains an invalid argument." in error
+        assert "(INVALID_ARGUMENT: Request contains an invalid argument). " in error
+        assert "check the prompt" in error
 
         retry = plait(
             "--retry-failed", the_batch(tmp_path), "--yes", *FAST_POLL, cwd=tmp_path, fake=fake

@@ -5,10 +5,12 @@ The real SDK talks to the fake Gemini; rows run through the real driver on real 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,7 @@ from plait.runtime import Runtime, open_runtime
 from plait.settings import Settings
 from plait.store import batch_jobs
 from plait.store import batches as store
-from tests.fakes.gemini import FakeGemini, generate
+from tests.fakes.gemini import FakeGemini, Fault, generate
 from tests.helpers import flow, node
 
 
@@ -34,6 +36,7 @@ async def runtime(tmp_path: Path, gemini_fake: FakeGemini) -> AsyncIterator[Runt
         PLAIT_DATA_DIR=tmp_path,
         GEMINI_API_KEY="test-key",
         PLAIT_GEMINI_BASE_URL=gemini_fake.base_url,
+        PLAIT_GEMINI_ATTEMPTS=1,  # a failed poll is not retried (with real waits) in place
     )
     async with open_runtime(settings) as opened:
         yield opened
@@ -55,26 +58,40 @@ async def _run(
     *,
     out: Path | None = None,
     inline_limit: int = INLINE_LIMIT_BYTES,
-    **limits: int,
+    **options: Any,
 ) -> tuple[str, JobPool]:
     given = [Row(i, {"prompt": f"p{i}"}, {"prompt": f"p{i}"}) for i in range(1, rows + 1)]
     batch_id = await create(
         runtime, compiled, given, flow_path=Path("f.json"), rows_path=Path("r.csv"),
         trigger_id="trigger", out_dir=out, batch_api=True,
     )  # fmt: skip
+    job = BatchJob(batch_id, compiled, "trigger", None, out)
+    pool = await _drive(runtime, job, rows, (store.PENDING,), inline_limit, **options)
+    return batch_id, pool
+
+
+async def _drive(
+    runtime: Runtime,
+    job: BatchJob,
+    rows: int,
+    statuses: tuple[str, ...],
+    inline_limit: int = INLINE_LIMIT_BYTES,
+    **options: Any,
+) -> JobPool:
+    """Run the batch's rows of these statuses (`store.FAILED`: plait batch --retry-failed)."""
     gemini = runtime.provider()
     assert isinstance(gemini, GeminiProvider)
     api = GeminiBatchApi(gemini, inline_limit=inline_limit)
-    pool = JobPool(api, runtime.db, batch_id, poll_seconds=0.01, **limits)
-    job = BatchJob(batch_id, compiled, "trigger", None, out)
+    pool = JobPool(api, runtime.db, job.batch_id, **{"poll_seconds": 0.01, **options})
+    await pool.load()
     driver = Driver(
         runtime, job, AimdLimiter(100), per_row_usd=0, budget_usd=None, tally=Tally(rows), pool=pool
     )
     try:
-        await driver.run(await plan(runtime, batch_id, (store.PENDING,)))
+        await driver.run(await plan(runtime, job.batch_id, statuses))
     finally:
         await pool.aclose()
-    return batch_id, pool
+    return pool
 
 
 def _inlined(fake: FakeGemini) -> list[list[str]]:
@@ -174,6 +191,111 @@ async def test_a_job_within_the_inline_limit_stays_inline(
 
     assert sorted(len(prompts) for prompts in _inlined(gemini_fake)) == [3]
     assert gemini_fake.files.uploaded() == []
+
+
+@pytest.mark.parametrize("inline_limit", [INLINE_LIMIT_BYTES, 500], ids=["inline", "file"])
+async def test_a_row_error_names_its_grpc_code_and_says_whether_it_is_temporary(
+    runtime: Runtime, gemini_fake: FakeGemini, inline_limit: int
+) -> None:
+    gemini_fake.fail(Fault.error(503), Fault.error(400, "Request contains an invalid argument."))
+
+    batch_id, _ = await _run(runtime, _compiled(runtime), 3, inline_limit=inline_limit)
+
+    rows = await _rows(runtime, batch_id)
+    errors = sorted(error for status, error in rows if status == "failed" and error)
+    assert len(rows) == 3
+    temporary, refused = errors  # "… batches/fake1 could …" sorts before "… refused …"
+    assert temporary.startswith(
+        "node 'image': Gemini's batch job batches/fake1 could not answer this row's request to "
+        "gemini-2.5-flash-image (UNAVAILABLE: The model is overloaded. Please try again later). "
+        "This is temporary on Google's side, not the row's fault"
+    )
+    assert refused.startswith(
+        "node 'image': Gemini's batch job batches/fake1 refused this row's request to "
+        "gemini-2.5-flash-image (INVALID_ARGUMENT: Request contains an invalid argument). "
+        "Gemini could not take this row's request as given: check the prompt"
+    )
+
+
+class FakeTime:
+    """The pool's clock and sleep: a sleep moves the clock on at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def _unreported_job(runtime: Runtime, fake: FakeGemini) -> tuple[BatchJob, list[int]]:
+    """Four rows in two jobs; Google never reports the second: its rows fail after the
+    poll timeout (600 s of the fake clock, polled every 60 s). The job and its rows."""
+    fake.fail_polls(10**6, name="batches/fake2")
+    fake.batch_delay = 0.2  # the jobs are polled (the first ends after 0.2 s of real time)
+    time = FakeTime()
+    compiled = _compiled(runtime)
+    options = {"poll_seconds": 60, "poll_timeout": 600, "clock": time.clock, "sleep": time.sleep}
+    batch_id, _ = await _run(runtime, compiled, 4, max_requests=2, **options)
+    polls = [r for r in fake.batch_polls() if r.path.endswith("/batches/fake2")]
+    assert len(polls) == 11  # at 0, 60, …, 600 s after the first failed poll, then given up
+    async with runtime.db.new_session() as session:
+        jobs = {j.name: j for j in await batch_jobs.jobs_of(session, batch_id)}
+    assert [jobs[n].state for n in ("batches/fake1", "batches/fake2")] == ["SUCCEEDED", "PENDING"]
+    unreported = sorted(int(r["row"]) for r in jobs["batches/fake2"].requests)
+    rows = await _rows(runtime, batch_id)
+    for number, (status, error) in enumerate(rows, 1):
+        if number not in unreported:
+            assert (status, error) == ("succeeded", None)
+            continue
+        assert status == "failed"
+        assert error is not None
+        assert error.startswith(
+            "node 'image': Gemini could not report batch job batches/fake2 (2 request(s) to "
+            "gemini-2.5-flash-image) for 0:10:00: every poll failed, the last with: "
+        )
+        assert "UNAVAILABLE" in error or "503" in error
+        assert f"plait batch --retry-failed {batch_id}:" in error
+        assert "PLAIT_BATCH_POLL_TIMEOUT sets how long to wait (now 600 s)." in error
+    return BatchJob(batch_id, compiled, "trigger", None, None), unreported
+
+
+def _requests(fake: FakeGemini) -> int:
+    """Requests submitted in batch jobs: the calls paid for."""
+    return sum(len(p) for p in _inlined(fake))
+
+
+async def test_rows_of_a_job_google_cannot_report_fail_and_a_retry_takes_its_late_answers(
+    runtime: Runtime, gemini_fake: FakeGemini
+) -> None:
+    job, _ = await _unreported_job(runtime, gemini_fake)
+    gemini_fake.fail_polls(0, name="batches/fake2")  # Google reports the job again
+
+    await _drive(runtime, job, 4, (store.FAILED,))
+
+    assert [status for status, _ in await _rows(runtime, job.batch_id)] == ["succeeded"] * 4
+    assert len(gemini_fake.batch_creates()) == 2
+    assert _requests(gemini_fake) == 4  # every row's request paid for once
+
+
+async def test_a_retry_sends_again_only_the_rows_of_a_job_still_unreported(
+    runtime: Runtime, gemini_fake: FakeGemini
+) -> None:
+    job, unreported = await _unreported_job(runtime, gemini_fake)
+    time = FakeTime()
+
+    await _drive(
+        runtime, job, 4, (store.FAILED,),
+        poll_seconds=60, poll_timeout=600, clock=time.clock, sleep=time.sleep,
+    )  # fmt: skip
+
+    assert [status for status, _ in await _rows(runtime, job.batch_id)] == ["succeeded"] * 4
+    *_, again = _inlined(gemini_fake)
+    assert sorted(again) == [f"p{n}" for n in unreported]  # only the rows without an answer
+    assert _requests(gemini_fake) == 6
 
 
 def test_the_digest_is_equal_for_equal_requests_and_sees_image_content() -> None:

@@ -1,0 +1,94 @@
+"""Gemini Batch API answers: each per-row error (a `google.rpc.Status`) as a user reads it."""
+
+from __future__ import annotations
+
+import pytest
+from google.genai import types
+
+from plait.providers import catalog
+from plait.providers.gemini_batch import row_error
+
+MODEL = catalog.current().get("gemini-2.5-flash-image")
+JOB = "batches/abc"
+
+
+def _error(code: int | None, message: str | None = "It said so.") -> str:
+    error = row_error(JOB, MODEL, types.JobError(code=code, message=message), lambda m: m)
+    text = str(error)
+    assert "HTTP" not in text  # a gRPC code is not an HTTP status
+    assert text.startswith(f"Gemini's batch job {JOB} ")
+    assert MODEL.id in text
+    return text
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        (4, "DEADLINE_EXCEEDED"),
+        (8, "RESOURCE_EXHAUSTED"),
+        (10, "ABORTED"),
+        (13, "INTERNAL"),
+        (14, "UNAVAILABLE"),
+        (2, "UNKNOWN"),
+    ],
+)
+def test_a_temporary_code_says_so_and_does_not_blame_the_row(code: int, name: str) -> None:
+    text = _error(code)
+
+    assert f"could not answer this row's request to {MODEL.id} ({name}: It said so)" in text
+    assert "temporary on Google's side, not the row's fault" in text
+    assert "plait batch --retry-failed" in text
+    assert "prompt" not in text
+    assert row_error(JOB, MODEL, types.JobError(code=code), lambda m: m).retryable
+
+
+def test_invalid_argument_points_at_the_row() -> None:
+    text = _error(3, "Request contains an invalid argument.")
+
+    assert "refused this row's request" in text
+    assert "(INVALID_ARGUMENT: Request contains an invalid argument)" in text
+    assert "check the prompt, the reference images and the image settings" in text
+    assert "temporary" not in text
+
+
+def test_failed_precondition_points_at_the_project_not_the_prompt() -> None:
+    text = _error(9, "User location is not supported for the API use.")
+
+    assert "(FAILED_PRECONDITION: User location is not supported for the API use)" in text
+    assert "not this row" in text
+    assert "billing enabled and a supported region" in text
+    assert "prompt" not in text
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "advice"),
+    [
+        (7, "PERMISSION_DENIED", "may not use this model"),
+        (16, "UNAUTHENTICATED", "GEMINI_API_KEY"),
+        (5, "NOT_FOUND", "plait models"),
+        (11, "OUT_OF_RANGE", "out of range"),
+    ],
+)
+def test_other_refusals_name_the_code_and_what_to_do(code: int, name: str, advice: str) -> None:
+    text = _error(code)
+
+    assert f"({name}: It said so)" in text
+    assert advice in text
+    assert not row_error(JOB, MODEL, types.JobError(code=code), lambda m: m).retryable
+
+
+def test_an_unknown_code_or_none_is_still_named() -> None:
+    assert "(code 99: It said so)" in _error(99)
+    assert "(UNKNOWN: no message)" in _error(None, None)
+
+
+def test_the_key_is_redacted_from_the_message() -> None:
+    error = row_error(
+        JOB,
+        MODEL,
+        types.JobError(code=3, message="bad key SECRET"),
+        lambda m: m.replace("SECRET", "[API key]"),
+    )
+
+    assert "bad key [API key]" in str(error)
+    assert "SECRET" not in str(error)
