@@ -9,17 +9,19 @@ they end, and each answer goes back to the call that asked for it; the rest of e
 flow then runs as in live mode.
 
 Polling is bounded: a job Google cannot report (every poll fails with a temporary error,
-after the provider's own retries) for `poll_timeout` seconds fails its rows with an error
-naming the job and saying to run them again with `--retry-failed`. The waits between polls
-use the injected `clock` and `sleep`.
+after the provider's own retries) for `poll_timeout` seconds is stored as `UNREPORTED` and
+fails its rows with an error naming the job and saying to run them again with
+`--retry-failed`. The waits between polls use the injected `clock` and `sleep`.
 
 Durability: a job's name and its request keys are stored (`batch_jobs`) as soon as Gemini
 accepts it. A resumed batch loads them, so a row's call whose key a stored job holds waits
 for that job instead of submitting (and paying) again. A new attempt of a row (a retried
 or interrupted row) reuses the answer an earlier attempt's job gave when it succeeded or
-has not ended, and submits again only when that answer was an error. A job that could not
-be reported is polled again by a later run (`--retry-failed`): the answers it gives are
-used, so a request Google answered is never paid for twice.
+has not ended, and submits again only when that answer was an error. A later run asks an
+`UNREPORTED` job once more: when Google reports it, its answers are used (a request Google
+answered is never paid for twice) or, if it is still running, waited for; when the poll
+fails again, the new attempts' calls are made online (live calls at the standard price),
+not submitted to another job.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 MAX_REQUESTS = 1000  # per job; also the rows in flight in this mode
 MAX_BYTES = 1_000_000_000  # of request data per job (a request file may have 2 GB)
 POLL_TIMEOUT = 3600.0  # seconds a job may go unreported (PLAIT_BATCH_POLL_TIMEOUT)
+UNREPORTED = "UNREPORTED"  # the stored state of a job Plait stopped polling
 _ROW: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
     "plait_batch_row", default=None
 )
@@ -84,6 +87,11 @@ class _Job:
     requests: int
     finished: asyncio.Future[JobStatus]
     unreported_since: float | None = None  # the clock when polls started to fail
+    patience: float | None = None  # how long it may go unreported (None: the pool's timeout)
+
+
+class Unreported(ProviderError):
+    """Polls of a job kept failing for longer than its patience."""
 
 
 @dataclass
@@ -157,6 +165,8 @@ class JobPool:
                 len(record.requests),
                 loop.create_future(),
             )
+            if record.state == UNREPORTED:  # given up on before: one more poll decides
+                job.patience = 0.0
             self._adopt(job, [str(r["key"]) for r in record.requests])
         return len(stored)
 
@@ -188,6 +198,8 @@ class JobPool:
         self._waiting[row] += 1
         try:
             key, job = await self._job_for(row, f"{call}.{nth}", request)
+            if job is None:  # an earlier attempt's job Google still cannot report
+                return await self._api.live(request)
             status = await asyncio.shield(job.finished)
         finally:
             self._waiting[row] -= 1
@@ -221,7 +233,8 @@ class JobPool:
 
     async def _job_for(
         self, row: tuple[int, int], call: str, request: ImageRequest
-    ) -> tuple[str, _Job]:
+    ) -> tuple[str, _Job | None]:
+        """The key and job that answer this call; no job when it is to be made online."""
         number, attempt = row
         key = f"{number}.{attempt}.{call}"
         if key in self._by_key:  # a resumed run: its job was submitted before
@@ -230,17 +243,23 @@ class JobPool:
             old_key = f"{number}.{earlier}.{call}"
             job = self._by_key.get(old_key)
             if job is not None:
-                if await self._answered_well(job, old_key):
+                earlier_answer = await self._earlier_answer(job, old_key)
+                if earlier_answer == "answered":
                     return old_key, job
+                if earlier_answer == UNREPORTED:
+                    return old_key, None
                 break
         return key, await self._enqueue(key, request, row)
 
-    async def _answered_well(self, job: _Job, key: str) -> bool:
+    async def _earlier_answer(self, job: _Job, key: str) -> str:
+        """`answered` (well), `UNREPORTED` (the job could not be reported), or `other`."""
         try:
             status = await asyncio.shield(job.finished)
+        except Unreported:
+            return UNREPORTED
         except ProviderError:
-            return False
-        return status.answered_well(key)
+            return "other"
+        return "answered" if status.answered_well(key) else "other"
 
     async def _enqueue(self, key: str, request: ImageRequest, row: tuple[int, int]) -> _Job:
         queue = self._queues.setdefault(request.model, _Queue())
@@ -337,7 +356,7 @@ class JobPool:
                 await self._db.journal.write(store.set_state(job.name, status.state))
         except ProviderError as exc:
             if exc.retryable:  # Gemini is unreachable: ask again next round, for a while
-                self._unreported(job, exc)
+                await self._unreported(job, exc)
                 return
             job.finished.set_exception(exc)
             return
@@ -349,28 +368,36 @@ class JobPool:
         if status.done:
             job.finished.set_result(status)
 
-    def _unreported(self, job: _Job, exc: ProviderError) -> None:
+    async def _unreported(self, job: _Job, exc: ProviderError) -> None:
         """A poll of `job` failed for a temporary reason; after `poll_timeout` seconds of
-        such failures the job's rows fail with an error saying what to do."""
+        such failures (or at once, for a job given up on before) the job is stored as
+        `UNREPORTED` and its rows fail with an error saying what to do."""
         now = self._clock()
         if job.unreported_since is None:
             job.unreported_since = now
         waited = now - job.unreported_since
-        if waited < self._poll_timeout:
+        if waited < (self._poll_timeout if job.patience is None else job.patience):
             log.warning("polling batch job %s failed: %s", job.name, exc)
             return
         log.error("giving up polling batch job %s after %s: %s", job.name, _clock(waited), exc)
-        job.finished.set_exception(
-            ProviderError(
-                f"Gemini could not report batch job {job.name} ({job.requests} request(s) to "
-                f"{job.model}) for {_clock(waited)}: every poll failed, the last with: "
-                f"{str(exc).rstrip('.')}. The job "
-                "may still finish at Google. Run the failed rows later with plait batch "
-                f"--retry-failed {self._batch_id}: answers the job has by then are used, not "
-                "paid for again, and only requests without one are sent again. "
-                f"PLAIT_BATCH_POLL_TIMEOUT sets how long to wait (now {self._poll_timeout:g} s).",
-                retryable=True,
-            )
+        job.state = UNREPORTED
+        message = self._unreported_message(job, waited, exc)
+        job.finished.set_exception(Unreported(message, retryable=True))
+        try:
+            await self._db.journal.write(store.set_state(job.name, UNREPORTED))
+        except Exception:  # the rows still fail with the reason; a later run polls again
+            log.exception("storing the state of batch job %s failed", job.name)
+
+    def _unreported_message(self, job: _Job, waited: float, exc: ProviderError) -> str:
+        how_long = "when asked again" if job.patience == 0 else f"for {_clock(waited)}"
+        return (
+            f"Gemini could not report batch job {job.name} ({job.requests} request(s) to "
+            f"{job.model}) {how_long}: every poll failed, the last with: "
+            f"{str(exc).rstrip('.')}. The job may still finish at Google. Run the failed rows "
+            f"later with plait batch --retry-failed {self._batch_id}: it asks for the job "
+            "again and uses its answers (not paid for twice); if Google still cannot report "
+            "it, the rows are run online (live calls, at the standard price). "
+            f"PLAIT_BATCH_POLL_TIMEOUT sets how long to wait (now {self._poll_timeout:g} s)."
         )
 
 

@@ -117,6 +117,11 @@ class GeminiBatchApi:
         job = await self._gemini.call(model, lambda: self._gemini.client.aio.batches.get(name=name))
         return await self._status(model, job)
 
+    async def live(self, request: ImageRequest) -> ImageResult:
+        """`request` as a live call (online, at the standard price), for a request whose
+        batch job Google could not report."""
+        return await self._gemini.generate(request)
+
     def read(self, job: JobStatus, key: str, request: ImageRequest) -> ImageResult:
         """The answer to `request` in a finished job, at the batch price; raises
         `ProviderError` when the job ended badly or this request failed."""
@@ -162,10 +167,17 @@ class GeminiBatchApi:
             for key, line in zip(keys, wire, strict=True)
         )
         config = types.UploadFileConfig(display_name=display_name, mime_type="jsonl")
-        uploaded = await self._gemini.call(
-            model,
-            lambda: self._gemini.client.aio.files.upload(file=io.BytesIO(lines), config=config),
-        )
+        try:
+            uploaded = await self._gemini.call(
+                model,
+                lambda: self._gemini.client.aio.files.upload(file=io.BytesIO(lines), config=config),
+            )
+        except (ValueError, KeyError) as exc:  # the SDK's own checks of the upload protocol
+            raise ProviderError(
+                f"Uploading the request file ({len(lines)} bytes) of a batch job for {model.id} "
+                f"failed: {exc}. Run the rows again (plait batch --retry-failed).",
+                retryable=True,
+            ) from None
         if not uploaded.name:
             raise ProviderError(
                 f"Gemini accepted the request file of a batch job for {model.id} without "
