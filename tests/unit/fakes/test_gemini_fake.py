@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import os
 import socket
 import struct
@@ -26,6 +27,7 @@ from tests.fakes.gemini import FakeGemini, Fault, png
 
 ROOT = Path(__file__).resolve().parents[3]
 FLASH = "gemini-2.5-flash-image"
+FAKE_503 = "The model is overloaded. Please try again later."
 
 
 @pytest.fixture
@@ -383,7 +385,7 @@ async def test_faults_apply_to_the_inlined_requests_of_a_batch(
     assert job.dest is not None
     first, second, third = job.dest.inlined_responses or []
     assert first.error is not None
-    assert first.error.code == 400
+    assert first.error.code == 3  # a google.rpc.Status: INVALID_ARGUMENT, not HTTP 400
     assert first.error.message == "Unsupported aspect ratio"
     assert second.response is not None
     assert second.response.prompt_feedback is not None
@@ -391,6 +393,91 @@ async def test_faults_apply_to_the_inlined_requests_of_a_batch(
     assert third.response.candidates
     assert len(gemini_fake.batch_creates()) == 1
     assert gemini_fake.generate_requests() == []  # a batch is not a generate call
+
+
+# --- the Files API, for batches ---------------------------------------------------------
+
+
+async def test_a_batch_from_an_uploaded_file_answers_in_a_result_file(
+    gemini_fake: FakeGemini, client: genai.Client
+) -> None:
+    gemini_fake.fail(Fault.error(503))
+    lines = [
+        {"key": f"k{i}", "request": {"contents": [{"parts": [{"text": f"kite {i}"}]}]}}
+        for i in range(3)
+    ]
+    data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+    config = types.UploadFileConfig(display_name="requests", mime_type="jsonl")
+
+    uploaded = await client.aio.files.upload(file=io.BytesIO(data), config=config)
+    job = await client.aio.batches.create(model=FLASH, src=uploaded.name or "")
+
+    assert uploaded.name is not None
+    assert uploaded.size_bytes == len(data)
+    assert (await client.aio.files.get(name=uploaded.name)).display_name == "requests"
+    assert job.dest is not None
+    assert job.dest.inlined_responses is None
+    assert job.dest.file_name is not None
+    results = await client.aio.files.download(file=job.dest.file_name)
+    first, *others = [json.loads(line) for line in results.decode().splitlines()]
+    assert first == {"key": "k0", "error": {"code": 14, "message": FAKE_503}}  # UNAVAILABLE
+    assert [o["key"] for o in others] == ["k1", "k2"]
+    for line, answer in zip(lines[1:], others, strict=True):
+        assert answer["response"] == gemini_fake.answer(
+            gemini_fake.catalog.get(FLASH), line["request"]
+        )
+    assert len(gemini_fake.file_downloads()) == 1
+
+
+async def test_a_large_upload_arrives_in_chunks_at_their_offsets(
+    gemini_fake: FakeGemini, client: genai.Client
+) -> None:
+    data = os.urandom(9 * 1024 * 1024)  # the SDK sends 8 MB a chunk
+
+    uploaded = await client.aio.files.upload(
+        file=io.BytesIO(data), config=types.UploadFileConfig(mime_type="application/octet-stream")
+    )
+
+    chunks = [r for r in gemini_fake.requests if "upload_id" in r.query]
+    assert [r.headers["x-goog-upload-command"] for r in chunks] == ["upload", "upload, finalize"]
+    assert [int(r.headers["x-goog-upload-offset"]) for r in chunks] == [0, 8 * 1024 * 1024]
+    [(meta, stored)] = gemini_fake.files.uploaded()
+    assert meta["name"] == uploaded.name
+    assert stored == data
+
+
+def test_an_upload_chunk_at_the_wrong_offset_is_refused(gemini_fake: FakeGemini) -> None:
+    start = httpx.post(
+        gemini_fake.base_url + "/upload/v1beta/files",
+        json={"file": {"mimeType": "jsonl", "sizeBytes": 4}},
+        headers={"x-goog-api-key": "k", "x-goog-upload-command": "start"},
+    )
+    url = start.headers["x-goog-upload-url"]
+
+    response = httpx.post(
+        url,
+        content=b"abcd",
+        headers={"x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "2"},
+    )
+
+    assert response.status_code == 400
+    assert "offset 2" in response.json()["error"]["message"]
+
+
+async def test_failed_polls_answer_503_for_the_job_named_then_it_is_reported(
+    gemini_fake: FakeGemini, client: genai.Client
+) -> None:
+    first = await client.aio.batches.create(model=FLASH, src=[types.InlinedRequest(contents="a")])
+    second = await client.aio.batches.create(model=FLASH, src=[types.InlinedRequest(contents="b")])
+    gemini_fake.fail_polls(2, name=second.name)
+
+    def poll(name: str | None) -> int:
+        url = f"{gemini_fake.base_url}/v1beta/{name}"
+        return httpx.get(url, headers={"x-goog-api-key": "k"}).status_code
+
+    assert [poll(first.name), poll(second.name), poll(second.name), poll(second.name)] == [
+        200, 503, 503, 200,
+    ]  # fmt: skip
 
 
 def test_an_unknown_batch_is_a_404(gemini_fake: FakeGemini) -> None:
