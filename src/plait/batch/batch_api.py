@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from plait.engine.context import CURRENT_NODE
 from plait.errors import ProviderError
@@ -52,6 +52,7 @@ MAX_REQUESTS = 1000  # per job; also the rows in flight in this mode
 MAX_BYTES = 1_000_000_000  # of request data per job (a request file may have 2 GB)
 POLL_TIMEOUT = 3600.0  # seconds a job may go unreported (PLAIT_BATCH_POLL_TIMEOUT)
 UNREPORTED = "UNREPORTED"  # the stored state of a job Plait stopped polling
+_Earlier = Literal["answered", "unreported", "other"]  # an earlier attempt's job, for a call
 _ROW: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
     "plait_batch_row", default=None
 )
@@ -243,20 +244,20 @@ class JobPool:
             old_key = f"{number}.{earlier}.{call}"
             job = self._by_key.get(old_key)
             if job is not None:
-                earlier_answer = await self._earlier_answer(job, old_key)
-                if earlier_answer == "answered":
+                answer = await self._earlier_answer(job, old_key)
+                if answer == "answered":
                     return old_key, job
-                if earlier_answer == UNREPORTED:
+                if answer == "unreported":
                     return old_key, None
                 break
         return key, await self._enqueue(key, request, row)
 
-    async def _earlier_answer(self, job: _Job, key: str) -> str:
-        """`answered` (well), `UNREPORTED` (the job could not be reported), or `other`."""
+    async def _earlier_answer(self, job: _Job, key: str) -> _Earlier:
+        """Whether `job` answered `key` well, could not be reported, or neither."""
         try:
             status = await asyncio.shield(job.finished)
         except Unreported:
-            return UNREPORTED
+            return "unreported"
         except ProviderError:
             return "other"
         return "answered" if status.answered_well(key) else "other"
@@ -364,7 +365,7 @@ class JobPool:
             log.exception("polling batch job %s failed", job.name)
             job.finished.set_exception(exc)
             return
-        job.unreported_since = None
+        job.unreported_since = job.patience = None  # reported: the full timeout again
         if status.done:
             job.finished.set_result(status)
 
