@@ -15,7 +15,8 @@ Batch jobs start `PENDING`, are `RUNNING` until `batch_delay` has passed (or
 `finish_batches(state)` says so, `FAILED`/`CANCELLED`/`EXPIRED` with an Operation error
 and no output. Scripted faults apply to the requests of a new job in order: an HTTP error
 becomes that request's `error` (a `google.rpc.Status`, with the gRPC code), a block or
-empty answer its `response`. `fail_polls(n)` makes the next n `batches.get` answer 503.
+empty answer its `response`. `fail_polls(n)` makes the next n `batches.get` answer 503,
+`fail_downloads(n)` the next n file downloads.
 
 The Files API, as the SDK uses it for batch jobs: a resumable upload (`upload/v1beta/files`
 with `X-Goog-Upload-Command: start`, then the bytes to the `X-Goog-Upload-URL` it answers,
@@ -480,6 +481,7 @@ class FakeGemini:
         self._batch_ids = itertools.count(1)
         self._files = FakeFiles()
         self._poll_faults: dict[str | None, int] = {}  # by job name; None: any job
+        self._download_faults = 0
         self._in_flight = 0
         self._barrier: threading.Barrier | None = None
         self._server = _Server((host, port), _Handler)
@@ -531,6 +533,17 @@ class FakeGemini:
         with 503 UNAVAILABLE; 0 stops."""
         with self._lock:
             self._poll_faults[name] = count
+
+    def fail_downloads(self, count: int) -> None:
+        """Answer the next `count` file downloads with 503 UNAVAILABLE."""
+        with self._lock:
+            self._download_faults = count
+
+    def next_download_fails(self) -> bool:
+        with self._lock:
+            failing = self._download_faults > 0
+            self._download_faults -= failing
+        return failing
 
     def next_poll_fails(self, name: str) -> bool:
         with self._lock:
@@ -966,6 +979,8 @@ def _files_route(
         if match["download"]:
             if query.get("alt") != "media":
                 raise BadRequest(400, "Download needs alt=media.")
+            if fake.next_download_fails():
+                return Reply(503, google_error(503, _DEFAULT_MESSAGES[503]))
             return Reply(200, data)
         return Reply(200, meta)
     raise BadRequest(404, f"Method not found: {method} {match.group(0)}")

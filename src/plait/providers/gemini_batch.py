@@ -4,8 +4,9 @@ each answer. Half the price of live calls; results arrive within 24 hours.
 A job's requests go inline in the create call while their serialized size stays within
 Google's inline limit (`INLINE_LIMIT_BYTES`); a larger job's requests are uploaded as a
 JSON Lines file through the Files API (`{"key": ..., "request": {...}}` per line) and its
-answers are read from the result file Google writes (`dest.file_name`). Either way each
-answer is a `types.InlinedResponse` keyed by its request's key.
+answers are read from the result file Google writes (`dest.file_name`, see
+`gemini_results`). Either way each answer is a `types.InlinedResponse` keyed by its
+request's key.
 
 Requests are built exactly as live calls build them (`build_contents`, `build_config`) and
 serialized by the SDK's own converter, so both paths send what an inline job sends; answers
@@ -19,14 +20,14 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from google.genai import _common, types
 from google.genai import batches as sdk_batches
 
 from plait.errors import ProviderError
+from plait.providers import gemini_results
 from plait.providers.base import ImageRequest, ImageResult
 from plait.providers.catalog import ModelInfo
 from plait.providers.gemini import GeminiProvider, build_config, build_contents
@@ -39,7 +40,7 @@ ENDED_BADLY = {
     "CANCELLED": "the job was cancelled (in Google AI Studio or through the API)",
     "EXPIRED": "it did not finish within the 48 hours Google allows a batch job",
 }
-RETRY = "Run the row again (plait batch --retry-failed)."
+RETRY = gemini_results.RETRY
 # google.rpc.Code: the codes of a request's error in a batch job, by number
 GRPC_CODES = {
     1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED",
@@ -69,7 +70,7 @@ _INPUT_ADVICE = {
 class JobStatus:
     name: str
     state: str  # PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, EXPIRED
-    answers: dict[str, types.InlinedResponse]  # by request key, once SUCCEEDED
+    answers: Mapping[str, types.InlinedResponse]  # by request key, once SUCCEEDED
 
     @property
     def done(self) -> bool:
@@ -196,45 +197,15 @@ class GeminiBatchApi:
                 answers[key] = answer
         result_file = job.dest.file_name if job.dest else None
         if state == SUCCEEDED and result_file:
-            data = await self._gemini.call(
-                model, lambda: self._gemini.client.aio.files.download(file=result_file)
-            )
-            answers.update(_read_result_file(job.name, data))
+            client, redact = self._gemini.client, self._gemini.redact
+            results = await gemini_results.download(client, job.name, result_file, redact)
+            return JobStatus(job.name, state, results)
         return JobStatus(job.name, state or "PENDING", answers)
 
 
 def _inline_size(wire: list[bytes]) -> int:
     """The bytes of a create call carrying these requests inline (the envelope: 256)."""
     return 256 + sum(len(line) + 1 for line in wire)
-
-
-def _read_result_file(job: str, data: bytes) -> dict[str, types.InlinedResponse]:
-    """The answers in a job's result file: one `{"key", "response" | "error"}` a line."""
-    answers: dict[str, types.InlinedResponse] = {}
-    for number, line in enumerate(data.decode().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item: dict[str, Any] = json.loads(line)
-            key = str(item["key"])
-            error = item.get("error") or item.get("status")
-            wire = {"response": item.get("response"), "error": _status_of(error)}
-            answers[key] = types.InlinedResponse._from_response(
-                response=sdk_batches._InlinedResponse_from_mldev(wire), kwargs={}
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ProviderError(
-                f"line {number} of the result file of Gemini's batch job {job} is not an "
-                f"answer Plait can read ({type(exc).__name__}: {exc}). {RETRY}"
-            ) from None
-    return answers
-
-
-def _status_of(error: Any) -> dict[str, Any] | None:
-    """A `google.rpc.Status` as the SDK's `JobError` holds it (code and message)."""
-    if not isinstance(error, dict):
-        return None
-    return {"code": error.get("code"), "message": error.get("message")}
 
 
 def row_error(

@@ -184,6 +184,18 @@ async def test_a_job_over_the_inline_limit_goes_through_a_request_file(
         assert written == base64.b64decode(image["inlineData"]["data"])
 
 
+async def test_a_result_file_that_fails_to_download_is_fetched_again_at_the_next_poll(
+    runtime: Runtime, gemini_fake: FakeGemini
+) -> None:
+    gemini_fake.batch_delay = 0.2  # polled, not done at creation
+    gemini_fake.fail_downloads(1)
+
+    batch_id, _ = await _run(runtime, _compiled(runtime), 2, inline_limit=300)
+
+    assert [status for status, _ in await _rows(runtime, batch_id)] == ["succeeded"] * 2
+    assert len(gemini_fake.file_downloads()) == 2
+
+
 async def test_a_job_within_the_inline_limit_stays_inline(
     runtime: Runtime, gemini_fake: FakeGemini
 ) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+import tempfile
+from collections.abc import Iterator
+
 import pytest
 from google.genai import types
 
-from plait.providers import catalog
+from plait.errors import ProviderError
+from plait.providers import catalog, gemini_results
 from plait.providers.gemini_batch import row_error
+from plait.providers.gemini_results import ResultFile
 
 MODEL = catalog.current().get("gemini-2.5-flash-image")
 JOB = "batches/abc"
@@ -92,3 +99,41 @@ def test_the_key_is_redacted_from_the_message() -> None:
 
     assert "bad key [API key]" in str(error)
     assert "SECRET" not in str(error)
+
+
+@pytest.fixture
+def file() -> Iterator[io.BufferedRandom]:
+    with tempfile.TemporaryFile() as opened:
+        yield opened
+
+
+def _result_file(file: io.BufferedRandom, *lines: bytes) -> ResultFile:
+    file.write(b"".join(lines))
+    return ResultFile(JOB, file, gemini_results._index(JOB, file))
+
+
+def test_a_result_file_is_indexed_by_key_and_each_answer_read_when_asked(
+    file: io.BufferedRandom,
+) -> None:
+    response = {"candidates": [{"content": {"parts": [{"text": "hi"}]}, "finishReason": "STOP"}]}
+    results = _result_file(
+        file,
+        json.dumps({"key": "a", "response": response}).encode() + b"\n",
+        b"\n",
+        json.dumps({"key": "b", "error": {"code": 14, "message": "later"}}).encode() + b"\n",
+        json.dumps({"key": "c", "status": {"code": 3, "message": "bad", "details": []}}).encode(),
+    )
+
+    assert sorted(results) == ["a", "b", "c"]
+    answer = results["a"]
+    assert answer.response is not None
+    assert answer.response.text == "hi"
+    assert answer.error is None
+    assert results["b"].error == types.JobError(code=14, message="later")
+    assert results["c"].error == types.JobError(code=3, message="bad")
+    assert results.get("d") is None
+
+
+def test_an_unreadable_result_line_names_the_line_and_the_job(file: io.BufferedRandom) -> None:
+    with pytest.raises(ProviderError, match=r"line 2 of the result file of Gemini's batch job "):
+        _result_file(file, b'{"key": "a"}\n', b"not json\n")
