@@ -111,7 +111,7 @@ class GeminiBatchApi:
             model,
             lambda: self._gemini.client.aio.batches.create(model=model.id, src=src, config=config),
         )
-        return await self._status(model, job)
+        return await self._status(model, job, read_results=False)
 
     async def status(self, model_id: str, name: str) -> JobStatus:
         model = self._gemini.model(model_id)
@@ -186,7 +186,12 @@ class GeminiBatchApi:
             )
         return uploaded.name
 
-    async def _status(self, model: ModelInfo, job: types.BatchJob) -> JobStatus:
+    async def _status(
+        self, model: ModelInfo, job: types.BatchJob, *, read_results: bool = True
+    ) -> JobStatus:
+        """The job's state and answers; without `read_results` (a job just created, which
+        must be stored before anything else can fail), a result file is left to the first
+        poll, and the job is reported RUNNING until then."""
         if not job.name:
             raise ProviderError("Gemini answered a batch request without the job's name")
         state = str(getattr(job.state, "value", job.state) or "").removeprefix("JOB_STATE_")
@@ -196,6 +201,8 @@ class GeminiBatchApi:
             if key is not None:
                 answers[key] = answer
         result_file = job.dest.file_name if job.dest else None
+        if state == SUCCEEDED and result_file and not read_results:
+            return JobStatus(job.name, "RUNNING", {})
         if state == SUCCEEDED and result_file:
             client, redact = self._gemini.client, self._gemini.redact
             results = await gemini_results.download(client, job.name, result_file, redact)
