@@ -18,13 +18,16 @@ status); `row_error` says whether it is temporary or the row's own.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from google.genai import _common, types
 from google.genai import batches as sdk_batches
+from google.genai._api_client import BaseApiClient
 
 from plait.errors import ProviderError
 from plait.providers import gemini_results
@@ -33,6 +36,11 @@ from plait.providers.catalog import ModelInfo
 from plait.providers.gemini import GeminiProvider, build_config, build_contents
 
 KEY = "plait_key"  # the metadata field naming each inlined request
+_ENVELOPE = 256  # a create call's body around its inline requests, and then some
+# an inline request's JSON is its request-file line's, with the key in `metadata`
+_INLINE_EXTRA = len(json.dumps({"request": {}, "metadata": {KEY: ""}})) - len(
+    json.dumps({"key": "", "request": {}})
+)
 INLINE_LIMIT_BYTES = 20_000_000  # Google takes at most 20 MB of inline requests per job
 SUCCEEDED = "SUCCEEDED"
 ENDED_BADLY = {
@@ -102,10 +110,12 @@ class GeminiBatchApi:
             )
             for key, request in requests
         ]
-        wire = [self._wire(request) for request in inlined]
-        src: list[types.InlinedRequest] | str = inlined
-        if _inline_size(wire) > self._inline_limit:
-            src = await self._upload(model, [k for k, _ in requests], wire, display_name)
+        api_client = self._gemini.client._api_client
+        with tempfile.TemporaryFile() as file:  # the request file, written a line at a time
+            size = await asyncio.to_thread(_write_requests, api_client, inlined, file)
+            src: list[types.InlinedRequest] | str = inlined
+            if size > self._inline_limit:
+                src = await self._upload(model, file, display_name)
         config = types.CreateBatchJobConfig(display_name=display_name)
         job = await self._gemini.call(
             model,
@@ -152,30 +162,20 @@ class GeminiBatchApi:
 
     # --- the request file and the result file ----------------------------------------
 
-    def _wire(self, request: types.InlinedRequest) -> bytes:
-        """`request` as the SDK sends it inline (`{"request": ..., "metadata": ...}`), JSON."""
-        converted = sdk_batches._InlinedRequest_to_mldev(self._gemini.client._api_client, request)
-        plain = _common.encode_unserializable_types(_common.convert_to_dict(converted))
-        return json.dumps(plain).encode()
+    async def _upload(self, model: ModelInfo, file: io.BufferedRandom, display_name: str) -> str:
+        """Upload the request file; its name, the job's source."""
+        size = file.seek(0, io.SEEK_END)
 
-    async def _upload(
-        self, model: ModelInfo, keys: list[str], wire: list[bytes], display_name: str
-    ) -> str:
-        """Upload the requests as a JSON Lines file (one `{"key", "request"}` a line); its
-        name, the job's source."""
-        lines = b"".join(
-            json.dumps({"key": key, "request": json.loads(line)["request"]}).encode() + b"\n"
-            for key, line in zip(keys, wire, strict=True)
-        )
+        async def upload() -> types.File:
+            file.seek(0)  # each attempt sends the whole file
+            return await self._gemini.client.aio.files.upload(file=file, config=config)
+
         config = types.UploadFileConfig(display_name=display_name, mime_type="jsonl")
         try:
-            uploaded = await self._gemini.call(
-                model,
-                lambda: self._gemini.client.aio.files.upload(file=io.BytesIO(lines), config=config),
-            )
+            uploaded = await self._gemini.call(model, upload)
         except (ValueError, KeyError) as exc:  # the SDK's own checks of the upload protocol
             raise ProviderError(
-                f"Uploading the request file ({len(lines)} bytes) of a batch job for {model.id} "
+                f"Uploading the request file ({size} bytes) of a batch job for {model.id} "
                 f"failed: {exc}. Run the rows again (plait batch --retry-failed).",
                 retryable=True,
             ) from None
@@ -210,9 +210,21 @@ class GeminiBatchApi:
         return JobStatus(job.name, state or "PENDING", answers)
 
 
-def _inline_size(wire: list[bytes]) -> int:
-    """The bytes of a create call carrying these requests inline (the envelope: 256)."""
-    return 256 + sum(len(line) + 1 for line in wire)
+def _write_requests(
+    api_client: BaseApiClient, inlined: list[types.InlinedRequest], file: io.BufferedRandom
+) -> int:
+    """Write the request file (`{"key": ..., "request": {...}}` a line, as Google documents
+    it); the bytes the same requests take inline in a create call, as the SDK serializes
+    them (`{"request": ..., "metadata": {KEY: ...}}`, images base64), with its envelope."""
+    size = _ENVELOPE
+    for request in inlined:
+        converted = sdk_batches._InlinedRequest_to_mldev(api_client, request)
+        plain = _common.encode_unserializable_types(_common.convert_to_dict(converted))
+        key = (request.metadata or {})[KEY]
+        line = json.dumps({"key": key, "request": plain["request"]}).encode()
+        file.write(line + b"\n")
+        size += len(line) + _INLINE_EXTRA + 2  # ", " between inline requests
+    return size
 
 
 def row_error(

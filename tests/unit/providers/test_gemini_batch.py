@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import tempfile
@@ -12,8 +13,11 @@ from google.genai import types
 
 from plait.errors import ProviderError
 from plait.providers import catalog, gemini_results
-from plait.providers.gemini_batch import row_error
+from plait.providers.base import ImagePart, ImageRequest, TextPart
+from plait.providers.gemini import GeminiProvider, build_config, build_contents
+from plait.providers.gemini_batch import KEY, GeminiBatchApi, _write_requests, row_error
 from plait.providers.gemini_results import ResultFile
+from tests.fakes.gemini import FakeGemini, png
 
 MODEL = catalog.current().get("gemini-2.5-flash-image")
 JOB = "batches/abc"
@@ -137,3 +141,33 @@ def test_a_result_file_is_indexed_by_key_and_each_answer_read_when_asked(
 def test_an_unreadable_result_line_names_the_line_and_the_job(file: io.BufferedRandom) -> None:
     with pytest.raises(ProviderError, match=r"line 2 of the result file of Gemini's batch job "):
         _result_file(file, b'{"key": "a"}\n', b"not json\n")
+
+
+async def test_the_inline_size_is_measured_as_the_sdk_sends_it(gemini_fake: FakeGemini) -> None:
+    requests = [
+        (f"{n}.1.image.abc.0", ImageRequest(MODEL.id, (TextPart(f"kite {n} ü"), _png(n)), "1:1"))
+        for n in range(5)
+    ]
+    inlined = [
+        types.InlinedRequest(
+            contents=build_contents(r.parts), config=build_config(r), metadata={KEY: key}
+        )
+        for key, r in requests
+    ]
+    gemini = GeminiProvider("k", gemini_fake.base_url, attempts=1)
+    try:
+        await GeminiBatchApi(gemini).submit(MODEL.id, requests, "plait batch 0123456789ab #1")
+        with tempfile.TemporaryFile() as file:
+            measured = _write_requests(gemini.client._api_client, inlined, file)
+    finally:
+        await gemini.aclose()
+
+    [create] = gemini_fake.batch_creates()
+    sent = int(create.headers["content-length"])
+    images = sum(len(base64.b64encode(p.data)) for _, r in requests for p in r.parts[1:])
+    assert sent > images  # the images went inline, base64
+    assert sent <= measured <= sent + 256  # never under: over the limit means over it
+
+
+def _png(n: int) -> ImagePart:
+    return ImagePart(png(64, 64, (n, 2, 3)), "image/png")
