@@ -16,11 +16,13 @@ import pytest
 SRC = Path(__file__).resolve().parents[3] / "src" / "plait"
 
 # plait.cli.remote talks to the user's own Plait server (PLAIT_URL), never for flow data
-# the Gemini SDK's modules: the live provider and the Batch API on its client
+# the Gemini SDK's modules: the live provider and the Batch API on its client (its jobs,
+# and their result files)
 ALLOWED = (
     "plait.net",
     "plait.providers.gemini",
     "plait.providers.gemini_batch",
+    "plait.providers.gemini_results",
     "plait.cli.remote",
 )
 BANNED_MODULES = (
@@ -113,6 +115,7 @@ def test_the_allowed_modules_exist_and_really_use_the_network() -> None:
     assert outbound_uses((SRC / "net" / "client.py").read_text())
     assert outbound_uses((SRC / "providers" / "gemini.py").read_text())
     assert outbound_uses((SRC / "providers" / "gemini_batch.py").read_text())
+    assert outbound_uses((SRC / "providers" / "gemini_results.py").read_text())
     assert outbound_uses((SRC / "cli" / "remote.py").read_text())
 
 
