@@ -2,6 +2,7 @@
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -22,7 +23,8 @@ import type { FlowDetail, JsonObject, PortType, Publication, Settings } from "..
 import { ErrorNote } from "../components/Form";
 import { LoadingPage } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { fromDocument, initialConfig, makeEdge, newNodeId, nodeAriaLabel, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { fromDocument, makeEdge, newNodeId, nodeAriaLabel, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { ancestorsOf, descendantsOf } from "../lib/templateRefs";
 import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
@@ -32,6 +34,12 @@ import { ConfigPanel } from "./ConfigPanel";
 import type { OutputRef } from "./forms/ConnectionsForm";
 import { nodeTypes } from "./FlowNode";
 import { HistoryPanel } from "./HistoryPanel";
+import { NodeInspector } from "./NodeInspector";
+import { NodeSearch, type SearchSpot } from "./NodeSearch";
+import { PanelDock } from "./PanelDock";
+import { dependencies, useReferenceEdges } from "./referenceEdges";
+import { useAddNode } from "./useAddNode";
+import { useTidy } from "./useTidy";
 import { EditorToolbar } from "./EditorToolbar";
 import { FlowInfo } from "./FlowInfo";
 import { DRAG_MIME, Palette } from "./Palette";
@@ -103,7 +111,7 @@ interface Clipboard {
   edges: PlaitEdge[];
 }
 
-type SidebarTab = "node" | "history";
+type SidebarTab = "node" | "data" | "history";
 
 function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; catalog: Catalog; settings: Settings | null; store: ViewStore }) {
   const toast = useToast();
@@ -121,15 +129,23 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const [publishDialog, setPublishDialog] = useState<{ version: number } | null>(null);
   const [historyKey, setHistoryKey] = useState(0);
   const [lastInputs, setLastInputs] = useState<Record<string, unknown>>({});
+  const [search, setSearch] = useState<SearchSpot | null>(null);
+  const [upTo, setUpTo] = useState<string | null>(null);
   const { screenToFlowPosition, fitView } = useReactFlow<PlaitNode, PlaitEdge>();
-  const wrapper = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLDivElement>(null);
   const clipboard = useRef<Clipboard | null>(null);
+
+  // Template references, drawn as dashed edges next to the document's own.
+  const refEdges = useReferenceEdges(nodes);
+  const shownEdges = useMemo(() => (refEdges.length ? [...edges, ...refEdges] : edges), [edges, refEdges]);
 
   const nodesRef = useRef(nodes);
   const edgesRef = useRef(edges);
+  const shownEdgesRef = useRef(shownEdges);
   const metaRef = useRef(meta);
   nodesRef.current = nodes;
   edgesRef.current = edges;
+  shownEdgesRef.current = shownEdges;
   metaRef.current = meta;
 
   const getSnapshot = useCallback(() => ({ nodes: nodesRef.current, edges: edgesRef.current }), []);
@@ -173,34 +189,27 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
 
   // ---- nodes ----
 
-  const addNode = useCallback(
-    (type: string, position?: { x: number; y: number }) => {
-      const info = catalog.byType.get(type);
-      if (!info) return;
-      checkpoint();
-      const taken = new Set(nodesRef.current.map((n) => n.id));
-      const id = newNodeId(type, taken);
-      let at = position;
-      if (!at) {
-        const rect = wrapper.current?.querySelector(".react-flow")?.getBoundingClientRect();
-        const center = rect ? { x: rect.left + rect.width / 2, y: rect.top + rect.height / 3 } : { x: 400, y: 200 };
-        const offset = (nodesRef.current.length % 6) * 24;
-        const p = screenToFlowPosition(center);
-        at = { x: p.x - 120 + offset, y: p.y + offset };
-      }
-      const node: PlaitNode = {
-        id,
-        type: "plait",
-        position: at,
-        selected: true,
-        data: { nodeType: type, config: initialConfig(info, catalog.models.default) },
-      };
-      node.ariaLabel = nodeAriaLabel(id, node.data);
-      setNodes((list) => [...list.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
-      setEdges((list) => list.map((e) => (e.selected ? { ...e, selected: false } : e)));
-      setTab("node");
+  const onAdded = useCallback(() => setTab("node"), []);
+  const addNode = useAddNode({ catalog, store, nodesRef, canvas, checkpoint, setNodes, setEdges, onAdded });
+  const tidy = useTidy(nodesRef, shownEdgesRef, checkpoint, setNodes);
+
+  // Double-click on the empty canvas: search node types, place the chosen one there.
+  const onCanvasDoubleClick = useCallback(
+    (event: React.MouseEvent<HTMLDivElement>) => {
+      if (!(event.target instanceof Element) || !event.target.classList.contains("react-flow__pane")) return;
+      const rect = event.currentTarget.getBoundingClientRect();
+      const left = Math.min(event.clientX - rect.left, rect.width - 280);
+      const top = Math.min(event.clientY - rect.top, rect.height - 320);
+      setSearch({ left: Math.max(8, left), top: Math.max(8, top), flow: screenToFlowPosition({ x: event.clientX, y: event.clientY }) });
     },
-    [catalog, checkpoint, screenToFlowPosition, setNodes, setEdges],
+    [screenToFlowPosition],
+  );
+  const onSearchPick = useCallback(
+    (type: string) => {
+      if (search) addNode(type, search.flow);
+      setSearch(null);
+    },
+    [search, addNode],
   );
 
   const onDragOver = useCallback((event: DragEvent) => {
@@ -265,7 +274,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   }, [checkpoint]);
 
   const onNodeDragStart = useCallback(() => checkpoint(), [checkpoint]);
-  const onNodeClick = useCallback(() => setTab("node"), []);
+  const onNodeClick = useCallback(() => setTab((t) => (t === "data" ? t : "node")), []);
 
   // ---- edges ----
 
@@ -379,12 +388,39 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const doRun = useCallback(
     async (inputs: Record<string, unknown>, triggerId: string | undefined) => {
       setLastInputs(inputs);
-      await startRun(inputs, toDocument(metaRef.current, nodesRef.current, edgesRef.current), triggerId);
+      const scope = upTo ? { upTo, nodes: [upTo, ...ancestorsOf(upTo, dependencies(nodesRef.current, shownEdgesRef.current))] } : undefined;
+      await startRun(inputs, toDocument(metaRef.current, nodesRef.current, edgesRef.current), triggerId, scope);
       setRunDialogOpen(false);
+      setUpTo(null);
       setRunPanelOpen(true);
+    },
+    [startRun, upTo],
+  );
+
+  // "Run to here": the node and what it needs; the run dialog asks for inputs when a
+  // trigger is among them.
+  const runToHere = useCallback(
+    (nodeId: string) => {
+      const needed = ancestorsOf(nodeId, dependencies(nodesRef.current, shownEdgesRef.current));
+      needed.add(nodeId);
+      const hasTrigger = nodesRef.current.some((n) => needed.has(n.id) && n.data.nodeType === "http_trigger");
+      setUpTo(nodeId);
+      if (hasTrigger) setRunDialogOpen(true);
+      else {
+        const scope = { upTo: nodeId, nodes: [...needed] };
+        void startRun({}, toDocument(metaRef.current, nodesRef.current, edgesRef.current), undefined, scope).then(
+          () => setRunPanelOpen(true),
+          () => setRunPanelOpen(true),
+        );
+        setUpTo(null);
+      }
     },
     [startRun],
   );
+  const closeRunDialog = useCallback(() => {
+    setRunDialogOpen(false);
+    setUpTo(null);
+  }, []);
 
   const onShowRun = useCallback(
     (runId: string) => {
@@ -540,8 +576,14 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         }),
     [outputsKey],
   );
-  // Templates can reference anything but images.
-  const references = useMemo(() => outputs.filter((o) => o.type !== "image" && o.type !== "image_list").map((o) => o.ref), [outputs]);
+  // Templates can reference anything but images, and only from nodes upstream of the
+  // selected one or unconnected to it (a downstream node's output would make a cycle).
+  const selectedId = selectedNode?.id ?? null;
+  const downstream = useMemo(() => (selectedId ? descendantsOf(selectedId, dependencies(nodes, shownEdges)) : new Set<string>()), [selectedId, nodes, shownEdges]);
+  const references = useMemo(
+    () => outputs.filter((o) => o.type !== "image" && o.type !== "image_list" && !downstream.has(splitRef(o.ref)[0])).map((o) => o.ref),
+    [outputs, downstream],
+  );
 
   const onWire = useCallback(
     (nodeId: string, port: string, source: string | null) => {
@@ -579,7 +621,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const onPublishClick = useCallback(() => setPublishDialog({ version: flow.version }), [flow.version]);
 
   return (
-    <div className="editor" ref={wrapper}>
+    <div className="editor">
       <TopBar>
         <EditorToolbar
           flowId={flowId}
@@ -621,12 +663,17 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
       ) : null}
 
       <div className="editor-body">
-        <Palette onAdd={addNode} />
+        <div className="palette-column">
+          <Palette onAdd={addNode} />
+          <div className="minimap-dock" data-testid="minimap-dock">
+            <MiniMap pannable zoomable ariaLabel="Mini map" style={{ width: "100%", height: 120 }} />
+          </div>
+        </div>
         <div className="canvas-column">
-          <div className="canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+          <div className="canvas" data-testid="canvas" ref={canvas} onDragOver={onDragOver} onDrop={onDrop} onDoubleClick={onCanvasDoubleClick}>
             <ReactFlow<PlaitNode, PlaitEdge>
               nodes={nodes}
-              edges={edges}
+              edges={shownEdges}
               nodeTypes={nodeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
@@ -645,29 +692,39 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
               proOptions={{ hideAttribution: true }}
               snapToGrid
               snapGrid={[8, 8]}
+              zoomOnDoubleClick={false}
             >
               <Background variant={BackgroundVariant.Dots} gap={16} size={1} />
-              <Controls showInteractive={false} position="bottom-left" />
-              <MiniMap pannable zoomable position="bottom-right" ariaLabel="Mini map" style={{ width: 160, height: 110 }} />
+              <Controls showInteractive={false} position="bottom-left">
+                <ControlButton onClick={tidy} title="Tidy: lay the flow out left to right" aria-label="Tidy: lay the flow out left to right" data-testid="tidy">
+                  ⇶
+                </ControlButton>
+              </Controls>
             </ReactFlow>
+            {search ? <NodeSearch spot={search} onPick={onSearchPick} onClose={() => setSearch(null)} /> : null}
             {nodes.length === 0 ? (
               <div className="canvas-empty" aria-hidden="true">
-                <p>Drag node types here from the left (or press one to add it).</p>
+                <p>Drag node types here from the left, press one to add it, or double-click here to search.</p>
                 <p className="muted small">A typical flow: HTTP Trigger → Image → Respond to Webhook.</p>
               </div>
             ) : null}
           </div>
           {runPanelOpen && run.status ? (
-            <RunPanel
-              run={run}
-              nodeIds={nodes.map((n) => n.id)}
-              onClose={() => {
-                setRunPanelOpen(false);
-                clearRun();
-              }}
-              onCancel={() => void cancelRun()}
-              onSelectNode={selectNode}
-            />
+            <PanelDock name="run-panel" label="run panel">
+              {(dock) => (
+                <RunPanel
+                  run={run}
+                  dock={dock}
+                  nodeIds={nodes.map((n) => n.id)}
+                  onClose={() => {
+                    setRunPanelOpen(false);
+                    clearRun();
+                  }}
+                  onCancel={() => void cancelRun()}
+                  onSelectNode={selectNode}
+                />
+              )}
+            </PanelDock>
           ) : null}
         </div>
         <aside className="sidebar" aria-label="Inspector">
@@ -675,6 +732,11 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
             <button type="button" role="tab" className="tab" aria-selected={tab === "node"} data-testid="sidebar-tab-node" onClick={() => setTab("node")}>
               {selectedNode ? "Node" : "Flow"}
             </button>
+            {selectedNode ? (
+              <button type="button" role="tab" className="tab" aria-selected={tab === "data"} data-testid="sidebar-tab-data" onClick={() => setTab("data")}>
+                Data
+              </button>
+            ) : null}
             <button type="button" role="tab" className="tab" aria-selected={tab === "history"} data-testid="sidebar-tab-history" onClick={() => setTab("history")}>
               History
             </button>
@@ -690,6 +752,8 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 onRestore={onRestore}
                 onPublishVersion={onPublishVersion}
               />
+            ) : selectedNode && tab === "data" ? (
+              <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={runToHere} />
             ) : selectedNode ? (
               <ConfigPanel
                 key={selectedNode.id}
@@ -710,7 +774,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         </aside>
       </div>
 
-      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} onClose={() => setRunDialogOpen(false)} onRun={doRun} /> : null}
+      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} onClose={closeRunDialog} onRun={doRun} /> : null}
       {publishDialog ? (
         <PublishDialog
           flowId={flowId}

@@ -1,0 +1,58 @@
+// Adding a node: where it goes (right of the selected node, or a free spot in view) and,
+// when a click adds it after a selected node, the edge that connects them if types fit.
+import { useReactFlow } from "@xyflow/react";
+import { useCallback, type RefObject } from "react";
+import { initialConfig, makeEdge, newNodeId, nodeAriaLabel, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { autoConnection, freeSpot, NODE_SIZE, rightOf, type Box } from "../lib/placement";
+import { portsOf, type Catalog } from "./catalog";
+import type { ViewStore } from "./viewStore";
+
+function boxOf(n: PlaitNode): Box {
+  return { x: n.position.x, y: n.position.y, width: n.measured?.width ?? NODE_SIZE.width, height: n.measured?.height ?? NODE_SIZE.height };
+}
+
+interface Deps {
+  catalog: Catalog;
+  store: ViewStore;
+  nodesRef: RefObject<PlaitNode[]>;
+  canvas: RefObject<HTMLDivElement | null>;
+  checkpoint: () => void;
+  setNodes: (update: (list: PlaitNode[]) => PlaitNode[]) => void;
+  setEdges: (update: (list: PlaitEdge[]) => PlaitEdge[]) => void;
+  onAdded: () => void;
+}
+
+/** `addNode(type)`: placed after the one selected node and wired to it; `addNode(type, at)`:
+ * placed at `at` (a drop, or the node search), without an edge. */
+export function useAddNode({ catalog, store, nodesRef, canvas, checkpoint, setNodes, setEdges, onAdded }: Deps) {
+  const { screenToFlowPosition } = useReactFlow<PlaitNode, PlaitEdge>();
+  return useCallback(
+    (type: string, position?: { x: number; y: number }) => {
+      const info = catalog.byType.get(type);
+      if (!info) return;
+      checkpoint();
+      const list = nodesRef.current;
+      const id = newNodeId(type, new Set(list.map((n) => n.id)));
+      const boxes = list.map(boxOf);
+      const selected = list.filter((n) => n.selected);
+      const anchor = !position && selected.length === 1 ? selected[0]! : null;
+      let at = position;
+      if (anchor) at = rightOf(boxOf(anchor), boxes);
+      else if (!at) {
+        const rect = canvas.current?.getBoundingClientRect();
+        const p = screenToFlowPosition(rect ? { x: rect.left + rect.width / 2, y: rect.top + rect.height / 3 } : { x: 400, y: 200 });
+        at = freeSpot({ x: p.x - NODE_SIZE.width / 2, y: p.y - NODE_SIZE.height / 2 }, boxes);
+      }
+      const node: PlaitNode = { id, type: "plait", position: at!, selected: true, data: { nodeType: type, config: initialConfig(info, catalog.models.default) } };
+      node.ariaLabel = nodeAriaLabel(id, node.data);
+      const link = anchor ? autoConnection(portsOf(catalog, store, anchor.id, anchor.data.nodeType).outputs, info.inputs) : null;
+      setNodes((nodes) => [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
+      setEdges((edges) => {
+        const rest = edges.map((e) => (e.selected ? { ...e, selected: false } : e));
+        return anchor && link ? [...rest, makeEdge(anchor.id, link.output, id, link.input)] : rest;
+      });
+      onAdded();
+    },
+    [catalog, store, nodesRef, canvas, checkpoint, screenToFlowPosition, setNodes, setEdges, onAdded],
+  );
+}
