@@ -4,6 +4,8 @@ with "Run to here", and a layout where nothing covers anything."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.canvas import connect, drop, edge, new_flow, select_node, wait_valid
@@ -120,3 +122,153 @@ def test_double_click_on_the_empty_canvas_searches_and_places_a_node_there(
     page.mouse.dblclick(x + 400, y)
     page.get_by_test_id("node-search-option-respond").click()
     expect(page.get_by_test_id("node-respond")).to_be_visible()
+
+
+def reference_options(page: Page) -> list[str]:
+    """The choices of the selected node's first "Insert reference…" list."""
+    options = page.get_by_label("Insert a reference").first.locator("option")
+    return [o for o in options.all_inner_texts() if o != "Insert reference…"]
+
+
+def test_template_references_are_dashed_edges_and_only_upstream_outputs_are_offered(
+    signed_in: Page,
+) -> None:
+    page = signed_in
+    new_flow(page, "References")
+    drop(page, "http_trigger", 150, 160)
+    drop(page, "text", 500, 160)
+    drop(page, "text", 850, 160)
+    select_node(page, "text")
+    page.get_by_test_id("config-template").fill("Hello {{ trigger.prompt }}")
+    select_node(page, "text_2")
+    page.get_by_test_id("config-template").fill("{{ text.text }}, and {{ trigger.prompt }} again")
+
+    # one dashed edge per reference; none of them is part of the document's edges
+    for ref in ("trigger.prompt->text", "text.text->text_2", "trigger.prompt->text_2"):
+        line = page.locator(f'[data-id="ref:{ref}"]')
+        expect(line).to_have_count(1)
+        expect(line).to_have_class(re.compile(r"\bedge-reference\b"))
+        dash = line.locator("path.react-flow__edge-path").evaluate(
+            "p => getComputedStyle(p).strokeDasharray"
+        )
+        assert dash not in ("none", "")
+    wait_valid(page)
+    page.get_by_test_id("save-button").click()
+    expect(page.get_by_test_id("save-state")).to_have_text("Saved · v2")
+    flow_id = page.url.rsplit("/", 1)[1]
+    saved = page.request.get(f"/api/flows/{flow_id}").json()["document"]
+    assert saved["edges"] == []
+
+    # text feeds text_2: text_2 may use text's output, text may not use text_2's (a cycle)
+    assert "text.text" in reference_options(page)
+    select_node(page, "text")
+    assert reference_options(page) == ["trigger.prompt"]
+    # removing the reference removes its edge
+    page.get_by_test_id("config-template").fill("Hello")
+    expect(page.locator('[data-id="ref:trigger.prompt->text"]')).to_have_count(0)
+    expect(page.locator('[data-id="ref:text.text->text_2"]')).to_have_count(1)
+
+
+def test_run_to_here_and_the_inspector_show_one_node_s_inputs_and_outputs(
+    signed_in: Page,
+) -> None:
+    page = signed_in
+    new_flow(page, "Run to here")
+    add(page, "http_trigger")
+    add(page, "image")
+    add(page, "respond")
+    expect(edge(page, "trigger.prompt", "image.prompt")).to_have_count(1)
+    wait_valid(page)
+    select_node(page, "image")
+    page.get_by_test_id("sidebar-tab-data").click()
+    expect(page.get_by_test_id("inspector-empty")).to_contain_text("No run shown yet")
+
+    # The trigger is upstream: the run dialog asks for its inputs first.
+    page.get_by_test_id("run-to-here").click()
+    page.get_by_test_id("run-input-prompt").fill("a lighthouse at dusk")
+    page.get_by_test_id("run-submit").click()
+    expect(page.get_by_test_id("run-status")).to_have_attribute(
+        "data-status", "succeeded", timeout=30_000
+    )
+    expect(page.get_by_test_id("run-node-image")).to_be_visible()
+    expect(page.get_by_test_id("run-node-trigger")).to_be_visible()
+    expect(page.get_by_test_id("run-node-respond")).to_have_count(0)  # downstream: not run
+    expect(page.get_by_test_id("node-respond").get_by_test_id("node-status")).to_have_count(0)
+
+    # The inspector: the Image node's inputs (the prompt it got) and outputs (the image).
+    inputs = page.get_by_test_id("inspector-inputs")
+    expect(inputs.locator('[data-port="prompt"]')).to_contain_text("a lighthouse at dusk")
+    output = page.get_by_test_id("inspector-outputs").locator('[data-port="image"] img')
+    expect(output).to_be_visible()
+    assert output.evaluate("img => img.complete && img.naturalWidth") > 0
+    # another node: its own data from the same run
+    # (the Data tab stays open while another node is picked)
+    page.get_by_test_id("node-trigger").locator(".node-header").click()
+    expect(page.get_by_test_id("node-inspector")).to_contain_text("runs trigger")
+    expect(page.get_by_test_id("inspector-outputs")).to_contain_text("a lighthouse at dusk")
+    page.get_by_test_id("node-respond").locator(".node-header").click()
+    expect(page.get_by_test_id("inspector-empty")).to_contain_text("respond did not run")
+
+
+def test_nothing_covers_outputs_handles_are_easy_to_hit_and_the_run_panel_resizes(
+    signed_in: Page,
+) -> None:
+    page = signed_in
+    new_flow(page, "Layout")
+    add(page, "http_trigger")
+    page.get_by_test_id("config-fields-0-name").fill("headline_for_the_social_card")
+    add(page, "image")  # wired by the field's new name, even before validation answered
+    add(page, "respond")
+    wait_valid(page)
+    expect(edge(page, "trigger.headline_for_the_social_card", "image.prompt")).to_have_count(1)
+
+    # Port names are shown whole, never cut to "ima…".
+    names = page.locator(".port-name")
+    expect(page.get_by_test_id("handle-trigger-out-headline_for_the_social_card")).to_be_visible()
+    for name in names.all():
+        assert name.evaluate("e => e.scrollWidth <= e.clientWidth"), name.inner_text()
+        assert "…" not in name.inner_text()
+    # Every wiring handle offers at least a 14 × 14 px target.
+    handles = page.locator(".react-flow__handle.handle")
+    assert handles.count() >= 5
+    for h in handles.all():
+        b = box(h)
+        assert b["width"] >= 14, b
+        assert b["height"] >= 14, b
+
+    # The mini map sits outside the canvas, so it never covers a node.
+    assert not overlap(box(page.get_by_test_id("minimap-dock")), box(page.get_by_test_id("canvas")))
+    expect(page.get_by_test_id("minimap-dock").locator(".react-flow__minimap")).to_be_visible()
+
+    page.get_by_test_id("run-button").click()
+    page.get_by_test_id("run-input-headline_for_the_social_card").fill("a kite")
+    page.get_by_test_id("run-submit").click()
+    image = page.get_by_test_id("node-image-image")
+    expect(image).to_be_visible(timeout=30_000)
+    # The PREVIEW tag is under the image, not over it (the preview's captions show).
+    tag = page.get_by_test_id("node-image").locator(".preview-tag")
+    expect(tag).to_be_visible()
+    image.evaluate("img => img.decode()")
+    assert not overlap(box(tag), box(image))
+
+    # The run panel: drag its top edge to resize it, collapse it to its header and back.
+    dock = page.get_by_test_id("run-panel-dock")
+    table = page.get_by_test_id("run-nodes")
+    expect(table).to_be_visible()
+    before = box(dock)["height"]
+    resizer = box(page.get_by_test_id("run-panel-resizer"))
+    x, y = resizer["x"] + resizer["width"] / 2, resizer["y"] + resizer["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y - 120, steps=6)
+    page.mouse.up()
+    assert abs(box(dock)["height"] - (before + 120)) < 4
+    page.get_by_test_id("run-panel-resizer").focus()
+    page.keyboard.press("ArrowDown")
+    assert abs(box(dock)["height"] - (before + 96)) < 4
+    page.get_by_test_id("run-panel-collapse").click()
+    expect(table).to_be_hidden()
+    assert box(dock)["height"] < 60
+    page.get_by_test_id("run-panel-collapse").click()
+    expect(table).to_be_visible()
+    assert abs(box(dock)["height"] - (before + 96)) < 4

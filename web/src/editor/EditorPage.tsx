@@ -190,7 +190,9 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   // ---- nodes ----
 
   const onAdded = useCallback(() => setTab("node"), []);
-  const addNode = useAddNode({ catalog, store, nodesRef, canvas, checkpoint, setNodes, setEdges, onAdded });
+  const validatedKey = useRef(validation.key);
+  validatedKey.current = validation.key;
+  const addNode = useAddNode({ catalog, store, metaRef, nodesRef, edgesRef, validatedKey, canvas, checkpoint, setNodes, setEdges, onAdded });
   const tidy = useTidy(nodesRef, shownEdgesRef, checkpoint, setNodes);
 
   // Double-click on the empty canvas: search node types, place the chosen one there.

@@ -2,7 +2,9 @@
 // when a click adds it after a selected node, the edge that connects them if types fit.
 import { useReactFlow } from "@xyflow/react";
 import { useCallback, type RefObject } from "react";
-import { initialConfig, makeEdge, newNodeId, nodeAriaLabel, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { api } from "../api/client";
+import type { Port } from "../api/types";
+import { initialConfig, makeEdge, newNodeId, nodeAriaLabel, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
 import { autoConnection, freeSpot, NODE_SIZE, rightOf, type Box } from "../lib/placement";
 import { portsOf, type Catalog } from "./catalog";
 import type { ViewStore } from "./viewStore";
@@ -14,7 +16,11 @@ function boxOf(n: PlaitNode): Box {
 interface Deps {
   catalog: Catalog;
   store: ViewStore;
+  metaRef: RefObject<FlowMeta>;
   nodesRef: RefObject<PlaitNode[]>;
+  edgesRef: RefObject<PlaitEdge[]>;
+  /** The structure (`structureKey`) the ports in `store` were validated for. */
+  validatedKey: RefObject<string | null>;
   canvas: RefObject<HTMLDivElement | null>;
   checkpoint: () => void;
   setNodes: (update: (list: PlaitNode[]) => PlaitNode[]) => void;
@@ -24,8 +30,23 @@ interface Deps {
 
 /** `addNode(type)`: placed after the one selected node and wired to it; `addNode(type, at)`:
  * placed at `at` (a drop, or the node search), without an edge. */
-export function useAddNode({ catalog, store, nodesRef, canvas, checkpoint, setNodes, setEdges, onAdded }: Deps) {
+export function useAddNode({ catalog, store, metaRef, nodesRef, edgesRef, validatedKey, canvas, checkpoint, setNodes, setEdges, onAdded }: Deps) {
   const { screenToFlowPosition } = useReactFlow<PlaitNode, PlaitEdge>();
+
+  /** The outputs `node` has now: from the store when it is up to date with the canvas,
+   * else (a field renamed a moment ago, not validated yet) asked of the server. */
+  const freshOutputs = useCallback(
+    async (node: PlaitNode): Promise<readonly Port[] | null> => {
+      try {
+        const answer = await api.validate(toDocument(metaRef.current, nodesRef.current, edgesRef.current));
+        return answer.ports?.[node.id]?.outputs ?? null;
+      } catch {
+        return null;
+      }
+    },
+    [metaRef, nodesRef, edgesRef],
+  );
+
   return useCallback(
     (type: string, position?: { x: number; y: number }) => {
       const info = catalog.byType.get(type);
@@ -45,14 +66,21 @@ export function useAddNode({ catalog, store, nodesRef, canvas, checkpoint, setNo
       }
       const node: PlaitNode = { id, type: "plait", position: at!, selected: true, data: { nodeType: type, config: initialConfig(info, catalog.models.default) } };
       node.ariaLabel = nodeAriaLabel(id, node.data);
-      const link = anchor ? autoConnection(portsOf(catalog, store, anchor.id, anchor.data.nodeType).outputs, info.inputs) : null;
+      const wire = (outputs: readonly Port[]) => {
+        const link = anchor && autoConnection(outputs, info.inputs);
+        if (link) setEdges((edges) => [...edges, makeEdge(anchor.id, link.output, id, link.input)]);
+      };
+      const known = validatedKey.current === structureKey(list, edgesRef.current);
       setNodes((nodes) => [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
-      setEdges((edges) => {
-        const rest = edges.map((e) => (e.selected ? { ...e, selected: false } : e));
-        return anchor && link ? [...rest, makeEdge(anchor.id, link.output, id, link.input)] : rest;
-      });
+      setEdges((edges) => edges.map((e) => (e.selected ? { ...e, selected: false } : e)));
+      if (anchor && known) wire(portsOf(catalog, store, anchor.id, anchor.data.nodeType).outputs);
+      else if (anchor)
+        void freshOutputs(anchor).then((outputs) => {
+          const ids = new Set(nodesRef.current.map((n) => n.id));
+          if (outputs && ids.has(anchor.id) && ids.has(id)) wire(outputs);
+        });
       onAdded();
     },
-    [catalog, store, nodesRef, canvas, checkpoint, screenToFlowPosition, setNodes, setEdges, onAdded],
+    [catalog, store, nodesRef, edgesRef, validatedKey, canvas, checkpoint, screenToFlowPosition, setNodes, setEdges, onAdded, freshOutputs],
   );
 }
