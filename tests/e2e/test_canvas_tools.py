@@ -78,10 +78,9 @@ def test_a_click_adds_the_node_right_of_the_selected_one_and_wires_it(signed_in:
 def test_tidy_lays_the_flow_out_left_to_right(signed_in: Page) -> None:
     page = signed_in
     new_flow(page, "Tidy")
-    # dropped right to left and on top of one another
-    drop(page, "respond", 150, 300)
-    drop(page, "image", 500, 320)
-    drop(page, "http_trigger", 850, 340)
+    # dropped right to left, each a little lower
+    for node_type, x, y in (("respond", 150, 300), ("image", 500, 320), ("http_trigger", 850, 340)):
+        drop(page, node_type, x, y)
     select_node(page, "image")
     page.get_by_test_id("config-prompt").fill("{{ trigger.prompt }}")
     connect(page, "image.image", "respond.image")

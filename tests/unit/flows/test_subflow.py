@@ -11,18 +11,21 @@ from tests.helpers import flow, node
 
 REGISTRY = builtin()
 
-# trigger ─edge→ upper ─edge→ joined ←edge─ side;  tail depends on joined;
-# caption depends on trigger only through a template; lone depends on nothing.
+# Through templates: trigger → upper → joined ← side; joined → tail; trigger → caption;
+# lone depends on nothing.
+TEXTS = {
+    "upper": "{{ trigger.who }}!",
+    "side": "side",
+    "joined": "{{ upper.text }} and {{ side.text }}",
+    "tail": "{{ joined.text }}",
+    "caption": "by {{ trigger.who }}",
+    "lone": "alone",
+}
 FLOW = flow(
     [
         node("trigger", "http_trigger", fields=[{"name": "who"}]),
-        node("upper", "text", template="{{ trigger.who }}!"),
-        node("side", "text", template="side"),
-        node("joined", "text", template="{{ upper.text }} and {{ side.text }}"),
-        node("tail", "text", template="{{ joined.text }}"),
-        node("caption", "text", template="by {{ trigger.who }}"),
-        node("lone", "text", template="alone"),
-    ],
+        *(node(node_id, "text", template=text) for node_id, text in TEXTS.items()),
+    ]
 )
 
 

@@ -1,7 +1,10 @@
 // What a rows file for this flow holds: one column per trigger field, with a template to fill in.
 import { useMemo } from "react";
 import type { FlowDetail } from "../api/types";
+import { TableHead } from "../components/TableHead";
 import { templateCsv, triggerFields } from "../lib/triggerFields";
+
+const COLUMNS = ["Column", "Holds", "Required", "About"];
 
 const CELL: Record<string, string> = {
   text: "text",
@@ -26,14 +29,7 @@ export function BatchColumns({ flow }: { flow: FlowDetail }) {
         names as keys.
       </p>
       <table className="table table-compact">
-        <thead>
-          <tr>
-            <th scope="col">Column</th>
-            <th scope="col">Holds</th>
-            <th scope="col">Required</th>
-            <th scope="col">About</th>
-          </tr>
-        </thead>
+        <TableHead columns={COLUMNS} />
         <tbody>
           {first.fields.map((f) => (
             <tr key={f.name} data-testid={`batch-column-${f.name}`}>

@@ -4,10 +4,13 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from "react"
 import { api, ApiError, errorMessage } from "../api/client";
 import type { BatchDetail, BatchRow, BatchEstimateAnswer, BatchSummary, FlowDetail, Problem } from "../api/types";
 import { ErrorNote } from "../components/Form";
+import { TableHead } from "../components/TableHead";
 import { useToast } from "../components/Toast";
 import { formatCost, formatDate, formatDuration } from "../lib/format";
 import { linkHandler } from "../lib/router";
 import { BatchColumns } from "./BatchColumns";
+
+const ROW_COLUMNS = ["Row", "Inputs", "Images", "Status", "Cost", "Error"];
 
 export function BatchesPage({ flowId }: { flowId: string }) {
   const [flow, setFlow] = useState<FlowDetail | null>(null);
@@ -340,16 +343,7 @@ function BatchView({ batchId, onChanged }: { batchId: string; onChanged: () => v
         </a>
       </div>
       <table className="table table-compact" data-testid="batch-rows-table">
-        <thead>
-          <tr>
-            <th scope="col">Row</th>
-            <th scope="col">Inputs</th>
-            <th scope="col">Images</th>
-            <th scope="col">Status</th>
-            <th scope="col">Cost</th>
-            <th scope="col">Error</th>
-          </tr>
-        </thead>
+        <TableHead columns={ROW_COLUMNS} />
         <tbody>
           {batch.rows.map((row) => (
             <tr key={row.number} data-testid={`batch-row-${row.number}`}>
