@@ -31,6 +31,19 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
     )
 
 
+FLOW_BOX = """id => {
+  const el = document.querySelector(`.react-flow__node[data-id="${id}"]`);
+  const m = new DOMMatrix(getComputedStyle(el).transform);
+  return {x: m.e, y: m.f, width: el.offsetWidth, height: el.offsetHeight};
+}"""
+
+
+def flow_box(page: Page, node_id: str) -> dict[str, float]:
+    """A node's box on the canvas in flow coordinates (whatever the pan and zoom)."""
+    found: dict[str, float] = page.evaluate(FLOW_BOX, node_id)
+    return found
+
+
 def add(page: Page, node_type: str) -> None:
     page.get_by_test_id(f"palette-{node_type}").click()
 
@@ -47,15 +60,15 @@ def test_a_click_adds_the_node_right_of_the_selected_one_and_wires_it(signed_in:
     add(page, "http_trigger")
     add(page, "image")  # the trigger is selected: the image goes right of it, wired
     add(page, "respond")
-    trigger, image, respond = (
-        box(page.get_by_test_id(f"node-{n}")) for n in ("trigger", "image", "respond")
-    )
+    trigger, image, respond = (flow_box(page, n) for n in ("trigger", "image", "respond"))
     assert image["x"] > trigger["x"] + trigger["width"]
     assert respond["x"] > image["x"] + image["width"]
     assert abs(image["y"] - trigger["y"]) < 2
     assert abs(respond["y"] - image["y"]) < 2
     expect(edge(page, "trigger.prompt", "image.prompt")).to_have_count(1)
     expect(edge(page, "image.image", "respond.image")).to_have_count(1)
+    # the third node lands beyond the canvas's right edge: the view moves to show it whole
+    expect(page.get_by_test_id("node-respond")).to_be_in_viewport(ratio=1)
     wait_valid(page)
 
     # With nothing selected, clicks never pile nodes on one another.
@@ -64,13 +77,14 @@ def test_a_click_adds_the_node_right_of_the_selected_one_and_wires_it(signed_in:
     add(page, "text")  # the first text node is selected now: this one goes right of it
     click_pane(page)
     add(page, "image_url")
-    boxes = [box(n) for n in page.locator(".react-flow__node").all()]
+    ids = page.locator(".react-flow__node").evaluate_all("nodes => nodes.map(n => n.dataset.id)")
+    boxes = [flow_box(page, i) for i in ids]
     assert len(boxes) == 6
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not overlap(a, b), (a, b)
     # a Text node takes no inputs: the second one is placed after the first, not wired
-    text, text_2 = box(page.get_by_test_id("node-text")), box(page.get_by_test_id("node-text_2"))
+    text, text_2 = flow_box(page, "text"), flow_box(page, "text_2")
     assert text_2["x"] > text["x"] + text["width"]
     expect(page.locator(".react-flow__edge:not(.edge-reference)")).to_have_count(2)
 
@@ -202,6 +216,7 @@ def test_run_to_here_and_the_inspector_show_one_node_s_inputs_and_outputs(
     assert output.evaluate("img => img.complete && img.naturalWidth") > 0
     # another node: its own data from the same run
     # (the Data tab stays open while another node is picked)
+    page.locator(".react-flow__controls-fitview").click()  # the whole flow in view
     page.get_by_test_id("node-trigger").locator(".node-header").click()
     expect(page.get_by_test_id("node-inspector")).to_contain_text("runs trigger")
     expect(page.get_by_test_id("inspector-outputs")).to_contain_text("a lighthouse at dusk")
@@ -227,13 +242,12 @@ def test_nothing_covers_outputs_handles_are_easy_to_hit_and_the_run_panel_resize
     for name in names.all():
         assert name.evaluate("e => e.scrollWidth <= e.clientWidth"), name.inner_text()
         assert "…" not in name.inner_text()
-    # Every wiring handle offers at least a 14 × 14 px target.
+    # Every wiring handle offers at least a 14 × 14 px target (at zoom 1).
     handles = page.locator(".react-flow__handle.handle")
     assert handles.count() >= 5
     for h in handles.all():
-        b = box(h)
-        assert b["width"] >= 14, b
-        assert b["height"] >= 14, b
+        size = h.evaluate("h => [h.offsetWidth, h.offsetHeight]")
+        assert min(size) >= 14, size
 
     # The mini map sits outside the canvas, so it never covers a node.
     assert not overlap(box(page.get_by_test_id("minimap-dock")), box(page.get_by_test_id("canvas")))

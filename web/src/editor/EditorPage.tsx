@@ -668,7 +668,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         <div className="palette-column">
           <Palette onAdd={addNode} />
           <div className="minimap-dock" data-testid="minimap-dock">
-            <MiniMap pannable zoomable ariaLabel="Mini map" style={{ width: "100%", height: 120 }} />
+            <MiniMap pannable zoomable ariaLabel="Mini map" style={{ width: 168, height: 112 }} />
           </div>
         </div>
         <div className="canvas-column">

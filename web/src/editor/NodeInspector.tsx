@@ -66,7 +66,11 @@ function NodeInspectorView({ nodeId, detail, running, onRunToHere }: { nodeId: s
       </div>
       {!record ? (
         <p className="muted" data-testid="inspector-empty">
-          {detail ? `${nodeId} did not run in the run shown.` : "No run shown yet: run the flow, or run to here, to see this node's data."}
+          {running
+            ? "Running: the data shows when the run has finished."
+            : detail
+              ? `${nodeId} did not run in the run shown.`
+              : "No run shown yet: run the flow, or run to here, to see this node's data."}
         </p>
       ) : (
         <>

@@ -31,7 +31,21 @@ interface Deps {
 /** `addNode(type)`: placed after the one selected node and wired to it; `addNode(type, at)`:
  * placed at `at` (a drop, or the node search), without an edge. */
 export function useAddNode({ catalog, store, metaRef, nodesRef, edgesRef, validatedKey, canvas, checkpoint, setNodes, setEdges, onAdded }: Deps) {
-  const { screenToFlowPosition } = useReactFlow<PlaitNode, PlaitEdge>();
+  const { screenToFlowPosition, fitView, getZoom } = useReactFlow<PlaitNode, PlaitEdge>();
+
+  /** Brings `box` (the new node, placed by a click) into view when it is not: the view
+   * fits `ids` (it and the node it follows) without zooming in. */
+  const reveal = useCallback(
+    (box: Box, ids: string[]) => {
+      const rect = canvas.current?.getBoundingClientRect();
+      if (!rect) return;
+      const from = screenToFlowPosition({ x: rect.left, y: rect.top });
+      const to = screenToFlowPosition({ x: rect.right, y: rect.bottom });
+      if (box.x >= from.x && box.y >= from.y && box.x + box.width <= to.x && box.y + box.height <= to.y) return;
+      window.setTimeout(() => void fitView({ nodes: ids.map((id) => ({ id })), maxZoom: getZoom(), padding: 0.2 }), 40);
+    },
+    [canvas, screenToFlowPosition, fitView, getZoom],
+  );
 
   /** The outputs `node` has now: from the store when it is up to date with the canvas,
    * else (a field renamed a moment ago, not validated yet) asked of the server. */
@@ -79,8 +93,9 @@ export function useAddNode({ catalog, store, metaRef, nodesRef, edgesRef, valida
           const ids = new Set(nodesRef.current.map((n) => n.id));
           if (outputs && ids.has(anchor.id) && ids.has(id)) wire(outputs);
         });
+      if (!position) reveal({ ...at!, ...NODE_SIZE }, anchor ? [anchor.id, id] : [id]);
       onAdded();
     },
-    [catalog, store, nodesRef, edgesRef, validatedKey, canvas, checkpoint, screenToFlowPosition, setNodes, setEdges, onAdded, freshOutputs],
+    [catalog, store, nodesRef, edgesRef, validatedKey, canvas, checkpoint, screenToFlowPosition, setNodes, setEdges, onAdded, freshOutputs, reveal],
   );
 }
