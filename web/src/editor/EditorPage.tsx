@@ -136,7 +136,8 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const clipboard = useRef<Clipboard | null>(null);
 
   // Template references, drawn as dashed edges next to the document's own.
-  const refEdges = useReferenceEdges(nodes);
+  const hasOutput = useCallback((n: PlaitNode, port: string) => portsOf(catalog, store, n.id, n.data.nodeType).outputs.some((p) => p.name === port), [catalog, store]);
+  const refEdges = useReferenceEdges(nodes, hasOutput);
   const shownEdges = useMemo(() => (refEdges.length ? [...edges, ...refEdges] : edges), [edges, refEdges]);
 
   const nodesRef = useRef(nodes);

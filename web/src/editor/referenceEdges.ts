@@ -10,13 +10,15 @@ export function isReferenceEdge(edge: PlaitEdge): boolean {
   return edge.targetHandle === REF_HANDLE;
 }
 
-/** One dashed, read-only edge per `{{ node.port }}` a node's config uses. */
-export function referenceEdges(nodes: readonly PlaitNode[]): PlaitEdge[] {
-  const ids = new Set(nodes.map((n) => n.id));
+/** One dashed, read-only edge per `{{ node.port }}` a node's config uses, when that node
+ * has that output (validation reports the others). */
+export function referenceEdges(nodes: readonly PlaitNode[], hasOutput: (node: PlaitNode, port: string) => boolean): PlaitEdge[] {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
   const out: PlaitEdge[] = [];
   for (const n of nodes)
     for (const ref of templateRefs(n.data.config)) {
-      if (ref.node === n.id || !ids.has(ref.node)) continue;
+      const source = byId.get(ref.node);
+      if (ref.node === n.id || !source || !hasOutput(source, ref.port)) continue;
       out.push({
         id: `ref:${ref.node}.${ref.port}->${n.id}`,
         source: ref.node,
@@ -41,8 +43,8 @@ export function dependencies(nodes: readonly PlaitNode[], edges: readonly PlaitE
 }
 
 /** The reference edges keep their identity until a reference changes (not on drags). */
-export function useReferenceEdges(nodes: readonly PlaitNode[]): PlaitEdge[] {
-  const edges = referenceEdges(nodes);
+export function useReferenceEdges(nodes: readonly PlaitNode[], hasOutput: (node: PlaitNode, port: string) => boolean): PlaitEdge[] {
+  const edges = referenceEdges(nodes, hasOutput);
   const key = edges.map((e) => e.id).join("\n");
   const kept = useRef<{ key: string; edges: PlaitEdge[] }>({ key, edges });
   if (kept.current.key !== key) kept.current = { key, edges };
