@@ -223,6 +223,18 @@ def test_run_to_here_and_the_inspector_show_one_node_s_inputs_and_outputs(
     page.get_by_test_id("node-respond").locator(".node-header").click()
     expect(page.get_by_test_id("inspector-empty")).to_contain_text("respond did not run")
 
+    # A node that needs no trigger runs at once, without the dialog.
+    click_pane(page)
+    add(page, "text")
+    page.get_by_test_id("config-template").fill("on its own")
+    page.get_by_test_id("sidebar-tab-data").click()
+    page.get_by_test_id("run-to-here").click()
+    expect(page.get_by_test_id("run-node-text")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
+    expect(page.get_by_test_id("run-submit")).to_have_count(0)
+    expect(page.get_by_test_id("run-node-image")).to_have_count(0)
+    expect(page.get_by_test_id("inspector-outputs")).to_contain_text("on its own")
+
 
 def test_nothing_covers_outputs_handles_are_easy_to_hit_and_the_run_panel_resizes(
     signed_in: Page,

@@ -24,7 +24,7 @@ import { ErrorNote } from "../components/Form";
 import { LoadingPage } from "../components/Spinner";
 import { useToast } from "../components/Toast";
 import { fromDocument, makeEdge, newNodeId, nodeAriaLabel, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
-import { ancestorsOf, descendantsOf } from "../lib/templateRefs";
+import { descendantsOf } from "../lib/templateRefs";
 import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
@@ -35,10 +35,11 @@ import type { OutputRef } from "./forms/ConnectionsForm";
 import { nodeTypes } from "./FlowNode";
 import { HistoryPanel } from "./HistoryPanel";
 import { NodeInspector } from "./NodeInspector";
-import { NodeSearch, type SearchSpot } from "./NodeSearch";
+import { NodeSearch, useNodeSearch } from "./NodeSearch";
 import { PanelDock } from "./PanelDock";
 import { dependencies, useReferenceEdges } from "./referenceEdges";
 import { useAddNode } from "./useAddNode";
+import { useRunToHere } from "./useRunToHere";
 import { useTidy } from "./useTidy";
 import { EditorToolbar } from "./EditorToolbar";
 import { FlowInfo } from "./FlowInfo";
@@ -129,8 +130,6 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const [publishDialog, setPublishDialog] = useState<{ version: number } | null>(null);
   const [historyKey, setHistoryKey] = useState(0);
   const [lastInputs, setLastInputs] = useState<Record<string, unknown>>({});
-  const [search, setSearch] = useState<SearchSpot | null>(null);
-  const [upTo, setUpTo] = useState<string | null>(null);
   const { screenToFlowPosition, fitView } = useReactFlow<PlaitNode, PlaitEdge>();
   const canvas = useRef<HTMLDivElement>(null);
   const clipboard = useRef<Clipboard | null>(null);
@@ -196,24 +195,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const addNode = useAddNode({ catalog, store, metaRef, nodesRef, edgesRef, validatedKey, canvas, checkpoint, setNodes, setEdges, onAdded });
   const tidy = useTidy(nodesRef, shownEdgesRef, checkpoint, setNodes);
 
-  // Double-click on the empty canvas: search node types, place the chosen one there.
-  const onCanvasDoubleClick = useCallback(
-    (event: React.MouseEvent<HTMLDivElement>) => {
-      if (!(event.target instanceof Element) || !event.target.classList.contains("react-flow__pane")) return;
-      const rect = event.currentTarget.getBoundingClientRect();
-      const left = Math.min(event.clientX - rect.left, rect.width - 280);
-      const top = Math.min(event.clientY - rect.top, rect.height - 320);
-      setSearch({ left: Math.max(8, left), top: Math.max(8, top), flow: screenToFlowPosition({ x: event.clientX, y: event.clientY }) });
-    },
-    [screenToFlowPosition],
-  );
-  const onSearchPick = useCallback(
-    (type: string) => {
-      if (search) addNode(type, search.flow);
-      setSearch(null);
-    },
-    [search, addNode],
-  );
+  const search = useNodeSearch(addNode);
 
   const onDragOver = useCallback((event: DragEvent) => {
     if (!event.dataTransfer.types.includes(DRAG_MIME)) return;
@@ -388,42 +370,25 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
 
   const onRunClick = useCallback(() => setRunDialogOpen(true), []);
 
+  const draft = useCallback(() => toDocument(metaRef.current, nodesRef.current, edgesRef.current), []);
+  const openRunDialog = useCallback(() => setRunDialogOpen(true), []);
+  const openRunPanel = useCallback(() => setRunPanelOpen(true), []);
+  const toHere = useRunToHere({ nodesRef, linksRef: shownEdgesRef, document: draft, startRun, openDialog: openRunDialog, onStarted: openRunPanel });
+
   const doRun = useCallback(
     async (inputs: Record<string, unknown>, triggerId: string | undefined) => {
       setLastInputs(inputs);
-      const scope = upTo ? { upTo, nodes: [upTo, ...ancestorsOf(upTo, dependencies(nodesRef.current, shownEdgesRef.current))] } : undefined;
-      await startRun(inputs, toDocument(metaRef.current, nodesRef.current, edgesRef.current), triggerId, scope);
+      await startRun(inputs, draft(), triggerId, toHere.scope());
       setRunDialogOpen(false);
-      setUpTo(null);
+      toHere.reset();
       setRunPanelOpen(true);
     },
-    [startRun, upTo],
-  );
-
-  // "Run to here": the node and what it needs; the run dialog asks for inputs when a
-  // trigger is among them.
-  const runToHere = useCallback(
-    (nodeId: string) => {
-      const needed = ancestorsOf(nodeId, dependencies(nodesRef.current, shownEdgesRef.current));
-      needed.add(nodeId);
-      const hasTrigger = nodesRef.current.some((n) => needed.has(n.id) && n.data.nodeType === "http_trigger");
-      setUpTo(nodeId);
-      if (hasTrigger) setRunDialogOpen(true);
-      else {
-        const scope = { upTo: nodeId, nodes: [...needed] };
-        void startRun({}, toDocument(metaRef.current, nodesRef.current, edgesRef.current), undefined, scope).then(
-          () => setRunPanelOpen(true),
-          () => setRunPanelOpen(true),
-        );
-        setUpTo(null);
-      }
-    },
-    [startRun],
+    [startRun, draft, toHere],
   );
   const closeRunDialog = useCallback(() => {
     setRunDialogOpen(false);
-    setUpTo(null);
-  }, []);
+    toHere.reset();
+  }, [toHere]);
 
   const onShowRun = useCallback(
     (runId: string) => {
@@ -673,7 +638,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
           </div>
         </div>
         <div className="canvas-column">
-          <div className="canvas" data-testid="canvas" ref={canvas} onDragOver={onDragOver} onDrop={onDrop} onDoubleClick={onCanvasDoubleClick}>
+          <div className="canvas" data-testid="canvas" ref={canvas} onDragOver={onDragOver} onDrop={onDrop} onDoubleClick={search.onDoubleClick}>
             <ReactFlow<PlaitNode, PlaitEdge>
               nodes={nodes}
               edges={shownEdges}
@@ -704,7 +669,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 </ControlButton>
               </Controls>
             </ReactFlow>
-            {search ? <NodeSearch spot={search} onPick={onSearchPick} onClose={() => setSearch(null)} /> : null}
+            {search.spot ? <NodeSearch spot={search.spot} onPick={search.pick} onClose={search.close} /> : null}
             {nodes.length === 0 ? (
               <div className="canvas-empty" aria-hidden="true">
                 <p>Drag node types here from the left, press one to add it, or double-click here to search.</p>
@@ -756,7 +721,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 onPublishVersion={onPublishVersion}
               />
             ) : selectedNode && tab === "data" ? (
-              <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={runToHere} />
+              <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={toHere.runToHere} />
             ) : selectedNode ? (
               <ConfigPanel
                 key={selectedNode.id}

@@ -1,6 +1,7 @@
 // Node search at the pointer (double-click on the empty canvas, as in ComfyUI): type to
 // filter, arrows to move, Enter or a click to place the node where the canvas was clicked.
-import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useReactFlow } from "@xyflow/react";
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { useCatalog } from "./catalog";
 import { matchingTypes } from "./Palette";
 
@@ -78,4 +79,35 @@ export function NodeSearch({ spot, onPick, onClose }: { spot: SearchSpot; onPick
       </ul>
     </div>
   );
+}
+
+const WIDTH = 280;
+const HEIGHT = 320;
+
+/** Opens the search where the empty canvas was double-clicked (kept inside the canvas);
+ * `pick` adds the chosen type there. */
+export function useNodeSearch(addNode: (type: string, at: { x: number; y: number }) => void) {
+  const { screenToFlowPosition } = useReactFlow();
+  const [spot, setSpot] = useState<SearchSpot | null>(null);
+  const onDoubleClick = useCallback(
+    (event: React.MouseEvent<HTMLElement>) => {
+      if (!(event.target instanceof Element) || !event.target.classList.contains("react-flow__pane")) return;
+      const rect = event.currentTarget.getBoundingClientRect();
+      setSpot({
+        left: Math.max(8, Math.min(event.clientX - rect.left, rect.width - WIDTH)),
+        top: Math.max(8, Math.min(event.clientY - rect.top, rect.height - HEIGHT)),
+        flow: screenToFlowPosition({ x: event.clientX, y: event.clientY }),
+      });
+    },
+    [screenToFlowPosition],
+  );
+  const pick = useCallback(
+    (type: string) => {
+      if (spot) addNode(type, spot.flow);
+      setSpot(null);
+    },
+    [spot, addNode],
+  );
+  const close = useCallback(() => setSpot(null), []);
+  return { spot, onDoubleClick, pick, close };
 }
