@@ -544,14 +544,16 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         }),
     [outputsKey],
   );
-  // Templates can reference anything but images, and only from nodes upstream of the
-  // selected one or unconnected to it (a downstream node's output would make a cycle).
+  // What the selected node may use: outputs of nodes upstream of it or unconnected to it
+  // (a downstream node's output would make a cycle); templates take anything but images.
   const selectedId = selectedNode?.id ?? null;
-  const downstream = useMemo(() => (selectedId ? descendantsOf(selectedId, dependencies(nodes, shownEdges)) : new Set<string>()), [selectedId, nodes, shownEdges]);
-  const references = useMemo(
-    () => outputs.filter((o) => o.type !== "image" && o.type !== "image_list" && !downstream.has(splitRef(o.ref)[0])).map((o) => o.ref),
-    [outputs, downstream],
-  );
+  // As a string, so that a drag (new `nodes`, same graph) leaves the lists below as they are.
+  const downstreamKey = useMemo(() => (selectedId ? [...descendantsOf(selectedId, dependencies(nodes, shownEdges))].join(" ") : ""), [selectedId, nodes, shownEdges]);
+  const usable = useMemo(() => {
+    const downstream = new Set(downstreamKey.split(" "));
+    return outputs.filter((o) => !downstream.has(splitRef(o.ref)[0]));
+  }, [outputs, downstreamKey]);
+  const references = useMemo(() => usable.filter((o) => o.type !== "image" && o.type !== "image_list").map((o) => o.ref), [usable]);
 
   const onWire = useCallback(
     (nodeId: string, port: string, source: string | null) => {
@@ -728,7 +730,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 nodeId={selectedNode.id}
                 data={selectedNode.data}
                 references={references}
-                outputs={outputs}
+                outputs={usable}
                 connectedPorts={connectedPorts}
                 onWire={onWire}
                 onConfig={updateConfig}

@@ -82,7 +82,8 @@ export function useAddNode({ catalog, store, metaRef, nodesRef, edgesRef, valida
       node.ariaLabel = nodeAriaLabel(id, node.data);
       const wire = (outputs: readonly Port[]) => {
         const link = anchor && autoConnection(outputs, info.inputs);
-        if (link) setEdges((edges) => [...edges, makeEdge(anchor.id, link.output, id, link.input)]);
+        // (the input may have been wired by hand while the server was asked)
+        if (link) setEdges((edges) => (edges.some((e) => e.target === id && e.targetHandle === link.input) ? edges : [...edges, makeEdge(anchor.id, link.output, id, link.input)]));
       };
       const known = validatedKey.current === structureKey(list, edgesRef.current);
       setNodes((nodes) => [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
