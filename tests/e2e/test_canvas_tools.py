@@ -4,7 +4,9 @@ with "Run to here", and a layout where nothing covers anything."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -297,3 +299,29 @@ def test_nothing_covers_outputs_handles_are_easy_to_hit_and_the_run_panel_resize
     page.get_by_test_id("run-panel-collapse").click()
     expect(table).to_be_visible()
     assert abs(box(dock)["height"] - (before + 96)) < 4
+
+
+def test_a_flow_without_positions_opens_laid_out_left_to_right(
+    signed_in: Page, tmp_path: Path
+) -> None:
+    """A flow file written by hand (no positions: the server keeps them as 0, 0) opens in
+    Tidy's layout, not piled on one spot."""
+    page = signed_in
+    document = {
+        "format": 1,
+        "name": "Hand written",
+        "nodes": [
+            {"id": "respond", "type": "respond", "config": {"fields": [{"name": "image"}]}},
+            {"id": "image", "type": "image", "config": {"prompt": "{{ trigger.prompt }}"}},
+            {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
+        ],
+        "edges": [{"from": "image.image", "to": "respond.image"}],
+    }
+    path = tmp_path / "hand-written.json"
+    path.write_text(json.dumps(document))
+    page.get_by_test_id("import-file").set_input_files(path)
+    page.wait_for_url(re.compile(r"/flows/[^/]+$"))
+    expect(page.get_by_test_id("node-respond")).to_be_visible()
+    trigger, image, respond = (flow_box(page, n) for n in ("trigger", "image", "respond"))
+    assert trigger["x"] + trigger["width"] < image["x"]
+    assert image["x"] + image["width"] < respond["x"]
