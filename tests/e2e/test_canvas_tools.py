@@ -121,6 +121,10 @@ def test_double_click_on_the_empty_canvas_searches_and_places_a_node_there(
     search = page.get_by_test_id("node-search")
     expect(search).to_be_visible()
     expect(page.get_by_test_id("node-search-input")).to_be_focused()
+    # titles that start with the query come first (not File Input, whose text says "image")
+    page.keyboard.type("im")
+    expect(search.get_by_role("option").first).to_have_text(re.compile(r"^Image"))
+    expect(search.get_by_role("option").filter(has_text="File Input")).to_have_count(1)
     page.keyboard.press("Escape")
     expect(search).to_have_count(0)
 

@@ -2,6 +2,7 @@
 // filter, arrows to move, Enter or a click to place the node where the canvas was clicked.
 import { useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
+import type { NodeTypeInfo } from "../api/types";
 import { useCatalog } from "./catalog";
 import { matchingTypes } from "./Palette";
 
@@ -13,13 +14,23 @@ export interface SearchSpot {
   flow: { x: number; y: number };
 }
 
+/** Title matches first (those starting with the query before the rest), then the others. */
+function ranked(types: NodeTypeInfo[], query: string): NodeTypeInfo[] {
+  const q = query.trim().toLowerCase();
+  const score = (t: NodeTypeInfo) => {
+    const title = t.title.toLowerCase();
+    return title.startsWith(q) ? 0 : title.includes(q) ? 1 : 2;
+  };
+  return q ? [...types].sort((a, b) => score(a) - score(b)) : types;
+}
+
 export function NodeSearch({ spot, onPick, onClose }: { spot: SearchSpot; onPick: (type: string) => void; onClose: () => void }) {
   const { types } = useCatalog();
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
   const listId = useId();
-  const matches = useMemo(() => matchingTypes(types, query), [types, query]);
+  const matches = useMemo(() => ranked(matchingTypes(types, query), query), [types, query]);
   const current = Math.min(active, Math.max(matches.length - 1, 0));
 
   useEffect(() => input.current?.focus(), []);
