@@ -11,6 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.canvas import connect, drop, edge, new_flow, select_node, wait_valid
+from tests.integration.api import flows
 
 LEFT_OF = """([a, b]) => {
   const r = id => document.querySelector(`[data-testid="node-${id}"]`).getBoundingClientRect();
@@ -311,16 +312,8 @@ def test_a_flow_without_positions_opens_laid_out_left_to_right(
     """A flow file written by hand (no positions: the server keeps them as 0, 0) opens in
     Tidy's layout, not piled on one spot."""
     page = signed_in
-    document = {
-        "format": 1,
-        "name": "Hand written",
-        "nodes": [
-            {"id": "respond", "type": "respond", "config": {"fields": [{"name": "image"}]}},
-            {"id": "image", "type": "image", "config": {"prompt": "{{ trigger.prompt }}"}},
-            {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
-        ],
-        "edges": [{"from": "image.image", "to": "respond.image"}],
-    }
+    document = flows.image_endpoint()  # trigger → image → respond, with no positions
+    document["nodes"].reverse()  # listed right to left
     path = tmp_path / "hand-written.json"
     path.write_text(json.dumps(document))
     page.get_by_test_id("import-file").set_input_files(path)
