@@ -12,6 +12,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import screenshot
@@ -126,3 +127,90 @@ def test_a_rerun_marks_the_nodes_served_from_the_cache(signed_in: Page, tmp_path
     expect(note).to_contain_text("reused cached outputs")
     expect(note).to_contain_text("image")
     expect(page.get_by_test_id("run-cost")).to_have_text("$0")
+
+
+PHOTO_FLOW = {
+    "format": 1,
+    "name": "Batch photos",
+    "nodes": [
+        {
+            "id": "trigger",
+            "type": "http_trigger",
+            "config": {
+                "fields": [
+                    {"name": "prompt", "description": "what to show"},
+                    {"name": "photo", "type": "image"},
+                    {"name": "seed", "type": "number", "required": False},
+                ]
+            },
+            "position": {"x": 60, "y": 120},
+        },
+        {
+            "id": "image",
+            "type": "image",
+            "config": {
+                "prompt": "A poster of {{ trigger.prompt }} (batch thumbnails)",
+                "references": [{"port": "ref_1", "caption": "this"}],
+            },
+            "position": {"x": 360, "y": 120},
+        },
+        {
+            "id": "respond",
+            "type": "respond",
+            "config": {"fields": [{"name": "image"}]},
+            "position": {"x": 700, "y": 120},
+        },
+    ],
+    "edges": [
+        {"from": "trigger.photo", "to": "image.ref_1"},
+        {"from": "image.image", "to": "respond.image"},
+    ],
+}
+
+
+def test_the_columns_a_template_csv_and_row_thumbnails(signed_in: Page, tmp_path: Path) -> None:
+    page = signed_in
+    path = tmp_path / "photos.json"
+    path.write_text(json.dumps(PHOTO_FLOW))
+    page.get_by_test_id("import-file").set_input_files(path)
+    page.wait_for_url(re.compile(r"/flows/[^/]+$"))
+    page.get_by_test_id("batches-link").click()
+    page.wait_for_url(re.compile(r"/flows/[^/]+/batches$"))
+
+    # The expected columns, each with what a cell holds.
+    columns = page.get_by_test_id("batch-columns")
+    expect(columns.locator("tbody tr")).to_have_count(3)
+    expect(page.get_by_test_id("batch-column-prompt")).to_contain_text("what to show")
+    expect(page.get_by_test_id("batch-column-photo")).to_contain_text("URL")
+    expect(page.get_by_test_id("batch-column-seed")).to_contain_text("no")  # not required
+    with page.expect_download() as download:
+        page.get_by_test_id("batch-template-csv").click()
+    template = tmp_path / "template.csv"
+    download.value.save_as(template)
+    assert download.value.suggested_filename == "Batch-photos-rows.csv"
+    assert list(csv.reader(io.StringIO(template.read_text()))) == [["prompt", "photo", "seed"]]
+
+    # Filled in (the template's own header), the rows run; each row shows its images.
+    rows = tmp_path / "photos.csv"
+    rows.write_text(template.read_text() + "a red one,red.png,\r\na blue one,blue.png,\r\n")
+    for colour in ("red", "blue"):
+        Image.new("RGB", (64, 48), colour).save(tmp_path / f"{colour}.png")
+    page.get_by_test_id("batch-rows").set_input_files(rows)
+    page.get_by_test_id("batch-files").set_input_files(
+        [tmp_path / "red.png", tmp_path / "blue.png"]
+    )
+    page.get_by_test_id("batch-estimate").click()
+    page.get_by_test_id("batch-start").click()
+    expect(page.get_by_test_id("batch-view")).to_have_attribute(
+        "data-state", "finished", timeout=60_000
+    )
+    for number in (1, 2):
+        given = page.get_by_test_id(f"batch-row-{number}-input")
+        made = page.get_by_test_id(f"batch-row-{number}-output")
+        expect(given).to_be_visible()
+        expect(made).to_be_visible()
+        assert given.evaluate("img => img.decode().then(() => img.naturalWidth)") == 64
+        assert made.evaluate("img => img.decode().then(() => img.naturalWidth)") == 1024
+    first = page.get_by_test_id("batch-row-1-input").get_attribute("src")
+    second = page.get_by_test_id("batch-row-2-input").get_attribute("src")
+    assert first != second

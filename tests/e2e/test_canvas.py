@@ -163,7 +163,7 @@ def test_an_edge_between_incompatible_ports_is_refused(signed_in: Page) -> None:
 
     connect(page, "trigger.prompt", "overlay.image")
 
-    expect(page.get_by_test_id("toast")).to_contain_text("text output cannot feed a image input")
+    expect(page.get_by_test_id("toast")).to_contain_text("text output cannot feed an image input")
     expect(page.locator(".react-flow__edge")).to_have_count(0)
 
 

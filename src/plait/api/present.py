@@ -9,6 +9,8 @@ from plait.engine.values import from_json, images_in, map_images
 from plait.media.image_ref import ImageRef
 from plait.store.tables import NodeRun, Run
 
+_THUMBNAILS = 4  # images shown per batch row and side
+
 
 class Presenter:
     def __init__(self, links: LinkSigner, origin: str):
@@ -46,6 +48,10 @@ class Presenter:
             "failed_node": run.failed_node,
             "thumbnail": self.url(found[0]) if found else None,
         }
+
+    def thumbnails(self, stored: Any, most: int = _THUMBNAILS) -> list[str]:
+        """Links to the first `most` images in a stored value (a row's inputs, a result)."""
+        return [self.url(ref) for ref in images_in(from_json(stored))[:most]]
 
     def run_detail(self, run: Run, nodes: list[NodeRun]) -> dict[str, Any]:
         return {

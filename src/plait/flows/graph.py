@@ -49,3 +49,16 @@ def topological_order(graph: Mapping[str, Set[str]]) -> list[str]:
             if waiting[child] == 0:
                 ready.append(child)
     return order
+
+
+def ancestors(graph: Mapping[str, Set[str]], node: str) -> set[str]:
+    """Every node `node` depends on, directly or through others (not `node` itself)."""
+    found: set[str] = set()
+    todo = list(graph.get(node, ()))
+    while todo:
+        dep = todo.pop()
+        if dep in found or dep == node:
+            continue
+        found.add(dep)
+        todo.extend(graph.get(dep, ()))
+    return found

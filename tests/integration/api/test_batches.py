@@ -18,7 +18,7 @@ from PIL import Image
 
 from plait.api.routes import batches as batch_routes
 from tests.fakes.gemini import FakeGemini, Fault
-from tests.helpers import until
+from tests.helpers import open_image, until
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
 
@@ -116,6 +116,18 @@ def test_a_batch_runs_and_its_zip_matches_the_manifest(admin: httpx.Client) -> N
     assert [b["id"] for b in admin.get("/api/batches", params={"flow_id": flow_id}).json()] == [
         batch["id"]
     ]
+    # each row links its input image and the image its run made
+    thumbs = [r["thumbnails"] for r in detail["rows"]]
+    assert [len(t["inputs"]) for t in thumbs] == [1, 1, 1]
+    assert [len(t["outputs"]) for t in thumbs] == [1, 1, 1]
+    red = admin.get(thumbs[0]["inputs"][0])
+    assert red.status_code == 200
+    assert open_image(red.content).getpixel((0, 0))[:3] == (255, 0, 0)
+    assert thumbs[2]["inputs"] == thumbs[0]["inputs"]  # the same file, the same image
+    assert thumbs[1]["inputs"] != thumbs[0]["inputs"]
+    made = admin.get(thumbs[1]["outputs"][0])
+    assert made.status_code == 200
+    assert open_image(made.content).size == (1024, 1024)
 
     download = admin.get(f"/api/batches/{batch['id']}/results.zip")
     assert download.status_code == 200

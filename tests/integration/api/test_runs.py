@@ -105,6 +105,32 @@ def test_test_inputs_are_checked_against_the_trigger(admin: httpx.Client) -> Non
     assert answer.json()["errors"][0]["field"] == "prompt"
 
 
+def test_run_up_to_a_node_runs_it_and_its_ancestors_only(admin: httpx.Client) -> None:
+    flow_id = flows.create(admin, flows.echo())
+    draft = flows.image_endpoint(" at dawn")
+    draft["nodes"].append({"id": "note", "type": "text", "config": {"template": "alone"}})
+    started = admin.post(
+        f"/api/flows/{flow_id}/runs",
+        json={"inputs": {"prompt": "a fox"}, "document": draft, "up_to": "image"},
+    )
+    assert started.status_code == 202, started.text
+    run = _settled(admin, started.json()["run_id"])
+    assert run["status"] == "succeeded"
+    nodes = {n["node_id"]: n for n in run["nodes"]}
+    assert set(nodes) == {"trigger", "image"}  # not respond, not the unrelated note
+    assert nodes["image"]["inputs"]["prompt"] == "a fox at dawn"
+    # a node that needs no trigger runs without inputs
+    alone = admin.post(f"/api/flows/{flow_id}/runs", json={"document": draft, "up_to": "note"})
+    assert alone.status_code == 202, alone.text
+    assert [n["node_id"] for n in _settled(admin, alone.json()["run_id"])["nodes"]] == ["note"]
+    unknown = admin.post(
+        f"/api/flows/{flow_id}/runs",
+        json={"inputs": {"prompt": "x"}, "document": draft, "up_to": "ghost"},
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["node_id"] == "ghost"
+
+
 def test_cancelling_a_settled_run_is_refused(admin: httpx.Client) -> None:
     flow_id = flows.create(admin, flows.echo())
     run_id = admin.post(f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "x"}}).json()[

@@ -10,6 +10,7 @@ from plait.engine.executor import Executor
 from plait.engine.state import NodeStatus, RunResult, RunStatus
 from plait.errors import InputError
 from plait.flows.model import Flow
+from plait.flows.subflow import up_to
 from plait.flows.validate import compile_flow
 from plait.media.image_ref import ImageRef
 from plait.providers.preview import PreviewProvider
@@ -275,3 +276,23 @@ async def test_instant_nodes_run_in_place_even_in_a_long_chain(services: Service
     assert started == []  # not one task for a node
     assert len(asyncio.all_tasks()) == before
     assert CURRENT_NODE.get() is None  # the node's id did not leak into the caller's context
+
+
+async def test_a_flow_cut_up_to_a_node_runs_only_that_node_and_its_ancestors(
+    services: Services,
+) -> None:
+    f = flow(
+        [
+            node("trigger", "http_trigger", fields=[{"name": "who"}]),
+            node("greet", "text", template="hello {{ trigger.who }}"),
+            node("g", "gate", label="<{{ greet.text }}>"),
+            node("after", "gate", label="after"),
+        ],
+        [("g.out", "after.in")],
+    )
+    cut = up_to(compile_flow(f, registry()), "greet")
+    result = await Executor(cut, services, run_id="r1", run_inputs={"who": "Ada"}).run()
+    assert result.status == RunStatus.SUCCEEDED
+    assert set(result.nodes) == {"trigger", "greet"}
+    assert result.nodes["greet"].outputs == {"text": "hello Ada"}
+    assert Gate.calls == []  # neither g nor after ran

@@ -179,11 +179,12 @@ export const api = {
     form.append("file", file);
     return request<UploadAnswer>("POST", "/api/uploads", form);
   },
-  startRun: (flowId: string, inputs: Record<string, unknown>, document?: FlowDocument, triggerId?: string) =>
+  startRun: (flowId: string, inputs: Record<string, unknown>, document?: FlowDocument, triggerId?: string, upTo?: string) =>
     request<{ run_id: string }>("POST", `/api/flows/${enc(flowId)}/runs`, {
       inputs,
       ...(document ? { document } : {}),
       ...(triggerId ? { trigger_id: triggerId } : {}),
+      ...(upTo ? { up_to: upTo } : {}),
     }),
   listRuns: (flowId: string, limit = 50) =>
     request<RunSummary[]>("GET", `/api/runs?flow_id=${enc(flowId)}&limit=${limit}`),

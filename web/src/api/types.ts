@@ -180,6 +180,8 @@ export interface BatchRow {
   cost_usd: number;
   attempts: number;
   run_id: string | null;
+  /** Links to the row's input images and to the images its run made (a few of each). */
+  thumbnails?: { inputs: string[]; outputs: string[] };
 }
 
 export interface BatchDetail extends BatchSummary {

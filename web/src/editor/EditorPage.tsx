@@ -2,6 +2,7 @@
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -22,7 +23,8 @@ import type { FlowDetail, JsonObject, PortType, Publication, Settings } from "..
 import { ErrorNote } from "../components/Form";
 import { LoadingPage } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { fromDocument, initialConfig, makeEdge, newNodeId, nodeAriaLabel, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { fromDocument, makeEdge, newNodeId, nodeAriaLabel, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { descendantsOf } from "../lib/templateRefs";
 import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
@@ -32,6 +34,13 @@ import { ConfigPanel } from "./ConfigPanel";
 import type { OutputRef } from "./forms/ConnectionsForm";
 import { nodeTypes } from "./FlowNode";
 import { HistoryPanel } from "./HistoryPanel";
+import { NodeInspector } from "./NodeInspector";
+import { NodeSearch, useNodeSearch } from "./NodeSearch";
+import { PanelDock } from "./PanelDock";
+import { dependencies, useReferenceEdges } from "./referenceEdges";
+import { useAddNode } from "./useAddNode";
+import { useRunToHere } from "./useRunToHere";
+import { useTidy } from "./useTidy";
 import { EditorToolbar } from "./EditorToolbar";
 import { FlowInfo } from "./FlowInfo";
 import { DRAG_MIME, Palette } from "./Palette";
@@ -103,7 +112,7 @@ interface Clipboard {
   edges: PlaitEdge[];
 }
 
-type SidebarTab = "node" | "history";
+type SidebarTab = "node" | "data" | "history";
 
 function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; catalog: Catalog; settings: Settings | null; store: ViewStore }) {
   const toast = useToast();
@@ -122,14 +131,21 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const [historyKey, setHistoryKey] = useState(0);
   const [lastInputs, setLastInputs] = useState<Record<string, unknown>>({});
   const { screenToFlowPosition, fitView } = useReactFlow<PlaitNode, PlaitEdge>();
-  const wrapper = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLDivElement>(null);
   const clipboard = useRef<Clipboard | null>(null);
+
+  // Template references, drawn as dashed edges next to the document's own.
+  const hasOutput = useCallback((n: PlaitNode, port: string) => portsOf(catalog, store, n.id, n.data.nodeType).outputs.some((p) => p.name === port), [catalog, store]);
+  const refEdges = useReferenceEdges(nodes, hasOutput);
+  const shownEdges = useMemo(() => (refEdges.length ? [...edges, ...refEdges] : edges), [edges, refEdges]);
 
   const nodesRef = useRef(nodes);
   const edgesRef = useRef(edges);
+  const shownEdgesRef = useRef(shownEdges);
   const metaRef = useRef(meta);
   nodesRef.current = nodes;
   edgesRef.current = edges;
+  shownEdgesRef.current = shownEdges;
   metaRef.current = meta;
 
   const getSnapshot = useCallback(() => ({ nodes: nodesRef.current, edges: edgesRef.current }), []);
@@ -173,35 +189,13 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
 
   // ---- nodes ----
 
-  const addNode = useCallback(
-    (type: string, position?: { x: number; y: number }) => {
-      const info = catalog.byType.get(type);
-      if (!info) return;
-      checkpoint();
-      const taken = new Set(nodesRef.current.map((n) => n.id));
-      const id = newNodeId(type, taken);
-      let at = position;
-      if (!at) {
-        const rect = wrapper.current?.querySelector(".react-flow")?.getBoundingClientRect();
-        const center = rect ? { x: rect.left + rect.width / 2, y: rect.top + rect.height / 3 } : { x: 400, y: 200 };
-        const offset = (nodesRef.current.length % 6) * 24;
-        const p = screenToFlowPosition(center);
-        at = { x: p.x - 120 + offset, y: p.y + offset };
-      }
-      const node: PlaitNode = {
-        id,
-        type: "plait",
-        position: at,
-        selected: true,
-        data: { nodeType: type, config: initialConfig(info, catalog.models.default) },
-      };
-      node.ariaLabel = nodeAriaLabel(id, node.data);
-      setNodes((list) => [...list.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
-      setEdges((list) => list.map((e) => (e.selected ? { ...e, selected: false } : e)));
-      setTab("node");
-    },
-    [catalog, checkpoint, screenToFlowPosition, setNodes, setEdges],
-  );
+  const onAdded = useCallback(() => setTab("node"), []);
+  const validatedKey = useRef(validation.key);
+  validatedKey.current = validation.key;
+  const addNode = useAddNode({ catalog, store, metaRef, nodesRef, edgesRef, validatedKey, canvas, checkpoint, setNodes, setEdges, onAdded });
+  const tidy = useTidy(nodesRef, shownEdgesRef, checkpoint, setNodes);
+
+  const search = useNodeSearch(addNode);
 
   const onDragOver = useCallback((event: DragEvent) => {
     if (!event.dataTransfer.types.includes(DRAG_MIME)) return;
@@ -265,7 +259,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   }, [checkpoint]);
 
   const onNodeDragStart = useCallback(() => checkpoint(), [checkpoint]);
-  const onNodeClick = useCallback(() => setTab("node"), []);
+  const onNodeClick = useCallback(() => setTab((t) => (t === "data" ? t : "node")), []);
 
   // ---- edges ----
 
@@ -376,15 +370,25 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
 
   const onRunClick = useCallback(() => setRunDialogOpen(true), []);
 
+  const draft = useCallback(() => toDocument(metaRef.current, nodesRef.current, edgesRef.current), []);
+  const openRunDialog = useCallback(() => setRunDialogOpen(true), []);
+  const openRunPanel = useCallback(() => setRunPanelOpen(true), []);
+  const toHere = useRunToHere({ nodesRef, linksRef: shownEdgesRef, document: draft, startRun, openDialog: openRunDialog, onStarted: openRunPanel });
+
   const doRun = useCallback(
     async (inputs: Record<string, unknown>, triggerId: string | undefined) => {
       setLastInputs(inputs);
-      await startRun(inputs, toDocument(metaRef.current, nodesRef.current, edgesRef.current), triggerId);
+      await startRun(inputs, draft(), triggerId, toHere.scope());
       setRunDialogOpen(false);
+      toHere.reset();
       setRunPanelOpen(true);
     },
-    [startRun],
+    [startRun, draft, toHere],
   );
+  const closeRunDialog = useCallback(() => {
+    setRunDialogOpen(false);
+    toHere.reset();
+  }, [toHere]);
 
   const onShowRun = useCallback(
     (runId: string) => {
@@ -540,8 +544,16 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         }),
     [outputsKey],
   );
-  // Templates can reference anything but images.
-  const references = useMemo(() => outputs.filter((o) => o.type !== "image" && o.type !== "image_list").map((o) => o.ref), [outputs]);
+  // What the selected node may use: outputs of nodes upstream of it or unconnected to it
+  // (a downstream node's output would make a cycle); templates take anything but images.
+  const selectedId = selectedNode?.id ?? null;
+  // As a string, so that a drag (new `nodes`, same graph) leaves the lists below as they are.
+  const downstreamKey = useMemo(() => (selectedId ? [...descendantsOf(selectedId, dependencies(nodes, shownEdges))].join(" ") : ""), [selectedId, nodes, shownEdges]);
+  const usable = useMemo(() => {
+    const downstream = new Set(downstreamKey.split(" "));
+    return outputs.filter((o) => !downstream.has(splitRef(o.ref)[0]));
+  }, [outputs, downstreamKey]);
+  const references = useMemo(() => usable.filter((o) => o.type !== "image" && o.type !== "image_list").map((o) => o.ref), [usable]);
 
   const onWire = useCallback(
     (nodeId: string, port: string, source: string | null) => {
@@ -579,7 +591,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const onPublishClick = useCallback(() => setPublishDialog({ version: flow.version }), [flow.version]);
 
   return (
-    <div className="editor" ref={wrapper}>
+    <div className="editor">
       <TopBar>
         <EditorToolbar
           flowId={flowId}
@@ -621,12 +633,17 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
       ) : null}
 
       <div className="editor-body">
-        <Palette onAdd={addNode} />
+        <div className="palette-column">
+          <Palette onAdd={addNode} />
+          <div className="minimap-dock" data-testid="minimap-dock">
+            <MiniMap pannable zoomable ariaLabel="Mini map" style={{ width: 168, height: 112 }} />
+          </div>
+        </div>
         <div className="canvas-column">
-          <div className="canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+          <div className="canvas" data-testid="canvas" ref={canvas} onDragOver={onDragOver} onDrop={onDrop} onDoubleClick={search.onDoubleClick}>
             <ReactFlow<PlaitNode, PlaitEdge>
               nodes={nodes}
-              edges={edges}
+              edges={shownEdges}
               nodeTypes={nodeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
@@ -645,29 +662,39 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
               proOptions={{ hideAttribution: true }}
               snapToGrid
               snapGrid={[8, 8]}
+              zoomOnDoubleClick={false}
             >
               <Background variant={BackgroundVariant.Dots} gap={16} size={1} />
-              <Controls showInteractive={false} position="bottom-left" />
-              <MiniMap pannable zoomable position="bottom-right" ariaLabel="Mini map" style={{ width: 160, height: 110 }} />
+              <Controls showInteractive={false} position="bottom-left">
+                <ControlButton onClick={tidy} title="Tidy: lay the flow out left to right" aria-label="Tidy: lay the flow out left to right" data-testid="tidy">
+                  ⇶
+                </ControlButton>
+              </Controls>
             </ReactFlow>
+            {search.spot ? <NodeSearch spot={search.spot} onPick={search.pick} onClose={search.close} /> : null}
             {nodes.length === 0 ? (
               <div className="canvas-empty" aria-hidden="true">
-                <p>Drag node types here from the left (or press one to add it).</p>
+                <p>Drag node types here from the left, press one to add it, or double-click here to search.</p>
                 <p className="muted small">A typical flow: HTTP Trigger → Image → Respond to Webhook.</p>
               </div>
             ) : null}
           </div>
           {runPanelOpen && run.status ? (
-            <RunPanel
-              run={run}
-              nodeIds={nodes.map((n) => n.id)}
-              onClose={() => {
-                setRunPanelOpen(false);
-                clearRun();
-              }}
-              onCancel={() => void cancelRun()}
-              onSelectNode={selectNode}
-            />
+            <PanelDock name="run-panel" label="run panel">
+              {(dock) => (
+                <RunPanel
+                  run={run}
+                  dock={dock}
+                  nodeIds={nodes.map((n) => n.id)}
+                  onClose={() => {
+                    setRunPanelOpen(false);
+                    clearRun();
+                  }}
+                  onCancel={() => void cancelRun()}
+                  onSelectNode={selectNode}
+                />
+              )}
+            </PanelDock>
           ) : null}
         </div>
         <aside className="sidebar" aria-label="Inspector">
@@ -675,6 +702,11 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
             <button type="button" role="tab" className="tab" aria-selected={tab === "node"} data-testid="sidebar-tab-node" onClick={() => setTab("node")}>
               {selectedNode ? "Node" : "Flow"}
             </button>
+            {selectedNode ? (
+              <button type="button" role="tab" className="tab" aria-selected={tab === "data"} data-testid="sidebar-tab-data" onClick={() => setTab("data")}>
+                Data
+              </button>
+            ) : null}
             <button type="button" role="tab" className="tab" aria-selected={tab === "history"} data-testid="sidebar-tab-history" onClick={() => setTab("history")}>
               History
             </button>
@@ -690,13 +722,15 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 onRestore={onRestore}
                 onPublishVersion={onPublishVersion}
               />
+            ) : selectedNode && tab === "data" ? (
+              <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={toHere.runToHere} />
             ) : selectedNode ? (
               <ConfigPanel
                 key={selectedNode.id}
                 nodeId={selectedNode.id}
                 data={selectedNode.data}
                 references={references}
-                outputs={outputs}
+                outputs={usable}
                 connectedPorts={connectedPorts}
                 onWire={onWire}
                 onConfig={updateConfig}
@@ -710,7 +744,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         </aside>
       </div>
 
-      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} onClose={() => setRunDialogOpen(false)} onRun={doRun} /> : null}
+      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} onClose={closeRunDialog} onRun={doRun} /> : null}
       {publishDialog ? (
         <PublishDialog
           flowId={flowId}

@@ -13,12 +13,14 @@ export function FlowInfo({ meta, selectedCount, onMeta }: { meta: FlowMeta; sele
       </div>
       <h3 className="section-title">Build a flow</h3>
       <ul className="hints">
-        <li>Drag node types from the left onto the canvas, or press one to add it.</li>
+        <li>Drag node types from the left onto the canvas, or press one to add it: it goes right of the selected node, wired to it where the types fit.</li>
+        <li>Double-click the empty canvas to search for a node and place it there.</li>
         <li>Connect an output (right) to an input (left) of a matching type.</li>
-        <li>Select a node to configure it here.</li>
+        <li>Select a node to configure it here; its Data tab shows what it got and made in the last run, and runs the flow up to it.</li>
         <li>
-          In prompts, <code>{"{{ node.port }}"}</code> inserts an upstream value.
+          In prompts, <code>{"{{ node.port }}"}</code> inserts an upstream value (drawn as a dashed edge).
         </li>
+        <li>⇶ under the zoom buttons tidies the flow left to right.</li>
       </ul>
       <h3 className="section-title">Keyboard</h3>
       <dl className="shortcuts">

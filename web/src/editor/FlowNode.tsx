@@ -6,6 +6,7 @@ import type { PlaitNode } from "../lib/flow";
 import { formatCost, formatDuration } from "../lib/format";
 import { PORT_TYPE_LABEL } from "../lib/ports";
 import { findModel, useCatalog } from "./catalog";
+import { REF_HANDLE } from "./referenceEdges";
 import { useNodeView, type NodeRunView } from "./viewStore";
 
 const STATUS_LABEL: Record<string, string> = {
@@ -109,6 +110,8 @@ function FlowNodeView({ id, data, selected }: NodeProps<PlaitNode>) {
 
   return (
     <div className={classes.join(" ")} data-testid={`node-${id}`} data-node-type={data.nodeType}>
+      {/* Where the dashed template-reference edges end; not for wiring. */}
+      <Handle id={REF_HANDLE} type="target" position={Position.Left} className="handle-ref" isConnectable={false} aria-hidden="true" />
       <div className="node-header">
         <div className="node-titles">
           <span className="node-title">{data.label || info?.title || data.nodeType}</span>
@@ -132,7 +135,11 @@ function FlowNodeView({ id, data, selected }: NodeProps<PlaitNode>) {
       {run?.imageUrl ? (
         <figure className="node-image">
           <img src={run.imageUrl} alt={`Output of ${id}`} loading="lazy" data-testid={`node-image-${id}`} />
-          {run.backend === "preview" ? <figcaption className="preview-tag">preview</figcaption> : null}
+          {run.backend === "preview" ? (
+            <figcaption className="preview-caption">
+              <span className="preview-tag">preview</span> made offline, not by Gemini
+            </figcaption>
+          ) : null}
         </figure>
       ) : null}
       {run && (run.durationMs !== null || run.costUsd) ? (

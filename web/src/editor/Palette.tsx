@@ -5,6 +5,12 @@ import { useCatalog } from "./catalog";
 
 export const DRAG_MIME = "application/x-plait-node-type";
 
+/** The node types whose title, type or description holds `query` (all for an empty one). */
+export function matchingTypes(types: readonly NodeTypeInfo[], query: string): NodeTypeInfo[] {
+  const q = query.trim().toLowerCase();
+  return types.filter((t) => !q || t.title.toLowerCase().includes(q) || t.type.includes(q) || t.description.toLowerCase().includes(q));
+}
+
 const CATEGORY_ORDER = ["Triggers", "Inputs", "Images", "Outputs"];
 
 function PaletteView({ onAdd }: { onAdd: (type: string) => void }) {
@@ -13,10 +19,7 @@ function PaletteView({ onAdd }: { onAdd: (type: string) => void }) {
   const searchId = useId();
 
   const groups = useMemo(() => {
-    const q = query.trim().toLowerCase();
-    const matches = types.filter(
-      (t) => !q || t.title.toLowerCase().includes(q) || t.type.includes(q) || t.description.toLowerCase().includes(q),
-    );
+    const matches = matchingTypes(types, query);
     const byCategory = new Map<string, NodeTypeInfo[]>();
     for (const t of matches) byCategory.set(t.category, [...(byCategory.get(t.category) ?? []), t]);
     const rank = (c: string) => (CATEGORY_ORDER.indexOf(c) + 1 || 99);

@@ -1,6 +1,7 @@
 // The current run: status, totals, and per node duration, tokens, cost and errors.
 import { memo } from "react";
 import { formatCost, formatDuration, formatTokens } from "../lib/format";
+import type { DockControls } from "./PanelDock";
 import type { RunState } from "./useRun";
 import { useViewStore, useViewVersion } from "./viewStore";
 
@@ -10,7 +11,9 @@ function RunPanelView({
   onClose,
   onCancel,
   onSelectNode,
+  dock,
 }: {
+  dock?: DockControls;
   run: RunState;
   nodeIds: readonly string[];
   onClose: () => void;
@@ -56,6 +59,18 @@ function RunPanelView({
           {running && run.runId ? (
             <button type="button" className="button button-small" onClick={onCancel}>
               Cancel run
+            </button>
+          ) : null}
+          {dock ? (
+            <button
+              type="button"
+              className="icon-button"
+              aria-expanded={!dock.collapsed}
+              aria-label={dock.collapsed ? "Expand the run panel" : "Collapse the run panel"}
+              data-testid="run-panel-collapse"
+              onClick={dock.toggle}
+            >
+              {dock.collapsed ? "▴" : "▾"}
             </button>
           ) : null}
           <button type="button" className="icon-button" aria-label="Close the run panel" onClick={onClose}>

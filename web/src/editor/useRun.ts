@@ -13,6 +13,11 @@ export interface RunState {
   failedNode: string | null;
 }
 
+export interface RunScope {
+  upTo: string;
+  nodes: readonly string[];
+}
+
 const IDLE: RunState = { runId: null, status: null, detail: null, error: null, failedNode: null };
 const FINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -171,14 +176,16 @@ export function useRun(flowId: string, store: ViewStore, nodeIds: () => string[]
     [stopFollowing, onEvent, pollUntilDone],
   );
 
+  /** Starts a run of `document`; with `scope`, only up to `scope.upTo` ("Run to here"),
+   * which runs the nodes listed in `scope.nodes`. */
   const start = useCallback(
-    async (inputs: Record<string, unknown>, document: FlowDocument, triggerId?: string) => {
+    async (inputs: Record<string, unknown>, document: FlowDocument, triggerId?: string, scope?: RunScope) => {
       stopFollowing();
       store.clearRuns();
       setState({ ...IDLE, status: "starting" });
       try {
-        const { run_id } = await api.startRun(flowId, inputs, document, triggerId);
-        for (const id of nodeIds()) store.patchRun(id, { status: "queued" });
+        const { run_id } = await api.startRun(flowId, inputs, document, triggerId, scope?.upTo);
+        for (const id of scope?.nodes ?? nodeIds()) store.patchRun(id, { status: "queued" });
         setState({ ...IDLE, runId: run_id, status: "queued" });
         follow(run_id);
         return run_id;

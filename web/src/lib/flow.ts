@@ -2,6 +2,11 @@
 import type { Edge, Node } from "@xyflow/react";
 import type { FlowDocument, FlowNodeDoc, JsonObject, NodeTypeInfo } from "../api/types";
 import { defaultObject } from "./schema";
+import { templateRefs } from "./templateRefs";
+import { tidy } from "./tidy";
+
+/** The size a layout assumes for a node not drawn yet (tall enough for an image node). */
+const UNMEASURED = { width: 260, height: 220 };
 
 export interface PlaitNodeData extends Record<string, unknown> {
   nodeType: string;
@@ -38,45 +43,34 @@ export function makeEdge(source: string, sourceHandle: string, target: string, t
   return { id: edgeId(source, sourceHandle, target, targetHandle), source, sourceHandle, target, targetHandle };
 }
 
-/** Positions for nodes a document left unplaced: columns by depth along the edges. */
+/** The nodes a document left unplaced: those without a position, or all of them when
+ * every node sits at the origin (the server stores a missing position as 0, 0). */
+function unplaced(doc: FlowDocument): Set<string> {
+  const atOrigin = (n: FlowNodeDoc) => !n.position || (n.position.x === 0 && n.position.y === 0);
+  const piled = doc.nodes.length > 1 && doc.nodes.every(atOrigin);
+  return new Set(doc.nodes.filter((n) => piled || !n.position).map((n) => n.id));
+}
+
+/** Positions for an unplaced document: Tidy's left-to-right layout along edges and references. */
 function layout(doc: FlowDocument): Map<string, { x: number; y: number }> {
-  const incoming = new Map<string, string[]>();
-  for (const e of doc.edges) {
-    const [from] = splitRef(e.from);
-    const [to] = splitRef(e.to);
-    incoming.set(to, [...(incoming.get(to) ?? []), from]);
-  }
-  const depth = new Map<string, number>();
-  const visit = (id: string, trail: Set<string>): number => {
-    const known = depth.get(id);
-    if (known !== undefined) return known;
-    if (trail.has(id)) return 0; // a cycle: validation reports it
-    trail.add(id);
-    const d = Math.max(-1, ...(incoming.get(id) ?? []).map((p) => visit(p, trail))) + 1;
-    trail.delete(id);
-    depth.set(id, d);
-    return d;
-  };
-  const rows = new Map<number, number>();
-  const placed = new Map<string, { x: number; y: number }>();
-  for (const n of doc.nodes) {
-    const d = visit(n.id, new Set());
-    const row = rows.get(d) ?? 0;
-    rows.set(d, row + 1);
-    placed.set(n.id, { x: d * 320, y: row * 260 });
-  }
-  return placed;
+  const links = doc.edges.map((e) => ({ source: splitRef(e.from)[0], target: splitRef(e.to)[0] }));
+  for (const n of doc.nodes) for (const ref of templateRefs(n.config ?? {})) links.push({ source: ref.node, target: n.id });
+  return tidy(
+    doc.nodes.map((n) => ({ id: n.id, ...UNMEASURED })),
+    links,
+  );
 }
 
 export function fromDocument(doc: FlowDocument): { nodes: PlaitNode[]; edges: PlaitEdge[]; meta: FlowMeta } {
-  const auto = doc.nodes.some((n) => !n.position) ? layout(doc) : null;
+  const loose = unplaced(doc);
+  const auto = loose.size ? layout(doc) : null;
   const nodes = doc.nodes.map((n): PlaitNode => {
     const data: PlaitNodeData = { nodeType: n.type, config: n.config ?? {} };
     if (n.label) data.label = n.label;
     return {
       id: n.id,
       type: "plait",
-      position: n.position ?? auto?.get(n.id) ?? { x: 0, y: 0 },
+      position: (loose.has(n.id) ? auto?.get(n.id) : n.position) ?? { x: 0, y: 0 },
       data,
       ariaLabel: nodeAriaLabel(n.id, data),
     };

@@ -16,9 +16,14 @@ export function accepts(input: PortType, output: PortType): boolean {
   return EXTRA_ACCEPTS[input]?.includes(output) ?? false;
 }
 
+/** "a text", "an image": the article a word takes (by its first letter, as the server does). */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? "an" : "a"} ${word}`;
+}
+
 /** Why an edge is refused, in words a user can act on. */
 export function refusal(output: PortType, input: PortType): string {
-  return `${output} output cannot feed a ${input} input`;
+  return `${output} output cannot feed ${withArticle(input)} input`;
 }
 
 export const PORT_TYPE_LABEL: Record<PortType, string> = {

@@ -2,11 +2,15 @@
 // progress live (SSE `/api/batches/{id}/events`), read each row, retry failed rows, download.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { api, ApiError, errorMessage } from "../api/client";
-import type { BatchDetail, BatchEstimateAnswer, BatchSummary, FlowDetail, Problem } from "../api/types";
+import type { BatchDetail, BatchRow, BatchEstimateAnswer, BatchSummary, FlowDetail, Problem } from "../api/types";
 import { ErrorNote } from "../components/Form";
+import { TableHead } from "../components/TableHead";
 import { useToast } from "../components/Toast";
 import { formatCost, formatDate, formatDuration } from "../lib/format";
 import { linkHandler } from "../lib/router";
+import { BatchColumns } from "./BatchColumns";
+
+const ROW_COLUMNS = ["Row", "Inputs", "Images", "Status", "Cost", "Error"];
 
 export function BatchesPage({ flowId }: { flowId: string }) {
   const [flow, setFlow] = useState<FlowDetail | null>(null);
@@ -40,6 +44,7 @@ export function BatchesPage({ flowId }: { flowId: string }) {
         holds an http(s) URL or the name of an image file you add below.
       </p>
       {error ? <ErrorNote message={error} /> : null}
+      {flow ? <BatchColumns flow={flow} /> : null}
       <NewBatch
         flowId={flowId}
         version={flow?.version ?? null}
@@ -338,20 +343,15 @@ function BatchView({ batchId, onChanged }: { batchId: string; onChanged: () => v
         </a>
       </div>
       <table className="table table-compact" data-testid="batch-rows-table">
-        <thead>
-          <tr>
-            <th scope="col">Row</th>
-            <th scope="col">Inputs</th>
-            <th scope="col">Status</th>
-            <th scope="col">Cost</th>
-            <th scope="col">Error</th>
-          </tr>
-        </thead>
+        <TableHead columns={ROW_COLUMNS} />
         <tbody>
           {batch.rows.map((row) => (
             <tr key={row.number} data-testid={`batch-row-${row.number}`}>
               <td>{row.number}</td>
               <td className="batch-inputs">{JSON.stringify(row.given)}</td>
+              <td>
+                <RowImages row={row} />
+              </td>
               <td>
                 <span className={`status status-${row.status}`} data-status={row.status}>
                   {row.status}
@@ -365,5 +365,23 @@ function BatchView({ batchId, onChanged }: { batchId: string; onChanged: () => v
       </table>
       {batch.rows.length < batch.total_rows ? <p className="muted">The first {batch.rows.length} rows are shown.</p> : null}
     </section>
+  );
+}
+
+/** A row's input images, then (after an arrow) the images its run made; each opens full size. */
+function RowImages({ row }: { row: BatchRow }) {
+  const { inputs, outputs } = row.thumbnails ?? { inputs: [], outputs: [] };
+  const thumb = (url: string, kind: string, i: number) => (
+    <a key={`${kind}-${i}`} href={url} target="_blank" rel="noreferrer" className="row-thumb">
+      <img src={url} alt={`Row ${row.number}, ${kind} image ${i + 1}`} loading="lazy" data-testid={`batch-row-${row.number}-${kind}`} />
+    </a>
+  );
+  if (!inputs.length && !outputs.length) return <span className="muted">—</span>;
+  return (
+    <span className="row-thumbs">
+      {inputs.map((u, i) => thumb(u, "input", i))}
+      {inputs.length && outputs.length ? <span aria-hidden="true">→</span> : null}
+      {outputs.map((u, i) => thumb(u, "output", i))}
+    </span>
   );
 }

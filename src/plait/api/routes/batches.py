@@ -22,6 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from plait.api.auth import CurrentCaller, State
 from plait.api.bodies import read_form
+from plait.api.present import Presenter
 from plait.api.routes.flows import MAX_VERSION, flow_or_404, parse_document
 from plait.api.state import ServerState
 from plait.batch.archive import batch_zip
@@ -149,7 +150,9 @@ async def read_batch(
     summary = await _summary(state, batch_id)
     async with state.runtime.db.new_session() as session:
         rows = await store.rows_page(session, batch_id, offset, limit, status)
-    return {**summary, "rows": [_row_json(r) for r in rows]}
+        results = await store.run_results(session, [r.run_id for r in rows if r.run_id])
+    presenter = state.presenter
+    return {**summary, "rows": [_row_json(r, presenter, results.get(r.run_id or "")) for r in rows]}
 
 
 @router.get("/batches/{batch_id}/events")
@@ -383,7 +386,8 @@ def _summary_json(
     }
 
 
-def _row_json(row: BatchRow) -> dict[str, Any]:
+def _row_json(row: BatchRow, presenter: Presenter, result: Any) -> dict[str, Any]:
+    """A row, with links to its input images and to the images its run made."""
     return {
         "number": row.number,
         "given": row.given,
@@ -392,4 +396,8 @@ def _row_json(row: BatchRow) -> dict[str, Any]:
         "cost_usd": row.cost_usd,
         "attempts": row.attempts,
         "run_id": row.run_id,
+        "thumbnails": {
+            "inputs": presenter.thumbnails(row.inputs),
+            "outputs": presenter.thumbnails(result),
+        },
     }

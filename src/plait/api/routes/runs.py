@@ -20,6 +20,7 @@ from plait.engine.events import Event, EventKind
 from plait.engine.executor import entry_trigger, trigger_config
 from plait.engine.runner import RunRequest
 from plait.engine.values import from_json, to_json
+from plait.flows.subflow import kept_trigger, up_to
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.http_trigger import coerce_inputs
 from plait.store import flows as flow_store
@@ -36,6 +37,7 @@ class StartRun(BaseModel):
     document: dict[str, Any] | None = None
     trigger_id: str | None = None
     reuse_cache: bool = True
+    up_to: str | None = None  # run only this node and what it depends on ("Run to here")
 
 
 @router.post("/flows/{flow_id}/runs", status_code=202)
@@ -51,7 +53,11 @@ async def start(
             document = await flow_store.version_document(session, flow_id, record.current_version)
         flow = parse_document(document or {})
     compiled = compile_flow(flow, state.runtime.registry)
-    inputs = _inputs(compiled, body.inputs, body.trigger_id)
+    trigger_id = body.trigger_id
+    if body.up_to is not None:
+        compiled = up_to(compiled, body.up_to)
+        trigger_id = kept_trigger(compiled, trigger_id)
+    inputs = _inputs(compiled, body.inputs, trigger_id)
     started = await start_run(
         state,
         RunRequest(
@@ -59,7 +65,7 @@ async def start(
             inputs,
             source="editor",
             flow_id=flow_id,
-            trigger_id=body.trigger_id,
+            trigger_id=trigger_id,
             reuse_cache=body.reuse_cache,
         ),
     )
