@@ -36,10 +36,15 @@ class PublishedFlow:
 
 
 async def create_flow(
-    session: AsyncSession, owner_id: str | None, name: str, rate_limit_per_minute: int
+    session: AsyncSession,
+    owner_id: str | None,
+    name: str,
+    rate_limit_per_minute: int,
+    flow_id: str | None = None,
 ) -> FlowRecord:
+    """A new flow with no versions; `flow_id` as asked for (a pushed file's), else random."""
     flow = FlowRecord(
-        id=new_id()[:16],
+        id=flow_id or new_id()[:16],
         owner_id=owner_id,
         name=name,
         rate_limit_per_minute=rate_limit_per_minute,

@@ -85,10 +85,19 @@ async def list_flows(caller: CurrentCaller, state: State) -> list[dict[str, Any]
 
 @router.post("", status_code=201)
 async def create_flow(body: DocumentBody, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    """A new flow; the document's `id`, if it has one, becomes the flow's (409 if taken)."""
     flow = parse_document(body.document)
     async with state.runtime.db.new_session() as session, session.begin():
+        if flow.id is not None and await flow_store.get_flow(session, flow.id) is not None:
+            raise HTTPException(
+                409, f"flow '{flow.id}' exists: save a new version with PUT /api/flows/{flow.id}"
+            )
         record = await flow_store.create_flow(
-            session, caller.user.id, flow.name or "Untitled", state.settings.rate_limit_per_minute
+            session,
+            caller.user.id,
+            flow.name or "Untitled",
+            state.settings.rate_limit_per_minute,
+            flow.id,
         )
         await _save(session, record, flow, caller, body.message)
     return await detail(state, record.id)
@@ -104,6 +113,8 @@ async def save_flow(
     flow_id: str, body: DocumentBody, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
     flow = parse_document(body.document)
+    if flow.id is not None and flow.id != flow_id:
+        raise HTTPException(422, f"the document is flow '{flow.id}', not '{flow_id}'")
     async with state.runtime.db.new_session() as session, session.begin():
         record = await flow_or_404(session, flow_id)
         await _save(session, record, flow, caller, body.message)
@@ -204,6 +215,7 @@ async def _save(
     caller: CurrentCaller,
     message: str | None = None,
 ) -> int:
+    content = flow.without_id()
     return await flow_store.save_version(
-        session, record, flow.content_hash(), flow.to_document(), caller.user.email, message
+        session, record, content.content_hash(), content.to_document(), caller.user.email, message
     )

@@ -55,7 +55,7 @@ async def start(
         async with state.runtime.db.new_session() as session:
             document = await flow_store.version_document(session, flow_id, record.current_version)
         flow = parse_document(document or {})
-    compiled = compile_flow(flow, state.runtime.registry)
+    compiled = compile_flow(flow.without_id(), state.runtime.registry)
     inputs = _inputs(compiled, body.inputs, body.trigger_id)
     async with state.runtime.db.new_session() as session:  # the saved version it is, if any
         saved = await flow_store.version_numbers(session, flow_id, [compiled.digest])
