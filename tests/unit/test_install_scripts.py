@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ def _installs(script: Path) -> list[list[str]]:
     found = []
     for line in script.read_text().splitlines():
         for match in re.finditer(r"apt-get install([^&;|]*)", line):
-            found.append(shlex.split(match.group(1)))
+            found.append(match.group(1).split())
     return found
 
 
