@@ -355,12 +355,12 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
 
   // ---- save, runs, publishing ----
 
-  const save = useCallback(async (): Promise<number | null> => {
+  const save = useCallback(async (message?: string): Promise<number | null> => {
     setSaving(true);
     try {
       const doc = toDocument(metaRef.current, nodesRef.current, edgesRef.current);
       const before = flow.version;
-      const detail = await api.saveFlow(flowId, doc);
+      const detail = await api.saveFlow(flowId, doc, message);
       setFlow(detail);
       setSavedKey(JSON.stringify(doc));
       setHistoryKey((k) => k + 1);
@@ -377,9 +377,9 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const onRunClick = useCallback(() => setRunDialogOpen(true), []);
 
   const doRun = useCallback(
-    async (inputs: Record<string, unknown>, triggerId: string | undefined) => {
+    async (inputs: Record<string, unknown>, triggerId: string | undefined, reuseCache: boolean) => {
       setLastInputs(inputs);
-      await startRun(inputs, toDocument(metaRef.current, nodesRef.current, edgesRef.current), triggerId);
+      await startRun(inputs, toDocument(metaRef.current, nodesRef.current, edgesRef.current), triggerId, reuseCache);
       setRunDialogOpen(false);
       setRunPanelOpen(true);
     },
@@ -689,6 +689,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 onShowRun={onShowRun}
                 onRestore={onRestore}
                 onPublishVersion={onPublishVersion}
+                onSaveVersion={save}
               />
             ) : selectedNode ? (
               <ConfigPanel
@@ -718,7 +719,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
           initialVersion={publishDialog.version}
           publication={flow.publication}
           dirty={dirty}
-          onSave={save}
+          onSave={() => save()}
           onChanged={onPublicationChanged}
           onClose={() => setPublishDialog(null)}
         />

@@ -172,12 +172,12 @@ export function useRun(flowId: string, store: ViewStore, nodeIds: () => string[]
   );
 
   const start = useCallback(
-    async (inputs: Record<string, unknown>, document: FlowDocument, triggerId?: string) => {
+    async (inputs: Record<string, unknown>, document: FlowDocument, triggerId?: string, reuseCache = false) => {
       stopFollowing();
       store.clearRuns();
       setState({ ...IDLE, status: "starting" });
       try {
-        const { run_id } = await api.startRun(flowId, inputs, document, triggerId);
+        const { run_id } = await api.startRun(flowId, inputs, document, triggerId, reuseCache);
         for (const id of nodeIds()) store.patchRun(id, { status: "queued" });
         setState({ ...IDLE, runId: run_id, status: "queued" });
         follow(run_id);
