@@ -22,6 +22,14 @@ def _run(page: Page, prompt: str, *, reuse: bool = False) -> None:
     )
 
 
+def _save_version(page: Page, message: str) -> None:
+    """Saves the draft from History → Versions with a message."""
+    page.get_by_test_id("sidebar-tab-history").click()
+    page.get_by_test_id("history-tab-versions").click()
+    page.get_by_test_id("version-message").fill(message)
+    page.get_by_test_id("version-save").click()
+
+
 def test_a_template_runs_reuse_is_a_choice_and_an_old_run_opens_read_only(
     signed_in: Page,
 ) -> None:
@@ -59,10 +67,7 @@ def test_versions_that_cannot_serve_are_not_offered_for_publishing(signed_in: Pa
     page = signed_in
     new_flow(page, "No trigger yet")  # version 1: the empty flow
     drop(page, "text", 200, 160)
-    page.get_by_test_id("sidebar-tab-history").click()
-    page.get_by_test_id("history-tab-versions").click()
-    page.get_by_test_id("version-message").fill("a text node, no trigger")
-    page.get_by_test_id("version-save").click()
+    _save_version(page, "a text node, no trigger")
     expect(page.get_by_test_id("version-2-message")).to_have_text("a text node, no trigger")
     for number in (1, 2):
         expect(page.get_by_test_id(f"version-{number}-unpublishable")).to_contain_text(
@@ -76,10 +81,7 @@ def test_versions_that_cannot_serve_are_not_offered_for_publishing(signed_in: Pa
     page.keyboard.press("Escape")
 
     drop(page, "http_trigger", 200, 360)
-    page.get_by_test_id("sidebar-tab-history").click()
-    page.get_by_test_id("history-tab-versions").click()
-    page.get_by_test_id("version-message").fill("a trigger")
-    page.get_by_test_id("version-save").click()
+    _save_version(page, "a trigger")
     expect(page.get_by_test_id("version-3-message")).to_have_text("a trigger")
     expect(page.get_by_test_id("version-3-unpublishable")).to_have_count(0)
     page.get_by_test_id("publish-button").click()

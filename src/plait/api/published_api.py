@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from plait.api.publication import SECRET_PLACEHOLDER, trigger_url
@@ -124,9 +125,7 @@ def _python(url: str, values: dict[str, Any], images: list[str]) -> str:
             f"with open({PHOTO!r}, 'rb') as file:\n"
             "    photo = base64.b64encode(file.read()).decode()\n\n"
         )
-    lines = [f"        {name!r}: {value!r}," for name, value in values.items()]
-    lines += [f"        {name!r}: photo," for name in images]
-    body = "{\n" + "\n".join(lines) + "\n    }" if lines else "{}"
+    body = _literal(values, images, repr, "    ")
     return (
         f"{head}response = httpx.post(\n    {url!r},\n    json={body},\n    timeout=120,\n)\n"
         "response.raise_for_status()\nprint(response.json())"
@@ -140,9 +139,7 @@ def _javascript(url: str, values: dict[str, Any], images: list[str]) -> str:
             "import { readFile } from 'node:fs/promises';\n\n"
             f"const photo = (await readFile({json.dumps(PHOTO)})).toString('base64');\n"
         )
-    lines = [f"    {json.dumps(name)}: {json.dumps(value)}," for name, value in values.items()]
-    lines += [f"    {json.dumps(name)}: photo," for name in images]
-    body = "{\n" + "\n".join(lines) + "\n  }" if lines else "{}"
+    body = _literal(values, images, json.dumps, "  ")
     return (
         f"{head}const response = await fetch({json.dumps(url)}, {{\n"
         "  method: 'POST',\n  headers: { 'Content-Type': 'application/json' },\n"
@@ -150,6 +147,16 @@ def _javascript(url: str, values: dict[str, Any], images: list[str]) -> str:
         "if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);\n"
         "console.log(await response.json());"
     )
+
+
+def _literal(
+    values: dict[str, Any], images: list[str], quote: Callable[[Any], str], indent: str
+) -> str:
+    """An object literal over several lines, keys and values written by `quote` (Python's
+    repr, JSON for JavaScript), then each image field set to the `photo` variable."""
+    lines = [f"{indent * 2}{quote(key)}: {quote(value)}," for key, value in values.items()]
+    lines += [f"{indent * 2}{quote(name)}: photo," for name in images]
+    return "{\n" + "\n".join(lines) + f"\n{indent}}}" if lines else "{}"
 
 
 def _sample(field: TriggerField) -> Any:

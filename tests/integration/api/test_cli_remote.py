@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -12,14 +13,25 @@ from tests.integration.test_cli import plait
 from tests.server import LiveServer
 
 
+def _cli(server: LiveServer, admin: httpx.Client) -> dict[str, str]:
+    """The environment `plait flows` needs: the server and a new API token."""
+    token = admin.post("/api/tokens", json={"name": "cli"}).json()["token"]
+    return {"PLAIT_URL": server.url, "PLAIT_TOKEN": token}
+
+
+def _flow_file(folder: Path) -> tuple[Path, dict[str, Any]]:
+    """The product-shot example written to `folder`, and its document."""
+    file = folder / "flow.json"
+    document = json.loads((EXAMPLES / "product-shot.json").read_text())
+    file.write_text(json.dumps(document))
+    return file, document
+
+
 def test_push_publish_roll_back_and_pull(
     server: LiveServer, admin: httpx.Client, tmp_path: Path
 ) -> None:
-    token = admin.post("/api/tokens", json={"name": "cli"}).json()["token"]
-    env = {"PLAIT_URL": server.url, "PLAIT_TOKEN": token}
-    first = tmp_path / "flow.json"
-    document = json.loads((EXAMPLES / "product-shot.json").read_text())
-    first.write_text(json.dumps(document))
+    env = _cli(server, admin)
+    first, document = _flow_file(tmp_path)
     pushed = plait("flows", "push", str(first), "--publish", cwd=tmp_path, env=env)
     assert pushed.returncode == 0, pushed.stderr
     flow_id, url = pushed.stdout.split()
@@ -51,11 +63,8 @@ def test_clear_errors_without_a_token_or_with_a_bad_one(server: LiveServer, tmp_
 def test_pushing_the_same_file_again_updates_its_flow(
     server: LiveServer, admin: httpx.Client, tmp_path: Path
 ) -> None:
-    token = admin.post("/api/tokens", json={"name": "ci"}).json()["token"]
-    env = {"PLAIT_URL": server.url, "PLAIT_TOKEN": token}
-    file = tmp_path / "flow.json"
-    document = json.loads((EXAMPLES / "product-shot.json").read_text())
-    file.write_text(json.dumps(document))
+    env = _cli(server, admin)
+    file, document = _flow_file(tmp_path)
     first = plait("flows", "push", str(file), "--publish", cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr
     flow_id, _url = first.stdout.split()

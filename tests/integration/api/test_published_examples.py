@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,24 +22,6 @@ FIELDS = [
     {"name": "extra", "type": "json"},
     {"name": "product", "type": "image"},
 ]
-
-
-def _every_type() -> dict[str, Any]:
-    """HTTP Trigger with a field of each type (the image required) → Respond echoing them."""
-    names = [f["name"] for f in FIELDS]
-    return {
-        "format": 1,
-        "name": "Every field type",
-        "nodes": [
-            {"id": "trigger", "type": "http_trigger", "config": {"fields": FIELDS}},
-            {
-                "id": "respond",
-                "type": "respond",
-                "config": {"fields": [{"name": n} for n in names]},
-            },
-        ],
-        "edges": [{"from": f"trigger.{n}", "to": f"respond.{n}"} for n in names],
-    }
 
 
 def _command(lang: str, code: str, folder: Path) -> list[str]:
@@ -59,7 +40,7 @@ def _command(lang: str, code: str, folder: Path) -> list[str]:
 def test_each_example_runs_as_written(
     server: LiveServer, admin: httpx.Client, tmp_path: Path, lang: str
 ) -> None:
-    flow_id = flows.create(admin, _every_type())
+    flow_id = flows.create(admin, flows.echo_fields(FIELDS, [f["name"] for f in FIELDS]))
     secret = flows.publish(admin, flow_id)["secret"]
     code = admin.get(f"/api/flows/{flow_id}/examples").json()[lang]
     assert "<SECRET>" in code

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.api.auth import CurrentCaller, State
 from plait.api.launch import start_run
@@ -25,6 +26,7 @@ from plait.nodes.http_trigger import coerce_inputs
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.documents import flow_document
+from plait.store.tables import Run
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -92,12 +94,17 @@ async def list_runs(
     return [presenter.run_summary(r) for r in runs]
 
 
+async def _run_or_404(session: AsyncSession, run_id: str) -> Run:
+    run = await run_store.get_run(session, run_id)
+    if run is None:
+        raise HTTPException(404, f"no run '{run_id}'")
+    return run
+
+
 @router.get("/runs/{run_id}")
 async def read_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     async with state.runtime.db.new_session() as session:
-        run = await run_store.get_run(session, run_id)
-        if run is None:
-            raise HTTPException(404, f"no run '{run_id}'")
+        run = await _run_or_404(session, run_id)
         nodes = await run_store.node_runs(session, run_id)
     return state.presenter.run_detail(run, nodes)
 
@@ -106,9 +113,7 @@ async def read_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str
 async def run_document(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     """The exact flow document the run ran (a saved version or an unsaved draft)."""
     async with state.runtime.db.new_session() as session:
-        run = await run_store.get_run(session, run_id)
-        if run is None:
-            raise HTTPException(404, f"no run '{run_id}'")
+        run = await _run_or_404(session, run_id)
         document = await flow_document(session, run.flow_hash)
     return {"flow_version": run.flow_version, "flow_hash": run.flow_hash, "document": document}
 
