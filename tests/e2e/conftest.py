@@ -180,7 +180,20 @@ def sign_in(page: Page) -> None:
     page.get_by_test_id("new-flow").wait_for()
 
 
+_SAVE_SCREENSHOTS: list[bool] = [False]
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _screenshots_option(request: pytest.FixtureRequest) -> None:
+    _SAVE_SCREENSHOTS[0] = bool(request.config.getoption("--screenshots"))
+
+
 def screenshot(target: Page | Locator, name: str) -> None:
-    """Saves docs/screenshots/NAME.png: the page, or one element of it."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    """Renders the page, or one element of it; saves it as docs/screenshots/NAME.png only
+    with `pytest --screenshots` (scripts/screenshots.sh): tests never rewrite committed
+    files."""
+    image = target.screenshot()
+    assert image.startswith(b"\x89PNG")
+    if _SAVE_SCREENSHOTS[0]:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{name}.png").write_bytes(image)

@@ -111,6 +111,7 @@ def test_a_rerun_marks_the_nodes_served_from_the_cache(signed_in: Page, tmp_path
     for attempt in ("first", "second"):
         page.get_by_test_id("run-button").click()
         page.get_by_test_id("run-input-prompt").fill("a cached teapot")
+        page.get_by_test_id("run-reuse-cache").check()  # runs compute fresh unless asked
         page.get_by_test_id("run-submit").click()
         expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
         if attempt == "first":

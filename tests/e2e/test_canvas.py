@@ -124,6 +124,8 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
 
     # Rotate the secret: the new one is shown once; the old one works during the grace period.
     page.get_by_test_id("publish-rotate").click()
+    expect(page.get_by_test_id("publish-rotate-question")).to_contain_text("1 hour")
+    page.get_by_test_id("publish-rotate-confirm").click()
     expect(page.get_by_test_id("publish-secret")).not_to_have_text(secret)
     new_secret = page.get_by_test_id("publish-secret").inner_text()
     new_endpoint = page.get_by_test_id("publish-endpoint-trigger").inner_text()

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from plait import __version__
-from plait.api import errors
+from plait.api import docs_page, errors
 from plait.api.accounts import first_admin
 from plait.api.auth import require_user
 from plait.api.budgets import TriggerBudgets
@@ -90,6 +90,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
         description="Visual image flows on Gemini image models. See docs/api.md.",
         lifespan=lifespan,
         telemetry=_telemetry(),
+        docs_url=None,  # served from the package's assets (docs_page), not a CDN
+        redoc_url=None,
     )
     errors.install(app)
     # The trigger reads its body capped field by field (`plait.api.bodies`); every other
@@ -103,6 +105,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router, dependencies=signed_in, max_body_size=capped)
     for module in _PRIVATE:
         app.include_router(module.router, dependencies=signed_in, max_body_size=capped)
+    docs_page.install(app)
     app.mount("/", SinglePageApp(), name="canvas")
     # the trigger's calls answered past FastAPI's routing and inner middleware
     app.add_middleware(PlainLane, routes=trigger.router.routes, handlers=app.exception_handlers)

@@ -27,6 +27,7 @@ PUBLIC_ROUTES = {
     ("POST", "/api/auth/setup"),
     ("POST", "/api/auth/login"),
     ("POST", "/api/trigger/{secret}/{node_id}"),
+    ("GET", "/api/trigger/{secret}/{node_id}"),  # 405: a trigger takes POST
     ("GET", "/api/trigger/{secret}/runs/{run_id}"),
     ("GET", "/files/{blob_id}"),
 }

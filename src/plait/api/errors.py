@@ -12,6 +12,7 @@ from pydantic_core import PydanticSerializationError
 
 from plait.api.budgets import BudgetExceeded
 from plait.errors import FlowFileError, FlowInvalid, InputError, MediaError, PlaitError, Problem
+from plait.flows.servable import NotServable
 
 NOT_UNICODE = "the request holds text that is not Unicode: an unpaired surrogate such as \\ud800"
 
@@ -57,8 +58,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(FlowInvalid)
     async def _invalid(request: Request, exc: FlowInvalid) -> JSONResponse:
+        detail = exc.detail if isinstance(exc, NotServable) else "the flow is invalid"
         return JSONResponse(
-            {"detail": "the flow is invalid", "errors": [problem_json(p) for p in exc.problems]},
+            {"detail": detail, "errors": [problem_json(p) for p in exc.problems]},
             status_code=422,
         )
 

@@ -34,7 +34,9 @@ class Presenter:
             "id": run.id,
             "flow_id": run.flow_id,
             "flow_version": run.flow_version,
+            "flow_hash": run.flow_hash,
             "source": run.source,
+            "inputs": self.annotated(run.inputs),
             "status": run.status,
             "created_at": run.created_at,
             "started_at": run.started_at,
@@ -56,7 +58,6 @@ class Presenter:
     def run_detail(self, run: Run, nodes: list[NodeRun]) -> dict[str, Any]:
         return {
             **self.run_summary(run),
-            "inputs": self.annotated(run.inputs),
             "result": self.annotated(run.result),
             "nodes": [self.node_run(n) for n in nodes],
         }

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from plait.cli.app import app, cli_errors, emit, say
-from plait.cli.remote import Remote
+from plait.cli.remote import Remote, RemoteError
 from plait.flows.loader import load_flow
 
 flows_app = typer.Typer(
@@ -43,22 +43,47 @@ def list_flows() -> None:
 def push(
     flow: Annotated[Path, typer.Argument(help="The flow file (JSON)")],
     flow_id: Annotated[
-        str | None, typer.Option("--id", help="Save as a new version of this flow")
+        str | None,
+        typer.Option("--id", help="Save as a new version of this flow (default: the file's id)"),
     ] = None,
     publish: Annotated[bool, typer.Option(help="Publish the pushed version")] = False,
 ) -> None:
-    """Save FLOW on the server: a new flow, or a new version of --id (if it changed)."""
+    """Save FLOW on the server as a new version (if it changed) of the flow named by --id or
+    the file's "id"; that flow is created if the server has none. A file without an id makes
+    a new flow, and its id is written into the file, so the next push updates it."""
     with remote() as server:
-        body = {"document": load_flow(flow).to_document()}
-        saved = (
-            server.call("PUT", f"/api/flows/{flow_id}", json=body)
-            if flow_id
-            else server.call("POST", "/api/flows", json=body)
-        )
+        document = load_flow(flow)
+        target = flow_id or document.id
+        body = {"document": document.model_copy(update={"id": target}).to_document()}
+        saved = _save(server, target, body)
+        if target is None:
+            _record_id(flow, saved["id"])
+            say(f'{flow}: its "id" is now {saved["id"]}; a later push updates this flow')
         say(f"flow {saved['id']} is at version {saved['version']}")
         emit(saved["id"])
         if publish:
             _publish(server, saved["id"], saved["version"])
+
+
+def _save(server: Remote, flow_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    """PUT to the flow if it exists, else POST (the document's id, if any, names it)."""
+    if flow_id is not None:
+        try:
+            saved: dict[str, Any] = server.call("PUT", f"/api/flows/{flow_id}", json=body)
+        except RemoteError as exc:
+            if exc.status != 404:
+                raise
+        else:
+            return saved
+    created: dict[str, Any] = server.call("POST", "/api/flows", json=body)
+    return created
+
+
+def _record_id(path: Path, flow_id: str) -> None:
+    """Write `"id"` into the flow file, first, keeping the rest of the document as it was."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document = {"format": document.pop("format", 1), "id": flow_id, **document}
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 @flows_app.command("publish")
@@ -112,6 +137,7 @@ def pull(
             document = server.call("GET", f"/api/flows/{flow_id}")["document"]
         else:
             document = server.call("GET", f"/api/flows/{flow_id}/versions/{version}")["document"]
+        document = {"format": document.pop("format", 1), "id": flow_id, **document}
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         if out is None:
             emit(text.rstrip("\n"))

@@ -16,7 +16,11 @@ from plait.settings import Settings
 
 
 class RemoteError(PlaitError):
-    """The server refused a request or could not be reached."""
+    """The server refused a request (`status`: its HTTP status) or could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 class Remote:
@@ -44,7 +48,10 @@ class Remote:
         except httpx.TransportError as exc:
             raise RemoteError(f"cannot reach the Plait server at {self.url}: {exc}") from None
         if response.status_code >= 400:
-            raise RemoteError(f"{method} {path}: HTTP {response.status_code}: {_detail(response)}")
+            raise RemoteError(
+                f"{method} {path}: HTTP {response.status_code}: {_detail(response)}",
+                response.status_code,
+            )
         return None if response.status_code == 204 else response.json()
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ T = TypeVar("T", bound=Named)
 FORMAT_VERSION = 1
 NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
 ENDPOINT_PATTERN = rf"^{NAME_PATTERN}\.{NAME_PATTERN}$"
+FLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
 class Position(BaseModel):
@@ -79,6 +80,9 @@ def _endpoint(text: str) -> Endpoint:
 class Flow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Literal[1] = 1
+    # The server's flow this file is: `plait flows push` updates it (and creates it with
+    # this id where it does not exist). Not part of a stored version's content.
+    id: str | None = Field(default=None, pattern=FLOW_ID_PATTERN)
     name: str = ""
     description: str = ""
     nodes: list[NodeSpec] = Field(default_factory=list)
@@ -91,7 +95,13 @@ class Flow(BaseModel):
         raise KeyError(node_id)
 
     def to_document(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        return self.model_dump(
+            mode="json", by_alias=True, exclude={"id"} if self.id is None else None
+        )
+
+    def without_id(self) -> Flow:
+        """The content a version stores: the flow's id is the server's, not the document's."""
+        return self if self.id is None else self.model_copy(update={"id": None})
 
     def canonical_json(self) -> str:
         """Key-sorted, compact JSON: equal flows give equal bytes."""

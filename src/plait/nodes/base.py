@@ -79,6 +79,12 @@ class NodeType(ABC, Generic[C]):
         """What the result depends on beyond config and inputs (e.g. a file's mtime)."""
         return ""
 
+    def bundle_files(self, config: dict[str, Any], blob_of: Callable[[str], str]) -> dict[str, Any]:
+        """The raw config with each local file it names replaced by `blob_of(path)`, the id
+        of a stored copy: a document that runs where the files are not (a flow template
+        handed out by the server)."""
+        return config
+
     @abstractmethod
     async def run(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> dict[str, Any]:
         """Compute the outputs from the config and the inputs (edges or config fallbacks).
@@ -97,6 +103,15 @@ class NodeType(ABC, Generic[C]):
             "is_trigger": self.is_trigger,
             "config_schema": self.config_model.model_json_schema(),
         }
+
+
+def file_as_blob(entry: dict[str, Any], key: str, blob_of: Callable[[str], str]) -> dict[str, Any]:
+    """`entry` with the file path under `key` (if any) replaced by `blob`: its copy's id."""
+    path = entry.get(key)
+    if not isinstance(path, str) or not path:
+        return entry
+    rest = {k: v for k, v in entry.items() if k != key}
+    return {**rest, "blob": blob_of(path)}
 
 
 class InstantNodeType(NodeType[C]):

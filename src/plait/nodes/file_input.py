@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from plait.flows.ports import Port, PortType
 from plait.media.files import read_image_file, signature
-from plait.nodes.base import NodeContext, NodeType
+from plait.nodes.base import NodeContext, NodeType, file_as_blob
 
 
 class FileInputConfig(BaseModel):
@@ -37,6 +38,9 @@ class FileInput(NodeType[FileInputConfig]):
 
     def cache_salt(self, config: FileInputConfig, flow_dir: Path | None) -> str:
         return signature(config.path, flow_dir) if config.path else ""
+
+    def bundle_files(self, config: dict[str, Any], blob_of: Callable[[str], str]) -> dict[str, Any]:
+        return file_as_blob(config, "path", blob_of)
 
     async def run(
         self, ctx: NodeContext, config: FileInputConfig, inputs: dict[str, Any]

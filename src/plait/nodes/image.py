@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +16,7 @@ from plait.flows.template import Template
 from plait.media import images
 from plait.media.files import read_image_file, signature
 from plait.media.image_ref import ImageRef
-from plait.nodes.base import NodeContext, NodeType
+from plait.nodes.base import NodeContext, NodeType, file_as_blob
 from plait.providers import catalog
 from plait.providers.base import ImagePart, ImageRequest, ImageResult, Part, TextPart, Usage
 
@@ -137,6 +138,13 @@ class Image(NodeType[ImageConfig]):
 
     def cache_salt(self, config: ImageConfig, flow_dir: Path | None) -> str:
         return "|".join(signature(r.file, flow_dir) for r in config.references if r.file)
+
+    def bundle_files(self, config: dict[str, Any], blob_of: Callable[[str], str]) -> dict[str, Any]:
+        refs = config.get("references")
+        if not isinstance(refs, list):
+            return config
+        bundled = [file_as_blob(r, "file", blob_of) if isinstance(r, dict) else r for r in refs]
+        return {**config, "references": bundled}
 
     async def run(
         self, ctx: NodeContext, config: ImageConfig, inputs: dict[str, Any]

@@ -36,10 +36,15 @@ class PublishedFlow:
 
 
 async def create_flow(
-    session: AsyncSession, owner_id: str | None, name: str, rate_limit_per_minute: int
+    session: AsyncSession,
+    owner_id: str | None,
+    name: str,
+    rate_limit_per_minute: int,
+    flow_id: str | None = None,
 ) -> FlowRecord:
+    """A new flow with no versions; `flow_id` as asked for (a pushed file's), else random."""
     flow = FlowRecord(
-        id=new_id()[:16],
+        id=flow_id or new_id()[:16],
         owner_id=owner_id,
         name=name,
         rate_limit_per_minute=rate_limit_per_minute,
@@ -69,6 +74,7 @@ async def save_version(
     digest: str,
     document: dict[str, Any],
     created_by: str | None,
+    message: str | None = None,
 ) -> int:
     """Make `document` the newest version unless it equals the newest already."""
     current = await get_version(session, flow.id, flow.current_version)
@@ -78,7 +84,11 @@ async def save_version(
     flow.current_version += 1
     session.add(
         FlowVersion(
-            flow_id=flow.id, number=flow.current_version, hash=digest, created_by=created_by
+            flow_id=flow.id,
+            number=flow.current_version,
+            hash=digest,
+            created_by=created_by,
+            message=message or None,
         )
     )
     flow.name = str(document.get("name") or flow.name)
@@ -102,6 +112,28 @@ async def version_document(
     )
     document = row.scalar()
     return None if document is None else dict(document)
+
+
+async def version_documents(session: AsyncSession, flow_id: str) -> dict[str, dict[str, Any]]:
+    """The documents of a flow's versions, by content hash."""
+    rows = await session.execute(
+        select(FlowDocument.hash, FlowDocument.document)
+        .join(FlowVersion, FlowVersion.hash == FlowDocument.hash)
+        .where(FlowVersion.flow_id == flow_id)
+    )
+    return {digest: dict(document) for digest, document in rows}
+
+
+async def version_numbers(
+    session: AsyncSession, flow_id: str, digests: list[str]
+) -> dict[str, int]:
+    """The newest version number of each content hash among a flow's versions."""
+    rows = await session.execute(
+        select(FlowVersion.hash, func.max(FlowVersion.number))
+        .where(FlowVersion.flow_id == flow_id, FlowVersion.hash.in_(set(digests)))
+        .group_by(FlowVersion.hash)
+    )
+    return dict(rows.all())
 
 
 async def list_versions(session: AsyncSession, flow_id: str) -> list[FlowVersion]:

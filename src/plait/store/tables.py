@@ -166,6 +166,7 @@ class FlowVersion(Base):
     hash: Mapped[str] = mapped_column(ForeignKey("flow_documents.hash"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(320))
+    message: Mapped[str | None] = mapped_column(String(500), default=None)  # given on save
 
 
 class Publication(Base):

@@ -43,6 +43,23 @@ def echo(label: str = "v1") -> dict[str, Any]:
     }
 
 
+def echo_fields(fields: list[dict[str, Any]], echoed: list[str]) -> dict[str, Any]:
+    """HTTP Trigger with `fields` → Respond answering each field named in `echoed`."""
+    return {
+        "format": 1,
+        "name": "Every field type",
+        "nodes": [
+            {"id": "trigger", "type": "http_trigger", "config": {"fields": fields}},
+            {
+                "id": "respond",
+                "type": "respond",
+                "config": {"fields": [{"name": n} for n in echoed]},
+            },
+        ],
+        "edges": [{"from": f"trigger.{n}", "to": f"respond.{n}"} for n in echoed],
+    }
+
+
 def create(client: Any, document: dict[str, Any]) -> str:
     answer = client.post("/api/flows", json={"document": document})
     assert answer.status_code == 201, answer.text

@@ -98,3 +98,50 @@ def test_the_editor_catalog(admin: httpx.Client) -> None:
     assert "gemini-3-pro-image" in {m["id"] for m in models["models"]}
     templates = admin.get("/api/templates").json()
     assert {"product-shot", "social-card"} <= {t["id"] for t in templates}
+
+
+def test_a_version_that_cannot_serve_is_neither_published_nor_rolled_back_to(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    flow_id = flows.create(admin, {"format": 1, "name": "New flow", "nodes": [], "edges": []})
+    no_trigger = flows.echo()
+    no_trigger["nodes"] = no_trigger["nodes"][1:]
+    no_trigger["edges"] = []
+    admin.put(f"/api/flows/{flow_id}", json={"document": no_trigger}).raise_for_status()
+    refused = admin.post(f"/api/flows/{flow_id}/publish", json={})
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("version 2 cannot be published")
+    *unwired, no_trigger_problem = refused.json()["errors"]
+    assert [(p["node_id"], p["port"]) for p in unwired] == [("respond", "prompt")]
+    assert no_trigger_problem["node_id"] is None
+    assert "HTTP Trigger" in no_trigger_problem["message"]
+    assert admin.get(f"/api/flows/{flow_id}/publication").status_code == 404  # no secret made
+    admin.put(f"/api/flows/{flow_id}", json={"document": flows.echo()}).raise_for_status()
+    secret = flows.publish(admin, flow_id)["secret"]
+    for old in (1, 2):
+        rollback = admin.post(f"/api/flows/{flow_id}/publish", json={"version": old})
+        assert rollback.status_code == 422, rollback.text
+    assert admin.get(f"/api/flows/{flow_id}/publication").json()["version"] == 3
+    with server.client() as caller:
+        served = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "still here"})
+        assert served.json() == {"prompt": "still here", "label": "v1"}
+    listed = admin.get(f"/api/flows/{flow_id}/versions").json()
+    assert [(v["number"], v["publishable"]) for v in listed] == [(3, True), (2, False), (1, False)]
+    assert listed[0]["problems"] == []
+    assert "HTTP Trigger" in listed[2]["problems"][-1]["message"]
+
+
+def test_a_version_carries_the_message_given_on_save(admin: httpx.Client) -> None:
+    answer = admin.post("/api/flows", json={"document": flows.echo("v1"), "message": "first"})
+    flow_id = answer.json()["id"]
+    saved = admin.put(f"/api/flows/{flow_id}", json={"document": flows.echo("v2")})
+    saved.raise_for_status()
+    assert [v["message"] for v in admin.get(f"/api/flows/{flow_id}/versions").json()] == [
+        None,
+        "first",
+    ]
+    assert admin.get(f"/api/flows/{flow_id}/versions/1").json()["message"] == "first"
+    too_long = admin.put(
+        f"/api/flows/{flow_id}", json={"document": flows.echo(), "message": "x" * 501}
+    )
+    assert too_long.status_code == 422

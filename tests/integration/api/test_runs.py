@@ -161,3 +161,45 @@ def test_uploads_are_checked_and_reencoded(server: LiveServer, admin: httpx.Clie
     html = admin.post("/api/uploads", files={"file": ("x.png", b"<html></html>", "image/png")})
     assert html.status_code == 415
     assert "x.png" in html.json()["detail"]
+
+
+def test_editor_runs_compute_image_nodes_fresh_unless_told_to_reuse(admin: httpx.Client) -> None:
+    document = flows.image_endpoint()
+    flow_id = flows.create(admin, document)
+
+    def image_node(**body: Any) -> dict[str, Any]:
+        started = admin.post(
+            f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "a cat"}, **body}
+        )
+        run = _settled(admin, started.json()["run_id"])
+        assert run["flow_version"] == 1  # the saved version it ran
+        [node] = [n for n in run["nodes"] if n["node_id"] == "image"]
+        return node
+
+    first = image_node(reuse_cache=True)  # computed, and kept for reuse
+    assert first["cache_hit"] is False
+    assert image_node()["cache_hit"] is False  # by default a run is a new take
+    reused = image_node(reuse_cache=True)
+    assert reused["cache_hit"] is True
+    assert reused["outputs"] == first["outputs"]
+
+
+def test_the_runs_list_shows_version_source_inputs_and_the_document_run(
+    admin: httpx.Client,
+) -> None:
+    flow_id = flows.create(admin, flows.echo("v1"))
+    draft = flows.echo("draft")
+    started = admin.post(
+        f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "hi"}, "document": draft}
+    )
+    run_id = started.json()["run_id"]
+    _settled(admin, run_id)
+    [listed] = admin.get("/api/runs", params={"flow_id": flow_id}).json()
+    assert (listed["source"], listed["flow_version"], listed["inputs"]) == (
+        "editor",
+        None,  # an unsaved draft
+        {"prompt": "hi"},
+    )
+    ran = admin.get(f"/api/runs/{run_id}/document").json()
+    assert ran["document"]["nodes"][1]["config"]["fields"][1]["value"] == "draft"
+    assert admin.get("/api/runs/0123/document").status_code == 404

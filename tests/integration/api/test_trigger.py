@@ -271,7 +271,7 @@ def test_the_published_flow_has_its_own_openapi_and_examples(
     assert schema["required"] == ["prompt"]
     examples = admin.get(f"/api/flows/{flow_id}/examples").json()
     assert f"{server.url}/api/trigger/<SECRET>/trigger" in examples["curl"]
-    assert '"prompt"' in examples["python"]
+    assert "'prompt'" in examples["python"]
     assert "fetch(" in examples["javascript"]
 
 

@@ -28,21 +28,7 @@ FIELDS = [
     {"name": "photo", "type": "image", "required": False},
 ]
 ECHOED = ("prompt", "count", "flag", "meta")
-FLOW = {
-    "format": 1,
-    "name": "Every field type",
-    "nodes": [
-        {"id": "trigger", "type": "http_trigger", "config": {"fields": FIELDS}},
-        {
-            "id": "respond",
-            "type": "respond",
-            "config": {"fields": [{"name": n} for n in ECHOED]},
-        },
-    ],
-    "edges": [
-        {"from": f"trigger.{n}", "to": f"respond.{n}"} for n in ("prompt", "count", "flag", "meta")
-    ],
-}
+FLOW = flows.echo_fields(FIELDS, list(ECHOED))
 NAMES = [f["name"] for f in FIELDS]
 SETTINGS = settings(
     max_examples=80,

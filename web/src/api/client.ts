@@ -19,6 +19,7 @@ import type {
   Problem,
   Publication,
   RunDetail,
+  RunDocument,
   RunSummary,
   Settings,
   Template,
@@ -151,7 +152,8 @@ export const api = {
   listFlows: () => request<FlowSummary[]>("GET", "/api/flows"),
   createFlow: (document: FlowDocument) => request<FlowDetail>("POST", "/api/flows", { document }),
   getFlow: (id: string) => request<FlowDetail>("GET", `/api/flows/${enc(id)}`),
-  saveFlow: (id: string, document: FlowDocument) => request<FlowDetail>("PUT", `/api/flows/${enc(id)}`, { document }),
+  saveFlow: (id: string, document: FlowDocument, message?: string) =>
+    request<FlowDetail>("PUT", `/api/flows/${enc(id)}`, { document, ...(message ? { message } : {}) }),
   deleteFlow: (id: string) => request<void>("DELETE", `/api/flows/${enc(id)}`),
   listVersions: (id: string) => request<VersionSummary[]>("GET", `/api/flows/${enc(id)}/versions`),
   getVersion: (id: string, n: number) => request<VersionDetail>("GET", `/api/flows/${enc(id)}/versions/${n}`),
@@ -179,16 +181,20 @@ export const api = {
     form.append("file", file);
     return request<UploadAnswer>("POST", "/api/uploads", form);
   },
-  startRun: (flowId: string, inputs: Record<string, unknown>, document?: FlowDocument, triggerId?: string, upTo?: string) =>
+  /** `reuseCache`: reuse outputs of unchanged nodes from earlier runs (default: compute fresh);
+   * `upTo`: run only that node and what it depends on ("Run to here"). */
+  startRun: (flowId: string, inputs: Record<string, unknown>, document?: FlowDocument, triggerId?: string, reuseCache = false, upTo?: string) =>
     request<{ run_id: string }>("POST", `/api/flows/${enc(flowId)}/runs`, {
       inputs,
       ...(document ? { document } : {}),
       ...(triggerId ? { trigger_id: triggerId } : {}),
       ...(upTo ? { up_to: upTo } : {}),
+      reuse_cache: reuseCache,
     }),
   listRuns: (flowId: string, limit = 50) =>
     request<RunSummary[]>("GET", `/api/runs?flow_id=${enc(flowId)}&limit=${limit}`),
   getRun: (id: string) => request<RunDetail>("GET", `/api/runs/${enc(id)}`),
+  runDocument: (id: string) => request<RunDocument>("GET", `/api/runs/${enc(id)}/document`),
   cancelRun: (id: string) => request<void>("POST", `/api/runs/${enc(id)}/cancel`),
   runEventsUrl: (id: string) => `/api/runs/${enc(id)}/events`,
 

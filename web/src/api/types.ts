@@ -240,13 +240,27 @@ export interface VersionSummary {
   hash: string;
   created_at: string;
   created_by: string | null;
+  /** What changed, as given on save. */
+  message?: string | null;
+  /** Whether it can serve as the published API (valid, with an HTTP Trigger). */
+  publishable?: boolean;
+  /** Why it cannot, each naming its node and field. */
+  problems?: Problem[];
 }
 
 export interface VersionDetail {
   number: number;
   hash: string;
   created_at: string;
+  message?: string | null;
   document: FlowDocument;
+}
+
+/** The exact document a run ran: a saved version, or an unsaved draft (`flow_version` null). */
+export interface RunDocument {
+  flow_version: number | null;
+  flow_hash: string;
+  document: FlowDocument | null;
 }
 
 export interface FieldChange {
@@ -314,7 +328,12 @@ export type NodeRunStatus =
 export interface RunSummary {
   id: string;
   flow_id: string;
+  /** The saved version it ran; null: an unsaved draft. */
+  flow_version: number | null;
+  flow_hash: string;
+  /** editor, trigger, batch or cli. */
   source: string;
+  inputs: JsonValue;
   status: RunStatus;
   created_at: string;
   duration_ms: number | null;
@@ -344,7 +363,6 @@ export interface NodeRunRecord {
 }
 
 export interface RunDetail extends RunSummary {
-  inputs: JsonValue;
   result: JsonValue;
   nodes: NodeRunRecord[];
 }

@@ -349,12 +349,12 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
 
   // ---- save, runs, publishing ----
 
-  const save = useCallback(async (): Promise<number | null> => {
+  const save = useCallback(async (message?: string): Promise<number | null> => {
     setSaving(true);
     try {
       const doc = toDocument(metaRef.current, nodesRef.current, edgesRef.current);
       const before = flow.version;
-      const detail = await api.saveFlow(flowId, doc);
+      const detail = await api.saveFlow(flowId, doc, message);
       setFlow(detail);
       setSavedKey(JSON.stringify(doc));
       setHistoryKey((k) => k + 1);
@@ -376,9 +376,9 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const toHere = useRunToHere({ nodesRef, linksRef: shownEdgesRef, document: draft, startRun, openDialog: openRunDialog, onStarted: openRunPanel });
 
   const doRun = useCallback(
-    async (inputs: Record<string, unknown>, triggerId: string | undefined) => {
+    async (inputs: Record<string, unknown>, triggerId: string | undefined, reuseCache: boolean) => {
       setLastInputs(inputs);
-      await startRun(inputs, draft(), triggerId, toHere.scope());
+      await startRun(inputs, draft(), triggerId, reuseCache, toHere.scope());
       setRunDialogOpen(false);
       toHere.reset();
       setRunPanelOpen(true);
@@ -721,6 +721,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 onShowRun={onShowRun}
                 onRestore={onRestore}
                 onPublishVersion={onPublishVersion}
+                onSaveVersion={save}
               />
             ) : selectedNode && tab === "data" ? (
               <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={toHere.runToHere} />
@@ -752,7 +753,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
           initialVersion={publishDialog.version}
           publication={flow.publication}
           dirty={dirty}
-          onSave={save}
+          onSave={() => save()}
           onChanged={onPublicationChanged}
           onClose={() => setPublishDialog(null)}
         />

@@ -1,11 +1,13 @@
 // Past runs (with thumbnails) and saved versions: diff two, restore one, publish one (rollback).
-import { useCallback, useEffect, useState } from "react";
+// An old run opens read-only with the document it ran; only the run in progress paints the canvas.
+import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { api, errorMessage } from "../api/client";
-import type { FlowDiff, JsonValue, RunSummary, VersionSummary } from "../api/types";
+import type { FlowDiff, JsonValue, RunDetail, RunDocument, RunSummary, VersionSummary } from "../api/types";
 import { ErrorNote } from "../components/Form";
+import { Modal } from "../components/Modal";
 import { Spinner } from "../components/Spinner";
-import { formatCost, formatDate, formatDuration } from "../lib/format";
-import { thumbnailUrl } from "../lib/images";
+import { formatCost, formatDate, formatDuration, problemText } from "../lib/format";
+import { isRunImage, thumbnailUrl } from "../lib/images";
 
 type Tab = "runs" | "versions";
 
@@ -17,14 +19,18 @@ export function HistoryPanel({
   onShowRun,
   onRestore,
   onPublishVersion,
+  onSaveVersion,
 }: {
   flowId: string;
   publishedVersion: number | null;
   refreshKey: number;
   activeRunId: string | null;
+  /** Shows the run on the canvas: only for the run started from this draft. */
   onShowRun: (runId: string) => void;
   onRestore: (version: number) => Promise<void>;
   onPublishVersion: (version: number) => Promise<void>;
+  /** Saves the draft as a new version with a message; null when nothing was saved. */
+  onSaveVersion?: (message: string) => Promise<number | null>;
 }) {
   const [tab, setTab] = useState<Tab>("runs");
   return (
@@ -53,6 +59,7 @@ export function HistoryPanel({
           publishedVersion={publishedVersion}
           onRestore={onRestore}
           onPublishVersion={onPublishVersion}
+          onSaveVersion={onSaveVersion}
         />
       )}
     </div>
@@ -72,6 +79,7 @@ function RunList({
 }) {
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
 
   useEffect(() => {
     api.listRuns(flowId, 50).then(
@@ -87,6 +95,7 @@ function RunList({
   if (!runs) return <Spinner />;
   if (runs.length === 0) return <p className="muted small pad">No runs yet. Press Run to try the flow.</p>;
   return (
+    <>
     <ul className="run-list" data-testid="run-list">
       {runs.map((r) => {
         const thumb = thumbnailUrl(r.thumbnail);
@@ -96,17 +105,26 @@ function RunList({
               type="button"
               className={r.id === activeRunId ? "run-item active" : "run-item"}
               data-testid={`run-item-${r.id}`}
-              onClick={() => onShowRun(r.id)}
+              title={r.id === activeRunId ? "Show this run on the canvas" : "Open this run with the version it ran (read-only)"}
+              onClick={() => (r.id === activeRunId ? onShowRun(r.id) : setOpened(r.id))}
             >
               {thumb ? <img src={thumb} alt="" className="run-thumb" loading="lazy" /> : <span className="run-thumb run-thumb-empty" aria-hidden="true" />}
               <span className="run-item-text">
                 <span>
-                  <span className={`status status-${r.status}`}>{r.status}</span> <span className="muted small">{r.source}</span>
+                  <span className={`status status-${r.status}`}>{r.status}</span>{" "}
+                  <span className="muted small" data-testid={`run-item-${r.id}-origin`}>
+                    {versionLabel(r.flow_version)} · {r.source}
+                  </span>
                   {r.backend === "preview" ? <span className="badge badge-warn">preview</span> : null}
                 </span>
                 <span className="muted small">
                   {formatDate(r.created_at)} · {formatDuration(r.duration_ms)} · {formatCost(r.cost_usd)}
                 </span>
+                {inputsLine(r.inputs) ? (
+                  <span className="small run-item-inputs" data-testid={`run-item-${r.id}-inputs`}>
+                    {inputsLine(r.inputs)}
+                  </span>
+                ) : null}
                 {r.error ? (
                   <span className="text-error small">
                     {r.failed_node ? `${r.failed_node}: ` : ""}
@@ -119,6 +137,99 @@ function RunList({
         );
       })}
     </ul>
+    {opened ? <RunRecord runId={opened} onClose={() => setOpened(null)} /> : null}
+    </>
+  );
+}
+
+function versionLabel(version: number | null | undefined): string {
+  return version ? `v${version}` : "draft";
+}
+
+/** `prompt: "a cat" · count: 2`: a run's inputs on one line (images as [image]). */
+function inputsLine(inputs: JsonValue | undefined): string {
+  if (!inputs || typeof inputs !== "object" || Array.isArray(inputs)) return "";
+  return Object.entries(inputs)
+    .map(([name, value]) => `${name}: ${isRunImage(value) ? "[image]" : show(value)}`)
+    .join(" · ");
+}
+
+/** A past run, read-only, with the document it ran: never painted onto the current draft. */
+function RunRecord({ runId, onClose }: { runId: string; onClose: () => void }) {
+  const [detail, setDetail] = useState<RunDetail | null>(null);
+  const [ran, setRan] = useState<RunDocument | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    Promise.all([api.getRun(runId), api.runDocument(runId)]).then(
+      ([d, r]) => {
+        setDetail(d);
+        setRan(r);
+      },
+      (e: unknown) => setError(errorMessage(e)),
+    );
+  }, [runId]);
+
+  const labels = new Map((ran?.document?.nodes ?? []).map((n) => [n.id, n.label || n.id]));
+  const inputs = detail && detail.inputs && typeof detail.inputs === "object" && !Array.isArray(detail.inputs) ? Object.entries(detail.inputs) : [];
+  return (
+    <Modal title="Past run (read-only)" onClose={onClose} wide testId="run-record">
+      {error ? <ErrorNote message={error} /> : null}
+      {!detail || !ran ? (
+        !error ? <Spinner /> : null
+      ) : (
+        <div className="run-record">
+          <p data-testid="run-record-version">
+            {ran.flow_version
+              ? `Ran version v${ran.flow_version} of this flow`
+              : "Ran an unsaved draft (not a saved version)"}{" "}
+            · {detail.source} · <span className={`status status-${detail.status}`}>{detail.status}</span> · {formatDate(detail.created_at)}
+          </p>
+          <p className="muted small">
+            This is the run's own version, not your draft: the canvas is unchanged.
+            {ran.document ? ` It had ${ran.document.nodes.length} nodes.` : ""}
+          </p>
+          <h3 className="section-title">Inputs</h3>
+          {inputs.length === 0 ? <p className="muted small">None.</p> : null}
+          <dl className="run-record-inputs" data-testid="run-record-inputs">
+            {inputs.map(([name, value]) => (
+              <div key={name}>
+                <dt>{name}</dt>
+                <dd>{isRunImage(value) && typeof value.url === "string" ? <img className="reference-thumb" src={value.url} alt={name} /> : show(value)}</dd>
+              </div>
+            ))}
+          </dl>
+          <h3 className="section-title">Nodes</h3>
+          <ul className="run-record-nodes" data-testid="run-record-nodes">
+            {detail.nodes.map((n) => (
+              <li key={n.node_id} data-testid={`run-record-node-${n.node_id}`}>
+                <strong>{labels.get(n.node_id) ?? n.node_id}</strong> <span className="muted small">{n.node_type}</span>{" "}
+                <span className={`status status-${n.status}`}>{n.cache_hit ? "reused" : n.status}</span>
+                {n.error ? <span className="text-error small"> {n.error}</span> : null}
+                <RecordOutputs outputs={n.outputs} />
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </Modal>
+  );
+}
+
+function RecordOutputs({ outputs }: { outputs: JsonValue }) {
+  if (!outputs || typeof outputs !== "object" || Array.isArray(outputs)) return null;
+  return (
+    <div className="run-record-outputs">
+      {Object.entries(outputs).map(([port, value]) =>
+        isRunImage(value) && typeof value.url === "string" ? (
+          <img key={port} className="run-thumb" src={value.url} alt={port} title={port} />
+        ) : Array.isArray(value) ? null : (
+          <span key={port} className="small">
+            {port}: {show(value)}{" "}
+          </span>
+        ),
+      )}
+    </div>
   );
 }
 
@@ -128,13 +239,17 @@ function VersionList({
   publishedVersion,
   onRestore,
   onPublishVersion,
+  onSaveVersion,
 }: {
   flowId: string;
   refreshKey: number;
   publishedVersion: number | null;
   onRestore: (version: number) => Promise<void>;
   onPublishVersion: (version: number) => Promise<void>;
+  onSaveVersion?: (message: string) => Promise<number | null>;
 }) {
+  const [message, setMessage] = useState("");
+  const messageId = useId();
   const [versions, setVersions] = useState<VersionSummary[] | null>(null);
   const [picked, setPicked] = useState<number[]>([]);
   const [diff, setDiff] = useState<FlowDiff | null>(null);
@@ -179,9 +294,38 @@ function VersionList({
     }
   }
 
+  async function saveWithMessage(event: FormEvent) {
+    event.preventDefault();
+    if (!onSaveVersion) return;
+    const saved = await onSaveVersion(message.trim());
+    if (saved !== null) {
+      setMessage("");
+      await load();
+    }
+  }
+
   if (!versions) return error ? <ErrorNote message={error} /> : <Spinner />;
   return (
     <div className="version-list-wrap">
+      {onSaveVersion ? (
+        <form className="version-save pad" onSubmit={(e) => void saveWithMessage(e)}>
+          <label className="field-label" htmlFor={messageId}>
+            Save the draft as a version
+          </label>
+          <input
+            id={messageId}
+            type="text"
+            maxLength={500}
+            placeholder="What changed (optional)"
+            value={message}
+            data-testid="version-message"
+            onChange={(e) => setMessage(e.target.value)}
+          />
+          <button type="submit" className="button button-small" data-testid="version-save">
+            Save version
+          </button>
+        </form>
+      ) : null}
       <p className="muted small pad">Tick two versions to compare them.</p>
       <ErrorNote message={error} />
       <ul className="version-list" data-testid="version-list">
@@ -195,6 +339,16 @@ function VersionList({
               {formatDate(v.created_at)}
               {v.created_by ? ` · ${v.created_by}` : ""} · <code>{v.hash.slice(0, 8)}</code>
             </span>
+            {v.message ? (
+              <span className="version-message small" data-testid={`version-${v.number}-message`}>
+                {v.message}
+              </span>
+            ) : null}
+            {v.publishable === false ? (
+              <span className="version-problems small muted" data-testid={`version-${v.number}-unpublishable`} title={(v.problems ?? []).map(problemText).join("\n")}>
+                cannot be published: {(v.problems ?? []).map(problemText).join("; ")}
+              </span>
+            ) : null}
             <span className="version-badges">
               {index === 0 ? <span className="badge">latest</span> : null}
               {v.number === publishedVersion ? <span className="badge badge-ok" data-testid={`version-${v.number}-published`}>published</span> : null}
@@ -211,7 +365,7 @@ function VersionList({
                   Restore
                 </button>
               ) : null}
-              {v.number !== publishedVersion ? (
+              {v.number !== publishedVersion && v.publishable !== false ? (
                 <button
                   type="button"
                   className="button button-small button-ghost"

@@ -1,11 +1,15 @@
 // Publishing: pin a version to the trigger endpoints, show the secret once, examples to copy.
 import { useEffect, useId, useState } from "react";
-import { api, errorMessage } from "../api/client";
-import type { CodeExamples, Publication, VersionSummary } from "../api/types";
+import { ApiError, api, errorMessage } from "../api/client";
+import type { CodeExamples, Problem, Publication, VersionSummary } from "../api/types";
 import { CopyButton, CopyField } from "../components/CopyButton";
 import { ErrorNote } from "../components/Form";
 import { Modal } from "../components/Modal";
-import { formatCost, formatDate } from "../lib/format";
+import { formatCost, formatDate, problemText } from "../lib/format";
+
+/** How long the old secret keeps working after a rotation. */
+const GRACE_SECONDS = 3600;
+const GRACE_TEXT = "1 hour";
 
 const SECRET_PLACEHOLDER = "<SECRET>";
 type Lang = keyof CodeExamples;
@@ -44,8 +48,10 @@ export function PublishDialog({
   const [examples, setExamples] = useState<CodeExamples | null>(null);
   const [lang, setLang] = useState<Lang>("curl");
   const [error, setError] = useState<string | null>(null);
+  const [problems, setProblems] = useState<Problem[]>([]);
   const [busy, setBusy] = useState(false);
   const [confirmUnpublish, setConfirmUnpublish] = useState(false);
+  const [confirmRotate, setConfirmRotate] = useState(false);
 
   useEffect(() => {
     api.listVersions(flowId).then(setVersions, () => setVersions([]));
@@ -62,10 +68,12 @@ export function PublishDialog({
   async function run(action: () => Promise<void>) {
     setBusy(true);
     setError(null);
+    setProblems([]);
     try {
       await action();
     } catch (e) {
       setError(errorMessage(e));
+      setProblems(e instanceof ApiError ? e.problems : []);
     } finally {
       setBusy(false);
     }
@@ -87,8 +95,9 @@ export function PublishDialog({
 
   const rotate = () =>
     run(async () => {
-      const answer = await api.rotateSecret(flowId, 3600);
+      const answer = await api.rotateSecret(flowId, GRACE_SECONDS);
       if (answer.secret) setSecret(answer.secret);
+      setConfirmRotate(false);
       onChanged(answer);
     });
 
@@ -100,6 +109,10 @@ export function PublishDialog({
       onChanged(null);
     });
 
+  const chosen = versions.find((v) => v.number === version);
+  // the latest with unsaved changes is saved first: what it will be is not known yet
+  const willSave = dirty && version === latestVersion;
+  const blocked = !willSave && chosen?.publishable === false;
   const withSecret = (text: string) => (secret ? text.split(SECRET_PLACEHOLDER).join(secret) : text);
 
   return (
@@ -124,7 +137,7 @@ export function PublishDialog({
               </span>
             ) : null}
             {publication.secrets_active && publication.secrets_active > 1 ? (
-              <span className="muted"> · the previous secret still works until its grace period ends</span>
+              <span className="muted"> · the previous secret still works until its grace period ({GRACE_TEXT} after rotating) ends</span>
             ) : null}
           </p>
         ) : (
@@ -150,10 +163,22 @@ export function PublishDialog({
                 {v.number === latestVersion ? " (latest)" : ""}
                 {v.number === publication?.version ? " — published" : ""}
                 {v.created_at ? ` — ${formatDate(v.created_at)}` : ""}
+                {"message" in v && v.message ? ` — ${v.message}` : ""}
+                {"publishable" in v && v.publishable === false ? " — cannot be published" : ""}
               </option>
             ))}
           </select>
-          {dirty && version === latestVersion ? <p className="field-hint">The draft has unsaved changes: they are saved first as a new version.</p> : null}
+          {willSave ? <p className="field-hint">The draft has unsaved changes: they are saved first as a new version.</p> : null}
+          {blocked ? (
+            <div className="callout callout-warn" data-testid="publish-version-problems">
+              <p>v{version} cannot serve as an API: fix these in the draft, save, then publish.</p>
+              <ul>
+                {(chosen?.problems ?? []).map((p, i) => (
+                  <li key={i}>{problemText(p)}</li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
         </div>
         <div className="field">
           <label className="field-label" htmlFor={ids.rate}>
@@ -189,14 +214,28 @@ export function PublishDialog({
           </p>
         </div>
         <div className="button-row">
-          <button type="submit" className="button button-primary" disabled={busy} data-testid="publish-submit">
+          <button type="submit" className="button button-primary" disabled={busy || blocked} data-testid="publish-submit">
             {publication ? (version === publication.version ? "Update" : version < publication.version ? `Roll back to v${version}` : `Publish v${version}`) : "Publish"}
           </button>
           {publication ? (
             <>
-              <button type="button" className="button" disabled={busy} data-testid="publish-rotate" onClick={() => void rotate()}>
-                Rotate secret
-              </button>
+              {confirmRotate ? (
+                <>
+                  <span className="small" data-testid="publish-rotate-question">
+                    Make a new secret? The current one keeps working for {GRACE_TEXT} (the grace period), then stops.
+                  </span>
+                  <button type="button" className="button button-primary" disabled={busy} data-testid="publish-rotate-confirm" onClick={() => void rotate()}>
+                    Rotate now
+                  </button>
+                  <button type="button" className="button" onClick={() => setConfirmRotate(false)}>
+                    Keep
+                  </button>
+                </>
+              ) : (
+                <button type="button" className="button" disabled={busy} data-testid="publish-rotate" onClick={() => setConfirmRotate(true)}>
+                  Rotate secret
+                </button>
+              )}
               {confirmUnpublish ? (
                 <>
                   <span className="small">Stop the endpoint now?</span>
@@ -217,6 +256,15 @@ export function PublishDialog({
         </div>
       </form>
       <ErrorNote message={error} />
+      {problems.length ? (
+        <ul className="problem-list" data-testid="publish-problems">
+          {problems.map((p, i) => (
+            <li key={i} className="text-error small">
+              {problemText(p)}
+            </li>
+          ))}
+        </ul>
+      ) : null}
 
       {secret ? (
         <div className="callout callout-warn" data-testid="publish-secret-box">
@@ -237,6 +285,12 @@ export function PublishDialog({
           {!secret ? (
             <p className="field-hint">
               <code>{SECRET_PLACEHOLDER}</code> stands for the secret shown when you first published (or rotate it to get a new one).
+            </p>
+          ) : null}
+          {examples && /photo\.jpg/.test(examples.curl) ? (
+            <p className="field-hint" data-testid="publish-example-photo-hint">
+              Image fields: the examples send <code>photo.jpg</code> from the current folder — as a file part with curl, as base64 in JSON
+              from Python and JavaScript (Node, saved as an <code>.mjs</code> file).
             </p>
           ) : null}
           {examples ? (

@@ -38,7 +38,8 @@ export function RunDialog({
   /** What the Image nodes would cost at list price; null when unknown. */
   cost: { preview: boolean; usd: number | null; images: number };
   onClose: () => void;
-  onRun: (inputs: Values, triggerId: string | undefined) => Promise<void>;
+  /** `reuseCache`: reuse unchanged nodes' outputs from earlier runs instead of computing fresh. */
+  onRun: (inputs: Values, triggerId: string | undefined, reuseCache: boolean) => Promise<void>;
 }) {
   const [triggerId, setTriggerId] = useState(triggers[0]?.id);
   const trigger = triggers.find((t) => t.id === triggerId) ?? null;
@@ -47,6 +48,8 @@ export function RunDialog({
   const [uploading, setUploading] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Off: every Image node makes a new take (like `plait run` without --cache).
+  const [reuseCache, setReuseCache] = useState(false);
   const baseId = useId();
 
   async function submit(event: FormEvent) {
@@ -62,7 +65,7 @@ export function RunDialog({
         if (value === "" && f["required"] === false) continue;
         inputs[name] = value;
       }
-      await onRun(inputs, triggers.length > 1 ? triggerId : undefined);
+      await onRun(inputs, triggers.length > 1 ? triggerId : undefined, reuseCache);
     } catch (e) {
       setError(errorMessage(e));
       setBusy(false);
@@ -165,13 +168,31 @@ export function RunDialog({
             </div>
           );
         })}
+        <div className="field field-inline">
+          <input
+            id={`${baseId}-reuse`}
+            type="checkbox"
+            checked={reuseCache}
+            data-testid="run-reuse-cache"
+            aria-describedby={`${baseId}-reuse-hint`}
+            onChange={(e) => setReuseCache(e.target.checked)}
+          />
+          <label className="field-label" htmlFor={`${baseId}-reuse`}>
+            Reuse unchanged outputs
+          </label>
+        </div>
+        <p className="field-hint" id={`${baseId}-reuse-hint`}>
+          {reuseCache
+            ? "Nodes whose settings and inputs are unchanged since an earlier run reuse its outputs: not computed again, not billed."
+            : "Every node computes fresh: each Image node makes a new take."}
+        </p>
         <p className="run-cost-estimate small" data-testid="run-cost-estimate">
           {cost.images === 0
             ? "No Image node: this run makes no Gemini call."
             : cost.preview
               ? `Preview mode: ${cost.images === 1 ? "the image is" : `${cost.images} images are`} rendered offline, free.`
               : cost.usd !== null
-                ? `About ${formatCost(cost.usd)} for ${cost.images === 1 ? "1 image" : `${cost.images} images`} at list price (cached results cost nothing).`
+                ? `About ${formatCost(cost.usd)} for ${cost.images === 1 ? "1 image" : `${cost.images} images`} at list price (reused outputs cost nothing).`
                 : `${cost.images === 1 ? "1 image" : `${cost.images} images`} at your Gemini key's price.`}
         </p>
         <ErrorNote message={error} />

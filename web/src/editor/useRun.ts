@@ -179,12 +179,12 @@ export function useRun(flowId: string, store: ViewStore, nodeIds: () => string[]
   /** Starts a run of `document`; with `scope`, only up to `scope.upTo` ("Run to here"),
    * which runs the nodes listed in `scope.nodes`. */
   const start = useCallback(
-    async (inputs: Record<string, unknown>, document: FlowDocument, triggerId?: string, scope?: RunScope) => {
+    async (inputs: Record<string, unknown>, document: FlowDocument, triggerId?: string, reuseCache = false, scope?: RunScope) => {
       stopFollowing();
       store.clearRuns();
       setState({ ...IDLE, status: "starting" });
       try {
-        const { run_id } = await api.startRun(flowId, inputs, document, triggerId, scope?.upTo);
+        const { run_id } = await api.startRun(flowId, inputs, document, triggerId, reuseCache, scope?.upTo);
         for (const id of scope?.nodes ?? nodeIds()) store.patchRun(id, { status: "queued" });
         setState({ ...IDLE, runId: run_id, status: "queued" });
         follow(run_id);

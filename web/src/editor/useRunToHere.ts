@@ -16,7 +16,7 @@ interface Deps {
   /** The document's edges and the reference edges: every dependency. */
   linksRef: RefObject<PlaitEdge[]>;
   document: () => FlowDocument;
-  startRun: (inputs: Record<string, unknown>, document: FlowDocument, triggerId?: string, scope?: RunScope) => Promise<unknown>;
+  startRun: (inputs: Record<string, unknown>, document: FlowDocument, triggerId?: string, reuseCache?: boolean, scope?: RunScope) => Promise<unknown>;
   openDialog: () => void;
   onStarted: () => void;
 }
@@ -31,7 +31,7 @@ export function useRunToHere({ nodesRef, linksRef, document, startRun, openDialo
       if (nodesRef.current.some((n) => needed.has(n.id) && n.data.nodeType === "http_trigger")) {
         setUpTo(nodeId);
         openDialog();
-      } else void startRun({}, document(), undefined, scope).finally(onStarted);
+      } else void startRun({}, document(), undefined, false, scope).finally(onStarted);
     },
     [nodesRef, linksRef, document, startRun, openDialog, onStarted],
   );

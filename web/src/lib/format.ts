@@ -1,4 +1,5 @@
 // Small formatting helpers shared by panels.
+import type { Problem } from "../api/types";
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "—";
@@ -29,4 +30,10 @@ export function formatDate(value: string | number | null | undefined): string {
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** `node 'image', field 'model': message`, as the API names a problem. */
+export function problemText(p: Problem): string {
+  const where = [p.node_id ? `node '${p.node_id}'` : "", p.port ? `port '${p.port}'` : "", p.field ? `field '${p.field}'` : ""].filter(Boolean).join(", ");
+  return where ? `${where}: ${p.message}` : p.message;
 }

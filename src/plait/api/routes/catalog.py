@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 from dataclasses import asdict
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
@@ -14,6 +12,7 @@ from plait import __version__
 from plait.api.auth import State
 from plait.api.errors import problem_json
 from plait.errors import FlowInvalid, PlaitError
+from plait.flows.gallery import bundled, flow_templates
 from plait.flows.loader import flow_from_document
 from plait.flows.ports import Port
 from plait.flows.validate import validate_with_ports
@@ -21,8 +20,6 @@ from plait.providers import catalog
 
 public = APIRouter(tags=["health"])
 router = APIRouter(prefix="/api", tags=["catalog"])
-
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "flows"
 
 
 @public.get("/api/health")
@@ -83,21 +80,15 @@ async def validate(state: State, document: Annotated[dict[str, Any], Body()]) ->
 
 
 @router.get("/templates")
-async def templates() -> list[dict[str, Any]]:
+async def templates(state: State) -> list[dict[str, Any]]:
+    """The shipped flow templates, self-contained: their sample images are stored as blobs
+    and named by id, so each runs on the server as it is."""
     found = []
-    for path in sorted(_template_dir().glob("*.json")):
-        document = json.loads(path.read_text(encoding="utf-8"))
-        found.append(
-            {
-                "id": path.stem,
-                "name": document.get("name") or path.stem,
-                "description": document.get("description", ""),
-                "document": document,
-            }
+    for template in flow_templates():
+        document, blobs = await asyncio.to_thread(
+            bundled, template.document, state.runtime.registry
         )
+        for data in blobs.values():
+            await state.runtime.blobs.put(data)
+        found.append({**asdict(template), "document": document})
     return found
-
-
-def _template_dir() -> Path:
-    packaged = resources.files("plait") / "templates"
-    return Path(str(packaged)) if packaged.is_dir() else EXAMPLES

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.api.auth import CurrentCaller, State
+from plait.api.errors import problem_json
 from plait.api.publication import publication_json
-from plait.errors import FlowInvalid
+from plait.errors import FlowInvalid, Problem
 from plait.flows.diff import diff_flows
 from plait.flows.loader import flow_from_document
 from plait.flows.model import Flow
+from plait.flows.servable import serving_problems
 from plait.store import flows as flow_store
 from plait.store.tables import FlowRecord
 
@@ -26,6 +28,9 @@ VersionQuery = Annotated[int, Query(ge=1, le=MAX_VERSION, description="A version
 
 class DocumentBody(BaseModel):
     document: dict[str, Any]
+    message: str | None = Field(
+        default=None, max_length=500, description="What changed, shown in the versions list"
+    )
 
 
 def summary(flow: FlowRecord, published_version: int | None) -> dict[str, Any]:
@@ -80,12 +85,21 @@ async def list_flows(caller: CurrentCaller, state: State) -> list[dict[str, Any]
 
 @router.post("", status_code=201)
 async def create_flow(body: DocumentBody, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    """A new flow; the document's `id`, if it has one, becomes the flow's (409 if taken)."""
     flow = parse_document(body.document)
     async with state.runtime.db.new_session() as session, session.begin():
+        if flow.id is not None and await flow_store.get_flow(session, flow.id) is not None:
+            raise HTTPException(
+                409, f"flow '{flow.id}' exists: save a new version with PUT /api/flows/{flow.id}"
+            )
         record = await flow_store.create_flow(
-            session, caller.user.id, flow.name or "Untitled", state.settings.rate_limit_per_minute
+            session,
+            caller.user.id,
+            flow.name or "Untitled",
+            state.settings.rate_limit_per_minute,
+            flow.id,
         )
-        await _save(session, record, flow, caller)
+        await _save(session, record, flow, caller, body.message)
     return await detail(state, record.id)
 
 
@@ -99,9 +113,11 @@ async def save_flow(
     flow_id: str, body: DocumentBody, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
     flow = parse_document(body.document)
+    if flow.id is not None and flow.id != flow_id:
+        raise HTTPException(422, f"the document is flow '{flow.id}', not '{flow_id}'")
     async with state.runtime.db.new_session() as session, session.begin():
         record = await flow_or_404(session, flow_id)
-        await _save(session, record, flow, caller)
+        await _save(session, record, flow, caller, body.message)
     return await detail(state, flow_id)
 
 
@@ -118,10 +134,30 @@ async def list_versions(flow_id: str, caller: CurrentCaller, state: State) -> li
     await load_flow_record(state, flow_id)
     async with state.runtime.db.new_session() as session:
         versions = await flow_store.list_versions(session, flow_id)
+        documents = await flow_store.version_documents(session, flow_id)
+    problems = {
+        digest: [problem_json(p) for p in _serving_problems(state, document)]
+        for digest, document in documents.items()
+    }
     return [
-        {"number": v.number, "hash": v.hash, "created_at": v.created_at, "created_by": v.created_by}
+        {
+            "number": v.number,
+            "hash": v.hash,
+            "created_at": v.created_at,
+            "created_by": v.created_by,
+            "message": v.message,
+            "publishable": not problems.get(v.hash, True),
+            "problems": problems.get(v.hash, []),
+        }
         for v in versions
     ]
+
+
+def _serving_problems(state: State, document: dict[str, Any]) -> list[Problem]:
+    try:
+        return serving_problems(flow_from_document(document), state.runtime.registry)
+    except FlowInvalid as invalid:
+        return invalid.problems
 
 
 @router.get("/{flow_id}/versions/{number}")
@@ -137,6 +173,7 @@ async def read_version(
         "number": version.number,
         "hash": version.hash,
         "created_at": version.created_at,
+        "message": version.message,
         "document": document,
     }
 
@@ -172,8 +209,13 @@ async def version_flow(state: State, flow_id: str, number: int) -> Flow:
 
 
 async def _save(
-    session: AsyncSession, record: FlowRecord, flow: Flow, caller: CurrentCaller
+    session: AsyncSession,
+    record: FlowRecord,
+    flow: Flow,
+    caller: CurrentCaller,
+    message: str | None = None,
 ) -> int:
+    content = flow.without_id()
     return await flow_store.save_version(
-        session, record, flow.content_hash(), flow.to_document(), caller.user.email
+        session, record, content.content_hash(), content.to_document(), caller.user.email, message
     )

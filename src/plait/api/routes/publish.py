@@ -13,7 +13,7 @@ from plait.api.publication import publication_json
 from plait.api.published_api import examples, openapi_document
 from plait.api.routes.flows import MAX_VERSION, flow_or_404, load_flow_record, version_flow
 from plait.crypto.tokens import digest, hint, new_secret
-from plait.flows.validate import compile_flow
+from plait.flows.servable import check_servable
 from plait.store import flows as flow_store
 from plait.store.tables import FlowRecord, utcnow
 
@@ -55,7 +55,7 @@ async def publish(
 ) -> dict[str, Any]:
     record = await load_flow_record(state, flow_id)
     version = body.version or record.current_version
-    compile_flow(await version_flow(state, flow_id, version), state.runtime.registry)
+    check_servable(await version_flow(state, flow_id, version), version, state.runtime.registry)
     secret = None
     async with state.runtime.db.new_session() as session, session.begin():
         record = await flow_or_404(session, flow_id)

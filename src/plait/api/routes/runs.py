@@ -10,7 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.api.auth import CurrentCaller, State
 from plait.api.launch import start_run
@@ -25,6 +26,8 @@ from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.http_trigger import coerce_inputs
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
+from plait.store.documents import flow_document
+from plait.store.tables import Run
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -36,7 +39,11 @@ class StartRun(BaseModel):
     inputs: dict[str, Any] = {}
     document: dict[str, Any] | None = None
     trigger_id: str | None = None
-    reuse_cache: bool = True
+    reuse_cache: bool = Field(
+        default=False,
+        description="Reuse outputs of unchanged nodes from earlier runs; off: every node "
+        "computes fresh (a new take from each Image node)",
+    )
     up_to: str | None = None  # run only this node and what it depends on ("Run to here")
 
 
@@ -52,12 +59,14 @@ async def start(
         async with state.runtime.db.new_session() as session:
             document = await flow_store.version_document(session, flow_id, record.current_version)
         flow = parse_document(document or {})
-    compiled = compile_flow(flow, state.runtime.registry)
+    compiled = compile_flow(flow.without_id(), state.runtime.registry)
     trigger_id = body.trigger_id
     if body.up_to is not None:
         compiled = up_to(compiled, body.up_to)
         trigger_id = kept_trigger(compiled, trigger_id)
     inputs = _inputs(compiled, body.inputs, trigger_id)
+    async with state.runtime.db.new_session() as session:  # the saved version it is, if any
+        saved = await flow_store.version_numbers(session, flow_id, [compiled.digest])
     started = await start_run(
         state,
         RunRequest(
@@ -67,6 +76,7 @@ async def start(
             flow_id=flow_id,
             trigger_id=trigger_id,
             reuse_cache=body.reuse_cache,
+            flow_version=saved.get(compiled.digest),
         ),
     )
     return {"run_id": started.run_id}
@@ -90,14 +100,28 @@ async def list_runs(
     return [presenter.run_summary(r) for r in runs]
 
 
+async def _run_or_404(session: AsyncSession, run_id: str) -> Run:
+    run = await run_store.get_run(session, run_id)
+    if run is None:
+        raise HTTPException(404, f"no run '{run_id}'")
+    return run
+
+
 @router.get("/runs/{run_id}")
 async def read_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     async with state.runtime.db.new_session() as session:
-        run = await run_store.get_run(session, run_id)
-        if run is None:
-            raise HTTPException(404, f"no run '{run_id}'")
+        run = await _run_or_404(session, run_id)
         nodes = await run_store.node_runs(session, run_id)
     return state.presenter.run_detail(run, nodes)
+
+
+@router.get("/runs/{run_id}/document")
+async def run_document(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    """The exact flow document the run ran (a saved version or an unsaved draft)."""
+    async with state.runtime.db.new_session() as session:
+        run = await _run_or_404(session, run_id)
+        document = await flow_document(session, run.flow_hash)
+    return {"flow_version": run.flow_version, "flow_hash": run.flow_hash, "document": document}
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202)

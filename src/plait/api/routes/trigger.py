@@ -109,6 +109,16 @@ router.add_api_route(
 )
 
 
+@router.get("/api/trigger/{secret}/{node_id}", include_in_schema=False, status_code=405)
+async def trigger_with_get(secret: str, node_id: str) -> JSONResponse:
+    """A trigger takes POST only (a browser's address bar sends GET): say so, with `Allow`."""
+    return JSONResponse(
+        {"detail": "a trigger URL takes POST, with its fields as JSON or multipart form data"},
+        status_code=405,
+        headers={"Allow": "POST"},
+    )
+
+
 @router.get("/api/trigger/{secret}/runs/{run_id}")
 async def trigger_run_status(secret: str, run_id: str, state: State) -> dict[str, Any]:
     published = await _published(state, secret)

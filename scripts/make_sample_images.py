@@ -1,6 +1,6 @@
-"""Draws the example flows' input images (run once; the results are committed).
+"""Draws the flow templates' sample images (run once; the results are committed).
 
-uv run python examples/images/make_images.py
+.venv/bin/python scripts/make_sample_images.py
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1] / "src" / "plait" / "flows" / "templates" / "images"
 
 
 def sneaker() -> Image.Image:
