@@ -115,6 +115,22 @@ def validate(flow: Flow, registry: Registry) -> list[Problem]:
     return []
 
 
+def warnings(flow: Flow, registry: Registry) -> list[Problem]:
+    """What does not stop `flow` from running but deserves a look (a deprecated model),
+    for each node whose config is valid."""
+    found: list[Problem] = []
+    for spec in flow.nodes:
+        node_type = registry.get(spec.type)
+        if node_type is None:
+            continue
+        try:
+            config = node_type.parse_config(spec.config)
+        except (ValidationError, PlaitError):
+            continue  # a problem, reported by `validate`
+        found += [Problem(m, node_id=spec.id, field=f) for f, m in node_type.warnings(config)]
+    return found
+
+
 def _compile_nodes(
     flow: Flow, registry: Registry, problems: list[Problem]
 ) -> dict[str, CompiledNode]:

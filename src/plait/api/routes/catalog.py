@@ -17,6 +17,7 @@ from plait.errors import FlowInvalid, PlaitError
 from plait.flows.loader import flow_from_document
 from plait.flows.ports import Port
 from plait.flows.validate import validate_with_ports
+from plait.flows.validate import warnings as flow_warnings
 from plait.providers import catalog
 
 public = APIRouter(tags=["health"])
@@ -72,6 +73,7 @@ async def validate(state: State, document: Annotated[dict[str, Any], Body()]) ->
     return {
         "valid": not problems,
         "problems": [problem_json(p) for p in problems],
+        "warnings": [problem_json(p) for p in flow_warnings(flow, state.runtime.registry)],
         "ports": {
             node_id: {
                 "inputs": [port_json(p) for p in inputs],
