@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.gemini import FakeGemini
+from tests.fakes.gemini import FakeGemini, ModelListing
 from tests.helpers import EXAMPLES, open_image, png
 
 
@@ -178,8 +178,9 @@ def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path) -> None:
     assert lines == [
         "node 'a': unknown node type 'teleport'; known types: file_input, http_trigger, image, "
         "image_resize, image_url, respond, text, text_overlay",
-        "node 'img', field 'aspect_ratio': gemini-2.5-flash-image does not offer "
-        "aspect ratio '7:3'; choose one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9",
+        "node 'img', field 'aspect_ratio': gemini-nano-banana-2.1 does not offer "
+        "aspect ratio '7:3'; choose one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, "
+        "1:4, 4:1, 1:8, 8:1",
         "node 'r', port 'picture': no input port of that name (its inputs: image)",
         "node 'r', port 'image': required input is not set: connect an edge to it",
     ]
@@ -195,11 +196,95 @@ def test_validate_accepts_the_examples(tmp_path: Path) -> None:
 def test_models_lists_the_catalog(tmp_path: Path) -> None:
     proc = plait("models", "--json", cwd=tmp_path)
     assert proc.returncode == 0
-    ids = [m["id"] for m in json.loads(proc.stdout)["models"]]
-    assert ids[0] == "gemini-2.5-flash-image"
-    assert {"gemini-3.1-flash-image", "gemini-3-pro-image"} <= set(ids)
+    listed = json.loads(proc.stdout)
+    models = {m["id"]: m for m in listed["models"]}
+    assert listed["default"] == "gemini-nano-banana-2.1"
+    assert listed["key"] is None  # no key: availability not known
+    old = models["gemini-2.5-flash-image"]
+    assert (old["lifecycle"], old["deprecated"], old["shutdown"], old["successor"]) == (
+        "deprecated",
+        "2026-09-18",
+        "2027-03-15",
+        "gemini-3.1-flash-lite-image",
+    )
+    nb21 = models["gemini-nano-banana-2.1"]
+    assert (nb21["image_sizes"], nb21["max_references"], nb21["available"]) == (
+        ["1K", "2K", "4K"],
+        14,
+        None,
+    )
+    assert len(nb21["aspect_ratios"]) == 14
+    assert nb21["price_per_image"]["batch"]["1K"] == 0.0168
+    assert nb21["price_per_million_tokens"]["thinking"] == 7.5
+    assert nb21["sources"]["prices"]["url"] == "https://ai.google.dev/gemini-api/docs/pricing"
     table = plait("models", cwd=tmp_path, env={"COLUMNS": "250"})
     assert "Nano Banana Pro" in table.stdout
+
+
+def test_models_shows_what_this_key_can_use(tmp_path: Path, gemini_fake: FakeGemini) -> None:
+    gemini_fake.listing = ModelListing(
+        models=("gemini-3-pro-image", "gemini-4-flash-image", "gemini-3.1-flash-lite")
+    )
+    env = {"PLAIT_GEMINI_BASE_URL": gemini_fake.base_url, "GEMINI_API_KEY": "k"}
+    proc = plait("models", "--json", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(proc.stdout)
+    available = {m["id"]: m["available"] for m in listed["models"]}
+    assert available["gemini-3-pro-image"] is True
+    assert available["gemini-nano-banana-2.1"] is False
+    assert listed["key"]["not_in_catalog"] == ["gemini-4-flash-image"]
+    table = plait("models", cwd=tmp_path, env={**env, "COLUMNS": "120"})
+    assert "Listed for this key but not in the catalog: gemini-4-flash-image" in table.stdout
+    assert "not listed" in table.stdout
+    assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 1  # cached
+    check = plait("models", "--check", cwd=tmp_path, env=env)
+    assert check.returncode == 0, check.stderr
+    assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
+
+
+def test_validate_warns_on_a_deprecated_model_and_refuses_a_shut_down_one(tmp_path: Path) -> None:
+    old = {
+        "nodes": [
+            {
+                "id": "img",
+                "type": "image",
+                "config": {"model": "gemini-2.5-flash-image", "prompt": "x"},
+            }
+        ]
+    }
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    proc = plait("validate", "old.json", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines()[0] == (
+        "warning: node 'img', field 'model': gemini-2.5-flash-image was deprecated by Google on "
+        "2026-09-18; Google shuts it down on 2027-03-15; switch to gemini-3.1-flash-lite-image"
+    )
+    gone = {
+        "nodes": [{"id": "img", "type": "image", "config": {"model": "gemini-3.1-flash-image"}}]
+    }
+    (tmp_path / "gone.json").write_text(json.dumps(gone))
+    proc = plait("validate", "gone.json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines() == [
+        "node 'img', field 'model': gemini-3.1-flash-image was shut down by Google on "
+        "2026-10-29 and no longer runs; switch the node to its successor, gemini-nano-banana-2.1"
+    ]
+    small = {
+        "nodes": [
+            {
+                "id": "img",
+                "type": "image",
+                "config": {"model": "gemini-nano-banana-2.1", "image_size": "512", "prompt": "x"},
+            }
+        ]
+    }
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    proc = plait("validate", "small.json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines() == [
+        "node 'img', field 'image_size': gemini-nano-banana-2.1 does not offer size '512'; "
+        "choose one of 1K, 2K, 4K"
+    ]
 
 
 def test_a_cached_rerun_makes_no_gemini_call(tmp_path: Path, gemini_fake: FakeGemini) -> None:
