@@ -35,6 +35,7 @@ class CompiledNode:
     wires: dict[str, Endpoint] = field(default_factory=dict)
     miswired: set[str] = field(default_factory=set)  # inputs whose edge was reported
     references: list[Reference] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()  # NodeType.warnings, recorded on each run's node row
 
     @property
     def id(self) -> str:
@@ -167,7 +168,8 @@ def _compile_node(
         return None
     inputs = {p.name: p for p in node_type.inputs(config)}
     outputs = {p.name: p for p in node_type.outputs(config)}
-    return CompiledNode(spec, node_type, config, inputs, outputs)
+    warned = tuple(message for _, message in node_type.warnings(config))
+    return CompiledNode(spec, node_type, config, inputs, outputs, warnings=warned)
 
 
 def config_problems(node_id: str, exc: ValidationError) -> Iterable[Problem]:
