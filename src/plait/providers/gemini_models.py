@@ -193,6 +193,22 @@ def unavailable_message(model: ModelInfo, catalog: Catalog, listed: KeyModels) -
     )
 
 
+async def for_display(
+    provider: object, *, refresh: bool = False, wait: float = 10.0
+) -> KeyModels | None:
+    """The list to show (API, canvas): at most `wait` seconds of asking, else what is cached."""
+    models = _GATES.get(provider)
+    if models is None:
+        return None
+    try:
+        async with asyncio.timeout(wait):
+            if refresh:
+                return await models.get(refresh=True)
+            return await models.usable_or_unknown()
+    except TimeoutError:
+        return models.cached()
+
+
 # --- the gate a run goes through -------------------------------------------------------
 
 _GATES: weakref.WeakKeyDictionary[object, ModelList] = weakref.WeakKeyDictionary()
