@@ -242,44 +242,30 @@ def test_models_shows_what_this_key_can_use(tmp_path: Path, gemini_fake: FakeGem
     assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
 
 
+def _image_flow(tmp_path: Path, name: str, **config: str) -> str:
+    """A one-node flow file: an Image node `img` with `config` and a prompt."""
+    document = {"nodes": [{"id": "img", "type": "image", "config": {"prompt": "x", **config}}]}
+    (tmp_path / name).write_text(json.dumps(document))
+    return name
+
+
 def test_validate_warns_on_a_deprecated_model_and_refuses_a_shut_down_one(tmp_path: Path) -> None:
-    old = {
-        "nodes": [
-            {
-                "id": "img",
-                "type": "image",
-                "config": {"model": "gemini-2.5-flash-image", "prompt": "x"},
-            }
-        ]
-    }
-    (tmp_path / "old.json").write_text(json.dumps(old))
-    proc = plait("validate", "old.json", cwd=tmp_path)
+    old = _image_flow(tmp_path, "old.json", model="gemini-2.5-flash-image")
+    proc = plait("validate", old, cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.splitlines()[0] == (
         "warning: node 'img', field 'model': gemini-2.5-flash-image was deprecated by Google on "
         "2026-09-18; Google shuts it down on 2027-03-15; switch to gemini-3.1-flash-lite-image"
     )
-    gone = {
-        "nodes": [{"id": "img", "type": "image", "config": {"model": "gemini-3.1-flash-image"}}]
-    }
-    (tmp_path / "gone.json").write_text(json.dumps(gone))
-    proc = plait("validate", "gone.json", cwd=tmp_path)
+    gone = _image_flow(tmp_path, "gone.json", model="gemini-3.1-flash-image")
+    proc = plait("validate", gone, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stdout.splitlines() == [
         "node 'img', field 'model': gemini-3.1-flash-image was shut down by Google on "
         "2026-10-29 and no longer runs; switch the node to its successor, gemini-nano-banana-2.1"
     ]
-    small = {
-        "nodes": [
-            {
-                "id": "img",
-                "type": "image",
-                "config": {"model": "gemini-nano-banana-2.1", "image_size": "512", "prompt": "x"},
-            }
-        ]
-    }
-    (tmp_path / "small.json").write_text(json.dumps(small))
-    proc = plait("validate", "small.json", cwd=tmp_path)
+    small = _image_flow(tmp_path, "small.json", model="gemini-nano-banana-2.1", image_size="512")
+    proc = plait("validate", small, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stdout.splitlines() == [
         "node 'img', field 'image_size': gemini-nano-banana-2.1 does not offer size '512'; "
