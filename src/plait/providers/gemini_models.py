@@ -72,6 +72,7 @@ class KeyModels:
 
 async def fetch(client: genai.Client) -> KeyModels:
     """Every model the key lists that can generate content, all pages, through the SDK."""
+    import aiohttp
     from google.genai import errors as genai_errors
     from google.genai import types
 
@@ -87,7 +88,7 @@ async def fetch(client: genai.Client) -> KeyModels:
             f"Gemini's model list could not be read (HTTP {exc.code} {exc.status or ''}: "
             f"{exc.message or ''}). Check the API key and PLAIT_GEMINI_BASE_URL."
         ) from None
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, aiohttp.ClientError) as exc:
         raise ModelListError(
             f"Gemini's model list could not be read ({type(exc).__name__}: {exc}). "
             "Check the network and PLAIT_GEMINI_BASE_URL."
