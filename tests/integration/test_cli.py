@@ -42,9 +42,9 @@ def test_run_product_shot_writes_the_model_sized_png(tmp_path: Path) -> None:
     body = json.loads(proc.stdout)
     assert set(body) == {"image", "thumbnail"}
     image = open_image(Path(body["image"]).read_bytes())
-    assert (image.format, image.size) == ("PNG", (1184, 864))  # gemini-2.5-flash-image at 4:3
+    assert (image.format, image.size) == ("PNG", (1200, 896))  # gemini-nano-banana-2.1 at 4:3
     thumb = open_image(Path(body["thumbnail"]).read_bytes())
-    assert thumb.size == (800, 584)
+    assert thumb.size == (800, 597)
     assert Path(body["image"]).parent == out
     assert "succeeded" in proc.stderr
     assert "preview" in proc.stderr
@@ -61,7 +61,7 @@ def test_other_examples_run_in_preview(tmp_path: Path, example: str) -> None:
     body = json.loads(proc.stdout)
     first = next(v for v in body.values() if isinstance(v, str) and v.endswith((".png", ".jpg")))
     size = open_image(Path(first).read_bytes()).size
-    assert size == {"social-card": (896, 1152), "captioned-references": (1344, 768)}[example]
+    assert size == {"social-card": (928, 1152), "captioned-references": (1376, 768)}[example]
 
 
 def test_without_out_images_are_named_by_their_blob_path(tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_without_out_images_are_named_by_their_blob_path(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr  # no key set: the preview backend is the default
     path = Path(json.loads(proc.stdout)["image"])
     assert path.is_relative_to(tmp_path / ".plait" / "blobs")
-    assert open_image(path.read_bytes()).size == (1184, 864)
+    assert open_image(path.read_bytes()).size == (1200, 896)
 
 
 def test_image_input_from_a_file(tmp_path: Path) -> None:
