@@ -18,9 +18,10 @@ from google import genai
 from google.genai import types
 
 app = FastAPI()
-MODEL = "gemini-2.5-flash-image"  # the catalog's default, the image flow's model
-CONFIG = types.GenerateContentConfig(  # the Image node's defaults
-    response_modalities=["TEXT", "IMAGE"], image_config=types.ImageConfig(aspect_ratio="1:1")
+MODEL = "gemini-nano-banana-2.1"  # the catalog's default, the image flow's model
+CONFIG = types.GenerateContentConfig(  # the Image node's defaults (with the model's 1K size)
+    response_modalities=["TEXT", "IMAGE"],
+    image_config=types.ImageConfig(aspect_ratio="1:1", image_size="1K"),
 )
 _clients: list[genai.Client] = []
 

@@ -225,7 +225,7 @@ def test_an_uploaded_image_feeds_a_captioned_reference(signed_in: Page, tmp_path
     expect(page.get_by_test_id("handle-trigger-out-photo")).to_be_visible()
 
     select_node(page, "image")
-    page.get_by_test_id("config-model").select_option("gemini-3.1-flash-image")
+    page.get_by_test_id("config-model").select_option("gemini-nano-banana-2.1")
     expect(page.get_by_test_id("config-image-size")).to_be_enabled()
     page.get_by_test_id("config-aspect-ratio").select_option("4:1")
     page.get_by_test_id("config-prompt").fill("Put the product on a beach")
@@ -245,6 +245,39 @@ def test_an_uploaded_image_feeds_a_captioned_reference(signed_in: Page, tmp_path
     expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
     # The preview backend renders at the model's exact size for 4:1 at 1K.
     assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [2048, 512]
+
+
+def test_a_deprecated_model_shows_its_dates_and_switches_to_its_successor(
+    signed_in: Page,
+) -> None:
+    page = signed_in
+    new_flow(page, "Retiring model")
+    drop(page, "image", 300, 160)
+    select_node(page, "image")
+    model = page.get_by_test_id("config-model")
+    expect(model).to_have_value("gemini-nano-banana-2.1")  # the catalog's default
+    expect(page.get_by_test_id("model-lifecycle")).to_have_count(0)
+    options = model.locator("option").all_inner_texts()
+    assert not any("Nano Banana 2)" in o for o in options)  # the shut-down 3.1 Flash Image
+    assert any("Nano Banana) " in o and "deprecated, shuts down 2027-03-15" in o for o in options)
+
+    model.select_option("gemini-2.5-flash-image")
+    page.get_by_test_id("config-aspect-ratio").select_option("21:9")
+    page.get_by_test_id("config-prompt").fill("A lighthouse at dusk")
+    badge = page.get_by_test_id("model-lifecycle-badge")
+    expect(badge).to_have_text("deprecated 2026-09-18")
+    expect(page.get_by_test_id("model-lifecycle")).to_contain_text(
+        "Google shuts it down on 2027-03-15. It still runs."
+    )
+    switch = page.get_by_test_id("model-switch")
+    expect(switch).to_have_text("Switch to Gemini 3.1 Flash-Lite Image (Nano Banana 2 Lite)")
+    switch.click()
+
+    expect(model).to_have_value("gemini-3.1-flash-lite-image")
+    expect(page.get_by_test_id("config-aspect-ratio")).to_have_value("21:9")  # Lite offers it
+    expect(page.get_by_test_id("config-prompt")).to_have_value("A lighthouse at dusk")
+    expect(page.get_by_test_id("model-lifecycle")).to_have_count(0)
+    wait_valid(page)
 
 
 def test_a_flow_can_be_built_from_the_keyboard(signed_in: Page) -> None:

@@ -448,6 +448,8 @@ class FakeGemini:
     carry that key, as Google checks.
     """
 
+    listing: ModelListing | None = None  # what models.list answers (None: the catalog's models)
+
     def __init__(
         self,
         *,
@@ -699,6 +701,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(
         self, fake: FakeGemini, path: str, query: dict[str, str], headers: dict[str, str], body: Any
     ) -> Reply | None:
+        if _LIST_ROUTE.match(path):
+            return list_models(fake, self.command, query, headers)
         files = _FILES_ROUTE.match(path)
         if files is not None:
             return _files_route(self.command, fake, files, query, headers, body)
@@ -806,6 +810,67 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(json.dumps(chunks).encode())
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+# --- models.list ------------------------------------------------------------------------
+
+_LIST_ROUTE = re.compile(r"^/(v1|v1beta)/models/?$")
+_LIST_MAX_PAGE = 1000  # Google caps pageSize here; 50 when none is given
+_LIST_DEFAULT_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ModelListing:
+    """What `GET /v1beta/models` (and `/v1/models`) answers: these model ids, in pages.
+
+    `models` defaults to every catalog model Google still serves plus two text models, as
+    a real key's list mixes them; `max_page` lowers the page size cap to force pagination.
+    """
+
+    models: tuple[str, ...] | None = None
+    max_page: int = _LIST_MAX_PAGE
+    methods: tuple[str, ...] = ("generateContent", "countTokens", "batchGenerateContent")
+
+    def ids(self, catalog: Catalog) -> list[str]:
+        if self.models is not None:
+            return list(self.models)
+        served = [m.id for m in catalog.models if m.lifecycle != "shut_down"]
+        return [*served, "gemini-3.1-flash-lite", "text-embedding-005"]
+
+
+def list_models(
+    fake: FakeGemini, method: str, query: dict[str, str], headers: dict[str, str]
+) -> Reply:
+    """One page of the key's models, with `nextPageToken` while more remain (as Google pages)."""
+    if method != "GET":
+        raise BadRequest(404, "Method not found: models")
+    _check_key(fake, headers.get("x-goog-api-key") or query.get("key"))
+    listing = fake.listing or ModelListing()
+    ids = listing.ids(fake.catalog)
+    try:
+        size = int(query.get("pageSize") or _LIST_DEFAULT_PAGE)
+        start = int(query.get("pageToken") or 0)
+    except ValueError:
+        raise BadRequest(400, "Invalid pageSize or pageToken.") from None
+    size = max(1, min(size, listing.max_page))
+    page = ids[start : start + size]
+    body: JSON = {"models": [_listed_model(i, listing) for i in page]}
+    if start + size < len(ids):
+        body["nextPageToken"] = str(start + size)
+    return Reply(200, body)
+
+
+def _listed_model(model_id: str, listing: ModelListing) -> JSON:
+    methods = list(listing.methods) if "embedding" not in model_id else ["embedContent"]
+    return {
+        "name": f"models/{model_id}",
+        "version": "001",
+        "displayName": model_id.replace("-", " ").title(),
+        "description": f"The fake's {model_id}",
+        "inputTokenLimit": 65536,
+        "outputTokenLimit": 32768,
+        "supportedGenerationMethods": methods,
+    }
 
 
 def _check_key(fake: FakeGemini, key: str | None) -> None:

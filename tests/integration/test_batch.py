@@ -19,11 +19,16 @@ from tests.fakes.gemini import FakeGemini, Fault
 from tests.helpers import EXAMPLES, until
 
 PRODUCT_SHOT = EXAMPLES / "product-shot.json"
+# pinned to gemini-2.5-flash-image ($0.039 an image): the prices these tests count with
 ONE_IMAGE = {
     "format": 1,
     "nodes": [
         {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
-        {"id": "image", "type": "image", "config": {"prompt": "{{ trigger.prompt }}"}},
+        {
+            "id": "image",
+            "type": "image",
+            "config": {"model": "gemini-2.5-flash-image", "prompt": "{{ trigger.prompt }}"},
+        },
         {"id": "respond", "type": "respond", "config": {"fields": [{"name": "image"}]}},
     ],
     "edges": [{"from": "image.image", "to": "respond.image"}],
@@ -32,11 +37,16 @@ TWO_IMAGES = {
     "format": 1,
     "nodes": [
         {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
-        {"id": "first", "type": "image", "config": {"prompt": "first {{ trigger.prompt }}"}},
+        {
+            "id": "first",
+            "type": "image",
+            "config": {"model": "gemini-2.5-flash-image", "prompt": "first {{ trigger.prompt }}"},
+        },
         {
             "id": "second",
             "type": "image",
             "config": {
+                "model": "gemini-2.5-flash-image",
                 "prompt": "second {{ trigger.prompt }}",
                 "references": [{"port": "ref", "caption": "this:"}],
             },
@@ -241,7 +251,7 @@ def test_budget_stops_at_the_right_row(tmp_path: Path) -> None:
         assert proc.returncode == 1
         assert "budget of $0.20" in proc.stderr
         done = query(tmp_path, "SELECT cost_usd FROM batch_rows WHERE status = 'succeeded'")
-        per_row, estimate = done[0][0], 0.039
+        per_row, estimate = done[0][0], 0.0336  # the example's gemini-nano-banana-2.1 at 1K
         expected = 0  # a row starts while the recorded cost plus its estimate fits
         while expected * per_row + estimate <= 0.2:
             expected += 1
@@ -307,7 +317,7 @@ def test_an_estimate_is_confirmed_or_refused(tmp_path: Path) -> None:
         proc = plait(str(PRODUCT_SHOT), str(rows), cwd=tmp_path, fake=fake)
         assert fake.generate_requests() == []
     assert proc.returncode == 2
-    assert "estimated cost: $0.08" in proc.stderr
+    assert "estimated cost: $0.07 ($0.0336 per row)" in proc.stderr
     assert "pass --yes" in proc.stderr
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.gemini import FakeGemini
+from tests.fakes.gemini import FakeGemini, ModelListing
 from tests.helpers import EXAMPLES, open_image, png
 
 
@@ -42,9 +42,9 @@ def test_run_product_shot_writes_the_model_sized_png(tmp_path: Path) -> None:
     body = json.loads(proc.stdout)
     assert set(body) == {"image", "thumbnail"}
     image = open_image(Path(body["image"]).read_bytes())
-    assert (image.format, image.size) == ("PNG", (1184, 864))  # gemini-2.5-flash-image at 4:3
+    assert (image.format, image.size) == ("PNG", (1200, 896))  # gemini-nano-banana-2.1 at 4:3
     thumb = open_image(Path(body["thumbnail"]).read_bytes())
-    assert thumb.size == (800, 584)
+    assert thumb.size == (800, 597)
     assert Path(body["image"]).parent == out
     assert "succeeded" in proc.stderr
     assert "preview" in proc.stderr
@@ -61,7 +61,7 @@ def test_other_examples_run_in_preview(tmp_path: Path, example: str) -> None:
     body = json.loads(proc.stdout)
     first = next(v for v in body.values() if isinstance(v, str) and v.endswith((".png", ".jpg")))
     size = open_image(Path(first).read_bytes()).size
-    assert size == {"social-card": (896, 1152), "captioned-references": (1344, 768)}[example]
+    assert size == {"social-card": (928, 1152), "captioned-references": (1376, 768)}[example]
 
 
 def test_without_out_images_are_named_by_their_blob_path(tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_without_out_images_are_named_by_their_blob_path(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr  # no key set: the preview backend is the default
     path = Path(json.loads(proc.stdout)["image"])
     assert path.is_relative_to(tmp_path / ".plait" / "blobs")
-    assert open_image(path.read_bytes()).size == (1184, 864)
+    assert open_image(path.read_bytes()).size == (1200, 896)
 
 
 def test_image_input_from_a_file(tmp_path: Path) -> None:
@@ -178,8 +178,9 @@ def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path) -> None:
     assert lines == [
         "node 'a': unknown node type 'teleport'; known types: file_input, http_trigger, image, "
         "image_resize, image_url, respond, text, text_overlay",
-        "node 'img', field 'aspect_ratio': gemini-2.5-flash-image does not offer "
-        "aspect ratio '7:3'; choose one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9",
+        "node 'img', field 'aspect_ratio': gemini-nano-banana-2.1 does not offer "
+        "aspect ratio '7:3'; choose one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, "
+        "1:4, 4:1, 1:8, 8:1",
         "node 'r', port 'picture': no input port of that name (its inputs: image)",
         "node 'r', port 'image': required input is not set: connect an edge to it",
     ]
@@ -195,11 +196,81 @@ def test_validate_accepts_the_examples(tmp_path: Path) -> None:
 def test_models_lists_the_catalog(tmp_path: Path) -> None:
     proc = plait("models", "--json", cwd=tmp_path)
     assert proc.returncode == 0
-    ids = [m["id"] for m in json.loads(proc.stdout)["models"]]
-    assert ids[0] == "gemini-2.5-flash-image"
-    assert {"gemini-3.1-flash-image", "gemini-3-pro-image"} <= set(ids)
+    listed = json.loads(proc.stdout)
+    models = {m["id"]: m for m in listed["models"]}
+    assert listed["default"] == "gemini-nano-banana-2.1"
+    assert listed["key"] is None  # no key: availability not known
+    old = models["gemini-2.5-flash-image"]
+    assert (old["lifecycle"], old["deprecated"], old["shutdown"], old["successor"]) == (
+        "deprecated",
+        "2026-09-18",
+        "2027-03-15",
+        "gemini-3.1-flash-lite-image",
+    )
+    nb21 = models["gemini-nano-banana-2.1"]
+    assert (nb21["image_sizes"], nb21["max_references"], nb21["available"]) == (
+        ["1K", "2K", "4K"],
+        14,
+        None,
+    )
+    assert len(nb21["aspect_ratios"]) == 14
+    assert nb21["price_per_image"]["batch"]["1K"] == 0.0168
+    assert nb21["price_per_million_tokens"]["thinking"] == 7.5
+    assert nb21["sources"]["prices"]["url"] == "https://ai.google.dev/gemini-api/docs/pricing"
     table = plait("models", cwd=tmp_path, env={"COLUMNS": "250"})
     assert "Nano Banana Pro" in table.stdout
+
+
+def test_models_shows_what_this_key_can_use(tmp_path: Path, gemini_fake: FakeGemini) -> None:
+    gemini_fake.listing = ModelListing(
+        models=("gemini-3-pro-image", "gemini-4-flash-image", "gemini-3.1-flash-lite")
+    )
+    env = {"PLAIT_GEMINI_BASE_URL": gemini_fake.base_url, "GEMINI_API_KEY": "k"}
+    proc = plait("models", "--json", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(proc.stdout)
+    available = {m["id"]: m["available"] for m in listed["models"]}
+    assert available["gemini-3-pro-image"] is True
+    assert available["gemini-nano-banana-2.1"] is False
+    assert listed["key"]["not_in_catalog"] == ["gemini-4-flash-image"]
+    table = plait("models", cwd=tmp_path, env={**env, "COLUMNS": "120"})
+    assert "Listed for this key but not in the catalog: gemini-4-flash-image" in table.stdout
+    assert "not listed" in table.stdout
+    assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 1  # cached
+    check = plait("models", "--check", cwd=tmp_path, env=env)
+    assert check.returncode == 0, check.stderr
+    assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
+
+
+def _image_flow(tmp_path: Path, name: str, **config: str) -> str:
+    """A one-node flow file: an Image node `img` with `config` and a prompt."""
+    document = {"nodes": [{"id": "img", "type": "image", "config": {"prompt": "x", **config}}]}
+    (tmp_path / name).write_text(json.dumps(document))
+    return name
+
+
+def test_validate_warns_on_a_deprecated_model_and_refuses_a_shut_down_one(tmp_path: Path) -> None:
+    old = _image_flow(tmp_path, "old.json", model="gemini-2.5-flash-image")
+    proc = plait("validate", old, cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines()[0] == (
+        "warning: node 'img', field 'model': gemini-2.5-flash-image was deprecated by Google on "
+        "2026-09-18; Google shuts it down on 2027-03-15; switch to gemini-3.1-flash-lite-image"
+    )
+    gone = _image_flow(tmp_path, "gone.json", model="gemini-3.1-flash-image")
+    proc = plait("validate", gone, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines() == [
+        "node 'img', field 'model': gemini-3.1-flash-image was shut down by Google on "
+        "2026-10-29 and no longer runs; switch the node to its successor, gemini-nano-banana-2.1"
+    ]
+    small = _image_flow(tmp_path, "small.json", model="gemini-nano-banana-2.1", image_size="512")
+    proc = plait("validate", small, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines() == [
+        "node 'img', field 'image_size': gemini-nano-banana-2.1 does not offer size '512'; "
+        "choose one of 1K, 2K, 4K"
+    ]
 
 
 def test_a_cached_rerun_makes_no_gemini_call(tmp_path: Path, gemini_fake: FakeGemini) -> None:

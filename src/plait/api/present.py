@@ -76,6 +76,7 @@ class Presenter:
             "cache_hit": node.cache_hit,
             "error": node.error,
             "error_port": node.error_port,
+            "warnings": node.warnings or [],
             "started_at": node.started_at,
             "finished_at": node.finished_at,
             "duration_ms": node.duration_ms,

@@ -1,40 +1,121 @@
-"""`plait models`: the image model catalog as a table."""
+"""`plait models`: the image model catalog, and which models this key can use."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
-from plait.cli.app import app, cli_errors, emit, stdout
+from plait.cli.app import EXIT_FAILED, app, cli_errors, emit, say, stdout
 from plait.cli.output import to_json_text
-from plait.providers import catalog
+from plait.providers import catalog, gemini_models
+from plait.providers.catalog import Catalog, ModelInfo
+from plait.providers.catalog_view import catalog_json
+from plait.providers.gemini_models import KeyModels
+from plait.settings import Settings
 
 
 @app.command()
 def models(
     as_json: Annotated[bool, typer.Option("--json", help="Print the catalog as JSON")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Ask Gemini now which models this key can use (models.list; needs a key), "
+            "and check the catalog in force for contradictions",
+        ),
+    ] = False,
 ) -> None:
-    """List the Gemini image models Plait knows, with ratios, sizes and prices."""
+    """List the Gemini image models Plait knows: lifecycle, sizes, ratios, references, prices,
+    and (with a key) whether this key can use each."""
     with cli_errors():
         current = catalog.current()
+        settings = Settings()
+        listed = asyncio.run(_key_models(settings, refresh=check))
+    if check:
+        for problem in catalog.consistency_problems(current):
+            say(f"plait: catalog: {problem}")
     if as_json:
-        emit(to_json_text(current.model_dump(mode="json")))
+        emit(to_json_text(catalog_json(current, listed)))
         return
-    table = Table(title="Gemini image models", title_justify="left")
-    for column in ("id", "label", "lifecycle", "aspect ratios", "sizes", "refs", "$/image"):
-        table.add_column(column, overflow="fold")
+    stdout.print(_table(current, listed))
+    if listed is not None:
+        extra = gemini_models.not_in_catalog(current, listed)
+        if extra:
+            stdout.print(
+                f"Listed for this key but not in the catalog: {', '.join(extra)} "
+                "(add them with PLAIT_MODEL_CATALOG; see docs/models.md)"
+            )
+
+
+async def _key_models(settings: Settings, *, refresh: bool) -> KeyModels | None:
+    """This key's model list: cached under a day, else asked for (None without a key)."""
+    if settings.gemini_api_key is None:
+        if refresh:
+            say("plait: --check needs a key: set GEMINI_API_KEY (or GOOGLE_API_KEY)")
+            raise typer.Exit(EXIT_FAILED)
+        return None
+    from plait.providers.factory import make_provider
+
+    provider = make_provider(settings, "gemini")
+    models = gemini_models.gate_of(provider)
+    assert models is not None  # make_provider attaches the key's list
+    try:
+        if refresh:
+            return await models.get(refresh=True)
+        return await models.usable_or_unknown()
+    finally:
+        await provider.aclose()
+
+
+def _table(current: Catalog, listed: KeyModels | None) -> Table:
+    """One row per model. Ids (the model's, its successor's) are never broken or cut: they
+    are what a flow file names; the id column is as wide as the longest one."""
+    ids = [m.id for m in current.models] + [f"→ {m.successor}" for m in current.models]
+    table = Table(title="Gemini image models", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("model", no_wrap=True, min_width=max(len(i) for i in ids))
+    table.add_column("name", overflow="fold")
+    table.add_column("lifecycle", overflow="fold", min_width=10)
+    table.add_column("sizes", overflow="fold")
+    table.add_column("$/image", no_wrap=True)
+    if listed is not None:
+        table.add_column("this key")
     for model in current.models:
-        default = " (default)" if model.id == current.default else ""
-        prices = model.price_per_image["standard"]
-        table.add_row(
-            model.id + default,
-            model.label,
-            model.lifecycle + (f" → {model.successor}" if model.successor else ""),
-            " ".join(model.aspect_ratios),
-            " ".join(model.sizes) or "—",
-            str(model.max_references),
-            " ".join(f"{size} {price:.3f}" for size, price in prices.items()),
-        )
-    stdout.print(table)
+        row = [_ids(model, current), model.label, _lifecycle(model), _shape(model), _prices(model)]
+        if listed is not None:
+            row.append("usable" if listed.usable(model) else "not listed")
+        table.add_row(*row)
+    return table
+
+
+def _ids(model: ModelInfo, current: Catalog) -> str:
+    lines = [model.id]
+    if model.id == current.default:
+        lines.append("(default)")
+    if model.successor:
+        lines.append(f"→ {model.successor}")
+    return "\n".join(lines)
+
+
+def _lifecycle(model: ModelInfo) -> str:
+    status = model.lifecycle.replace("_", " ")
+    if model.lifecycle == "deprecated":
+        status += f" {model.deprecated}" if model.deprecated else ""
+        status += f", shuts down {model.shutdown}" if model.shutdown else ""
+    elif model.lifecycle == "shut_down" and model.shutdown:
+        status += f" {model.shutdown}"
+    return status
+
+
+def _shape(model: ModelInfo) -> str:
+    sizes = " ".join(model.sizes) or "1K"
+    return f"{sizes}; {len(model.aspect_ratios)} ratios, {model.max_references} refs"
+
+
+def _prices(model: ModelInfo) -> str:
+    prices = model.price_per_image["standard"]
+    return "\n".join(f"{size} {price:.4g}" for size, price in prices.items())

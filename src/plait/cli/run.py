@@ -70,6 +70,9 @@ async def _present(result: RunResult, out: Path | None, runtime: Runtime) -> Any
 
 
 def _summarize(result: RunResult) -> None:
+    for node in result.nodes.values():
+        for warning in node.warnings:
+            say(f"plait: warning: node '{node.node_id}': {warning}")
     if result.status == RunStatus.FAILED and result.failed_node is not None:
         node = result.nodes[result.failed_node]
         port = f", port '{node.error_port}'" if node.error_port else ""

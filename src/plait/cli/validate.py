@@ -10,17 +10,24 @@ import typer
 from plait.cli.app import EXIT_USAGE, app, cli_errors, emit
 from plait.flows.loader import load_flow
 from plait.flows.validate import validate as validate_flow
+from plait.flows.validate import warnings as flow_warnings
 from plait.nodes.registry import builtin
 
 
 @app.command()
 def validate(flow: Annotated[Path, typer.Argument(help="The flow file (JSON)")]) -> None:
-    """Check FLOW: each problem on its own line naming node and port; exit 2 if any."""
+    """Check FLOW: each problem on its own line naming node and port; exit 2 if any.
+
+    Warnings (a deprecated model) get a line each, starting `warning:`, and leave the exit 0.
+    """
     with cli_errors():
         document = load_flow(flow)
         problems = validate_flow(document, builtin())
+        warned = flow_warnings(document, builtin())
     for problem in problems:
         emit(str(problem))
+    for warning in warned:
+        emit(f"warning: {warning}")
     if problems:
         raise typer.Exit(EXIT_USAGE)
     emit(f"{flow}: valid ({len(document.nodes)} nodes, {len(document.edges)} edges)")

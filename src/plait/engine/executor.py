@@ -54,7 +54,10 @@ class Executor:
         self.run_inputs = run_inputs or {}
         self.events = events
         self.cache = cache
-        self.states = {n.id: NodeState(n.id, n.node_type.type) for n in compiled.nodes.values()}
+        self.states = {
+            n.id: NodeState(n.id, n.node_type.type, warnings=n.warnings)
+            for n in compiled.nodes.values()
+        }
         self._entry = entry_trigger(compiled, trigger_id)
         self._completed = completed or {}
         self._gate = gate

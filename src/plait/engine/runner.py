@@ -205,6 +205,7 @@ def node_row(state: NodeState) -> dict[str, Any]:
         "cache_hit": state.cache_hit,
         "error": state.error,
         "error_port": state.error_port,
+        "warnings": list(state.warnings) or None,
         "started_at": _when(state.started_at),
         "finished_at": _when(state.finished_at),
         "duration_ms": state.duration_ms,

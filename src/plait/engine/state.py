@@ -41,6 +41,7 @@ class NodeState:
     cache_hit: bool = False
     error: str | None = None
     error_port: str | None = None
+    warnings: tuple[str, ...] = ()  # what the user should know (a deprecated model)
 
 
 @dataclass

@@ -35,6 +35,7 @@ class CompiledNode:
     wires: dict[str, Endpoint] = field(default_factory=dict)
     miswired: set[str] = field(default_factory=set)  # inputs whose edge was reported
     references: list[Reference] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()  # NodeType.warnings, recorded on each run's node row
 
     @property
     def id(self) -> str:
@@ -115,6 +116,22 @@ def validate(flow: Flow, registry: Registry) -> list[Problem]:
     return []
 
 
+def warnings(flow: Flow, registry: Registry) -> list[Problem]:
+    """What does not stop `flow` from running but deserves a look (a deprecated model),
+    for each node whose config is valid."""
+    found: list[Problem] = []
+    for spec in flow.nodes:
+        node_type = registry.get(spec.type)
+        if node_type is None:
+            continue
+        try:
+            config = node_type.parse_config(spec.config)
+        except (ValidationError, PlaitError):
+            continue  # a problem, reported by `validate`
+        found += [Problem(m, node_id=spec.id, field=f) for f, m in node_type.warnings(config)]
+    return found
+
+
 def _compile_nodes(
     flow: Flow, registry: Registry, problems: list[Problem]
 ) -> dict[str, CompiledNode]:
@@ -151,7 +168,8 @@ def _compile_node(
         return None
     inputs = {p.name: p for p in node_type.inputs(config)}
     outputs = {p.name: p for p in node_type.outputs(config)}
-    return CompiledNode(spec, node_type, config, inputs, outputs)
+    warned = tuple(message for _, message in node_type.warnings(config))
+    return CompiledNode(spec, node_type, config, inputs, outputs, warnings=warned)
 
 
 def config_problems(node_id: str, exc: ValidationError) -> Iterable[Problem]:

@@ -75,6 +75,11 @@ class NodeType(ABC, Generic[C]):
         value = getattr(config, port, None)
         return None if value == "" else value
 
+    def warnings(self, config: C) -> list[tuple[str, str]]:
+        """(field, message) pairs worth a user's attention that do not stop a run
+        (a deprecated model); `plait validate` and the canvas show them."""
+        return []
+
     def cache_salt(self, config: C, flow_dir: Path | None) -> str:
         """What the result depends on beyond config and inputs (e.g. a file's mtime)."""
         return ""

@@ -17,7 +17,7 @@ from plait.media import images
 from plait.media.files import read_image_file, signature
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import NodeContext, NodeType, file_as_blob
-from plait.providers import catalog
+from plait.providers import catalog, gemini_models
 from plait.providers.base import ImagePart, ImageRequest, ImageResult, Part, TextPart, Usage
 
 Modality = Literal["TEXT", "IMAGE"]
@@ -59,9 +59,11 @@ class ImageConfig(BaseModel):
     @classmethod
     def _known_model(cls, model: str) -> str:
         try:
-            catalog.current().get(model)
+            info = catalog.current().get(model)
         except catalog.UnknownModel as exc:
             raise ValueError(exc.message) from None
+        if not info.runs:
+            raise ValueError(info.shut_down_message())
         return model
 
     @field_validator("references")
@@ -136,6 +138,10 @@ class Image(NodeType[ImageConfig]):
                 return ref.file or ref.blob
         return super().config_value(config, port)
 
+    def warnings(self, config: ImageConfig) -> list[tuple[str, str]]:
+        warning = catalog.current().get(config.model).lifecycle_warning()
+        return [("model", warning)] if warning else []
+
     def cache_salt(self, config: ImageConfig, flow_dir: Path | None) -> str:
         return "|".join(signature(r.file, flow_dir) for r in config.references if r.file)
 
@@ -151,6 +157,8 @@ class Image(NodeType[ImageConfig]):
     ) -> dict[str, Any]:
         request = await build_request(ctx, config, inputs)
         provider = ctx.image_provider()
+        current = catalog.current()
+        await gemini_models.ensure_usable(provider, current.get(request.model), current)
         calls = [provider.generate(request) for _ in range(config.number_of_images)]
         # one call is awaited in this task: a gathered task would cost a loop turn per row
         results = [await calls[0]] if len(calls) == 1 else await asyncio.gather(*calls)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from plait.errors import PlaitError
+from plait.providers import gemini_models
 from plait.providers.base import ImageProvider
 from plait.providers.preview import PreviewProvider
 from plait.settings import Backend, Settings
+
+if TYPE_CHECKING:
+    from plait.providers.gemini import GeminiProvider
 
 
 def make_provider(settings: Settings, backend: Backend | None = None) -> ImageProvider:
@@ -20,8 +26,20 @@ def make_provider(settings: Settings, backend: Backend | None = None) -> ImagePr
         )
     from plait.providers.gemini import GeminiProvider
 
-    return GeminiProvider(
-        api_key=settings.gemini_api_key.get_secret_value(),
-        base_url=settings.gemini_base_url,
-        attempts=settings.gemini_attempts,
+    key = settings.gemini_api_key.get_secret_value()
+    provider = GeminiProvider(
+        api_key=key, base_url=settings.gemini_base_url, attempts=settings.gemini_attempts
+    )
+    gemini_models.attach(provider, model_list(provider, settings))
+    return provider
+
+
+def model_list(provider: GeminiProvider, settings: Settings) -> gemini_models.ModelList:
+    """The key's `models.list`, read through `provider`'s client, cached in the data dir."""
+    assert settings.gemini_api_key is not None
+    key = settings.gemini_api_key.get_secret_value()
+    return gemini_models.ModelList.of(
+        provider,
+        key_id=gemini_models.fingerprint(key, settings.gemini_base_url),
+        cache_file=settings.data_dir / gemini_models.CACHE_FILE,
     )

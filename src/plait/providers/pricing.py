@@ -1,7 +1,8 @@
 """What an image call costs, from the catalog's prices.
 
-Gemini bills tokens: input tokens, output image tokens and output text tokens (thinking
-included) each at their own price per million. When a response carries no token counts,
+Gemini bills tokens: input tokens, output image tokens, output text tokens and thinking
+tokens, each at its own price per million (the catalog's `thinking` price, which is the
+text output price unless Google's page says otherwise). When a response carries no token counts,
 the catalog's price per image stands in.
 """
 
@@ -18,10 +19,11 @@ class TokenCount:
     input: int = 0
     output_image: int = 0
     output_text: int = 0
+    thinking: int = 0
 
     @property
     def output(self) -> int:
-        return self.output_image + self.output_text
+        return self.output_image + self.output_text + self.thinking
 
 
 def token_cost(model: ModelInfo, tokens: TokenCount, tier: PriceTier = "standard") -> float:
@@ -30,6 +32,7 @@ def token_cost(model: ModelInfo, tokens: TokenCount, tier: PriceTier = "standard
         tokens.input * prices.input
         + tokens.output_image * prices.output_image
         + tokens.output_text * prices.output_text
+        + tokens.thinking * prices.thinking_or_text
     ) / 1_000_000
     return usd * tier_discount(model, tier)
 

@@ -97,6 +97,7 @@ class NodeRun(Base):
     cache_hit: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
     error_port: Mapped[str | None] = mapped_column(String(64))
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)  # e.g. a deprecated model
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[float | None]

@@ -6,7 +6,11 @@ from typing import Any
 
 
 def image_endpoint(prompt_suffix: str = "", aspect_ratio: str = "1:1") -> dict[str, Any]:
-    """HTTP Trigger {prompt} → Image → Respond {image}: the drop-in image endpoint."""
+    """HTTP Trigger {prompt} → Image → Respond {image}: the drop-in image endpoint.
+
+    Pinned to gemini-2.5-flash-image ($0.039 an image, 10 ratios): the prices and ratios
+    these tests count with stay put when the catalog's default changes. It is deprecated,
+    which still runs (with a warning on the node run)."""
     return {
         "format": 1,
         "name": "Image endpoint",
@@ -16,6 +20,7 @@ def image_endpoint(prompt_suffix: str = "", aspect_ratio: str = "1:1") -> dict[s
                 "id": "image",
                 "type": "image",
                 "config": {
+                    "model": "gemini-2.5-flash-image",
                     "prompt": "{{ trigger.prompt }}" + prompt_suffix,
                     "aspect_ratio": aspect_ratio,
                 },

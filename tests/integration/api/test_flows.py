@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
+from tests.fakes.gemini import FakeGemini, ModelListing
 from tests.integration.api import flows
-from tests.server import LiveServer
+from tests.server import LiveServer, server_settings
 
 
 def test_each_changed_save_is_a_new_immutable_version(admin: httpx.Client) -> None:
@@ -94,8 +97,12 @@ def test_the_editor_catalog(admin: httpx.Client) -> None:
     assert "properties" in types["image"]["config_schema"]
     assert [p["name"] for p in types["image"]["outputs"]][:1] == ["image"]
     models = admin.get("/api/models").json()
-    assert models["default"] == "gemini-2.5-flash-image"
-    assert "gemini-3-pro-image" in {m["id"] for m in models["models"]}
+    assert models["default"] == "gemini-nano-banana-2.1"
+    assert models["key"] is None  # the preview backend: no key to ask
+    by_id = {m["id"]: m for m in models["models"]}
+    assert by_id["gemini-3-pro-image"]["available"] is None
+    assert by_id["gemini-2.5-flash-image"]["successor"] == "gemini-3.1-flash-lite-image"
+    assert by_id["gemini-nano-banana-2.1"]["image_sizes"] == ["1K", "2K", "4K"]
     templates = admin.get("/api/templates").json()
     assert {"product-shot", "social-card"} <= {t["id"] for t in templates}
 
@@ -145,3 +152,45 @@ def test_a_version_carries_the_message_given_on_save(admin: httpx.Client) -> Non
         f"/api/flows/{flow_id}", json={"document": flows.echo(), "message": "x" * 501}
     )
     assert too_long.status_code == 422
+
+
+def test_the_models_show_what_the_servers_key_can_use(
+    tmp_path: Path, gemini_fake: FakeGemini
+) -> None:
+    gemini_fake.listing = ModelListing(models=("gemini-3-pro-image", "gemini-4-flash-image"))
+    settings = server_settings(
+        tmp_path / "data",
+        PLAIT_IMAGE_BACKEND="gemini",
+        GEMINI_API_KEY="k",
+        PLAIT_GEMINI_BASE_URL=gemini_fake.base_url,
+    )
+    with LiveServer(settings) as live, live.admin() as admin:
+        models = admin.get("/api/models").json()
+        available = {m["id"]: m["available"] for m in models["models"]}
+        assert available["gemini-3-pro-image"] is True
+        assert available["gemini-nano-banana-2.1"] is False
+        assert models["key"]["not_in_catalog"] == ["gemini-4-flash-image"]
+        admin.get("/api/models")
+        assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 1
+        gemini_fake.listing = ModelListing(models=("gemini-nano-banana-2.1",))
+        checked = admin.post("/api/models/check").json()
+        available = {m["id"]: m["available"] for m in checked["models"]}
+        assert available["gemini-nano-banana-2.1"] is True
+        assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
+
+
+def test_validate_answers_warnings_for_a_deprecated_model(admin: httpx.Client) -> None:
+    document = {
+        "nodes": [
+            {
+                "id": "img",
+                "type": "image",
+                "config": {"model": "gemini-2.5-flash-image", "prompt": "x"},
+            }
+        ]
+    }
+    answer = admin.post("/api/validate", json=document).json()
+    assert answer["valid"] is True
+    [warning] = answer["warnings"]
+    assert (warning["node_id"], warning["field"]) == ("img", "model")
+    assert "switch to gemini-3.1-flash-lite-image" in warning["message"]

@@ -81,7 +81,7 @@ def test_runs_use_the_draft_and_invalid_drafts_are_refused_before_running(
     admin: httpx.Client,
 ) -> None:
     document = flows.image_endpoint()
-    document["nodes"][1]["config"]["model"] = "gemini-3.1-flash-image"
+    document["nodes"][1]["config"]["model"] = "gemini-nano-banana-2.1"
     document["nodes"][1]["config"]["image_size"] = "4K"
     document["nodes"][1]["config"]["aspect_ratio"] = "1:8"
     flow_id = flows.create(admin, flows.echo())

@@ -41,10 +41,10 @@ def test_the_preview_backend_and_flows_without_images_are_free() -> None:
 def test_the_batch_api_estimate_uses_the_catalogs_batch_prices() -> None:
     compiled = _compiled(
         {"model": "gemini-2.5-flash-image", "number_of_images": 2},
-        {"model": "gemini-3.1-flash-image", "image_size": "2K"},
+        {"model": "gemini-nano-banana-2.1", "image_size": "2K"},
     )
     cost = estimate(compiled, 10, free=False, tier="batch")
-    assert cost.per_row_usd == pytest.approx(2 * 0.0195 + 0.0505)
+    assert cost.per_row_usd == pytest.approx(2 * 0.0195 + 0.0252)
     assert cost.total_usd == pytest.approx(estimate(compiled, 10, free=False).total_usd / 2)
     assert "at Gemini Batch API prices (half the standard)" in cost.describe()
-    assert "image1: 1 × gemini-3.1-flash-image 2K at $0.051" in cost.describe()
+    assert "image1: 1 × gemini-nano-banana-2.1 2K at $0.025" in cost.describe()

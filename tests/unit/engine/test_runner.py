@@ -45,10 +45,26 @@ async def test_a_run_is_persisted_with_its_node_runs(db: Database, services: Ser
     image = nodes["image"]
     assert (image.status, image.backend, image.cache_hit) == ("succeeded", "preview", False)
     assert image.inputs == {"prompt": "red sneaker on white"}
-    assert image.outputs["image"]["$image"]["width"] == 1184
+    assert image.outputs["image"]["$image"]["width"] == 1200  # 4:3 on Nano Banana 2.1
+    assert image.warnings is None
     assert image.duration_ms is not None
     assert image.duration_ms > 0
     assert image.cost_usd == 0.0
+
+
+async def test_a_deprecated_model_runs_and_its_node_run_records_a_warning(
+    db: Database, services: Services
+) -> None:
+    f = flow([node("img", "image", model="gemini-2.5-flash-image", prompt="a pear")])
+    result = await Runner(db, services, "preview").run(RunRequest(compile_flow(f, registry()), {}))
+    async with db.new_session() as session:
+        [row] = await run_store.node_runs(session, result.run_id)
+    assert row.status == "succeeded"
+    assert row.warnings == [
+        "gemini-2.5-flash-image was deprecated by Google on 2026-09-18; Google shuts it down "
+        "on 2027-03-15; switch to gemini-3.1-flash-lite-image"
+    ]
+    assert result.nodes["img"].warnings == tuple(row.warnings)
 
 
 async def test_a_failed_run_records_the_failing_node(db: Database, services: Services) -> None:

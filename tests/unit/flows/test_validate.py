@@ -116,20 +116,39 @@ def test_required_input_satisfied_by_config_value() -> None:
     ("config", "field", "fragment"),
     [
         (
-            {"prompt": "x", "aspect_ratio": "8:1"},
+            {"prompt": "x", "model": "gemini-2.5-flash-image", "aspect_ratio": "8:1"},
             "aspect_ratio",
             "does not offer aspect ratio '8:1'",
         ),
-        ({"prompt": "x", "image_size": "2K"}, "image_size", "has no size choice"),
+        (
+            {"prompt": "x", "model": "gemini-2.5-flash-image", "image_size": "2K"},
+            "image_size",
+            "has no size choice",
+        ),
         (
             {"prompt": "x", "model": "gemini-3-pro-image", "image_size": "512"},
             "image_size",
             "choose one of 1K, 2K, 4K",
         ),
         ({"prompt": "x", "model": "dall-e"}, "model", "unknown model 'dall-e'"),
+        (
+            {"prompt": "x", "model": "gemini-nano-banana-2.1", "image_size": "512"},
+            "image_size",
+            "gemini-nano-banana-2.1 does not offer size '512'; choose one of 1K, 2K, 4K",
+        ),
+        (
+            {"prompt": "x", "model": "gemini-3.1-flash-image"},
+            "model",
+            "gemini-3.1-flash-image was shut down by Google on 2026-10-29 and no longer runs; "
+            "switch the node to its successor, gemini-nano-banana-2.1",
+        ),
         ({"prompt": "x", "number_of_images": 0}, "number_of_images", "greater than or equal to 1"),
         (
-            {"prompt": "x", "references": [{"port": f"r{i}", "file": "a.png"} for i in range(4)]},
+            {
+                "prompt": "x",
+                "model": "gemini-2.5-flash-image",
+                "references": [{"port": f"r{i}", "file": "a.png"} for i in range(4)],
+            },
             "references",
             "takes at most 3 reference images; this node has 4",
         ),

@@ -16,13 +16,14 @@ import pytest
 SRC = Path(__file__).resolve().parents[3] / "src" / "plait"
 
 # plait.cli.remote talks to the user's own Plait server (PLAIT_URL), never for flow data
-# the Gemini SDK's modules: the live provider and the Batch API on its client (its jobs,
-# and their result files)
+# the Gemini SDK's modules: the live provider, the Batch API on its client (its jobs,
+# and their result files) and models.list
 ALLOWED = (
     "plait.net",
     "plait.providers.gemini",
     "plait.providers.gemini_batch",
     "plait.providers.gemini_results",
+    "plait.providers.gemini_models",
     "plait.cli.remote",
 )
 BANNED_MODULES = (

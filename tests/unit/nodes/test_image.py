@@ -21,9 +21,9 @@ async def test_prompt_only(run_flow: Any, provider: RecordingProvider) -> None:
     [request] = provider.requests
     assert shape(request.parts) == ["a red apple"]
     assert (request.model, request.aspect_ratio, request.image_size) == (
-        "gemini-2.5-flash-image",
+        "gemini-nano-banana-2.1",
         "1:1",
-        None,
+        "1K",
     )
     assert request.response_modalities == ("TEXT", "IMAGE")
     out = result.nodes["img"].outputs
@@ -108,7 +108,7 @@ async def test_caption_templates_and_uncaptioned_references(
     [
         ("gemini-2.5-flash-image", "16:9", None, (1344, 768)),
         ("gemini-3-pro-image", "1:1", "2K", (2048, 2048)),
-        ("gemini-3.1-flash-image", "8:1", "512", (1536, 192)),
+        ("gemini-nano-banana-2.1", "8:1", "4K", (12288, 1536)),
         ("gemini-3-pro-image-preview", "3:2", None, (1264, 848)),
     ],
 )
@@ -163,4 +163,4 @@ async def test_an_empty_result_is_a_node_error(services: Services) -> None:
     compiled = compile_flow(flow([node("img", "image", prompt="p")]), builtin())
     result = await Executor(compiled, services, run_id="t").run()
     assert result.status == RunStatus.FAILED
-    assert result.error == "gemini-2.5-flash-image returned no image; try rewording the prompt"
+    assert result.error == "gemini-nano-banana-2.1 returned no image; try rewording the prompt"

@@ -20,6 +20,31 @@ def test_each_kind_of_token_has_its_own_price_per_million() -> None:
     assert pricing.token_cost(flash, TokenCount(output_text=1_000_000)) == pytest.approx(2.50)
 
 
+def test_thinking_tokens_have_their_own_price_and_count_as_output() -> None:
+    nb21 = _model("gemini-nano-banana-2.1")
+    tokens = TokenCount(input=100, output_image=1120, thinking=300)
+
+    assert pricing.token_cost(nb21, tokens) == pytest.approx(
+        (100 * 1.50 + 1120 * 30.0 + 300 * 7.50) / 1e6
+    )
+    assert tokens.output == 1420
+    priced = nb21.model_copy(
+        update={
+            "price_per_million_tokens": nb21.price_per_million_tokens.model_copy(
+                update={"thinking": 1.0}
+            )
+        }
+    )
+    assert pricing.token_cost(priced, TokenCount(thinking=1_000_000)) == pytest.approx(1.0)
+
+
+def test_a_1k_nano_banana_2_1_image_of_1120_tokens_costs_its_list_price() -> None:
+    nb21 = _model("gemini-nano-banana-2.1")
+    assert pricing.token_cost(nb21, TokenCount(output_image=1120)) == pytest.approx(
+        nb21.image_price("1K")
+    )
+
+
 def test_a_nano_banana_image_of_1290_tokens_costs_about_its_list_price() -> None:
     cost = pricing.token_cost(_model("gemini-2.5-flash-image"), TokenCount(output_image=1290))
 
@@ -58,6 +83,7 @@ def test_the_batch_tier_discounts_tokens_like_images(model: str) -> None:
         ("gemini-3-pro-image", "4K", 1, 0.24),
         ("gemini-3-pro-image", None, 1, 0.134),
         ("gemini-3.1-flash-image", "512", 3, 0.135),
+        ("gemini-3.1-flash-lite-image", None, 2, 0.0672),
     ],
 )
 def test_the_price_per_image_depends_on_size_and_count(

@@ -281,7 +281,8 @@ def _catalog_with(*extra: ModelInfo) -> Catalog:
 
 def _model(model_id: str, **fields: object) -> ModelInfo:
     base = catalog.current().get(MODEL).model_dump()
-    return ModelInfo.model_validate({**base, "id": model_id, "aliases": [], **fields})
+    current = {"lifecycle": "ga", "successor": None, "deprecated": None, "shutdown": None}
+    return ModelInfo.model_validate({**base, **current, "id": model_id, "aliases": [], **fields})
 
 
 async def test_a_404_for_a_deprecated_model_names_its_successor(

@@ -113,7 +113,7 @@ type RawModel = Partial<ModelInfo> & {
   sizes?: Record<string, unknown>;
   price_per_image?: JsonObject;
 };
-type RawModelCatalog = { default: string; models: RawModel[] };
+type RawModelCatalog = { default: string; models: RawModel[]; key?: ModelCatalog["key"] };
 
 function normalizeModels(raw: RawModelCatalog): ModelCatalog {
   return {
@@ -123,11 +123,15 @@ function normalizeModels(raw: RawModelCatalog): ModelCatalog {
       label: m.label ?? m.id,
       lifecycle: m.lifecycle ?? "ga",
       successor: m.successor ?? null,
+      deprecated: m.deprecated ?? null,
+      shutdown: m.shutdown ?? null,
+      available: m.available ?? null,
       aspect_ratios: m.aspect_ratios ?? Object.keys(m.dimensions ?? {}),
       image_sizes: m.image_sizes ?? Object.keys(m.sizes ?? {}),
       max_references: m.max_references ?? 0,
       prices: m.prices ?? m.price_per_image ?? {},
     })),
+    key: raw.key ?? null,
   };
 }
 

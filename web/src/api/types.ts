@@ -113,8 +113,14 @@ export interface NodeTypeInfo {
 export interface ModelInfo {
   id: string;
   label: string;
+  /** preview, ga, deprecated (runs, with a warning) or shut_down (refused). */
   lifecycle: string;
   successor: string | null;
+  /** ISO dates, when known. */
+  deprecated: string | null;
+  shutdown: string | null;
+  /** Whether the server's Gemini key lists this model (models.list); null when not known. */
+  available: boolean | null;
   aspect_ratios: string[];
   image_sizes: string[];
   max_references: number;
@@ -124,6 +130,8 @@ export interface ModelInfo {
 export interface ModelCatalog {
   default: string;
   models: ModelInfo[];
+  /** The key's model list, when the server has a key: image models it lists that the catalog lacks. */
+  key?: { checked: number; not_in_catalog: string[] } | null;
 }
 
 export interface Problem {

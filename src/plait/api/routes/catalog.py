@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, HTTPException
 
 from plait import __version__
 from plait.api.auth import State
@@ -16,7 +16,10 @@ from plait.flows.gallery import bundled, flow_templates
 from plait.flows.loader import flow_from_document
 from plait.flows.ports import Port
 from plait.flows.validate import validate_with_ports
-from plait.providers import catalog
+from plait.flows.validate import warnings as flow_warnings
+from plait.providers import catalog, gemini_models
+from plait.providers.catalog_view import catalog_json
+from plait.providers.gemini_models import KeyModels
 
 public = APIRouter(tags=["health"])
 router = APIRouter(prefix="/api", tags=["catalog"])
@@ -49,12 +52,29 @@ async def node_types(state: State) -> list[dict[str, Any]]:
 
 
 @router.get("/models")
-async def models() -> dict[str, Any]:
-    current = catalog.current()
-    return {
-        "default": current.default,
-        "models": [m.model_dump(mode="json") for m in current.models],
-    }
+async def models(state: State) -> dict[str, Any]:
+    """The catalog, with whether this server's key can use each model (docs/models.md)."""
+    return catalog_json(catalog.current(), await _key_models(state, refresh=False))
+
+
+@router.post("/models/check")
+async def check_models(state: State) -> dict[str, Any]:
+    """`GET /models` after asking Gemini for the key's model list again."""
+    return catalog_json(catalog.current(), await _key_models(state, refresh=True))
+
+
+async def _key_models(state: State, *, refresh: bool) -> KeyModels | None:
+    lazy = state.runtime.provider
+    if lazy.backend != "gemini" or lazy.current_key() is None:
+        return None
+    try:
+        provider = lazy()
+    except PlaitError:
+        return None
+    try:
+        return await gemini_models.for_display(provider, refresh=refresh)
+    except gemini_models.ModelListError as exc:
+        raise HTTPException(502, exc.message) from None
 
 
 @router.post("/validate")
@@ -69,6 +89,7 @@ async def validate(state: State, document: Annotated[dict[str, Any], Body()]) ->
     return {
         "valid": not problems,
         "problems": [problem_json(p) for p in problems],
+        "warnings": [problem_json(p) for p in flow_warnings(flow, state.runtime.registry)],
         "ports": {
             node_id: {
                 "inputs": [port_json(p) for p in inputs],

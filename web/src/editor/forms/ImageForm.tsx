@@ -5,10 +5,11 @@ import type { JsonObject, JsonValue, ModelInfo } from "../../api/types";
 import { formatCost } from "../../lib/format";
 import { isObject } from "../../lib/schema";
 import { findModel, pricePerImage, useCatalog } from "../catalog";
+import { ModelLifecycle, modelNote, offered } from "../ModelLifecycle";
 import { move, SchemaFields, type FormContext } from "./SchemaForm";
 import { TemplateField } from "./TemplateField";
 
-const LIFECYCLE_LABEL: Record<string, string> = { ga: "GA", preview: "preview", deprecated: "deprecated" };
+const LIFECYCLE_LABEL: Record<string, string> = { ga: "GA", preview: "preview", deprecated: "deprecated", shut_down: "shut down" };
 
 function LifecycleBadge({ lifecycle }: { lifecycle: string }) {
   return <span className={`badge lifecycle-${lifecycle}`}>{LIFECYCLE_LABEL[lifecycle] ?? lifecycle}</span>;
@@ -66,12 +67,12 @@ export function ImageForm({
           }}
         >
           {model ? null : <option value={modelId}>{modelId} (unknown)</option>}
-          {models.models.map((m) => {
+          {models.models.filter((m) => offered(m, modelId)).map((m) => {
             const p = pricePerImage(m, m.image_sizes.length ? "1K" : null);
             return (
               <option key={m.id} value={m.id}>
                 {m.label}
-                {m.lifecycle !== "ga" ? ` — ${LIFECYCLE_LABEL[m.lifecycle] ?? m.lifecycle}` : ""}
+                {modelNote(m)}
                 {p !== null ? ` — ${formatCost(p)}/image` : ""}
               </option>
             );
@@ -84,6 +85,7 @@ export function ImageForm({
             {successor ? <> · superseded by {successor.label}</> : null}
           </p>
         ) : null}
+        {model ? <ModelLifecycle model={model} models={models} config={config} onChange={onChange} /> : null}
         {problem("model") ? <p className="field-message">{problem("model")}</p> : null}
       </div>
 
