@@ -7,7 +7,6 @@ A real server drives the real SDK against the fake Gemini; each case scripts one
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
