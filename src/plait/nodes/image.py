@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from plait.errors import NodeError
+from plait.errors import InputError, NodeError
 from plait.flows.model import NAME_PATTERN
-from plait.flows.ports import Port, PortType
+from plait.flows.ports import Port, PortType, not_given
 from plait.flows.template import Template
 from plait.media import images
 from plait.media.files import read_image_file, signature
@@ -172,6 +172,10 @@ async def build_request(
 ) -> ImageRequest:
     """The prompt first, then for each reference its caption directly followed by its image."""
     model = catalog.current().get(config.model)
+    if not_given(inputs.get("prompt")):
+        raise InputError(
+            "the prompt is empty: type one, or send text to what it is wired to", port="prompt"
+        )
     parts: list[Part] = [TextPart(str(inputs["prompt"]))]
     for ref in config.references:
         if ref.caption:

@@ -288,3 +288,17 @@ def test_the_default_rate_limit_comes_from_plait_rate_limit(tmp_path: Path) -> N
                 for _ in range(3)
             ]
     assert codes == [200, 200, 429]
+
+
+def test_an_empty_required_text_field_is_missing_and_named(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    secret = _secret(flows.publish(admin, flows.create(admin, flows.image_endpoint())))
+    with server.client() as caller:
+        empty = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": ""})
+        spaces = caller.post(f"/api/trigger/{secret}/trigger", data={"prompt": "  "})
+
+    for answer in (empty, spaces):
+        assert answer.status_code == 422, answer.text
+        [error] = answer.json()["errors"]
+        assert (error["field"], error["message"]) == ("prompt", "is required but was empty")

@@ -243,3 +243,36 @@ async def test_an_edit_sends_no_aspect_ratio_to_gemini_and_gets_its_inputs_shape
     assert "aspectRatio" not in sent.image_config()
     image = result.nodes["img"].outputs["image"]  # the run record: the size Gemini returned
     assert (image.width, image.height) == (768, 1344)
+
+
+@pytest.mark.parametrize("prompt", ["", "   "])
+async def test_a_blank_prompt_from_upstream_fails_as_the_flows_input(
+    run_flow: Any, provider: RecordingProvider, prompt: str
+) -> None:
+    f = flow(
+        [
+            node("trigger", "http_trigger", fields=[{"name": "p", "required": False}]),
+            node("img", "image", prompt="{{ trigger.p }}"),
+        ]
+    )
+
+    result = await run_flow(f, {"p": prompt})
+
+    assert result.status == RunStatus.FAILED
+    assert provider.requests == []
+    state = result.nodes["img"]
+    assert (state.error_port, state.error_category) == ("prompt", "input")
+    assert state.error == "the prompt is empty: type one, or send text to what it is wired to"
+
+
+def test_a_blank_prompt_in_the_config_is_a_missing_input() -> None:
+    from plait.errors import FlowInvalid
+    from plait.flows.validate import compile_flow
+    from plait.nodes.registry import builtin
+
+    with pytest.raises(FlowInvalid) as caught:
+        compile_flow(flow([node("img", "image", prompt="  \n")]), builtin())
+
+    [problem] = caught.value.problems
+    assert (problem.node_id, problem.port) == ("img", "prompt")
+    assert "required input is not set" in problem.message
