@@ -276,3 +276,45 @@ def test_a_blank_prompt_in_the_config_is_a_missing_input() -> None:
     [problem] = caught.value.problems
     assert (problem.node_id, problem.port) == ("img", "prompt")
     assert "required input is not set" in problem.message
+
+
+async def test_a_heic_reference_is_sent_to_gemini_as_heic(
+    services: Services, gemini_fake: Any, tmp_path: Path
+) -> None:
+    from plait.engine.executor import Executor
+    from plait.flows.validate import compile_flow
+    from plait.nodes.registry import builtin
+    from plait.providers import catalog
+    from plait.providers.gemini import GeminiProvider
+    from tests.helpers import HEIC_PHOTO
+
+    gemini = GeminiProvider("test-key-7f3a", gemini_fake.base_url)
+    services.image_provider = lambda: gemini
+    (tmp_path / "photo.heic").write_bytes(HEIC_PHOTO.read_bytes())
+    refs = [{"port": "photo", "caption": "this photo:", "file": "photo.heic"}]
+    compiled = compile_flow(flow([node("img", "image", prompt="p", references=refs)]), builtin())
+
+    result = await Executor(compiled, services, run_id="t").run()
+    await gemini.aclose()
+
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    [sent] = gemini_fake.generate_requests()
+    assert sent.parts()[2] == {"image": HEIC_PHOTO.read_bytes(), "mime_type": "image/heic"}
+    image = result.nodes["img"].outputs["image"]  # 64 x 48 kept as 4:3
+    model = catalog.current().get("gemini-2.5-flash-image")
+    assert (image.width, image.height) == model.pixel_size("4:3", None)
+
+
+async def test_the_preview_shows_a_heic_reference(
+    run_flow: Any, provider: RecordingProvider, tmp_path: Path
+) -> None:
+    from tests.helpers import HEIC_PHOTO
+
+    (tmp_path / "photo.heic").write_bytes(HEIC_PHOTO.read_bytes())
+    refs = [{"port": "photo", "file": "photo.heic"}]
+    result = await run_flow(flow([node("img", "image", prompt="p", references=refs)]))
+
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    part = provider.requests[0].parts[1]
+    assert isinstance(part, ImagePart)
+    assert part.media_type == "image/heic"

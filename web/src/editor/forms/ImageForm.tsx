@@ -305,7 +305,7 @@ function ReferencesEditor({
                 {uploading === index ? "Uploading…" : blob ? "Replace upload…" : "Upload image…"}
                 <input
                   type="file"
-                  accept="image/png,image/jpeg,image/webp"
+                  accept="image/png,image/jpeg,image/webp,image/heic,image/heif"
                   className="sr-only"
                   data-testid={`reference-${index}-upload`}
                   onChange={(e) => {
