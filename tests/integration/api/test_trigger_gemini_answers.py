@@ -127,6 +127,7 @@ def test_each_gemini_outcome_reaches_the_caller_with_its_status_and_message(
     body = answer.json()
     assert (body["category"], body["fault"], body["node_id"]) == (category, side, "image")
     assert body["detail"].startswith("node 'image': ")
+    assert answer.headers["x-plait-run-id"] == body["run_id"]
     assert MODEL in body["detail"]
     for word in words:
         assert word in body["detail"]
