@@ -50,6 +50,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from PIL import Image
 
+from plait.media import heif  # registers the HEIC/HEIF opener, so HEIC inputs have a shape
 from plait.providers import catalog as catalog_module
 from plait.providers.catalog import Catalog, ModelInfo
 from plait.providers.shape import kept_ratio
@@ -331,7 +332,7 @@ def _request_parts(body: JSON) -> list[JSON]:
 
 
 # The image types Gemini takes inline (its image-understanding page lists these five).
-IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"})
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", heif.HEIC, heif.HEIF})
 
 
 def _check_image_types(parts: list[JSON]) -> None:
