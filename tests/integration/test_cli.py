@@ -108,6 +108,8 @@ def test_image_input_from_a_file(tmp_path: Path) -> None:
         (["run", "EX", "-i", "colour=red"], "unknown input 'colour'"),
         (["run", "EX", "-i", "prompt"], "-i expects NAME=VALUE"),
         (["run", "EX"], "input 'prompt': is required"),
+        (["run", "EX", "-i", "prompt="], "input 'prompt': is required but was empty"),
+        (["run", "EX", "-i", "prompt=   "], "input 'prompt': is required but was empty"),
         (["run", "IMG", "-i", "photo=@nothere.png"], "input 'photo': file not found"),
         (
             ["run", "IMG", "-i", "photo=@notes.txt"],
@@ -179,8 +181,8 @@ def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path) -> None:
         "node 'a': unknown node type 'teleport'; known types: file_input, http_trigger, image, "
         "image_resize, image_url, respond, text, text_overlay",
         "node 'img', field 'aspect_ratio': gemini-nano-banana-2.1 does not offer "
-        "aspect ratio '7:3'; choose one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, "
-        "1:4, 4:1, 1:8, 8:1",
+        "aspect ratio '7:3'; choose auto or one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, "
+        "16:9, 21:9, 1:4, 4:1, 1:8, 8:1",
         "node 'r', port 'picture': no input port of that name (its inputs: image)",
         "node 'r', port 'image': required input is not set: connect an edge to it",
     ]

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from plait.flows.ports import Port
+from plait.flows.ports import Port, not_given
 from plait.media.image_ref import ImageRef
 from plait.net.client import GuardedClient
 from plait.providers.base import ImageProvider, Usage
@@ -73,7 +73,7 @@ class NodeType(ABC, Generic[C]):
     def config_value(self, config: C, port: str) -> Any:
         """The config value backing an input port with `config_fallback`, or None if unset."""
         value = getattr(config, port, None)
-        return None if value == "" else value
+        return None if not_given(value) else value
 
     def warnings(self, config: C) -> list[tuple[str, str]]:
         """(field, message) pairs worth a user's attention that do not stop a run

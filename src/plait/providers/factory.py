@@ -28,7 +28,10 @@ def make_provider(settings: Settings, backend: Backend | None = None) -> ImagePr
 
     key = settings.gemini_api_key.get_secret_value()
     provider = GeminiProvider(
-        api_key=key, base_url=settings.gemini_base_url, attempts=settings.gemini_attempts
+        api_key=key,
+        base_url=settings.gemini_base_url,
+        attempts=settings.gemini_attempts,
+        timeout=settings.gemini_timeout,
     )
     gemini_models.attach(provider, model_list(provider, settings))
     return provider

@@ -203,3 +203,15 @@ def test_the_runs_list_shows_version_source_inputs_and_the_document_run(
     ran = admin.get(f"/api/runs/{run_id}/document").json()
     assert ran["document"]["nodes"][1]["config"]["fields"][1]["value"] == "draft"
     assert admin.get("/api/runs/0123/document").status_code == 404
+
+
+def test_the_editors_run_with_an_empty_required_field_is_refused_naming_it(
+    admin: httpx.Client,
+) -> None:
+    flow_id = flows.create(admin, flows.image_endpoint())
+
+    answer = admin.post(f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": ""}})
+
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["field"], error["message"]) == ("prompt", "is required but was empty")

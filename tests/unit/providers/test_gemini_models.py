@@ -54,7 +54,7 @@ async def test_every_page_of_the_list_is_read_through_the_sdk(
     assert set(listed.models) == {*served, "gemini-3.1-flash-lite"}  # embeddings do not generate
     pages = [r for r in gemini_fake.requests if r.path.endswith("/models")]
     assert [r.query.get("pageToken") for r in pages] == [None, "2", "4"]
-    assert {r.path for r in pages} == {"/v1/models"}  # the SDK 3.x's version
+    assert {r.path for r in pages} == {"/v1beta/models"}  # Plait pins v1beta (providers/gemini.py)
     assert all(r.headers["x-goog-api-key"] == KEY for r in pages)
 
 
