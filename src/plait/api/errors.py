@@ -6,10 +6,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import PydanticSerializationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
+from plait import jsonlimits
 from plait.api.budgets import BudgetExceeded
 from plait.errors import FlowFileError, FlowInvalid, InputError, MediaError, PlaitError, Problem
 
@@ -34,6 +38,15 @@ def install(app: FastAPI) -> None:
         a password or an API key that failed validation, into the response."""
         errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
         return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        """FastAPI reads JSON bodies itself and answers any failure but bad syntax with a
+        bare 400 "There was an error parsing the body": say why, from the cause."""
+        why = _unreadable_json(exc.__cause__) if exc.status_code == 400 else None
+        if why is not None:
+            return JSONResponse({"detail": why}, status_code=400)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(UnicodeEncodeError)
     async def _not_unicode(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
@@ -77,3 +90,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PlaitError)
     async def _plait(request: Request, exc: PlaitError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+def _unreadable_json(cause: BaseException | None) -> str | None:
+    if isinstance(cause, RecursionError):
+        return jsonlimits.too_deep().message
+    if isinstance(cause, ValueError) and not isinstance(cause, UnicodeError):
+        return "the JSON body holds a number with too many digits to read"
+    return None
