@@ -55,7 +55,8 @@ def test_batch_jsonl_rows_past_the_limits_are_refused_naming_the_line(
         answer = admin.post(f"/api/flows/{flow_id}/{route}", files={"rows": rows})
         assert answer.status_code == 422, answer.text
         detail = answer.json()["detail"]
-        assert "line 2" in detail and says in detail
+        assert "line 2" in detail
+        assert says in detail
 
 
 @pytest.mark.parametrize("body", [DEEP, '{"document": ' + "1" * 5000 + "}"], ids=["deep", "long"])
