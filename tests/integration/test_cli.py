@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.gemini import FakeGemini
+from tests.fakes.web import local_server
 from tests.helpers import EXAMPLES, open_image, png
 
 
@@ -215,3 +216,15 @@ def test_a_cached_rerun_makes_no_gemini_call(tmp_path: Path, gemini_fake: FakeGe
     changed = plait("run", flow, "-i", "prompt=blue sneaker", "--cache", cwd=tmp_path, env=env)
     assert changed.returncode == 0, changed.stderr
     assert len(gemini_fake.generate_requests()) == 2  # a new prompt is a new call
+
+
+def test_a_redirect_to_an_odd_scheme_is_one_clear_line(tmp_path: Path) -> None:
+    with local_server() as web:
+        url = f"{web.origin}/redirect?to=javascript:alert(1)"
+        flow = {"nodes": [{"id": "fetch", "type": "image_url", "config": {"url": url}}]}
+        (tmp_path / "f.json").write_text(json.dumps(flow))
+        proc = plait("run", "f.json", cwd=tmp_path, env={"PLAIT_NET_ALLOW": "127.0.0.1"})
+    assert proc.returncode == 1, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("plait: run failed at node 'fetch' (image_url): ")
+    assert "redirected to a URL that is not http(s)" in line
