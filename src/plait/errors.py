@@ -7,9 +7,42 @@ CLI, the API, the canvas) can point at it without parsing the message.
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import ClassVar
+
+
+class Category(StrEnum):
+    """Whose move it is when a node fails: what a caller, the operator or nobody can do.
+
+    `INPUT` is the flow's input (change the prompt or the images); `CONFIGURATION` is
+    Plait's set-up (the key, billing, region, the model); the other three are the image
+    provider's side: `UNAVAILABLE` (overloaded, failing or rate-limited: try again later),
+    `TIMEOUT` (no answer in time) and `BAD_ANSWER` (an answer Plait cannot use).
+    """
+
+    INPUT = "input"
+    CONFIGURATION = "configuration"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+    BAD_ANSWER = "bad_answer"
+
+    @property
+    def side(self) -> str:
+        """`input`, `configuration` or `provider`: the three parties a failure can lie with."""
+        if self in (Category.INPUT, Category.CONFIGURATION):
+            return self.value
+        return "provider"
+
 
 class PlaitError(Exception):
-    """Base class for errors meant to be shown to a user."""
+    """Base class for errors meant to be shown to a user.
+
+    `category` says whose move it is (None: not known); `retry_after` is how long the
+    image provider asked callers to wait, in seconds, when it said.
+    """
+
+    category: ClassVar[Category | None] = None
+    retry_after: float | None = None
 
     def __init__(self, message: str, *, node_id: str | None = None, port: str | None = None):
         super().__init__(message)
@@ -74,6 +107,8 @@ class InputError(PlaitError):
     `problems` lists each bad field (as `Problem`s with `field` set) when there are several.
     """
 
+    category: ClassVar[Category | None] = Category.INPUT
+
     def __init__(
         self,
         message: str,
@@ -106,4 +141,36 @@ class MediaError(PlaitError):
 
 
 class ProviderError(NodeError):
-    """An image model provider refused or failed a request."""
+    """An image model provider refused or failed a request (on its side, unless a
+    subclass says otherwise)."""
+
+    category: ClassVar[Category | None] = Category.BAD_ANSWER
+
+
+class ProviderInputError(ProviderError):
+    """The provider would not make an image of this input: a blocked prompt, a safety
+    stop, an answer in words only. Changing the prompt or the images is the way on."""
+
+    category = Category.INPUT
+
+
+class ProviderConfigError(ProviderError):
+    """The provider refused Plait's set-up: the key, billing, the region, the model."""
+
+    category = Category.CONFIGURATION
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider was overloaded, failing or rate-limited on the last allowed attempt."""
+
+    category = Category.UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message, retryable=True)
+        self.retry_after = retry_after
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """The provider did not answer within the allowed time on the last attempt."""
+
+    category = Category.TIMEOUT

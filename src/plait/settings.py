@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     gemini_base_url: str | None = Field(default=None, validation_alias="PLAIT_GEMINI_BASE_URL")
     # each attempt of an Image call may be billed: 429/5xx/time-outs are tried this often
     gemini_attempts: int = Field(default=4, ge=1, le=10, validation_alias="PLAIT_GEMINI_ATTEMPTS")
+    # seconds each attempt of a Gemini call may take before it is abandoned (and retried)
+    gemini_timeout: float = Field(
+        default=120.0, gt=0, le=3600, validation_alias="PLAIT_GEMINI_TIMEOUT"
+    )
     model_catalog: Path | None = Field(default=None, validation_alias="PLAIT_MODEL_CATALOG")
     image_backend_choice: Backend | None = Field(
         default=None, validation_alias="PLAIT_IMAGE_BACKEND"

@@ -67,6 +67,7 @@ _DEFAULT_MESSAGES = {
     503: "The model is overloaded. Please try again later.",
     504: "The request timed out. Please try again.",
 }
+_NO_REGION = "User location is not supported for the API use."
 _IMAGE_INPUT_TOKENS = 258  # what Gemini counts for a small input image
 _BARRIER_TIMEOUT = 10.0
 
@@ -86,6 +87,8 @@ class Fault:
     block_reason: str | None = None  # promptFeedback.blockReason
     finish_reason: str | None = None  # a candidate that ends with this and has no image
     # message: the error's message, the blockReasonMessage, or an imageless candidate's text
+    rpc_status: str | None = None  # the error's `status` when not the HTTP status's usual one
+    details: tuple[JSON, ...] = ()  # the error's google.rpc details
 
     @classmethod
     def error(
@@ -110,10 +113,33 @@ class Fault:
     def empty(cls, finish_reason: str = "IMAGE_SAFETY", message: str | None = None) -> Fault:
         return cls(finish_reason=finish_reason, message=message)
 
+    @classmethod
+    def text_only(cls, text: str) -> Fault:
+        """An answer in words only: `finishReason: STOP`, a text part and no image."""
+        return cls(finish_reason="STOP", message=text)
 
-def google_error(status: int, message: str, details: list[JSON] | None = None) -> JSON:
+    @classmethod
+    def failed_precondition(cls, message: str = _NO_REGION) -> Fault:
+        """Google's 400 FAILED_PRECONDITION: not offered here, or not without billing."""
+        return cls(400, message, rpc_status="FAILED_PRECONDITION")
+
+    @classmethod
+    def free_tier_quota(cls, model: str, retry_delay: str = "25s") -> Fault:
+        """Google's 429 for a free-tier key on a model whose free quota is 0."""
+        return cls(
+            429,
+            _free_tier_message(model),
+            retry_after=None,
+            details=(*_free_tier_violations(model), _retry_info(retry_delay)),
+        )
+
+
+def google_error(
+    status: int, message: str, details: list[JSON] | None = None, rpc_status: str | None = None
+) -> JSON:
     """The error body Google's APIs answer with."""
-    error: JSON = {"code": status, "message": message, "status": _STATUS_NAMES.get(status, "")}
+    name = rpc_status or _STATUS_NAMES.get(status, "")
+    error: JSON = {"code": status, "message": message, "status": name}
     if details:
         error["details"] = details
     return {"error": error}
@@ -244,6 +270,7 @@ def generate(
 ) -> JSON:
     """The GenerateContentResponse for a request (raises BadRequest like Google would)."""
     parts = _request_parts(body)
+    _check_image_types(parts)
     config = field_of(body, "generation_config") or {}
     modalities = [m.upper() for m in field_of(config, "response_modalities") or ["TEXT", "IMAGE"]]
     width, height, size = _output_size(model, field_of(config, "image_config") or {})
@@ -291,6 +318,16 @@ def _request_parts(body: JSON) -> list[JSON]:
         return [_normal_part(p) for c in contents for p in c.get("parts", [])]
     except (binascii.Error, KeyError, TypeError) as exc:
         raise BadRequest(400, f"Invalid value at 'contents': {exc}") from None
+
+
+# The image types Gemini takes inline (its image-understanding page lists these five).
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"})
+
+
+def _check_image_types(parts: list[JSON]) -> None:
+    for part in parts:
+        if "image" in part and part["mime_type"] not in IMAGE_TYPES:
+            raise BadRequest(400, f"Unsupported MIME type: {part['mime_type']}")
 
 
 def _output_size(model: ModelInfo, image_config: JSON) -> tuple[int, int, str | None]:
@@ -777,13 +814,40 @@ def _fault_or_limit(fake: FakeGemini, model: ModelInfo) -> Reply | None:
     if fault.status == 200:
         return None  # a pure hang, answered normally if the client is still there
     message = fault.message or _DEFAULT_MESSAGES.get(fault.status, HTTPStatus(fault.status).phrase)
-    details = [_retry_info(fault.retry_delay)] if fault.retry_delay else None
+    details = [*fault.details, *([_retry_info(fault.retry_delay)] if fault.retry_delay else [])]
     headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-    return Reply(fault.status, google_error(fault.status, message, details), headers)
+    body = google_error(fault.status, message, details or None, fault.rpc_status)
+    return Reply(fault.status, body, headers)
 
 
 def _retry_info(delay: str) -> JSON:
     return {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}
+
+
+def _free_tier_message(model: str) -> str:
+    metric = "generativelanguage.googleapis.com/generate_content_free_tier_requests"
+    return (
+        "You exceeded your current quota, please check your plan and billing details.\n"
+        f"* Quota exceeded for metric: {metric}, limit: 0, model: {model}\n"
+        "Please retry in 25.2s."
+    )
+
+
+def _free_tier_violations(model: str) -> list[JSON]:
+    """The google.rpc.QuotaFailure of a free-tier key on a model it gets no quota for."""
+    violations = [
+        {
+            "quotaMetric": f"generativelanguage.googleapis.com/generate_content_free_tier_{metric}",
+            "quotaId": f"{quota}-FreeTier",
+            "quotaDimensions": {"location": "global", "model": model},
+            "quotaValue": "0",
+        }
+        for metric, quota in (
+            ("requests", "GenerateRequestsPerDayPerProjectPerModel"),
+            ("input_token_count", "GenerateContentInputTokensPerModelPerMinute"),
+        )
+    ]
+    return [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": violations}]
 
 
 def _batch_response(model: ModelInfo, item: JSON, fake: FakeGemini) -> JSON:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,15 @@ from starlette.responses import Response
 
 from plait import jsonlimits
 from plait.api.budgets import BudgetExceeded
-from plait.errors import FlowFileError, FlowInvalid, InputError, MediaError, PlaitError, Problem
+from plait.errors import (
+    Category,
+    FlowFileError,
+    FlowInvalid,
+    InputError,
+    MediaError,
+    PlaitError,
+    Problem,
+)
 
 NOT_UNICODE = "the request holds text that is not Unicode: an unpaired surrogate such as \\ud800"
 
@@ -29,6 +38,32 @@ def problem_json(problem: Problem | PlaitError) -> dict[str, Any]:
     }
     row = getattr(problem, "row", None)  # a batch's rows file: 1 = the first data row
     return found if row is None else {**found, "row": row}
+
+
+# A failed run's HTTP status by whose move it is: 4xx when the flow's input must change,
+# 5xx naming the image provider's side (502 an unusable answer or a refusal of Plait's
+# set-up, 503 overloaded or rate-limited, 504 no answer in time). Unknown: 500.
+_FAILURE_STATUS = {
+    Category.INPUT: 422,
+    Category.CONFIGURATION: 502,
+    Category.UNAVAILABLE: 503,
+    Category.TIMEOUT: 504,
+    Category.BAD_ANSWER: 502,
+}
+
+
+def run_failure_status(
+    category: str | None, retry_after: float | None = None
+) -> tuple[int, dict[str, str]]:
+    """The status and headers (Retry-After, when the provider named a wait) of a failed run."""
+    try:
+        status = _FAILURE_STATUS[Category(category)] if category is not None else 500
+    except ValueError:  # a category this version does not know
+        status = 500
+    headers = {}
+    if retry_after is not None and status in (503, 504):
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return status, headers
 
 
 def install(app: FastAPI) -> None:

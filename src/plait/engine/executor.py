@@ -293,6 +293,8 @@ class Executor:
 
     def _fail(self, state: NodeState, exc: PlaitError) -> None:
         state.status, state.error, state.error_port = NodeStatus.FAILED, exc.message, exc.port
+        state.error_category = exc.category.value if exc.category else None
+        state.retry_after = exc.retry_after
         self._emit(EventKind.NODE_FAILED, state.node_id, error=exc.message, port=exc.port)
         if self._failure is None:
             self._failure = state

@@ -213,11 +213,13 @@ def node_row(state: NodeState) -> dict[str, Any]:
 
 def run_fields(result: RunResult) -> dict[str, Any]:
     usage = result.usage
+    failure = result.failure
     return {
         "status": result.status.value,
         "result": values.to_json(result.result()) if result.status.value == "succeeded" else None,
         "error": result.error,
         "failed_node": result.failed_node,
+        "error_category": failure.error_category if failure else None,
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "cost_usd": usage.cost_usd,

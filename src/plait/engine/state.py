@@ -41,6 +41,8 @@ class NodeState:
     cache_hit: bool = False
     error: str | None = None
     error_port: str | None = None
+    error_category: str | None = None  # an `errors.Category` value: whose move it is
+    retry_after: float | None = None  # seconds the provider asked callers to wait
 
 
 @dataclass
@@ -52,6 +54,11 @@ class RunResult:
     error: str | None = None
     failed_node: str | None = None
     duration_ms: float = 0.0
+
+    @property
+    def failure(self) -> NodeState | None:
+        """The failed node's state, whose error ended the run."""
+        return None if self.failed_node is None else self.nodes.get(self.failed_node)
 
     @property
     def usage(self) -> Usage:

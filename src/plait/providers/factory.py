@@ -24,4 +24,5 @@ def make_provider(settings: Settings, backend: Backend | None = None) -> ImagePr
         api_key=settings.gemini_api_key.get_secret_value(),
         base_url=settings.gemini_base_url,
         attempts=settings.gemini_attempts,
+        timeout=settings.gemini_timeout,
     )

@@ -31,7 +31,13 @@ from google.genai import errors as genai_errors
 from google.genai import types
 from yarl import URL
 
-from plait.errors import ProviderError
+from plait.errors import (
+    ProviderConfigError,
+    ProviderError,
+    ProviderInputError,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
 from plait.providers import catalog as catalog_module
 from plait.providers import pricing
 from plait.providers.base import (
@@ -62,13 +68,9 @@ _CONNECTION_ERRORS = (
     httpx.TransportError,
 )
 _GEMINI_URL = "https://generativelanguage.googleapis.com/"
-_SAFETY = "Gemini's safety filters stopped it; change the prompt or the reference images."
-_FINISH_ADVICE = {
-    "NO_IMAGE": "The model answered without an image; ask for an image explicitly in the prompt.",
-    "RECITATION": "It resembled existing content too closely; make the prompt more original.",
-    "IMAGE_RECITATION": "It resembled existing images too closely; make the prompt more original.",
-    "MAX_TOKENS": "The answer ran out of tokens; shorten the prompt.",
-}
+# Google documents image generation, the Batch API and the Files API on v1beta; SDK 3.x
+# would call v1 (its default since 3.0), where some models and fields are missing.
+API_VERSION = "v1beta"
 
 
 class GeminiProvider:
@@ -118,6 +120,7 @@ class GeminiProvider:
         )
         options = types.HttpOptions(
             base_url=self._base_url,
+            api_version=API_VERSION,
             timeout=round(self._timeout * 1000),  # milliseconds; also sent as X-Server-Timeout
             retry_options=types.HttpRetryOptions(attempts=1),
             aiohttp_client=session,
@@ -146,7 +149,9 @@ class GeminiProvider:
         try:
             return await self._policy.run(lambda: self._attempt(model, attempt))
         except RetriesExhausted as exc:
-            raise ProviderError(self.redact(_gave_up(model, exc)), retryable=True) from None
+            kind = ProviderTimeout if isinstance(exc.last, _TimedOut) else ProviderUnavailable
+            message = self.redact(_gave_up(model, exc))
+            raise kind(message, retry_after=exc.last.retry_after) from None
 
     async def aclose(self) -> None:
         """Close this loop's session; another loop's closes with that loop (or is dropped)."""
@@ -162,9 +167,10 @@ class GeminiProvider:
         except genai_errors.APIError as exc:
             raise self._api_failure(model, exc) from None
         except _TIMEOUTS:
-            raise Transient(
+            raise _TimedOut(
                 f"no answer within {self._timeout:g} s",
-                "Gemini is slow or unreachable; try again later, or allow a longer timeout.",
+                "Gemini is slow or unreachable; try again later, or allow each attempt more "
+                f"time with PLAIT_GEMINI_TIMEOUT (now {self._timeout:g} s).",
             ) from None
         except _CONNECTION_ERRORS as exc:
             raise Transient(
@@ -174,11 +180,17 @@ class GeminiProvider:
 
     def _api_failure(self, model: ModelInfo, exc: genai_errors.APIError) -> Exception:
         said = _said(exc)
+        if exc.code == 429 and _no_quota(exc.details):
+            return ProviderConfigError(self.redact(_no_free_tier(model, said)))
         if exc.code == 429 and self.rate_signals is not None:
             self.rate_signals.throttled()
         if exc.code in TRANSIENT_STATUSES:
             return Transient(said, _transient_advice(exc.code), retry_after=self._wait_asked(exc))
-        return ProviderError(self.redact(_refusal(model, exc.code, said, exc.details)))
+        kind, message = _refusal(model, exc, said, self._models())
+        return kind(self.redact(message))
+
+    def _models(self) -> list[ModelInfo]:
+        return list((self._catalog or catalog_module.current()).models)
 
     def _wait_asked(self, exc: genai_errors.APIError) -> float | None:
         headers = getattr(exc.response, "headers", None) or {}
@@ -195,10 +207,11 @@ class GeminiProvider:
         """The result of `request`, priced at `tier`; a block or a missing image raises."""
         blocked = _blocked(model, response)
         if blocked:
-            raise ProviderError(self.redact(blocked))
+            raise ProviderInputError(self.redact(blocked))
         images, text = _outputs(response)
         if not images and "IMAGE" in request.response_modalities:
-            raise ProviderError(self.redact(_no_image(model, response, text)))
+            kind, message = _no_image(model, response, text)
+            raise kind(self.redact(message))
         tokens = _token_count(response.usage_metadata, images)
         usage = pricing.usage(
             model, tokens, images=len(images), image_size=request.image_size, tier=tier
@@ -308,18 +321,100 @@ def _blocked(model: ModelInfo, response: types.GenerateContentResponse) -> str |
         return None
     reason = _enum_name(feedback.block_reason)
     detail = f": {feedback.block_reason_message}" if feedback.block_reason_message else ""
-    return f"Gemini blocked the prompt for {model.id} (block reason {reason}{detail}). {_SAFETY}"
+    advice = _BLOCK_ADVICE.get(reason, _SAFETY)
+    return f"Gemini blocked the prompt for {model.id} (block reason {reason}{detail}). {advice}"
 
 
-def _no_image(model: ModelInfo, response: types.GenerateContentResponse, text: str) -> str:
+_SAFETY = "Gemini's safety filters stopped it; change the prompt or the reference images."
+_BLOCK_ADVICE = {
+    "BLOCKLIST": "The prompt holds a term Gemini's blocklist forbids; reword it.",
+    "PROHIBITED_CONTENT": (
+        "Google's terms forbid what it asks for; change the prompt or the reference images."
+    ),
+    "JAILBREAK": "Gemini took the prompt for an attempt to get around its rules; reword it.",
+    "IMAGE_SAFETY": "A reference image tripped Gemini's safety filters; use another image.",
+}
+Outcome = tuple[type[ProviderError], str]
+# Finish reasons of a candidate without an image: whose move it is, and what to say.
+_FINISHES: dict[str, Outcome] = {
+    "IMAGE_SAFETY": (
+        ProviderInputError,
+        "Gemini's safety filters withheld the image it made; change the prompt or the "
+        "reference images (people, violence and likenesses are the usual causes).",
+    ),
+    "IMAGE_PROHIBITED_CONTENT": (
+        ProviderInputError,
+        "The image would show content Google's terms forbid; change the prompt or the "
+        "reference images.",
+    ),
+    "SAFETY": (ProviderInputError, _SAFETY),
+    "PROHIBITED_CONTENT": (
+        ProviderInputError,
+        "Google's terms forbid what the prompt asks for; change the prompt or the images.",
+    ),
+    "BLOCKLIST": (ProviderInputError, "The answer held a blocklisted term; reword the prompt."),
+    "SPII": (
+        ProviderInputError,
+        "The answer would have held personal information; leave it out of the prompt.",
+    ),
+    "IMAGE_RECITATION": (
+        ProviderInputError,
+        "The image resembled an existing image too closely; make the prompt more original "
+        "(no named artworks, characters or logos).",
+    ),
+    "RECITATION": (
+        ProviderInputError,
+        "The answer resembled existing content too closely; make the prompt more original.",
+    ),
+    "NO_IMAGE": (
+        ProviderInputError,
+        "The model was asked for an image but made none; ask for an image explicitly in "
+        "the prompt (for example, begin with 'Generate an image of').",
+    ),
+    "LANGUAGE": (
+        ProviderInputError,
+        "The prompt's language is not supported; write it in a supported language.",
+    ),
+    "MAX_TOKENS": (ProviderInputError, "The answer ran out of tokens; shorten the prompt."),
+    "IMAGE_OTHER": (
+        ProviderError,
+        "Gemini stopped making the image without saying why; try again, and if it happens "
+        "again simplify the prompt or use fewer reference images.",
+    ),
+    "MALFORMED_RESPONSE": (
+        ProviderError,
+        "Gemini's answer was malformed (a fault on Gemini's side); try again.",
+    ),
+    "PUP_LIMITED_DISABLED": (
+        ProviderConfigError,
+        "Google has limited or disabled the account of this API key for breaching its "
+        "Prohibited Use Policy; see the key's Google AI Studio page.",
+    ),
+}
+_UNKNOWN_FINISH: Outcome = (ProviderError, "Gemini did not say why; try again.")
+
+
+def _no_image(model: ModelInfo, response: types.GenerateContentResponse, text: str) -> Outcome:
     candidate = response.candidates[0] if response.candidates else None
     reason = _enum_name(candidate.finish_reason) if candidate and candidate.finish_reason else ""
     said = f' It said: "{_clip(text)}"' if text else ""
-    advice = _FINISH_ADVICE.get(reason, _SAFETY if reason else "Try again, or change the prompt.")
-    return f"{model.id} returned no image (finish reason {reason or 'none given'}).{said} {advice}"
+    if reason in ("STOP", "") and text:
+        return ProviderInputError, (
+            f"{model.id} answered in words only, without an image (finish reason "
+            f"{reason or 'none given'}).{said} Ask for an image in the prompt (for example, "
+            "begin with 'Generate an image of'), or answer its question in the prompt."
+        )
+    kind, advice = _FINISHES.get(reason, _UNKNOWN_FINISH)
+    return kind, (
+        f"{model.id} returned no image (finish reason {reason or 'none given'}).{said} {advice}"
+    )
 
 
 # --- errors -----------------------------------------------------------------------------
+
+
+class _TimedOut(Transient):
+    """An attempt that got no answer within the deadline."""
 
 
 def _said(exc: genai_errors.APIError) -> str:
@@ -337,36 +432,56 @@ def _transient_advice(code: int) -> str:
     return "Gemini is overloaded or failing; try again in a few minutes."
 
 
-def _refusal(model: ModelInfo, code: int, said: str, details: Any) -> str:
-    if code == 400 and "API_KEY_INVALID" in _error_reasons(details):
-        return (
+def _no_free_tier(model: ModelInfo, said: str) -> str:
+    return (
+        f"Gemini allows this API key no requests to {model.id}: its quota is 0 ({said}). "
+        "Image models are not in Gemini's free tier; enable billing on the Google Cloud "
+        "project of this key (Google AI Studio, 'Set up billing'), then run again."
+    )
+
+
+def _refusal(
+    model: ModelInfo, exc: genai_errors.APIError, said: str, models: list[ModelInfo]
+) -> Outcome:
+    code = exc.code
+    if code == 400 and "API_KEY_INVALID" in _error_reasons(exc.details):
+        return ProviderConfigError, (
             f"Gemini rejected the API key used for {model.id} ({said}). Check GEMINI_API_KEY "
             "or the key saved in Plait's settings."
         )
+    if code == 400 and exc.status == "FAILED_PRECONDITION":
+        return ProviderConfigError, (
+            f"Gemini will not serve {model.id} to this API key from here ({said}). The API "
+            "is not available in this region, or not without billing: enable billing on the "
+            "key's Google Cloud project, or run Plait where the Gemini API is offered."
+        )
     if code == 400:
-        return (
+        return ProviderInputError, (
             f"Gemini rejected the request to {model.id} ({said}). Check the prompt, the "
             "reference images and the image settings."
         )
     if code in (401, 403):
-        return (
+        return ProviderConfigError, (
             f"Gemini refused access to {model.id} ({said}). Check that the API key is valid "
             "and may use this model (API enabled, billing set up for paid models)."
         )
     if code == 404:
-        return _not_found(model, said)
-    return f"Gemini refused the request to {model.id} ({said})."
+        return ProviderConfigError, _not_found(model, said, models)
+    return ProviderError, f"Gemini refused the request to {model.id} ({said})."
 
 
-def _not_found(model: ModelInfo, said: str) -> str:
-    if model.lifecycle == "deprecated" and model.successor:
+def _not_found(model: ModelInfo, said: str, models: list[ModelInfo]) -> str:
+    if model.successor:
         return (
-            f"Gemini no longer serves {model.id} ({said}). The model is deprecated; switch "
-            f"the node to its successor, {model.successor}."
+            f"Gemini no longer serves {model.id} ({said}). The model is "
+            f"{model.lifecycle.replace('_', ' ')}; switch the node to its successor, "
+            f"{model.successor}."
         )
+    usable = [m.id for m in models if m.id != model.id and m.lifecycle in ("ga", "preview")]
+    choose = f"one of {', '.join(usable)}" if usable else "another model"
     return (
-        f"Gemini does not know the model {model.id} ({said}). Choose another model, or "
-        "correct the model catalog."
+        f"Gemini does not know the model {model.id} ({said}). Switch the node to {choose}, "
+        "or correct the model catalog."
     )
 
 
@@ -380,6 +495,18 @@ def _gave_up(model: ModelInfo, exc: RetriesExhausted) -> str:
     )
     problem = _sentence(last.problem)
     return f"Gemini failed {tries} at {model.id}; the last: {problem}{waited} {last.advice}"
+
+
+def _no_quota(details: Any) -> bool:
+    """Whether a 429's google.rpc.QuotaFailure names a quota of 0: the free tier, which
+    offers image models nothing, so waiting and trying again cannot help."""
+    for item in _error_details(details):
+        if str(item.get("@type")).endswith("QuotaFailure"):
+            violations = item.get("violations")
+            for violation in violations if isinstance(violations, list) else []:
+                if isinstance(violation, dict) and str(violation.get("quotaValue")) == "0":
+                    return True
+    return False
 
 
 def _error_reasons(details: Any) -> set[str]:

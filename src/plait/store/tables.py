@@ -69,6 +69,7 @@ class Run(Base):
     result: Mapped[Any | None]
     error: Mapped[str | None] = mapped_column(Text)
     failed_node: Mapped[str | None] = mapped_column(String(64))
+    error_category: Mapped[str | None] = mapped_column(String(16))  # errors.Category
     backend: Mapped[str | None] = mapped_column(String(16))
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)

@@ -81,7 +81,7 @@ async def test_the_model_is_in_the_path_and_the_key_in_its_header(
 
     (sent,) = gemini_fake.requests
     assert sent.method == "POST"
-    assert sent.path == "/v1/models/gemini-3-pro-image:generateContent"
+    assert sent.path == "/v1beta/models/gemini-3-pro-image:generateContent"
     assert sent.headers["x-goog-api-key"] == KEY
     assert sent.headers["x-server-timeout"] == "120"  # the per-attempt deadline, for Google
     assert "key" not in sent.query
@@ -204,16 +204,23 @@ async def test_the_same_request_gives_the_same_image_and_another_prompt_another(
     assert first.images[0].data == again.images[0].data != other.images[0].data
 
 
-async def test_the_sdks_v1beta_urls_work_too(
-    gemini_fake: FakeGemini, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("environment", [None, "v1", "beta"])
+async def test_calls_go_to_v1beta_whatever_the_sdk_default_or_environment(
+    gemini_fake: FakeGemini, monkeypatch: pytest.MonkeyPatch, environment: str | None
 ) -> None:
-    monkeypatch.setenv("GOOGLE_GENAI_API_VERSION", "beta")
+    # google-genai 3.x calls v1 by default (GOOGLE_GENAI_API_VERSION may say otherwise);
+    # Google documents image generation, batches and files on v1beta: Plait pins it.
+    if environment is None:
+        monkeypatch.delenv("GOOGLE_GENAI_API_VERSION", raising=False)
+    else:
+        monkeypatch.setenv("GOOGLE_GENAI_API_VERSION", environment)
     gemini = GeminiProvider(KEY, gemini_fake.base_url)
 
     result = await gemini.generate(ImageRequest("gemini-2.5-flash-image", _parts("x", 0)))
     await gemini.aclose()
 
     assert gemini_fake.requests[0].path == "/v1beta/models/gemini-2.5-flash-image:generateContent"
+    assert gemini_fake.requests[0].api_version == "v1beta"
     assert len(result.images) == 1
 
 

@@ -13,9 +13,16 @@ from email.utils import format_datetime
 
 import pytest
 
-from plait.errors import ProviderError
+from plait.errors import (
+    Category,
+    ProviderConfigError,
+    ProviderError,
+    ProviderInputError,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
 from plait.providers import catalog
-from plait.providers.base import ImageRequest, TextPart
+from plait.providers.base import ImagePart, ImageRequest, TextPart
 from plait.providers.catalog import Catalog, ModelInfo
 from plait.providers.factory import make_provider
 from plait.providers.gemini import GeminiProvider
@@ -187,16 +194,39 @@ async def test_hanging_every_time_ends_in_a_time_out_error(
     gemini_fake: FakeGemini, sleeps: Sleeps
 ) -> None:
     gemini_fake.fail(Fault.hang_for(30), Fault.hang_for(30))
-    gemini = GeminiProvider(KEY, gemini_fake.base_url, attempts=2, timeout=0.2, sleep=sleeps)
+    gemini = GeminiProvider(KEY, gemini_fake.base_url, attempts=2, timeout=0.6, sleep=sleeps)
 
     error = await _failure(gemini)
     await gemini.aclose()
 
     assert len(gemini_fake.requests) == 2
+    assert isinstance(error, ProviderTimeout)
+    assert error.category == Category.TIMEOUT
     assert str(error) == (
-        "Gemini failed 2 attempts at gemini-2.5-flash-image; the last: no answer within 0.2 s. "
-        "Gemini is slow or unreachable; try again later, or allow a longer timeout."
+        "Gemini failed 2 attempts at gemini-2.5-flash-image; the last: no answer within 0.6 s. "
+        "Gemini is slow or unreachable; try again later, or allow each attempt more time with "
+        "PLAIT_GEMINI_TIMEOUT (now 0.6 s)."
     )
+
+
+async def test_plait_gemini_timeout_sets_each_attempts_deadline(
+    gemini_fake: FakeGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAIT_GEMINI_TIMEOUT", "1")
+    monkeypatch.setenv("PLAIT_GEMINI_ATTEMPTS", "1")
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    monkeypatch.setenv("PLAIT_GEMINI_BASE_URL", gemini_fake.base_url)
+    gemini_fake.fail(Fault.hang_for(30))
+    gemini = make_provider(Settings(_env_file=None), "gemini")
+    assert isinstance(gemini, GeminiProvider)
+
+    error = await _failure(gemini)
+    await gemini.aclose()
+
+    assert isinstance(error, ProviderTimeout)
+    assert gemini_fake.requests[0].headers["x-server-timeout"] == "1"  # whole seconds
+    assert "no answer within 1 s" in str(error)
+    assert "PLAIT_GEMINI_TIMEOUT (now 1 s)" in str(error)
 
 
 async def test_a_refused_connection_is_retried_and_reported(sleeps: Sleeps) -> None:
@@ -314,8 +344,12 @@ async def test_a_404_for_a_current_model_says_to_choose_another(
     await gemini.aclose()
 
     assert len(gemini_fake.requests) == 1
+    assert isinstance(error, ProviderConfigError)
     assert "Gemini does not know the model gemini-4-image (HTTP 404 NOT_FOUND" in str(error)
-    assert str(error).endswith("Choose another model, or correct the model catalog.")
+    usable = [m.id for m in catalog.current().models if m.lifecycle in ("ga", "preview")]
+    assert str(error).endswith(
+        f"Switch the node to one of {', '.join(usable)}, or correct the model catalog."
+    )
 
 
 async def test_a_blocked_prompt_quotes_the_reason_and_is_not_retried(
@@ -328,27 +362,67 @@ async def test_a_blocked_prompt_quotes_the_reason_and_is_not_retried(
     assert len(gemini_fake.requests) == 1
     assert sleeps == []
     assert not error.retryable
+    assert isinstance(error, ProviderInputError)
     assert str(error) == (
         "Gemini blocked the prompt for gemini-2.5-flash-image (block reason PROHIBITED_CONTENT: "
-        "The prompt was flagged.). Gemini's safety filters stopped it; change the prompt or "
-        "the reference images."
+        "The prompt was flagged.). Google's terms forbid what it asks for; change the prompt "
+        "or the reference images."
     )
 
 
 @pytest.mark.parametrize(
     ("reason", "advice"),
     [
-        ("IMAGE_SAFETY", "safety filters"),
-        ("PROHIBITED_CONTENT", "safety filters"),
-        ("SAFETY", "safety filters"),
-        ("NO_IMAGE", "ask for an image explicitly"),
-        ("RECITATION", "more original"),
-        ("IMAGE_RECITATION", "more original"),
-        ("OTHER", "safety filters"),
+        ("SAFETY", "Gemini's safety filters stopped it"),
+        ("BLOCKLIST", "a term Gemini's blocklist forbids"),
+        ("JAILBREAK", "an attempt to get around its rules"),
+        ("IMAGE_SAFETY", "A reference image tripped Gemini's safety filters"),
+        ("OTHER", "Gemini's safety filters stopped it"),
     ],
 )
-async def test_an_empty_result_quotes_the_finish_reason_and_is_not_retried(
-    provider: GeminiProvider, gemini_fake: FakeGemini, sleeps: Sleeps, reason: str, advice: str
+async def test_each_prompt_block_reason_has_its_advice(
+    provider: GeminiProvider, gemini_fake: FakeGemini, reason: str, advice: str
+) -> None:
+    gemini_fake.fail(Fault.blocked(reason))
+
+    error = await _failure(provider)
+
+    assert error.category == Category.INPUT
+    assert str(error).startswith(
+        f"Gemini blocked the prompt for gemini-2.5-flash-image (block reason {reason})."
+    )
+    assert advice in str(error)
+
+
+# Every finish reason google-genai's FinishReason lists that can end an image request
+# without an image: whose move it is, and the advice that is its alone.
+FINISHES = [
+    ("IMAGE_SAFETY", Category.INPUT, "safety filters withheld the image it made"),
+    ("IMAGE_PROHIBITED_CONTENT", Category.INPUT, "would show content Google's terms forbid"),
+    ("SAFETY", Category.INPUT, "Gemini's safety filters stopped it"),
+    ("PROHIBITED_CONTENT", Category.INPUT, "Google's terms forbid what the prompt asks for"),
+    ("BLOCKLIST", Category.INPUT, "held a blocklisted term"),
+    ("SPII", Category.INPUT, "personal information"),
+    ("IMAGE_RECITATION", Category.INPUT, "resembled an existing image too closely"),
+    ("RECITATION", Category.INPUT, "resembled existing content too closely"),
+    ("NO_IMAGE", Category.INPUT, "ask for an image explicitly in the prompt"),
+    ("LANGUAGE", Category.INPUT, "language is not supported"),
+    ("MAX_TOKENS", Category.INPUT, "ran out of tokens"),
+    ("IMAGE_OTHER", Category.BAD_ANSWER, "stopped making the image without saying why"),
+    ("MALFORMED_RESPONSE", Category.BAD_ANSWER, "malformed (a fault on Gemini's side)"),
+    ("PUP_LIMITED_DISABLED", Category.CONFIGURATION, "Prohibited Use Policy"),
+    ("OTHER", Category.BAD_ANSWER, "Gemini did not say why; try again."),
+]
+
+
+@pytest.mark.parametrize(("reason", "category", "advice"), FINISHES)
+async def test_each_finish_reason_has_its_own_advice_and_is_not_retried(
+    provider: GeminiProvider,
+    gemini_fake: FakeGemini,
+    sleeps: Sleeps,
+    reason: str,
+    category: Category,
+    advice: str,
 ) -> None:
     gemini_fake.fail(Fault.empty(reason))
 
@@ -357,10 +431,108 @@ async def test_an_empty_result_quotes_the_finish_reason_and_is_not_retried(
     assert len(gemini_fake.requests) == 1
     assert sleeps == []
     assert not error.retryable
+    assert error.category == category
     assert str(error).startswith(
         f"gemini-2.5-flash-image returned no image (finish reason {reason})."
     )
+    others = [a for r, _, a in FINISHES if r != reason]
     assert advice in str(error)
+    assert not any(other in str(error) for other in others)
+
+
+async def test_an_answer_in_words_only_is_quoted_and_asks_for_an_image(
+    provider: GeminiProvider, gemini_fake: FakeGemini, sleeps: Sleeps
+) -> None:
+    gemini_fake.fail(Fault.text_only("Which lighthouse do you mean?"))
+
+    error = await _failure(provider)
+
+    assert sleeps == []
+    assert isinstance(error, ProviderInputError)
+    assert str(error) == (
+        "gemini-2.5-flash-image answered in words only, without an image (finish reason "
+        'STOP). It said: "Which lighthouse do you mean?" Ask for an image in the prompt (for '
+        "example, begin with 'Generate an image of'), or answer its question in the prompt."
+    )
+    assert "safety" not in str(error)
+
+
+async def test_failed_precondition_says_region_or_billing_not_the_prompt(
+    provider: GeminiProvider, gemini_fake: FakeGemini, sleeps: Sleeps
+) -> None:
+    gemini_fake.fail(Fault.failed_precondition())
+
+    error = await _failure(provider)
+
+    assert len(gemini_fake.requests) == 1
+    assert sleeps == []
+    assert isinstance(error, ProviderConfigError)
+    assert str(error) == (
+        "Gemini will not serve gemini-2.5-flash-image to this API key from here (HTTP 400 "
+        "FAILED_PRECONDITION: User location is not supported for the API use.). The API is "
+        "not available in this region, or not without billing: enable billing on the key's "
+        "Google Cloud project, or run Plait where the Gemini API is offered."
+    )
+    assert "prompt" not in str(error)
+
+
+async def test_a_free_tier_quota_of_zero_is_not_retried_and_says_billing(
+    provider: GeminiProvider, gemini_fake: FakeGemini, sleeps: Sleeps
+) -> None:
+    gemini_fake.fail(Fault.free_tier_quota(MODEL), Fault.free_tier_quota(MODEL))
+
+    error = await _failure(provider)
+
+    assert len(gemini_fake.requests) == 1
+    assert sleeps == []
+    assert isinstance(error, ProviderConfigError)
+    assert not error.retryable
+    assert str(error).startswith(
+        "Gemini allows this API key no requests to gemini-2.5-flash-image: its quota is 0 "
+        "(HTTP 429 RESOURCE_EXHAUSTED: You exceeded your current quota"
+    )
+    assert str(error).endswith(
+        "Image models are not in Gemini's free tier; enable billing on the Google Cloud "
+        "project of this key (Google AI Studio, 'Set up billing'), then run again."
+    )
+
+
+async def test_a_spent_quota_above_zero_is_still_retried(
+    provider: GeminiProvider, gemini_fake: FakeGemini, sleeps: Sleeps
+) -> None:
+    gemini_fake.fail(Fault.error(429, retry_delay="3s"))
+
+    result = await provider.generate(_request())
+
+    assert len(result.images) == 1
+    assert sleeps[0] >= 3
+
+
+async def test_a_5xx_after_the_last_attempt_is_unavailable_with_the_wait_gemini_asked(
+    provider: GeminiProvider, gemini_fake: FakeGemini, sleeps: Sleeps
+) -> None:
+    gemini_fake.fail(*[Fault.error(503, retry_after="9")] * 4)
+
+    error = await _failure(provider)
+
+    assert len(gemini_fake.requests) == 4
+    assert isinstance(error, ProviderUnavailable)
+    assert error.category == Category.UNAVAILABLE
+    assert error.retry_after == 9
+    assert str(error) == (
+        "Gemini failed 4 attempts at gemini-2.5-flash-image; the last: HTTP 503 UNAVAILABLE: "
+        "The model is overloaded. Please try again later. Gemini asked to wait 9 s before "
+        "trying again. Gemini is overloaded or failing; try again in a few minutes."
+    )
+
+
+async def test_an_image_type_gemini_does_not_take_is_the_inputs_fault(
+    provider: GeminiProvider, gemini_fake: FakeGemini
+) -> None:
+    parts = (TextPart("edit"), ImagePart(b"GIF89a....", "image/gif"))
+
+    with pytest.raises(ProviderInputError, match="Unsupported MIME type: image/gif"):
+        await provider.generate(ImageRequest(MODEL, parts))
 
 
 async def test_an_empty_result_quotes_what_the_model_said_instead(
@@ -372,8 +544,8 @@ async def test_an_empty_result_quotes_what_the_model_said_instead(
 
     assert str(error) == (
         'gemini-2.5-flash-image returned no image (finish reason NO_IMAGE). It said: "I can '
-        'only describe a lighthouse." The model answered without an image; ask for an image '
-        "explicitly in the prompt."
+        'only describe a lighthouse." The model was asked for an image but made none; ask for '
+        "an image explicitly in the prompt (for example, begin with 'Generate an image of')."
     )
 
 

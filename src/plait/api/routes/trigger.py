@@ -16,12 +16,14 @@ from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
 from plait.api.budgets import BudgetExceeded, Reservation
 from plait.api.callbacks import checked_callback_url, deliver
+from plait.api.errors import run_failure_status
 from plait.api.launch import Started, compiled, existing_run, start_run
 from plait.api.plain_route import PlainRoute
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
 from plait.engine.values import from_json
+from plait.errors import Category
 from plait.flows.validate import CompiledFlow
 from plait.media.image_ref import ImageRef
 from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
@@ -223,6 +225,8 @@ class Outcome:
     value: Any = None
     error: str | None = None
     failed_node: str | None = None
+    error_category: str | None = None
+    retry_after: float | None = None  # known while the run is in memory
 
     @property
     def settled(self) -> bool:
@@ -232,11 +236,23 @@ class Outcome:
     def of_result(cls, result: RunResult) -> Outcome:
         succeeded = result.status == RunStatus.SUCCEEDED
         value = result.result() if succeeded else None
-        return cls(result.run_id, result.status.value, value, result.error, result.failed_node)
+        failure = result.failure
+        return cls(
+            result.run_id,
+            result.status.value,
+            value,
+            result.error,
+            result.failed_node,
+            failure.error_category if failure else None,
+            failure.retry_after if failure else None,
+        )
 
     @classmethod
     def of_run(cls, run: Run) -> Outcome:
-        return cls(run.id, run.status, from_json(run.result), run.error, run.failed_node)
+        return cls(
+            run.id, run.status, from_json(run.result), run.error, run.failed_node,
+            run.error_category,
+        )  # fmt: skip
 
 
 async def _outcome(state: ServerState, started: Started, within: float) -> Outcome:
@@ -271,9 +287,23 @@ async def _answer(
     if waited and outcome.status == "succeeded":
         return await _respond(state, outcome, flow)
     if waited and outcome.status in ("failed", "cancelled"):
-        body = {"detail": outcome.error, "run_id": outcome.run_id, "node_id": outcome.failed_node}
-        return JSONResponse(body, status_code=500)
+        return _failed(outcome)
     return JSONResponse(_status_json(state, secret, outcome), status_code=202)
+
+
+def _failed(outcome: Outcome) -> JSONResponse:
+    """A failed run's answer, its status saying whose move it is (`run_failure_status`)."""
+    node = outcome.failed_node
+    body: dict[str, Any] = {
+        "detail": f"node '{node}': {outcome.error}" if node else outcome.error,
+        "run_id": outcome.run_id,
+        "node_id": node,
+    }
+    status, headers = run_failure_status(outcome.error_category, outcome.retry_after)
+    if outcome.error_category is not None:
+        body["category"] = outcome.error_category
+        body["fault"] = Category(outcome.error_category).side
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _respond(state: ServerState, outcome: Outcome, flow: CompiledFlow) -> Response:
@@ -300,6 +330,8 @@ def _status_json(state: ServerState, secret: str, outcome: Outcome) -> dict[str,
     if outcome.error:
         answer["error"] = outcome.error
         answer["node_id"] = outcome.failed_node
+    if outcome.error_category is not None:
+        answer["category"] = outcome.error_category
     return answer
 
 

@@ -3,8 +3,8 @@
 Tokens made before scopes existed keep what they could do, except minting tokens and
 changing the Gemini key: `run read write`.
 
-Revision ID: 0008_token_scopes
-Revises: 0007_drop_prefix_indexes
+Revision ID: 0009_token_scopes
+Revises: 0008_run_error_category
 Create Date: 2026-12-07 10:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_token_scopes"
-down_revision = "0007_drop_prefix_indexes"
+revision = "0009_token_scopes"
+down_revision = "0008_run_error_category"
 branch_labels = None
 depends_on = None
 
