@@ -38,8 +38,10 @@ class Runtime:
     def backend(self) -> Backend:
         return self.provider.backend
 
-    def runner(self, flow_dir: Path | None = None) -> Runner:
-        services = Services(self.blobs, self.provider, flow_dir, self.http)
+    def runner(self, flow_dir: Path | None = None, allow_dirs: tuple[Path, ...] = ()) -> Runner:
+        """A runner whose flows read files under `flow_dir` and `allow_dirs` (none: the
+        server's, which read only uploaded images)."""
+        services = Services(self.blobs, self.provider, flow_dir, self.http, allow_dirs)
         return Runner(self.db, services, self.backend)
 
 

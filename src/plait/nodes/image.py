@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
@@ -13,7 +12,7 @@ from plait.flows.model import NAME_PATTERN
 from plait.flows.ports import Port, PortType
 from plait.flows.template import Template
 from plait.media import images
-from plait.media.files import read_image_file, signature
+from plait.media.files import FlowFiles
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import NodeContext, NodeType
 from plait.providers import catalog
@@ -135,8 +134,8 @@ class Image(NodeType[ImageConfig]):
                 return ref.file or ref.blob
         return super().config_value(config, port)
 
-    def cache_salt(self, config: ImageConfig, flow_dir: Path | None) -> str:
-        return "|".join(signature(r.file, flow_dir) for r in config.references if r.file)
+    def cache_salt(self, config: ImageConfig, files: FlowFiles) -> str:
+        return "|".join(files.signature(r.file) for r in config.references if r.file)
 
     async def run(
         self, ctx: NodeContext, config: ImageConfig, inputs: dict[str, Any]
@@ -178,7 +177,7 @@ async def _reference_image(ctx: NodeContext, ref: ReferenceImage, value: Any) ->
         data = await ctx.load_blob(ref.blob)
     else:
         assert ref.file is not None
-        data = await asyncio.to_thread(read_image_file, ref.file, ctx.flow_dir)
+        data = await asyncio.to_thread(ctx.files.read_image, ref.file)
     media_type = images.sniff(data)
     assert media_type is not None  # read_image_file and uploads only let images through
     return ImagePart(data, media_type)
