@@ -256,3 +256,14 @@ def test_a_flow_reads_files_only_under_its_folder_or_an_allowed_one(tmp_path: Pa
     assert "--allow-dir" in line
     allowed = plait("run", "flow/f.json", "--allow-dir", "elsewhere", cwd=tmp_path)
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_serve_refuses_a_short_admin_password_in_one_line(tmp_path: Path) -> None:
+    env = {"PLAIT_ADMIN_EMAIL": "owner@example.com", "PLAIT_ADMIN_PASSWORD": "a"}
+    proc = plait("serve", "--port", "0", cwd=tmp_path, env=env)
+    assert proc.returncode == 1
+    [line] = proc.stderr.strip().splitlines()[-1:]
+    assert line == (
+        "plait: PLAIT_ADMIN_PASSWORD: a password needs at least 8 characters; choose a longer one"
+    )
+    assert "Traceback" not in proc.stderr
