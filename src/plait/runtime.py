@@ -21,7 +21,8 @@ from plait.nodes.registry import Registry, builtin
 from plait.providers.base import ImageProvider
 from plait.providers.factory import make_provider
 from plait.settings import Backend, Settings
-from plait.store.db import Database, open_database
+from plait.store.db import Database, open_database, sqlite_file
+from plait.store.private import make_private
 from plait.store.writer import Writer
 
 
@@ -111,6 +112,7 @@ async def open_runtime(
     settings = settings or Settings()
     http = GuardedClient(NetPolicy.parse(settings.net_allow))
     provider = LazyProvider(settings, backend)
+    make_private(settings.data_dir, sqlite_file(settings.sqlalchemy_url))
     writer = Writer()  # blob files and commits, in order (see plait.store.writer)
     db = await open_database(settings.sqlalchemy_url, writer, commit_apart=commit_apart)
     blobs = LocalBlobStore(settings.blob_dir, writer=writer)
