@@ -14,6 +14,7 @@ from plait.flows.model import Flow
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "flows"
+HEIC_PHOTO = ROOT / "tests" / "data" / "photo.heic"  # 64 x 48, see tests/data/README.md
 
 
 def flow(nodes: list[dict[str, Any]], edges: list[tuple[str, str]] = ()) -> Flow:  # type: ignore[assignment]

@@ -245,6 +245,23 @@ def test_an_uploaded_image_feeds_a_captioned_reference(signed_in: Page, tmp_path
     assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [2048, 512]
 
 
+def test_the_image_form_shows_the_stored_defaults(signed_in: Page) -> None:
+    page = signed_in
+    new_flow(page, "Defaults")
+    drop(page, "image", 480, 160)
+    select_node(page, "image")
+
+    expect(page.get_by_test_id("config-aspect-ratio")).to_have_value("auto")
+    expect(page.get_by_test_id("modality-image")).to_be_checked()
+    expect(page.get_by_test_id("modality-image")).to_be_disabled()
+    expect(page.get_by_test_id("modality-text")).to_be_checked()  # the default: TEXT + IMAGE
+    page.get_by_test_id("modality-text").uncheck()
+    expect(page.get_by_test_id("modality-text")).not_to_be_checked()
+    expect(page.get_by_test_id("modality-image")).to_be_checked()
+    page.get_by_test_id("reference-add").click()
+    expect(page.get_by_test_id("config-aspect-ratio")).to_contain_text("keep the reference's shape")
+
+
 def test_a_flow_can_be_built_from_the_keyboard(signed_in: Page) -> None:
     page = signed_in
     new_flow(page, "Keys only")

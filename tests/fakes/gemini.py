@@ -26,6 +26,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -42,8 +43,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from PIL import Image
+
 from plait.providers import catalog as catalog_module
 from plait.providers.catalog import Catalog, ModelInfo
+from plait.providers.shape import kept_ratio
 
 JSON = dict[str, Any]
 
@@ -273,7 +277,8 @@ def generate(
     _check_image_types(parts)
     config = field_of(body, "generation_config") or {}
     modalities = [m.upper() for m in field_of(config, "response_modalities") or ["TEXT", "IMAGE"]]
-    width, height, size = _output_size(model, field_of(config, "image_config") or {})
+    image_config = field_of(config, "image_config") or {}
+    width, height, size = _output_size(model, image_config, _kept_shape(model, parts))
     rgb = _colour(parts)
     out: list[JSON] = [
         _image_part(width, height, _shade(rgb, i), thought=True) for i in range(thought_images)
@@ -330,15 +335,31 @@ def _check_image_types(parts: list[JSON]) -> None:
             raise BadRequest(400, f"Unsupported MIME type: {part['mime_type']}")
 
 
-def _output_size(model: ModelInfo, image_config: JSON) -> tuple[int, int, str | None]:
+def _output_size(
+    model: ModelInfo, image_config: JSON, kept: str | None = None
+) -> tuple[int, int, str | None]:
+    """Pixels and size of the answer; with no ratio sent, `kept` (the input's shape)."""
     ratio = field_of(image_config, "aspect_ratio")
     size = field_of(image_config, "image_size")
     if ratio is not None and ratio not in model.dimensions:
         raise BadRequest(400, f"Unsupported aspect ratio: {ratio} for model {model.id}.")
     if size is not None and size not in model.sizes:
         raise BadRequest(400, f"Unsupported image size: {size} for model {model.id}.")
-    width, height = model.pixel_size(ratio, size)
+    width, height = model.pixel_size(ratio or kept, size)
     return width, height, size
+
+
+def _kept_shape(model: ModelInfo, parts: list[JSON]) -> str | None:
+    """The model's ratio nearest the first input image's shape, as Gemini answers a request
+    without an aspect ratio; None (a square) without an image or one Pillow cannot read."""
+    first = next((p["image"] for p in parts if "image" in p), None)
+    if first is None:
+        return None
+    try:
+        with Image.open(io.BytesIO(first)) as img:
+            return kept_ratio(model, img.width, img.height)
+    except (OSError, ValueError):
+        return None
 
 
 def _colour(parts: list[JSON]) -> tuple[int, int, int]:

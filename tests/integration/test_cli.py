@@ -117,6 +117,8 @@ def test_image_input_from_a_file(tmp_path: Path) -> None:
         (["run", "EX", "-i", "colour=red"], "unknown input 'colour'"),
         (["run", "EX", "-i", "prompt"], "-i expects NAME=VALUE"),
         (["run", "EX"], "input 'prompt': is required"),
+        (["run", "EX", "-i", "prompt="], "input 'prompt': is required but was empty"),
+        (["run", "EX", "-i", "prompt=   "], "input 'prompt': is required but was empty"),
         (["run", "IMG", "-i", "photo=@nothere.png"], "input 'photo': file not found"),
         (
             ["run", "IMG", "-i", "photo=@notes.txt"],

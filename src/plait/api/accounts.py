@@ -6,10 +6,10 @@ import logging
 import sys
 
 from plait.api.state import ServerState
-from plait.settings import Settings
 from plait.crypto.passwords import hash_password, password_problem
-from plait.errors import PlaitError
 from plait.crypto.tokens import new_secret
+from plait.errors import PlaitError
+from plait.settings import Settings
 from plait.store import accounts
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from typing import Any
 
 from plait import jsonlimits
 from plait.errors import InputError, PlaitError, Problem
+from plait.flows.ports import not_given
 from plait.jsonlimits import JsonLimitError
 from plait.media.blobs import BlobStore, put_image
 from plait.media.files import read_image_file
@@ -86,7 +87,7 @@ def _csv(text: str) -> list[dict[str, Any]]:
                 raise InputError(
                     f"row {number}: more cells than columns; quote values that hold commas"
                 )
-            records.append({k.strip(): v for k, v in record.items() if v != ""})
+            records.append({k.strip(): v for k, v in record.items() if not not_given(v)})
     except csv.Error as exc:
         raise InputError(f"row {len(records) + 1}: not valid CSV ({exc})") from None
     return records

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class PortType(StrEnum):
@@ -49,3 +50,11 @@ class Port:
     required: bool = True
     config_fallback: bool = False
     description: str = ""
+
+
+def not_given(value: Any) -> bool:
+    """Whether a value counts as missing: None, or text that is empty or only spaces.
+
+    The one rule for required values everywhere: a trigger field (the published API, the
+    CLI's inputs, a batch row) and a node's config fallback (the editor's validation)."""
+    return value is None or (isinstance(value, str) and not value.strip())

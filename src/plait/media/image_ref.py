@@ -6,6 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 IMAGE_KEY = "$image"
+_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "image/heif": "heif",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +25,7 @@ class ImageRef:
 
     @property
     def extension(self) -> str:
-        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[self.media_type]
+        return _EXTENSIONS[self.media_type]
 
     def to_json(self) -> dict[str, Any]:
         """Tagged form used in run records: `{"$image": {...}}`."""

@@ -1,7 +1,7 @@
 """Decoding, checking and encoding images with Pillow.
 
-Types are decided by magic bytes, never by names. Only PNG, JPEG and WebP are
-accepted; Pillow's decompression-bomb warning is an error.
+Types are decided by magic bytes, never by names. Only PNG, JPEG, WebP and HEIC/HEIF
+(`heif.py`) are accepted; Pillow's decompression-bomb warning is an error.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Literal
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from plait.errors import MediaError
+from plait.media import heif
 
 Image.MAX_IMAGE_PIXELS = 64_000_000  # about 8000 x 8000; Gemini's 4K outputs fit easily
 OutputFormat = Literal["png", "jpeg", "webp"]
@@ -24,7 +25,13 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg"),
     (b"WEBP", 8, "image/webp"),
 )
-_PIL_FORMAT = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+_PIL_FORMAT = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/webp": "WEBP",
+    heif.HEIC: "HEIF",
+    heif.HEIF: "HEIF",
+}
 # What Pillow's decoders and encoders raise on malformed input (a fuzz test shows each):
 # bad chunks are ValueError or struct.error, short reads OSError or EOFError, and so on.
 _PIL_ERRORS = (
@@ -52,17 +59,20 @@ _FORMAT_OF: dict[str, OutputFormat] = {
     "image/png": "png",
     "image/jpeg": "jpeg",
     "image/webp": "webp",
+    heif.HEIC: "jpeg",  # no HEIF encoder (pi-heif decodes only): photos become JPEG
+    heif.HEIF: "jpeg",
 }
 
 
 def sniff(data: bytes) -> str | None:
-    """The media type the magic bytes announce, or None when not PNG, JPEG or WebP."""
+    """The media type the magic bytes announce, or None when not PNG, JPEG, WebP or
+    HEIC/HEIF."""
     for magic, offset, media_type in _MAGIC:
         if data[offset : offset + len(magic)] == magic:
             if media_type == "image/webp" and not data.startswith(b"RIFF"):
                 continue
             return media_type
-    return None
+    return heif.media_type(data)
 
 
 def inspect(data: bytes) -> ImageInfo:
@@ -100,8 +110,9 @@ def encode(img: Image.Image, fmt: OutputFormat = "png", quality: int = 90) -> by
 
 
 def sanitize(data: bytes) -> bytes:
-    """Untrusted image bytes re-encoded in their own format: EXIF orientation applied,
-    metadata (location, camera, comments) and anything trailing the image dropped."""
+    """Untrusted image bytes re-encoded in their own format (HEIC/HEIF as JPEG): EXIF
+    orientation applied, metadata (location, camera, comments) and anything trailing the
+    image dropped."""
     media_type = _require_type(data)
     pixels = decode(data)
     try:

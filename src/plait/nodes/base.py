@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from plait.flows.ports import Port
+from plait.flows.ports import Port, not_given
 from plait.media.files import FlowFiles
 from plait.media.image_ref import ImageRef
 from plait.net.client import GuardedClient
@@ -75,7 +75,7 @@ class NodeType(ABC, Generic[C]):
     def config_value(self, config: C, port: str) -> Any:
         """The config value backing an input port with `config_fallback`, or None if unset."""
         value = getattr(config, port, None)
-        return None if value == "" else value
+        return None if not_given(value) else value
 
     def cache_salt(self, config: C, files: FlowFiles) -> str:
         """What the result depends on beyond config and inputs (e.g. a file's mtime)."""

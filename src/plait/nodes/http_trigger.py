@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from plait import jsonlimits
 from plait.errors import InputError, Problem
 from plait.flows.model import NAME_PATTERN, unique_names
-from plait.flows.ports import Port, PortType
+from plait.flows.ports import Port, PortType, not_given
 from plait.jsonlimits import JsonLimitError
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import InstantNodeType, NodeContext
@@ -89,14 +89,17 @@ def _names(config: HttpTriggerConfig) -> set[str]:
 
 
 def _value(field: TriggerField, raw: Mapping[str, Any]) -> Any:
-    # null is no value: the trigger node coerces again what the API coerced, in which an
-    # optional field without a default is None (that was a failed run, a 500, per call).
-    if raw.get(field.name) is not None:
-        return convert(field.type, raw[field.name])
+    # null and blank text are no value (`not_given`): the trigger node coerces again what
+    # the API coerced, in which an optional field without a default is None.
+    given = raw.get(field.name)
+    if not not_given(given):
+        return convert(field.type, given)
     if field.default is not None:
         return convert(field.type, field.default)
     if field.required:
-        raise ValueError("is required but was not given")
+        raise ValueError(
+            "is required but was empty" if given is not None else "is required but was not given"
+        )
     return None
 
 

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from plait.errors import NodeError
+from plait.errors import InputError, NodeError
 from plait.flows.model import NAME_PATTERN
-from plait.flows.ports import Port, PortType
+from plait.flows.ports import Port, PortType, not_given
 from plait.flows.template import Template
 from plait.media import images
 from plait.media.files import FlowFiles
@@ -17,6 +17,7 @@ from plait.media.image_ref import ImageRef
 from plait.nodes.base import NodeContext, NodeType
 from plait.providers import catalog
 from plait.providers.base import ImagePart, ImageRequest, ImageResult, Part, TextPart, Usage
+from plait.providers.shape import AUTO
 
 Modality = Literal["TEXT", "IMAGE"]
 
@@ -42,15 +43,21 @@ class ImageConfig(BaseModel):
     references: list[ReferenceImage] = Field(
         default_factory=list, description="Ordered reference images, each with a caption"
     )
-    aspect_ratio: str = Field(default="1:1", description="Output aspect ratio")
+    aspect_ratio: str = Field(
+        default=AUTO,
+        description=(
+            "Output aspect ratio; 'auto' sends none, so an edit keeps its first reference "
+            "image's shape (a square without references)"
+        ),
+    )
     image_size: str | None = Field(
         default=None, description="Output size, for models that have one"
     )
     number_of_images: int = Field(default=1, ge=1, le=8, description="Images to generate")
     response_modalities: list[Modality] = Field(
-        default_factory=lambda: list[Modality](("TEXT", "IMAGE")),
+        default=["TEXT", "IMAGE"],
         min_length=1,
-        description="What the model returns",
+        description="What the model returns: always IMAGE, and TEXT (its words) if wanted",
     )
 
     @field_validator("model")
@@ -82,12 +89,21 @@ class ImageConfig(BaseModel):
     @classmethod
     def _ratio_offered(cls, ratio: str, info: ValidationInfo) -> str:
         model = _model(info)
-        if model is not None and ratio not in model.dimensions:
+        if model is not None and ratio != AUTO and ratio not in model.dimensions:
             raise ValueError(
                 f"{model.id} does not offer aspect ratio '{ratio}'; "
-                f"choose one of {', '.join(model.aspect_ratios)}"
+                f"choose {AUTO} or one of {', '.join(model.aspect_ratios)}"
             )
         return ratio
+
+    @field_validator("response_modalities")
+    @classmethod
+    def _asks_for_an_image(cls, modalities: list[Modality]) -> list[Modality]:
+        if "IMAGE" not in modalities:
+            raise ValueError(
+                "an Image node always asks for an image: keep IMAGE (TEXT is optional)"
+            )
+        return [m for m in ("TEXT", "IMAGE") if m in modalities]  # Gemini's order, once each
 
     @field_validator("image_size")
     @classmethod
@@ -155,6 +171,10 @@ async def build_request(
 ) -> ImageRequest:
     """The prompt first, then for each reference its caption directly followed by its image."""
     model = catalog.current().get(config.model)
+    if not_given(inputs.get("prompt")):
+        raise InputError(
+            "the prompt is empty: type one, or send text to what it is wired to", port="prompt"
+        )
     parts: list[Part] = [TextPart(str(inputs["prompt"]))]
     for ref in config.references:
         if ref.caption:
@@ -164,7 +184,7 @@ async def build_request(
     return ImageRequest(
         model=model.id,
         parts=tuple(parts),
-        aspect_ratio=config.aspect_ratio,
+        aspect_ratio=None if config.aspect_ratio == AUTO else config.aspect_ratio,
         image_size=size,
         response_modalities=tuple(config.response_modalities),
     )

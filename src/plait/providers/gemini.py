@@ -1,8 +1,11 @@
 """The Gemini image provider, on the official `google-genai` SDK's async client.
 
 The SDK is told to try once (no retry options) so that `retry.RetryPolicy` is the only
-retry policy and attempts can be counted. Each attempt has its own deadline. Errors
-become `ProviderError`s that name the model, quote Gemini, and say what to do.
+retry policy and attempts can be counted. Each attempt has its own deadline
+(`PLAIT_GEMINI_TIMEOUT`). Calls go to `v1beta` (`API_VERSION`), where Google documents
+image generation. Every outcome that is not an image is its own typed `ProviderError`
+(its class says whose move it is: `errors.Category`) whose message names the model,
+quotes Gemini and says what to do.
 
 Transport: the SDK's async client on an aiohttp session of the provider's own
 (`HttpOptions.aiohttp_client`), one per event loop. The session the SDK would make
@@ -334,9 +337,9 @@ _BLOCK_ADVICE = {
     "JAILBREAK": "Gemini took the prompt for an attempt to get around its rules; reword it.",
     "IMAGE_SAFETY": "A reference image tripped Gemini's safety filters; use another image.",
 }
-Outcome = tuple[type[ProviderError], str]
+_Outcome = tuple[type[ProviderError], str]
 # Finish reasons of a candidate without an image: whose move it is, and what to say.
-_FINISHES: dict[str, Outcome] = {
+_FINISHES: dict[str, _Outcome] = {
     "IMAGE_SAFETY": (
         ProviderInputError,
         "Gemini's safety filters withheld the image it made; change the prompt or the "
@@ -391,10 +394,10 @@ _FINISHES: dict[str, Outcome] = {
         "Prohibited Use Policy; see the key's Google AI Studio page.",
     ),
 }
-_UNKNOWN_FINISH: Outcome = (ProviderError, "Gemini did not say why; try again.")
+_UNKNOWN_FINISH: _Outcome = (ProviderError, "Gemini did not say why; try again.")
 
 
-def _no_image(model: ModelInfo, response: types.GenerateContentResponse, text: str) -> Outcome:
+def _no_image(model: ModelInfo, response: types.GenerateContentResponse, text: str) -> _Outcome:
     candidate = response.candidates[0] if response.candidates else None
     reason = _enum_name(candidate.finish_reason) if candidate and candidate.finish_reason else ""
     said = f' It said: "{_clip(text)}"' if text else ""
@@ -442,7 +445,7 @@ def _no_free_tier(model: ModelInfo, said: str) -> str:
 
 def _refusal(
     model: ModelInfo, exc: genai_errors.APIError, said: str, models: list[ModelInfo]
-) -> Outcome:
+) -> _Outcome:
     code = exc.code
     if code == 400 and "API_KEY_INVALID" in _error_reasons(exc.details):
         return ProviderConfigError, (

@@ -18,6 +18,7 @@ from plait.media.overlay import Plate, TextLayer, draw_layers
 from plait.media.resize import resize
 from plait.providers import catalog
 from plait.providers.base import GeneratedImage, ImagePart, ImageRequest, ImageResult, TextPart
+from plait.providers.shape import SQUARE, kept_ratio
 
 _PLATE = Plate(color="#00000088", padding=8, radius=8)
 
@@ -35,12 +36,23 @@ class PreviewProvider:
 
 def render(request: ImageRequest) -> bytes:
     model = catalog.current().get(request.model)
-    width, height = model.pixel_size(request.aspect_ratio, request.image_size)
     prompt, references = _split(request)
+    ratio = request.aspect_ratio or _kept(model, references)
+    width, height = model.pixel_size(ratio, request.image_size)
     canvas = Image.new("RGB", (width, height), _background(prompt))
-    layers = [_header(request, width, height), _prompt_layer(prompt, height, bool(references))]
+    label = ratio if request.aspect_ratio else f"auto {ratio}"
+    layers = [_header(request, label, width, height)]
+    layers.append(_prompt_layer(prompt, height, bool(references)))
     layers += _paste_references(canvas, references)
     return images.encode(draw_layers(canvas, layers).convert("RGB"), "png")
+
+
+def _kept(model: catalog.ModelInfo, references: list[tuple[str, ImagePart]]) -> str:
+    """With no ratio sent Gemini keeps the first image's shape (a square without one)."""
+    if not references:
+        return SQUARE
+    info = images.inspect(references[0][1].data)
+    return kept_ratio(model, info.width, info.height)
 
 
 def _split(request: ImageRequest) -> tuple[str, list[tuple[str, ImagePart]]]:
@@ -69,9 +81,9 @@ def _scale(height: int) -> float:
     return max(height, 512) / 1024
 
 
-def _header(request: ImageRequest, width: int, height: int) -> TextLayer:
+def _header(request: ImageRequest, ratio: str, width: int, height: int) -> TextLayer:
     size = f" · {request.image_size}" if request.image_size else ""
-    label = f"PREVIEW · {request.model} · {request.aspect_ratio}{size} · {width}×{height}"
+    label = f"PREVIEW · {request.model} · {ratio}{size} · {width}×{height}"
     s = _scale(height)
     return TextLayer(
         text=label, size=round(22 * s), min_size=6, color="#ffffffcc", anchor="top",

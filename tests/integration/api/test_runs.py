@@ -135,3 +135,15 @@ def test_uploads_are_checked_and_reencoded(server: LiveServer, admin: httpx.Clie
     html = admin.post("/api/uploads", files={"file": ("x.png", b"<html></html>", "image/png")})
     assert html.status_code == 415
     assert "x.png" in html.json()["detail"]
+
+
+def test_the_editors_run_with_an_empty_required_field_is_refused_naming_it(
+    admin: httpx.Client,
+) -> None:
+    flow_id = flows.create(admin, flows.image_endpoint())
+
+    answer = admin.post(f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": ""}})
+
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["field"], error["message"]) == ("prompt", "is required but was empty")

@@ -131,7 +131,7 @@ def test_no_secret_reaches_a_log_an_answer_or_the_database(
         stored = client.put("/api/settings/gemini-key", json={"key": GEMINI_KEY})
         assert stored.json()["gemini_key"]["source"] == "stored"
         failed = client.post(call, json={"prompt": "a failing run"})
-        assert failed.status_code == 500  # Gemini refused the key
+        assert failed.status_code == 502  # Gemini refused the key: the set-up, not the caller
         assert "API key not valid" in failed.json()["detail"]
         client.get(f"/api/runs/{failed.json()['run_id']}").raise_for_status()
 
@@ -167,7 +167,6 @@ def test_no_secret_reaches_a_log_an_answer_or_the_database(
         showing = [request for request, body in answers if secret in body]
         expected = [shown_once[name]] if name in shown_once else []
         assert showing == expected, f"the {name} is in the answers to {showing}"
-
 
 
 def test_the_data_dir_is_the_owners_alone(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from starlette.routing import Mount
 from plait.api.spa import SinglePageApp
 from plait.crypto.signing import LinkSigner
 from plait.media.blobs import BlobNotFound, LocalBlobStore
+from tests.helpers import HEIC_PHOTO
 from tests.integration.api import hostile
 from tests.server import LiveServer, server_settings
 
@@ -86,6 +87,7 @@ def _webp() -> bytes:
         ("a.jpg", hostile.jpeg(), "image/jpeg"),
         ("a.webp", _webp(), "image/webp"),
         ("a.html", hostile.png_html_polyglot(), "image/png"),
+        ("a.heic", HEIC_PHOTO.read_bytes(), "image/jpeg"),  # re-encoded: no HEIF encoder
     ],
 )
 def test_files_are_served_as_their_image_type_with_nosniff(

@@ -90,7 +90,7 @@ def test_a_blocked_prompt_fails_the_call_naming_the_node(
         gemini_fake.fail(Fault.blocked("PROHIBITED_CONTENT"))
         with gemini_server.client() as caller:
             answer = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"})
-        assert answer.status_code == 500
+        assert answer.status_code == 422  # the flow's input: the prompt must change
         assert answer.json()["node_id"] == "image"
         assert "PROHIBITED_CONTENT" in answer.json()["detail"]
         run = admin.get(f"/api/runs/{answer.json()['run_id']}").json()

@@ -78,12 +78,18 @@ def test_a_malformed_body_gets_422_naming_each_field(
             headers={"content-type": "application/json"},
         )
         a_list = caller.post(f"/api/trigger/{secret}/trigger", json=["prompt"])
+        empty = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": ""})
+        spaces = caller.post(f"/api/trigger/{secret}/trigger", data={"prompt": "  "})
     assert answer.status_code == 422
     errors = {e["field"]: e["message"] for e in answer.json()["errors"]}
     assert errors == {
         "colour": "is not a field of this trigger",
         "prompt": "is required but was not given",
     }
+    for blank in (empty, spaces):  # an empty required text field counts as missing
+        assert blank.status_code == 422, blank.text
+        [error] = blank.json()["errors"]
+        assert (error["field"], error["message"]) == ("prompt", "is required but was empty")
     assert not_json.status_code == 400
     assert "not valid JSON" in not_json.json()["detail"]
     assert a_list.status_code == 422

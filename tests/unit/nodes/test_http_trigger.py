@@ -45,6 +45,16 @@ def test_null_is_no_value() -> None:
         coerce_inputs(CONFIG, {"prompt": None})
 
 
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t"])
+def test_blank_text_is_no_value_so_a_required_field_is_missing(blank: str) -> None:
+    with pytest.raises(InputError) as info:
+        coerce_inputs(CONFIG, {"prompt": blank})
+
+    [problem] = info.value.problems
+    assert (problem.field, problem.message) == ("prompt", "is required but was empty")
+    assert coerce_inputs(CONFIG, {"prompt": "x", "count": blank})["count"] == 2  # the default
+
+
 def test_every_bad_field_is_listed() -> None:
     with pytest.raises(InputError) as info:
         coerce_inputs(

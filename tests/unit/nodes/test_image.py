@@ -22,7 +22,7 @@ async def test_prompt_only(run_flow: Any, provider: RecordingProvider) -> None:
     assert shape(request.parts) == ["a red apple"]
     assert (request.model, request.aspect_ratio, request.image_size) == (
         "gemini-2.5-flash-image",
-        "1:1",
+        None,  # auto: no ratio is sent; without a reference Gemini makes a square
         None,
     )
     assert request.response_modalities == ("TEXT", "IMAGE")
@@ -164,3 +164,157 @@ async def test_an_empty_result_is_a_node_error(services: Services) -> None:
     result = await Executor(compiled, services, run_id="t").run()
     assert result.status == RunStatus.FAILED
     assert result.error == "gemini-2.5-flash-image returned no image; try rewording the prompt"
+
+
+async def test_an_edit_with_the_default_ratio_sends_none_and_keeps_the_references_shape(
+    run_flow: Any, provider: RecordingProvider, tmp_path: Path
+) -> None:
+    (tmp_path / "wide.png").write_bytes(png(320, 180))  # 16:9
+    refs = [{"port": "photo", "file": "wide.png"}]
+    result = await run_flow(flow([node("img", "image", prompt="make it blue", references=refs)]))
+
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    assert provider.requests[0].aspect_ratio is None
+    image = result.nodes["img"].outputs["image"]  # the preview mirrors Gemini: 2.5's 16:9
+    assert (image.width, image.height) == (1344, 768)
+
+
+@pytest.mark.parametrize(
+    ("modalities", "sent"),
+    [(["IMAGE"], ("IMAGE",)), (["IMAGE", "TEXT"], ("TEXT", "IMAGE")), (None, ("TEXT", "IMAGE"))],
+)
+async def test_response_modalities_always_hold_image(
+    run_flow: Any,
+    provider: RecordingProvider,
+    modalities: list[str] | None,
+    sent: tuple[str, ...],
+) -> None:
+    config: dict[str, Any] = {"prompt": "p"}
+    if modalities is not None:
+        config["response_modalities"] = modalities
+    result = await run_flow(flow([node("img", "image", **config)]))
+
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    assert provider.requests[0].response_modalities == sent
+
+
+def test_text_alone_is_refused_naming_the_field() -> None:
+    from plait.errors import FlowInvalid
+    from plait.flows.validate import compile_flow
+    from plait.nodes.registry import builtin
+
+    with pytest.raises(FlowInvalid) as caught:
+        compile_flow(
+            flow([node("img", "image", prompt="p", response_modalities=["TEXT"])]), builtin()
+        )
+
+    [problem] = caught.value.problems
+    assert (problem.node_id, problem.field) == ("img", "response_modalities")
+    assert "always asks for an image: keep IMAGE (TEXT is optional)" in problem.message
+
+
+def test_the_stored_defaults_are_explicit_in_the_schema() -> None:
+    from plait.nodes.image import ImageConfig
+
+    properties = ImageConfig.model_json_schema()["properties"]
+    assert properties["response_modalities"]["default"] == ["TEXT", "IMAGE"]
+    assert properties["aspect_ratio"]["default"] == "auto"
+
+
+async def test_an_edit_sends_no_aspect_ratio_to_gemini_and_gets_its_inputs_shape(
+    services: Services, gemini_fake: Any, tmp_path: Path
+) -> None:
+    from plait.engine.executor import Executor
+    from plait.flows.validate import compile_flow
+    from plait.nodes.registry import builtin
+    from plait.providers.gemini import GeminiProvider
+
+    gemini = GeminiProvider("test-key-7f3a", gemini_fake.base_url)
+    services.image_provider = lambda: gemini
+    (tmp_path / "tall.png").write_bytes(png(90, 160))  # 9:16
+    refs = [{"port": "photo", "caption": "this photo:", "file": "tall.png"}]
+    compiled = compile_flow(flow([node("img", "image", prompt="p", references=refs)]), builtin())
+
+    result = await Executor(compiled, services, run_id="t").run()
+    await gemini.aclose()
+
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    [sent] = gemini_fake.generate_requests()
+    assert "aspectRatio" not in sent.image_config()
+    image = result.nodes["img"].outputs["image"]  # the run record: the size Gemini returned
+    assert (image.width, image.height) == (768, 1344)
+
+
+@pytest.mark.parametrize("prompt", ["", "   "])
+async def test_a_blank_prompt_from_upstream_fails_as_the_flows_input(
+    run_flow: Any, provider: RecordingProvider, prompt: str
+) -> None:
+    f = flow(
+        [
+            node("trigger", "http_trigger", fields=[{"name": "p", "required": False}]),
+            node("img", "image", prompt="{{ trigger.p }}"),
+        ]
+    )
+
+    result = await run_flow(f, {"p": prompt})
+
+    assert result.status == RunStatus.FAILED
+    assert provider.requests == []
+    state = result.nodes["img"]
+    assert (state.error_port, state.error_category) == ("prompt", "input")
+    assert state.error == "the prompt is empty: type one, or send text to what it is wired to"
+
+
+def test_a_blank_prompt_in_the_config_is_a_missing_input() -> None:
+    from plait.errors import FlowInvalid
+    from plait.flows.validate import compile_flow
+    from plait.nodes.registry import builtin
+
+    with pytest.raises(FlowInvalid) as caught:
+        compile_flow(flow([node("img", "image", prompt="  \n")]), builtin())
+
+    [problem] = caught.value.problems
+    assert (problem.node_id, problem.port) == ("img", "prompt")
+    assert "required input is not set" in problem.message
+
+
+async def test_a_heic_reference_is_sent_to_gemini_as_heic(
+    services: Services, gemini_fake: Any, tmp_path: Path
+) -> None:
+    from plait.engine.executor import Executor
+    from plait.flows.validate import compile_flow
+    from plait.nodes.registry import builtin
+    from plait.providers import catalog
+    from plait.providers.gemini import GeminiProvider
+    from tests.helpers import HEIC_PHOTO
+
+    gemini = GeminiProvider("test-key-7f3a", gemini_fake.base_url)
+    services.image_provider = lambda: gemini
+    (tmp_path / "photo.heic").write_bytes(HEIC_PHOTO.read_bytes())
+    refs = [{"port": "photo", "caption": "this photo:", "file": "photo.heic"}]
+    compiled = compile_flow(flow([node("img", "image", prompt="p", references=refs)]), builtin())
+
+    result = await Executor(compiled, services, run_id="t").run()
+    await gemini.aclose()
+
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    [sent] = gemini_fake.generate_requests()
+    assert sent.parts()[2] == {"image": HEIC_PHOTO.read_bytes(), "mime_type": "image/heic"}
+    image = result.nodes["img"].outputs["image"]  # 64 x 48 kept as 4:3
+    model = catalog.current().get("gemini-2.5-flash-image")
+    assert (image.width, image.height) == model.pixel_size("4:3", None)
+
+
+async def test_the_preview_shows_a_heic_reference(
+    run_flow: Any, provider: RecordingProvider, tmp_path: Path
+) -> None:
+    from tests.helpers import HEIC_PHOTO
+
+    (tmp_path / "photo.heic").write_bytes(HEIC_PHOTO.read_bytes())
+    refs = [{"port": "photo", "file": "photo.heic"}]
+    result = await run_flow(flow([node("img", "image", prompt="p", references=refs)]))
+
+    assert result.status == RunStatus.SUCCEEDED, result.error
+    part = provider.requests[0].parts[1]
+    assert isinstance(part, ImagePart)
+    assert part.media_type == "image/heic"

@@ -231,3 +231,15 @@ async def test_an_unknown_model_fails_before_any_call(
         await provider.generate(ImageRequest("gemini-9", _parts("x", 0)))
 
     assert gemini_fake.requests == []
+
+
+async def test_without_a_ratio_none_is_sent_and_the_answer_keeps_the_inputs_shape(
+    provider: GeminiProvider, gemini_fake: FakeGemini
+) -> None:
+    parts = (TextPart("edit"), ImagePart(png(1600, 900, (1, 2, 3)), "image/png"))
+
+    result = await provider.generate(ImageRequest("gemini-3-pro-image", parts, None, "1K"))
+
+    assert gemini_fake.requests[0].image_config() == {"imageSize": "1K"}
+    model = catalog.current().get("gemini-3-pro-image")
+    assert [_size(i.data) for i in result.images] == [model.pixel_size("16:9", "1K")]

@@ -68,3 +68,30 @@ async def test_the_prompt_changes_the_picture() -> None:
     same = await provider.generate(ImageRequest("gemini-2.5-flash-image", (TextPart("a cat"),)))
     assert one.images[0].data != two.images[0].data
     assert one.images[0].data == same.images[0].data
+
+
+@pytest.mark.parametrize(
+    ("reference", "ratio"),
+    [((400, 300), "4:3"), ((300, 400), "3:4"), ((1000, 420), "21:9"), ((50, 50), "1:1")],
+)
+async def test_without_a_ratio_an_edit_keeps_its_first_references_shape(
+    reference: tuple[int, int], ratio: str
+) -> None:
+    model = catalog.load().get("gemini-2.5-flash-image")
+    parts = (
+        TextPart("edit"),
+        ImagePart(png(*reference), "image/png"),
+        ImagePart(png(10, 40), "image/png"),  # only the first image sets the shape
+    )
+
+    result = await PreviewProvider().generate(ImageRequest(model.id, parts))
+
+    assert open_image(result.images[0].data).size == model.pixel_size(ratio, None)
+
+
+async def test_without_a_ratio_or_a_reference_the_preview_is_square() -> None:
+    result = await PreviewProvider().generate(
+        ImageRequest("gemini-3-pro-image", (TextPart("p"),), None, "1K")
+    )
+
+    assert open_image(result.images[0].data).size == (1024, 1024)

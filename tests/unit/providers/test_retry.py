@@ -440,40 +440,48 @@ async def test_each_finish_reason_has_its_own_advice_and_is_not_retried(
     assert not any(other in str(error) for other in others)
 
 
-async def test_an_answer_in_words_only_is_quoted_and_asks_for_an_image(
-    provider: GeminiProvider, gemini_fake: FakeGemini, sleeps: Sleeps
+@pytest.mark.parametrize(
+    ("fault", "kind", "message", "not_said"),
+    [
+        (
+            Fault.text_only("Which lighthouse do you mean?"),
+            ProviderInputError,
+            "gemini-2.5-flash-image answered in words only, without an image (finish reason "
+            'STOP). It said: "Which lighthouse do you mean?" Ask for an image in the prompt '
+            "(for example, begin with 'Generate an image of'), or answer its question in the "
+            "prompt.",
+            "safety",
+        ),
+        (
+            Fault.failed_precondition(),
+            ProviderConfigError,
+            "Gemini will not serve gemini-2.5-flash-image to this API key from here (HTTP 400 "
+            "FAILED_PRECONDITION: User location is not supported for the API use.). The API is "
+            "not available in this region, or not without billing: enable billing on the "
+            "key's Google Cloud project, or run Plait where the Gemini API is offered.",
+            "prompt",
+        ),
+    ],
+    ids=["an answer in words only", "FAILED_PRECONDITION"],
+)
+async def test_a_refusal_has_its_own_message_and_is_not_retried(
+    provider: GeminiProvider,
+    gemini_fake: FakeGemini,
+    sleeps: Sleeps,
+    fault: Fault,
+    kind: type[ProviderError],
+    message: str,
+    not_said: str,
 ) -> None:
-    gemini_fake.fail(Fault.text_only("Which lighthouse do you mean?"))
-
-    error = await _failure(provider)
-
-    assert sleeps == []
-    assert isinstance(error, ProviderInputError)
-    assert str(error) == (
-        "gemini-2.5-flash-image answered in words only, without an image (finish reason "
-        'STOP). It said: "Which lighthouse do you mean?" Ask for an image in the prompt (for '
-        "example, begin with 'Generate an image of'), or answer its question in the prompt."
-    )
-    assert "safety" not in str(error)
-
-
-async def test_failed_precondition_says_region_or_billing_not_the_prompt(
-    provider: GeminiProvider, gemini_fake: FakeGemini, sleeps: Sleeps
-) -> None:
-    gemini_fake.fail(Fault.failed_precondition())
+    gemini_fake.fail(fault)
 
     error = await _failure(provider)
 
     assert len(gemini_fake.requests) == 1
     assert sleeps == []
-    assert isinstance(error, ProviderConfigError)
-    assert str(error) == (
-        "Gemini will not serve gemini-2.5-flash-image to this API key from here (HTTP 400 "
-        "FAILED_PRECONDITION: User location is not supported for the API use.). The API is "
-        "not available in this region, or not without billing: enable billing on the key's "
-        "Google Cloud project, or run Plait where the Gemini API is offered."
-    )
-    assert "prompt" not in str(error)
+    assert type(error) is kind
+    assert str(error) == message
+    assert not_said not in str(error)  # no safety talk; no "check the prompt"
 
 
 async def test_a_free_tier_quota_of_zero_is_not_retried_and_says_billing(

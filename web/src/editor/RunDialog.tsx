@@ -136,7 +136,7 @@ export function RunDialog({
                 <input
                   id={id}
                   type="file"
-                  accept="image/png,image/jpeg,image/webp"
+                  accept="image/png,image/jpeg,image/webp,image/heic,image/heif"
                   data-testid={testId}
                   onChange={(e) => {
                     const file = e.target.files?.[0];

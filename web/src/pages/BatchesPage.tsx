@@ -130,7 +130,7 @@ function NewBatch({ flowId, version, onStarted }: { flowId: string; version: num
         </label>
         <label className="field">
           <span className="field-label">Images named in the rows (optional)</span>
-          <input ref={filesInput} type="file" accept="image/png,image/jpeg,image/webp" multiple data-testid="batch-files" onChange={() => setEstimate(null)} />
+          <input ref={filesInput} type="file" accept="image/png,image/jpeg,image/webp,image/heic,image/heif" multiple data-testid="batch-files" onChange={() => setEstimate(null)} />
         </label>
         <label className="field">
           <span className="field-label">Budget, USD (optional)</span>

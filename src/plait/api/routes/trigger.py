@@ -300,6 +300,7 @@ def _failed(outcome: Outcome) -> JSONResponse:
         "node_id": node,
     }
     status, headers = run_failure_status(outcome.error_category, outcome.retry_after)
+    headers["X-Plait-Run-Id"] = outcome.run_id
     if outcome.error_category is not None:
         body["category"] = outcome.error_category
         body["fault"] = Category(outcome.error_category).side

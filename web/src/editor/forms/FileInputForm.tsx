@@ -35,7 +35,7 @@ export function FileInputForm({ config, onChange }: { config: JsonObject; onChan
           {busy ? "Uploading…" : blob ? "Replace upload…" : "Upload image…"}
           <input
             type="file"
-            accept="image/png,image/jpeg,image/webp"
+            accept="image/png,image/jpeg,image/webp,image/heic,image/heif"
             className="sr-only"
             data-testid="file-input-upload"
             onChange={(e) => {

@@ -8,6 +8,9 @@ import { findModel, pricePerImage, useCatalog } from "../catalog";
 import { move, SchemaFields, type FormContext } from "./SchemaForm";
 import { TemplateField } from "./TemplateField";
 
+/** No ratio is sent: an edit keeps its first reference's shape, a new image is square. */
+const AUTO = "auto";
+
 const LIFECYCLE_LABEL: Record<string, string> = { ga: "GA", preview: "preview", deprecated: "deprecated" };
 
 function LifecycleBadge({ lifecycle }: { lifecycle: string }) {
@@ -18,7 +21,7 @@ function LifecycleBadge({ lifecycle }: { lifecycle: string }) {
 function fitToModel(config: JsonObject, model: ModelInfo): JsonObject {
   const next: JsonObject = { ...config, model: model.id };
   const ratio = next["aspect_ratio"];
-  if (typeof ratio === "string" && !model.aspect_ratios.includes(ratio))
+  if (typeof ratio === "string" && ratio !== AUTO && !model.aspect_ratios.includes(ratio))
     next["aspect_ratio"] = model.aspect_ratios.includes("1:1") ? "1:1" : (model.aspect_ratios[0] ?? "1:1");
   const size = next["image_size"];
   if (typeof size === "string" && !model.image_sizes.includes(size)) next["image_size"] = null;
@@ -40,10 +43,11 @@ export function ImageForm({
   const ids = { model: useId(), ratio: useId(), size: useId(), prompt: useId() };
   const modelId = typeof config["model"] === "string" ? config["model"] : models.default;
   const model = findModel(models, modelId);
-  const ratio = typeof config["aspect_ratio"] === "string" ? config["aspect_ratio"] : "1:1";
+  const ratio = typeof config["aspect_ratio"] === "string" ? config["aspect_ratio"] : AUTO;
   const size = typeof config["image_size"] === "string" ? config["image_size"] : null;
   const prompt = typeof config["prompt"] === "string" ? config["prompt"] : "";
   const references = Array.isArray(config["references"]) ? config["references"].filter(isObject) : [];
+  const modalities = Array.isArray(config["response_modalities"]) ? config["response_modalities"].filter((m) => typeof m === "string") : DEFAULT_MODALITIES;
   const set = (key: string, value: JsonValue) => onChange({ ...config, [key]: value });
   const problem = (field: string) => ctx.problems.find((p) => p.field === field || p.port === field)?.message ?? null;
   const price = model ? pricePerImage(model, size ?? (model.image_sizes.length ? "1K" : null)) : null;
@@ -93,7 +97,8 @@ export function ImageForm({
             Aspect ratio
           </label>
           <select id={ids.ratio} value={ratio} data-testid="config-aspect-ratio" onChange={(e) => set("aspect_ratio", e.target.value)}>
-            {model && !model.aspect_ratios.includes(ratio) ? <option value={ratio}>{ratio} (not offered)</option> : null}
+            <option value={AUTO}>{references.length ? "auto (keep the reference's shape)" : "auto (square)"}</option>
+            {model && ratio !== AUTO && !model.aspect_ratios.includes(ratio) ? <option value={ratio}>{ratio} (not offered)</option> : null}
             {(model?.aspect_ratios ?? [ratio]).map((r) => (
               <option key={r} value={r}>
                 {r}
@@ -153,14 +158,36 @@ export function ImageForm({
         onChange={(next) => set("references", next)}
       />
 
+      <ModalitiesField modalities={modalities} problem={problem("response_modalities")} onChange={(next) => set("response_modalities", next)} />
+
       <SchemaFields
         schema={ctx.root}
         value={config}
         ctx={ctx}
-        skip={["model", "prompt", "references", "aspect_ratio", "image_size"]}
+        skip={["model", "prompt", "references", "aspect_ratio", "image_size", "response_modalities"]}
         onChange={onChange}
       />
     </>
+  );
+}
+
+const DEFAULT_MODALITIES = ["TEXT", "IMAGE"];
+
+/** What Gemini returns: always the image (an Image node asks for one), and its words if wanted. */
+function ModalitiesField({ modalities, problem, onChange }: { modalities: string[]; problem: string | null; onChange: (next: string[]) => void }) {
+  const withText = modalities.includes("TEXT");
+  return (
+    <fieldset className={problem ? "field field-error" : "field"} data-testid="config-response-modalities">
+      <legend className="field-label">The model returns</legend>
+      <label className="checkbox">
+        <input type="checkbox" checked disabled data-testid="modality-image" /> The image (always)
+      </label>
+      <label className="checkbox">
+        <input type="checkbox" checked={withText} data-testid="modality-text" onChange={(e) => onChange(e.target.checked ? ["TEXT", "IMAGE"] : ["IMAGE"])} /> Its text
+        too (the <code>text</code> output)
+      </label>
+      {problem ? <p className="field-message">{problem}</p> : null}
+    </fieldset>
   );
 }
 
@@ -278,7 +305,7 @@ function ReferencesEditor({
                 {uploading === index ? "Uploading…" : blob ? "Replace upload…" : "Upload image…"}
                 <input
                   type="file"
-                  accept="image/png,image/jpeg,image/webp"
+                  accept="image/png,image/jpeg,image/webp,image/heic,image/heif"
                   className="sr-only"
                   data-testid={`reference-${index}-upload`}
                   onChange={(e) => {
