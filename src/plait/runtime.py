@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from plait.engine.context import Services
 from plait.engine.runner import Runner
+from plait.media import work
 from plait.media.blobs import LocalBlobStore
 from plait.net.client import GuardedClient
 from plait.net.policy import NetPolicy
@@ -113,6 +114,7 @@ async def open_runtime(
     http = GuardedClient(NetPolicy.parse(settings.net_allow))
     provider = LazyProvider(settings, backend)
     make_private(settings.data_dir, sqlite_file(settings.sqlalchemy_url))
+    work.configure(settings.image_memory_mb * work.MB)
     writer = Writer()  # blob files and commits, in order (see plait.store.writer)
     db = await open_database(settings.sqlalchemy_url, writer, commit_apart=commit_apart)
     blobs = LocalBlobStore(settings.blob_dir, writer=writer)

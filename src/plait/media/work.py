@@ -1,0 +1,110 @@
+"""The one bounded pool for CPU-bound image work, and the memory its pixels may take.
+
+Decoding, re-encoding, resizing and overlays run on `WORKERS` threads (one per core, at
+least two), never more, however many requests arrive: the rest queue. Each piece of work
+(`run`) reserves the memory of every image it decodes before decoding it, from one budget
+for the whole process (`PLAIT_IMAGE_MEMORY_MB`, 512 MB by default): when the budget is in
+use the work waits for it, and an image that alone needs more than the budget is refused
+(`ImageTooCostly`, a 422 naming the limit) before a pixel is decoded. A decode that only
+needs a smaller picture (a resize) asks JPEG's decoder for a reduced one (`draft`) and
+reserves that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ClassVar, TypeVar
+
+from plait.errors import Category, MediaError
+
+T = TypeVar("T")
+MB = 1024 * 1024
+WORKERS = max(2, os.cpu_count() or 2)
+DEFAULT_MEMORY_MB = 512
+# Pillow keeps RGB and RGBA at 4 bytes a pixel, and turning an image upright or converting
+# its mode makes one copy: 8 bytes a decoded pixel, reserved up front.
+BYTES_PER_PIXEL = 8
+
+
+class ImageTooCostly(MediaError):
+    """An image whose pixels alone need more memory than image work may use."""
+
+    category: ClassVar[Category | None] = Category.INPUT
+
+
+class PixelMemory:
+    """Bytes of decoded pixels in use across the process, at most `limit`."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.in_use = 0
+        self.peak = 0  # the most ever in use (tests and benchmarks read it)
+        self._changed = threading.Condition()
+
+    def reserve(self, size: int, *, wait: bool = True) -> None:
+        """Take `size` bytes, waiting while others hold them (not when `wait` is False:
+        work that holds some already must not wait for work waiting on it)."""
+        if size > self.limit:
+            raise ImageTooCostly(
+                f"the image needs {size / MB:,.0f} MB of memory to work on ({BYTES_PER_PIXEL} "
+                f"bytes a pixel); the limit is {self.limit / MB:,.0f} MB "
+                "(PLAIT_IMAGE_MEMORY_MB): send a smaller image"
+            )
+        with self._changed:
+            while wait and self.in_use and self.in_use + size > self.limit:
+                self._changed.wait()
+            self.in_use += size
+            self.peak = max(self.peak, self.in_use)
+
+    def release(self, size: int) -> None:
+        with self._changed:
+            self.in_use -= size
+            self._changed.notify_all()
+
+
+class _Lease(threading.local):
+    held: int | None = None  # bytes the work on this thread holds; None: not in `run`
+
+
+_memory = PixelMemory(DEFAULT_MEMORY_MB * MB)
+_lease = _Lease()
+_pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="plait-image")
+
+
+def configure(memory_bytes: int) -> None:
+    """Set the budget (from settings, at start-up)."""
+    _memory.limit = memory_bytes
+
+
+def memory() -> PixelMemory:
+    return _memory
+
+
+def reserve_pixels(width: int, height: int) -> None:
+    """Called before decoding: reserve the image's memory for the work running on this
+    thread (released when it ends). Outside `run` nothing is counted."""
+    held = _lease.held
+    if held is None:
+        return
+    size = width * height * BYTES_PER_PIXEL
+    _memory.reserve(size, wait=held == 0)
+    _lease.held = held + size
+
+
+def _leased(work: Callable[[], T]) -> T:
+    _lease.held = 0
+    try:
+        return work()
+    finally:
+        held, _lease.held = _lease.held or 0, None
+        if held:
+            _memory.release(held)
+
+
+async def run(work: Callable[[], T]) -> T:
+    """Run CPU-bound image work on the pool, within the memory budget."""
+    return await asyncio.get_running_loop().run_in_executor(_pool, _leased, work)
