@@ -13,6 +13,7 @@ reserves that.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import threading
 from collections.abc import Callable
@@ -63,7 +64,28 @@ class PixelMemory:
     def release(self, size: int) -> None:
         with self._changed:
             self.in_use -= size
+            idle = self.in_use == 0
             self._changed.notify_all()
+        if idle:
+            _give_back_memory()
+
+
+def _libc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`: freed image memory back to the system (glibc keeps large
+    freed blocks in its heap once its threshold has grown, so RSS would stay at the peak)."""
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+    return trim
+
+
+_TRIM = _libc_trim()
+
+
+def _give_back_memory() -> None:
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 class _Lease(threading.local):
