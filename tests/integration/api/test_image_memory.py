@@ -40,7 +40,7 @@ def test_an_image_past_the_budget_is_a_422_naming_the_limit(small_budget: LiveSe
     picture = png(3000, 3000)  # 72 MB
     with small_budget.admin() as admin:
         uploaded = admin.post("/api/uploads", files={"file": ("big.png", picture)})
-        publication = flows.publish(admin, flows.create(admin, _photo_flow()))
+        publication = flows.publish(admin, flows.create(admin, flows.photo_echo()))
     assert uploaded.status_code == 422
     assert "PLAIT_IMAGE_MEMORY_MB" in uploaded.json()["detail"]
     with small_budget.client() as caller:
@@ -53,18 +53,3 @@ def test_an_image_past_the_budget_is_a_422_naming_the_limit(small_budget: LiveSe
     assert error["field"] == "photo"
     assert "the limit is 64 MB" in error["message"]
     assert work.memory().peak == 0  # nothing was decoded
-
-
-def _photo_flow() -> dict[str, object]:
-    return {
-        "format": 1,
-        "nodes": [
-            {
-                "id": "trigger",
-                "type": "http_trigger",
-                "config": {"fields": [{"name": "photo", "type": "image"}]},
-            },
-            {"id": "respond", "type": "respond", "config": {"mode": "image"}},
-        ],
-        "edges": [{"from": "trigger.photo", "to": "respond.image"}],
-    }

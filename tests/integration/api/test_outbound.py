@@ -34,21 +34,6 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield live
 
 
-def _photo_flow() -> dict[str, object]:
-    return {
-        "format": 1,
-        "nodes": [
-            {
-                "id": "trigger",
-                "type": "http_trigger",
-                "config": {"fields": [{"name": "photo", "type": "image"}]},
-            },
-            {"id": "respond", "type": "respond", "config": {"mode": "image"}},
-        ],
-        "edges": [{"from": "trigger.photo", "to": "respond.image"}],
-    }
-
-
 def test_the_result_is_posted_to_the_callback_url_signed_with_the_secret(
     server: LiveServer, admin: httpx.Client, web: LocalServer
 ) -> None:
@@ -97,7 +82,7 @@ def test_a_callback_to_a_private_address_is_refused_before_running(
 def test_an_image_field_may_be_a_url_fetched_through_the_guard(
     server: LiveServer, admin: httpx.Client, web: LocalServer
 ) -> None:
-    secret = flows.publish(admin, flows.create(admin, _photo_flow()))["secret"]
+    secret = flows.publish(admin, flows.create(admin, flows.photo_echo()))["secret"]
     with server.client() as caller:
         fetched = caller.post(
             f"/api/trigger/{secret}/trigger", json={"photo": f"{web.origin}/image.png"}
@@ -163,7 +148,7 @@ def test_a_url_the_caller_chose_that_the_flow_cannot_fetch_is_a_422_naming_the_n
 def test_a_batch_row_whose_image_url_redirects_to_an_odd_scheme_is_a_422(
     admin: httpx.Client, web: LocalServer
 ) -> None:
-    flow_id = flows.create(admin, _photo_flow())
+    flow_id = flows.create(admin, flows.photo_echo())
     row = json.dumps({"photo": f"{web.origin}/redirect?to=data:text/plain,hi"})
     rows = ("rows.jsonl", (row + "\n").encode(), "application/json")
     answer = admin.post(f"/api/flows/{flow_id}/batches/estimate", files={"rows": rows})
