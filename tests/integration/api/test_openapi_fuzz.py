@@ -48,7 +48,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Known]:
             flow_id = flows.create(admin, flows.echo())
             secret = flows.publish(admin, flow_id, rate_limit_per_minute=1_000_000)["secret"]
             run = admin.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"})
-            token = admin.post("/api/tokens", json={"name": "schemathesis"}).json()["token"]
+            body = {"name": "schemathesis", "scopes": ["admin"]}  # every route, not 403s
+            token = admin.post("/api/tokens", json=body).json()["token"]
             ids = {
                 "flow_id": flow_id,
                 "secret": secret,
