@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import traceback
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -128,8 +131,20 @@ def install(app: FastAPI) -> None:
 
 
 def _unreadable_json(cause: BaseException | None) -> str | None:
+    """Why the JSON parser gave up, when it did: too deep (RecursionError), or a number past
+    Python's digit limit (ValueError); None for any other cause."""
+    if cause is None or not _raised_by_json_parser(cause):
+        return None
     if isinstance(cause, RecursionError):
         return jsonlimits.too_deep().message
     if isinstance(cause, ValueError) and not isinstance(cause, UnicodeError):
         return "the JSON body holds a number with too many digits to read"
     return None
+
+
+_JSON_PACKAGE = str(Path(json.__file__).parent)
+
+
+def _raised_by_json_parser(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(frame.filename.startswith(_JSON_PACKAGE) for frame in frames)
