@@ -4,8 +4,11 @@ Decoding, re-encoding, resizing and overlays run on `WORKERS` threads (one per c
 least two), never more, however many requests arrive: the rest queue. Each piece of work
 (`run`) reserves the memory of every image it decodes before decoding it, from one budget
 for the whole process (`PLAIT_IMAGE_MEMORY_MB`, 512 MB by default): when the budget is in
-use the work waits for it, and an image that alone needs more than the budget is refused
-(`ImageTooCostly`, a 422 naming the limit) before a pixel is decoded. A decode that only
+use the work waits for it, and work whose images together need more than the budget is
+refused (`ImageTooCostly`, a 422 naming the limit) before the image that would pass it is
+decoded. Only a piece of work's first image waits; a later one is granted at once (it must
+not wait for work that may be waiting on it), so several pieces may pass the budget
+together for a moment, each by less than one budget. A decode that only
 needs a smaller picture (a resize) asks JPEG's decoder for a reduced one (`draft`) and
 reserves that.
 """
@@ -46,15 +49,18 @@ class PixelMemory:
         self.peak = 0  # the most ever in use (tests and benchmarks read it)
         self._changed = threading.Condition()
 
-    def reserve(self, size: int, *, wait: bool = True) -> None:
-        """Take `size` bytes, waiting while others hold them (not when `wait` is False:
-        work that holds some already must not wait for work waiting on it)."""
-        if size > self.limit:
+    def reserve(self, size: int, *, held: int = 0) -> None:
+        """Take `size` more bytes for work that holds `held` already: refused when the work
+        would hold more than the limit; waiting while others hold the rest, unless the work
+        holds some already (it must not wait for work that may be waiting on it)."""
+        if held + size > self.limit:
+            what = "the image needs" if not held else "with the images before it, this one needs"
             raise ImageTooCostly(
-                f"the image needs {size / MB:,.0f} MB of memory to work on ({BYTES_PER_PIXEL} "
+                f"{what} {(held + size) / MB:,.0f} MB of memory to work on ({BYTES_PER_PIXEL} "
                 f"bytes a pixel); the limit is {self.limit / MB:,.0f} MB "
-                "(PLAIT_IMAGE_MEMORY_MB): send a smaller image"
+                "(PLAIT_IMAGE_MEMORY_MB): send smaller images"
             )
+        wait = held == 0
         with self._changed:
             while wait and self.in_use and self.in_use + size > self.limit:
                 self._changed.wait()
@@ -113,7 +119,7 @@ def reserve_pixels(width: int, height: int) -> None:
     if held is None:
         return
     size = width * height * BYTES_PER_PIXEL
-    _memory.reserve(size, wait=held == 0)
+    _memory.reserve(size, held=held)
     _lease.held = held + size
 
 

@@ -58,3 +58,18 @@ async def test_a_resize_decodes_a_jpeg_only_as_big_as_it_needs(budget: work.Pixe
     decoded = await work.run(lambda: images.decode(data, at_least=600))
     assert decoded.size == (1000, 750)  # 1/4 scale: both sides still at least 600
     assert budget.peak == 1000 * 750 * work.BYTES_PER_PIXEL
+
+
+async def test_one_piece_of_work_never_holds_more_than_the_budget(
+    budget: work.PixelMemory,
+) -> None:
+    picture = png(2000, 2000)  # 30.5 MB: two fit in 64 MB, a third does not
+
+    def three() -> None:
+        for _ in range(3):
+            images.decode(picture)
+
+    with pytest.raises(ImageTooCostly, match="with the images before it, this one needs 92 MB"):
+        await work.run(three)
+    assert budget.peak == 2 * 2000 * 2000 * work.BYTES_PER_PIXEL
+    assert budget.in_use == 0
