@@ -146,6 +146,13 @@ class NodeError(PlaitError):
         self.retryable = retryable
 
 
+class NodeInputError(NodeError):
+    """A node could not use what it was given (a URL to fetch, a file to read): the input or
+    the node's settings must change; a published call answers 422 naming the node."""
+
+    category: ClassVar[Category | None] = Category.INPUT
+
+
 class MediaError(PlaitError):
     """An image could not be decoded, or is of a type or size Plait refuses."""
 

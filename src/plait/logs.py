@@ -1,8 +1,12 @@
-"""Secrets never reach logs: trigger secrets in logged URLs are masked.
+"""Secrets never reach logs: trigger secrets and query-string values in logged URLs are
+masked.
 
-A trigger URL carries its secret in the path (`/api/trigger/<secret>/<node>`). Uvicorn's
-access log writes every request line, and httpx logs every outbound URL (a callback may
-go to another Plait trigger). `redact_secrets()` installs `RedactSecrets` on those loggers;
+A trigger URL carries its secret in the path (`/api/trigger/<secret>/<node>`), and a query
+string may carry anything a caller put there: a `callback_url` with its own token, a
+signed link's `sig`. Uvicorn's access log writes every request line, and httpx logs every
+outbound URL (a callback may go to another Plait trigger). Every query parameter's value
+is shown as `***` except those known to be harmless (`SAFE_QUERY`).
+`redact_secrets()` installs `RedactSecrets` on those loggers;
 the app factory calls it, so it holds however the server is started (`plait serve`,
 `uvicorn --factory`, tests). Other secrets (API tokens, session cookies, passwords, Gemini
 keys) travel in headers and bodies, which nothing logs.
@@ -14,13 +18,24 @@ import logging
 import re
 
 _TRIGGER_SECRET = re.compile(r"(/api/trigger/)[^/\s?#\"']+")
+# a parameter of a query string: its value runs to the next & (an unencoded URL inside it,
+# with its own ?query, is part of the value and masked with it)
+_QUERY_PARAMETER = re.compile(r"([?&])([^=&\s\"'#?]+)=([^&\s\"'#]*)")
+SAFE_QUERY = frozenset(
+    {"wait", "flow_id", "batch_id", "status", "limit", "offset", "a", "b", "exp", "alt"}
+)
 # Loggers that write URLs. A logger's filters see only records made on that very logger,
 # not those its children propagate, so each is named.
 URL_LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx", "httpx2")
 
 
 def redact(text: str) -> str:
-    return _TRIGGER_SECRET.sub(r"\1***", text)
+    return _QUERY_PARAMETER.sub(_mask_value, _TRIGGER_SECRET.sub(r"\1***", text))
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    mark, name, _value = match.groups()
+    return match.group(0) if name.lower() in SAFE_QUERY else f"{mark}{name}=***"
 
 
 class RedactSecrets(logging.Filter):
@@ -41,7 +56,7 @@ def _redacted_arg(arg: object) -> object:
     if isinstance(arg, (int, float)) or arg is None:
         return arg
     text = str(arg)
-    return redact(text) if "/api/trigger/" in text else arg
+    return redact(text) if "/api/trigger/" in text or "=" in text else arg
 
 
 def redact_secrets() -> None:

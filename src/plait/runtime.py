@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from plait.engine.context import Services
 from plait.engine.runner import Runner
+from plait.media import work
 from plait.media.blobs import LocalBlobStore
 from plait.net.client import GuardedClient
 from plait.net.policy import NetPolicy
@@ -21,7 +22,8 @@ from plait.nodes.registry import Registry, builtin
 from plait.providers.base import ImageProvider
 from plait.providers.factory import make_provider
 from plait.settings import Backend, Settings
-from plait.store.db import Database, open_database
+from plait.store.db import Database, open_database, sqlite_file
+from plait.store.private import make_private
 from plait.store.writer import Writer
 
 
@@ -38,8 +40,10 @@ class Runtime:
     def backend(self) -> Backend:
         return self.provider.backend
 
-    def runner(self, flow_dir: Path | None = None) -> Runner:
-        services = Services(self.blobs, self.provider, flow_dir, self.http)
+    def runner(self, flow_dir: Path | None = None, allow_dirs: tuple[Path, ...] = ()) -> Runner:
+        """A runner whose flows read files under `flow_dir` and `allow_dirs` (none: the
+        server's, which read only uploaded images)."""
+        services = Services(self.blobs, self.provider, flow_dir, self.http, allow_dirs)
         return Runner(self.db, services, self.backend)
 
 
@@ -109,6 +113,8 @@ async def open_runtime(
     settings = settings or Settings()
     http = GuardedClient(NetPolicy.parse(settings.net_allow))
     provider = LazyProvider(settings, backend)
+    make_private(settings.data_dir, sqlite_file(settings.sqlalchemy_url))
+    work.configure(settings.image_memory_mb * work.MB)
     writer = Writer()  # blob files and commits, in order (see plait.store.writer)
     db = await open_database(settings.sqlalchemy_url, writer, commit_apart=commit_apart)
     blobs = LocalBlobStore(settings.blob_dir, writer=writer)

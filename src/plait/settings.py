@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=20 * 1024 * 1024, gt=0, validation_alias="PLAIT_MAX_UPLOAD_BYTES"
     )
+    # decoded pixels in flight across all image work (plait.media.work)
+    image_memory_mb: int = Field(default=512, ge=64, validation_alias="PLAIT_IMAGE_MEMORY_MB")
     session_days: int = Field(default=14, gt=0, validation_alias="PLAIT_SESSION_DAYS")
     net_allow: str = Field(default="", validation_alias="PLAIT_NET_ALLOW")
     batch_poll_timeout: float = Field(

@@ -64,11 +64,16 @@ def test_settings_gemini_key_is_write_only_and_tokens_are_shown_once(signed_in: 
     expect(page.get_by_test_id("settings-key-hint")).to_have_text("none")
 
     page.get_by_test_id("token-name").fill("CI")
+    page.get_by_test_id("token-scope-read").uncheck()
+    page.get_by_test_id("token-scope-write").uncheck()  # a token that only runs flows
+    page.get_by_test_id("token-expiry").select_option(label="in 30 days")
     page.get_by_test_id("token-create").click()
     token = page.get_by_test_id("token-value").inner_text()
     assert token.startswith("plait_")
     table = page.get_by_test_id("token-table")
     expect(table).to_contain_text("CI")
+    expect(page.get_by_test_id("token-row-scopes")).to_have_text("run")
+    expect(table).not_to_contain_text("never never")  # it expires, though never used yet
     expect(table).not_to_contain_text(token)
     table.get_by_role("button", name="Delete").click()
     expect(page.get_by_test_id("token-table")).to_have_count(0)

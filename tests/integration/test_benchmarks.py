@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from benchmarks import gemini
+from benchmarks import gemini, image_memory
 
 
 async def test_the_gemini_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -20,3 +20,10 @@ def test_the_gemini_benchmark_takes_rounds() -> None:
     assert gemini.arguments(["--rounds", "7"]).rounds == 7
     with pytest.raises(SystemExit):
         gemini.arguments(["--rounds", "1"])
+
+
+def test_the_image_memory_benchmark_runs_and_every_upload_is_answered() -> None:
+    figures = image_memory.main(uploads=3, megapixels=4)
+    assert figures["one_upload_status"] == 201
+    assert figures["statuses"] == [201, 201, 201]
+    assert figures["peak_mb"] >= figures["rss_at_rest_mb"] > 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.gemini import FakeGemini, ModelListing
+from tests.fakes.web import local_server
 from tests.helpers import EXAMPLES, open_image, png
 
 
@@ -54,9 +55,17 @@ def test_run_product_shot_writes_the_model_sized_png(tmp_path: Path) -> None:
 @pytest.mark.parametrize("example", ["social-card", "captioned-references"])
 def test_other_examples_run_in_preview(tmp_path: Path, example: str) -> None:
     proc = plait(
-        "run", str(EXAMPLES / f"{example}.json"), "-i", "prompt=studio light", "--preview",
-        "--out", str(tmp_path / "o"), cwd=tmp_path,
-    )  # fmt: skip
+        "run",
+        str(EXAMPLES / f"{example}.json"),
+        "-i",
+        "prompt=studio light",
+        "--preview",
+        "--out",
+        str(tmp_path / "o"),
+        "--allow-dir",
+        str(EXAMPLES.parent),
+        cwd=tmp_path,
+    )  # fmt: skip  (the examples may keep their images beside the flows' folder)
     assert proc.returncode == 0, proc.stderr
     body = json.loads(proc.stdout)
     first = next(v for v in body.values() if isinstance(v, str) and v.endswith((".png", ".jpg")))
@@ -288,3 +297,46 @@ def test_a_cached_rerun_makes_no_gemini_call(tmp_path: Path, gemini_fake: FakeGe
     changed = plait("run", flow, "-i", "prompt=blue sneaker", "--cache", cwd=tmp_path, env=env)
     assert changed.returncode == 0, changed.stderr
     assert len(gemini_fake.generate_requests()) == 2  # a new prompt is a new call
+
+
+def test_a_redirect_to_an_odd_scheme_is_one_clear_line(tmp_path: Path) -> None:
+    with local_server() as web:
+        url = f"{web.origin}/redirect?to=javascript:alert(1)"
+        flow = {"nodes": [{"id": "fetch", "type": "image_url", "config": {"url": url}}]}
+        (tmp_path / "f.json").write_text(json.dumps(flow))
+        proc = plait("run", "f.json", cwd=tmp_path, env={"PLAIT_NET_ALLOW": "127.0.0.1"})
+    assert proc.returncode == 1, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("plait: run failed at node 'fetch' (image_url): ")
+    assert "redirected to a URL that is not http(s)" in line
+
+
+def test_a_flow_reads_files_only_under_its_folder_or_an_allowed_one(tmp_path: Path) -> None:
+    (tmp_path / "flow").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "photo.png").write_bytes(png(9, 9))
+    flow = {
+        "nodes": [
+            {"id": "photo", "type": "file_input", "config": {"path": "../elsewhere/photo.png"}}
+        ]
+    }
+    (tmp_path / "flow" / "f.json").write_text(json.dumps(flow))
+    refused = plait("run", "flow/f.json", cwd=tmp_path)
+    assert refused.returncode == 1
+    [line] = refused.stderr.strip().splitlines()
+    assert "node 'photo'" in line
+    assert "is outside the folders this flow may read" in line
+    assert "--allow-dir" in line
+    allowed = plait("run", "flow/f.json", "--allow-dir", "elsewhere", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_serve_refuses_a_short_admin_password_in_one_line(tmp_path: Path) -> None:
+    env = {"PLAIT_ADMIN_EMAIL": "owner@example.com", "PLAIT_ADMIN_PASSWORD": "a"}
+    proc = plait("serve", "--port", "0", cwd=tmp_path, env=env)
+    assert proc.returncode == 1
+    [line] = proc.stderr.strip().splitlines()[-1:]
+    assert line == (
+        "plait: PLAIT_ADMIN_PASSWORD: a password needs at least 8 characters; choose a longer one"
+    )
+    assert "Traceback" not in proc.stderr

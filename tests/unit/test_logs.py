@@ -44,3 +44,25 @@ def test_the_filter_is_installed_once_on_each_url_logger() -> None:
     for name in URL_LOGGERS:
         filters = logging.getLogger(name).filters
         assert sum(isinstance(f, RedactSecrets) for f in filters) == 1, name
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        (
+            "/api/trigger/s/t?callback_url=https://hooks.example/in?token=TOPSECRET&wait=false",
+            "wait=false",
+        ),
+        (
+            "/api/trigger/s/t?callback_url=https%3A%2F%2Fh.example%2F%3Ftoken%3DTOPSECRET",
+            "callback_url=***",
+        ),
+        ("/files/abc?exp=1700000000&sig=TOPSECRET", "exp=1700000000"),
+        ("/api/runs?flow_id=f1&api_key=TOPSECRET", "flow_id=f1"),
+    ],
+)
+def test_query_string_values_are_masked_but_harmless_ones(path: str, kept: str) -> None:
+    line = _line('%s - "%s %s HTTP/%s" %d', ("1.2.3.4:5", "GET", path, "1.1", 200))
+    assert "TOPSECRET" not in line
+    assert kept in line
+    assert line.endswith('HTTP/1.1" 200')

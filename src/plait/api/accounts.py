@@ -6,11 +6,26 @@ import logging
 import sys
 
 from plait.api.state import ServerState
-from plait.crypto.passwords import hash_password
+from plait.crypto.passwords import hash_password, password_problem
 from plait.crypto.tokens import new_secret
+from plait.errors import PlaitError
+from plait.settings import Settings
 from plait.store import accounts
 
 log = logging.getLogger(__name__)
+
+
+class AdminSetupError(PlaitError):
+    """PLAIT_ADMIN_EMAIL / PLAIT_ADMIN_PASSWORD break the rules set-up follows."""
+
+
+def check_admin_settings(settings: Settings) -> None:
+    """Refuse to start with an admin password that set-up would refuse (a clear error)."""
+    if settings.admin_password is None:
+        return
+    problem = password_problem(settings.admin_password.get_secret_value())
+    if problem is not None:
+        raise AdminSetupError(f"PLAIT_ADMIN_PASSWORD: {problem}; choose a longer one")
 
 
 async def first_admin(state: ServerState) -> str | None:

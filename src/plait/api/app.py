@@ -12,7 +12,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from plait import __version__
 from plait.api import docs_page, errors
-from plait.api.accounts import first_admin
+from plait.api.accounts import check_admin_settings, first_admin
 from plait.api.auth import require_user
 from plait.api.budgets import TriggerBudgets
 from plait.api.plain_route import PlainLane
@@ -50,6 +50,7 @@ _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
 
 def create_app(config: Settings | None = None) -> FastAPI:
     config = config or Settings()
+    check_admin_settings(config)
     redact_secrets()
 
     @asynccontextmanager

@@ -7,10 +7,13 @@ Private routers depend on `require_user`; the few public routes are listed in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from plait.access import scopes
+from plait.access.scopes import Scope
 from plait.api.state import ServerState, server_state
 from plait.crypto.tokens import digest, same
 from plait.store import accounts
@@ -37,6 +40,8 @@ PUBLIC_ROUTES = {
 class Caller:
     user: User
     csrf_token: str | None  # set for browser sessions
+    scopes: frozenset[Scope] = scopes.ALL  # a browser session holds every scope
+    expires_at: datetime | None = None  # an API token's expiry
 
 
 async def identify(request: Request, state: ServerState) -> Caller | None:
@@ -45,8 +50,11 @@ async def identify(request: Request, state: ServerState) -> Caller | None:
     scheme, _, credential = authorization.partition(" ")
     async with state.runtime.db.new_session(after_journal=False) as session, session.begin():
         if scheme.lower() == "bearer" and credential:
-            user = await accounts.token_user(session, digest(credential.strip()))
-            return None if user is None else Caller(user, None)
+            found_token = await accounts.token_user(session, digest(credential.strip()))
+            if found_token is None:
+                return None
+            user, token = found_token
+            return Caller(user, None, scopes.parse(token.scopes), token.expires_at)
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
             found = await accounts.session_user(session, digest(cookie))
@@ -69,7 +77,20 @@ async def require_user(
         sent = request.headers.get(CSRF_HEADER, "")
         if not same(sent, caller.csrf_token):
             raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (CSRF protection)")
+    _check_scope(request, caller)
     return caller
+
+
+def _check_scope(request: Request, caller: Caller) -> None:
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    if not scopes.allows(caller.scopes, request.method, path):
+        needed = " or ".join(f"'{s}'" for s in sorted(scopes.required(request.method, path)))
+        raise HTTPException(
+            403,
+            f"this API token's scopes ({scopes.describe(caller.scopes)}) do not allow "
+            f"{request.method} {path}: it needs the {needed} scope",
+        )
 
 
 CurrentCaller = Annotated[Caller, Depends(require_user)]

@@ -11,6 +11,7 @@ from fastapi import HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message, Receive
 
+from plait import jsonlimits
 from plait.api.errors import NOT_UNICODE
 from plait.errors import InputError, MediaError, Problem
 from plait.media import images
@@ -43,7 +44,7 @@ async def read_fields(request: Request, cap: int) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        data = json.loads(body)
+        data = jsonlimits.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HTTPException(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -34,15 +34,24 @@ async def checked_callback_url(client: GuardedClient, url: str) -> str:
     return url
 
 
-async def deliver(client: GuardedClient, url: str, secret: str, payload: dict[str, Any]) -> bool:
-    """POST the payload, retrying transient failures; True once the receiver took it."""
+async def deliver(
+    client: GuardedClient,
+    url: str,
+    secret: str,
+    payload: dict[str, Any],
+    *,
+    first_delay: float = FIRST_DELAY_SECONDS,
+) -> bool:
+    """POST the payload, retrying transient failures (every `NetError`, a redirect to an odd
+    scheme included, and 5xx), waiting `first_delay` seconds and doubling; True once the
+    receiver took it."""
     body = json.dumps(payload, separators=(",", ":"), default=str).encode()
     headers = {
         "Content-Type": "application/json",
         "X-Plait-Signature": body_signature(secret, body),
         "X-Plait-Run-Id": str(payload.get("run_id")),
     }
-    delay = FIRST_DELAY_SECONDS
+    delay = first_delay
     origin = parse_url(url).origin
     for attempt in range(1, ATTEMPTS + 1):
         try:

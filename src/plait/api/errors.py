@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import math
+import traceback
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import PydanticSerializationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
+from plait import jsonlimits
 from plait.api.budgets import BudgetExceeded
 from plait.errors import (
     Category,
@@ -68,6 +75,15 @@ def install(app: FastAPI) -> None:
         errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
         return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        """FastAPI reads JSON bodies itself and answers any failure but bad syntax with a
+        bare 400 "There was an error parsing the body": say why, from the cause."""
+        why = _unreadable_json(exc.__cause__) if exc.status_code == 400 else None
+        if why is not None:
+            return JSONResponse({"detail": why}, status_code=400)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(UnicodeEncodeError)
     async def _not_unicode(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
         """JSON may escape half a UTF-16 pair (`"\\ud800"`): Python keeps it in a str that
@@ -111,3 +127,23 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PlaitError)
     async def _plait(request: Request, exc: PlaitError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+def _unreadable_json(cause: BaseException | None) -> str | None:
+    """Why the JSON parser gave up, when it did: too deep (RecursionError), or a number past
+    Python's digit limit (ValueError); None for any other cause."""
+    if cause is None or not _raised_by_json_parser(cause):
+        return None
+    if isinstance(cause, RecursionError):
+        return jsonlimits.too_deep().message
+    if isinstance(cause, ValueError) and not isinstance(cause, UnicodeError):
+        return "the JSON body holds a number with too many digits to read"
+    return None
+
+
+_JSON_PACKAGE = str(Path(json.__file__).parent)
+
+
+def _raised_by_json_parser(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(frame.filename.startswith(_JSON_PACKAGE) for frame in frames)

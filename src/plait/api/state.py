@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from plait.access.signin import SignIns
 from plait.api.budgets import TriggerBudgets
 from plait.api.present import Presenter
 from plait.api.published import PublishedFlows
@@ -33,6 +34,7 @@ class ServerState:
     published: PublishedFlows
     batches: BatchService
     budgets: TriggerBudgets
+    signins: SignIns = field(default_factory=SignIns)
     setup_token: str | None = None
     compiled: dict[str, CompiledFlow] = field(default_factory=dict)  # by document hash
     background: set[Any] = field(default_factory=set)

@@ -108,6 +108,7 @@ class BatchJob:
     trigger_id: str | None
     flow_dir: Path | None
     out_dir: Path | None
+    allow_dirs: tuple[Path, ...] = ()  # more folders the flow may read files from
 
 
 @dataclass
@@ -220,7 +221,7 @@ class Driver:
         nodes = job.compiled.nodes.values()
         self._calls = any(n.node_type.uses_image_provider for n in nodes)
         provider: Callable[[], ImageProvider] = (lambda: pool) if pool else self._provider
-        services = Services(runtime.blobs, provider, job.flow_dir, runtime.http)
+        services = Services(runtime.blobs, provider, job.flow_dir, runtime.http, job.allow_dirs)
         self.runner = Runner(runtime.db, services, runtime.backend)
         self.worker = Worker(runtime.db, runtime.registry, lambda: self.runner, LiveRuns())
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plait import jsonlimits
 from plait.errors import InputError, PlaitError, Problem
 from plait.flows.ports import not_given
+from plait.jsonlimits import JsonLimitError
 from plait.media.blobs import BlobStore, put_image
 from plait.media.files import read_image_file
 from plait.media.image_ref import ImageRef
@@ -97,11 +99,13 @@ def _jsonl(path: Path, text: str) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = jsonlimits.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{path}, line {line_number}: not valid JSON ({exc.msg} at column {exc.colno})"
             ) from None
+        except JsonLimitError as exc:
+            raise InputError(f"{path}, line {line_number}: {exc}") from None
         if not isinstance(record, dict):
             raise InputError(f"{path}, line {line_number}: each line must be a JSON object")
         records.append({k: v for k, v in record.items() if v is not None})

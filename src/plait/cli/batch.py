@@ -29,6 +29,7 @@ from plait.batch.limiter import AimdLimiter
 from plait.batch.outputs import write_manifest
 from plait.batch.rows import check_rows
 from plait.cli.app import EXIT_FAILED, EXIT_USAGE, app, cli_errors, say
+from plait.cli.options import AllowDirs
 from plait.engine.executor import entry_trigger, trigger_config
 from plait.errors import InputError
 from plait.flows.loader import flow_from_document, load_flow
@@ -95,6 +96,7 @@ def batch(
             "--poll-every", min=0.01, metavar="SECONDS", help="How often to poll Batch API jobs"
         ),
     ] = 30.0,
+    allow_dir: AllowDirs = None,
 ) -> None:
     """Run FLOW once per row of ROWS, with a progress bar, a summary and a manifest."""
     with cli_errors():
@@ -104,6 +106,7 @@ def batch(
         if batch_api and preview:
             raise InputError(_NO_PREVIEW_BATCHES)
         options = _Options(concurrency, out, yes, budget, trigger, batch_api, poll_every)
+        options.allow_dirs = tuple(allow_dir or ())
         backend = "preview" if preview else None
         if existing is not None:
             mode = (store.FAILED,) if retry_failed else _RESUMABLE
@@ -142,6 +145,7 @@ class _Options:
         self.trigger = trigger
         self.batch_api = batch_api
         self.poll_every = poll_every
+        self.allow_dirs: tuple[Path, ...] = ()
 
     @property
     def concurrency(self) -> int:
@@ -180,7 +184,9 @@ async def _start(flow_path: Path, rows_path: Path, options: _Options, backend: A
             batch_api=options.batch_api,
         )
         say(f"batch {batch_id}: {len(checked)} rows (if stopped: plait batch --resume {batch_id})")
-        job = BatchJob(batch_id, compiled, trigger_id, flow_path.parent, options.out)
+        job = BatchJob(
+            batch_id, compiled, trigger_id, flow_path.parent, options.out, options.allow_dirs
+        )
         work = await plan(runtime, batch_id, (store.PENDING,))
         return await _drive(runtime, job, work, cost, options, Tally(len(checked)))
 
@@ -218,7 +224,7 @@ async def _continue(
             say(f"batch {record.id}: {len(work)} of {record.total_rows} rows to run")
             _confirm(cost, options)
         flow_dir = Path(record.flow_path).parent
-        job = BatchJob(record.id, compiled, record.trigger_id, flow_dir, out)
+        job = BatchJob(record.id, compiled, record.trigger_id, flow_dir, out, options.allow_dirs)
         return await _drive(runtime, job, work, cost, options, tally)
 
 

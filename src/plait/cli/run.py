@@ -10,6 +10,7 @@ import typer
 
 from plait.cli.app import EXIT_FAILED, app, cli_errors, emit, say
 from plait.cli.inputs import run_inputs
+from plait.cli.options import AllowDirs
 from plait.cli.output import blob_paths, export_images, to_json_text
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -37,11 +38,20 @@ def run(
     cache: Annotated[
         bool, typer.Option("--cache/--no-cache", help="Reuse outputs of unchanged nodes")
     ] = False,
+    allow_dir: AllowDirs = None,
 ) -> None:
     """Run FLOW and print its result (the Respond node's body, or every terminal output)."""
     with cli_errors():
         result, shown = asyncio.run(
-            _run(flow.resolve(), inputs or [], out, "preview" if preview else None, trigger, cache)
+            _run(
+                flow.resolve(),
+                inputs or [],
+                out,
+                "preview" if preview else None,
+                trigger,
+                cache,
+                tuple(allow_dir or ()),
+            )
         )
     _summarize(result)
     if result.status != RunStatus.SUCCEEDED:
@@ -50,14 +60,20 @@ def run(
 
 
 async def _run(
-    path: Path, pairs: list[str], out: Path | None, backend: Any, trigger: str | None, cache: bool
+    path: Path,
+    pairs: list[str],
+    out: Path | None,
+    backend: Any,
+    trigger: str | None,
+    cache: bool,
+    allow_dirs: tuple[Path, ...],
 ) -> tuple[RunResult, Any]:
     flow = load_flow(path)
     async with open_runtime(backend=backend) as runtime:
         compiled = compile_flow(flow, runtime.registry)
         inputs = await run_inputs(pairs, compiled, trigger, runtime.blobs)
         request = RunRequest(compiled, inputs, "cli", trigger_id=trigger, reuse_cache=cache)
-        result = await runtime.runner(path.parent).run(request)
+        result = await runtime.runner(path.parent, allow_dirs).run(request)
         return result, await _present(result, out, runtime)
 
 

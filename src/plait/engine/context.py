@@ -10,6 +10,7 @@ from typing import Any
 
 from plait.engine.state import NodeState
 from plait.media.blobs import BlobStore, make_image, put_image
+from plait.media.files import FlowFiles, allowed_roots
 from plait.media.image_ref import ImageRef
 from plait.net.client import GuardedClient
 from plait.providers.base import ImageProvider, Usage
@@ -27,12 +28,17 @@ class Services:
     image_provider: Callable[[], ImageProvider]
     flow_dir: Path | None = None
     http: GuardedClient = field(default_factory=GuardedClient)
+    allow_dirs: tuple[Path, ...] = ()  # more folders a flow may read files from (CLI)
+
+    @property
+    def files(self) -> FlowFiles:
+        return allowed_roots(self.flow_dir, self.allow_dirs)
 
 
 class NodeRunContext:
     """Implements `plait.nodes.base.NodeContext` for one node of one run."""
 
-    __slots__ = ("_services", "_state", "flow_dir", "node_id", "run_inputs")
+    __slots__ = ("_services", "_state", "files", "flow_dir", "node_id", "run_inputs")
 
     def __init__(self, services: Services, state: NodeState, run_inputs: Mapping[str, Any]):
         self._services = services
@@ -40,6 +46,7 @@ class NodeRunContext:
         self.node_id = state.node_id
         self.run_inputs = run_inputs
         self.flow_dir = services.flow_dir
+        self.files = services.files
 
     async def load_blob(self, sha256: str) -> bytes:
         return await self._services.blobs.get(sha256)

@@ -267,7 +267,7 @@ class Executor:
         node_type = node.node_type
         if not self._cached(node_type):
             return None
-        salt = node_type.cache_salt(config, self.services.flow_dir)
+        salt = node_type.cache_salt(config, self.services.files)
         if node_type.uses_image_provider:  # a preview image is no answer for Gemini
             salt += f"|backend={self.services.image_provider().name}"
         return cache_key(node_type, config, inputs, salt)

@@ -8,8 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from plait import jsonlimits
 from plait.errors import FlowFileError, FlowInvalid, Problem
 from plait.flows.model import Flow
+from plait.jsonlimits import JsonLimitError
 
 
 def load_flow(path: Path) -> Flow:
@@ -27,11 +29,13 @@ def load_flow(path: Path) -> Flow:
 
 def parse_flow(text: str, source: str = "the flow") -> Flow:
     try:
-        data = json.loads(text)
+        data = jsonlimits.loads(text)
     except json.JSONDecodeError as exc:
         raise FlowFileError(
             f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except JsonLimitError as exc:
+        raise FlowFileError(f"{source}: {exc}") from None
     return flow_from_document(data, source)
 
 

@@ -11,11 +11,12 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from plait.errors import PlaitError
-from plait.media import images
+from plait.media import images, work
 from plait.media.image_ref import ImageRef
 from plait.store.writer import Writer
 
@@ -81,7 +82,7 @@ class LocalBlobStore:
         return sha256
 
     async def put_made(self, make: Callable[[], bytes]) -> tuple[str, bytes]:
-        data, sha256 = await asyncio.to_thread(_made_and_hashed, make)
+        data, sha256 = await work.run(partial(_made_and_hashed, make))  # the bounded pool
         self._keep(sha256, data)
         return sha256, data
 

@@ -15,7 +15,7 @@ from typing import Literal
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from plait.errors import MediaError
-from plait.media import heif
+from plait.media import heif, work
 
 Image.MAX_IMAGE_PIXELS = 64_000_000  # about 8000 x 8000; Gemini's 4K outputs fit easily
 OutputFormat = Literal["png", "jpeg", "webp"]
@@ -82,11 +82,18 @@ def inspect(data: bytes) -> ImageInfo:
         return ImageInfo(media_type, img.width, img.height)
 
 
-def decode(data: bytes) -> Image.Image:
-    """Fully decoded pixels, with EXIF orientation applied; raises MediaError."""
+def decode(data: bytes, at_least: int | None = None) -> Image.Image:
+    """Fully decoded pixels, with EXIF orientation applied; raises MediaError.
+
+    `at_least`: both sides need be no larger than this (a resize's target): a JPEG is then
+    decoded at a reduced scale (1/2, 1/4, 1/8) that keeps both sides at least that big.
+    The memory is reserved (`plait.media.work`) before any pixel is decoded."""
     media_type = _require_type(data)
     with _open(data) as img:
         try:
+            if at_least is not None and img.format == "JPEG":
+                img.draft(img.mode, (at_least, at_least))
+            work.reserve_pixels(img.width, img.height)
             img.load()
             return ImageOps.exif_transpose(img)
         except _PIL_ERRORS:

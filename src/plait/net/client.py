@@ -25,6 +25,7 @@ from plait.net.errors import (
     NetTimeout,
     ResponseTooLarge,
     TooManyRedirects,
+    UrlRefused,
 )
 from plait.net.policy import ALLOW_VARIABLE, NetPolicy
 from plait.net.resolver import Resolver, SystemResolver
@@ -201,6 +202,11 @@ class GuardedClient:
                 raise TimeoutError from None
             except httpx.HTTPError as exc:
                 raise NetError(f"request to {exchange.target.origin} failed: {_why(exc)}") from None
+            except httpx.InvalidURL:  # httpx reads a redirect's Location even when not following
+                raise UrlRefused(
+                    f"{exchange.target.origin} redirected to a URL that is not http(s) "
+                    "(javascript:, mailto:, data:, about: …); only http and https are fetched"
+                ) from None
             try:
                 skip_body = follow and response.status_code in _REDIRECTS
                 body = b"" if skip_body else await _read(response, max_bytes, exchange.target)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel
 
 from plait.flows.ports import Port, not_given
+from plait.media.files import FlowFiles
 from plait.media.image_ref import ImageRef
 from plait.net.client import GuardedClient
 from plait.providers.base import ImageProvider, Usage
@@ -28,6 +29,7 @@ class NodeContext(Protocol):
     node_id: str
     run_inputs: Mapping[str, Any]
     flow_dir: Path | None
+    files: FlowFiles  # the files this run may read (`plait.media.files.allowed_roots`)
 
     async def load_blob(self, sha256: str) -> bytes: ...
 
@@ -80,7 +82,7 @@ class NodeType(ABC, Generic[C]):
         (a deprecated model); `plait validate` and the canvas show them."""
         return []
 
-    def cache_salt(self, config: C, flow_dir: Path | None) -> str:
+    def cache_salt(self, config: C, files: FlowFiles) -> str:
         """What the result depends on beyond config and inputs (e.g. a file's mtime)."""
         return ""
 

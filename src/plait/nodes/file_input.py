@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
 from plait.flows.ports import Port, PortType
-from plait.media.files import read_image_file, signature
+from plait.media.files import FlowFiles
 from plait.nodes.base import NodeContext, NodeType, file_as_blob
 
 
@@ -36,8 +35,8 @@ class FileInput(NodeType[FileInputConfig]):
     def outputs(self, config: FileInputConfig) -> list[Port]:
         return [Port("image", PortType.IMAGE)]
 
-    def cache_salt(self, config: FileInputConfig, flow_dir: Path | None) -> str:
-        return signature(config.path, flow_dir) if config.path else ""
+    def cache_salt(self, config: FileInputConfig, files: FlowFiles) -> str:
+        return files.signature(config.path) if config.path else ""
 
     def bundle_files(self, config: dict[str, Any], blob_of: Callable[[str], str]) -> dict[str, Any]:
         return file_as_blob(config, "path", blob_of)
@@ -49,4 +48,4 @@ class FileInput(NodeType[FileInputConfig]):
             return {"image": await ctx.store_image(await ctx.load_blob(config.blob))}
         path = config.path
         assert path is not None
-        return {"image": await ctx.make_image(lambda: read_image_file(path, ctx.flow_dir))}
+        return {"image": await ctx.make_image(lambda: ctx.files.read_image(path))}

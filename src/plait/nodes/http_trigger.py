@@ -9,9 +9,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from plait import jsonlimits
 from plait.errors import InputError, Problem
 from plait.flows.model import NAME_PATTERN, unique_names
 from plait.flows.ports import Port, PortType, not_given
+from plait.jsonlimits import JsonLimitError
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import InstantNodeType, NodeContext
 
@@ -122,9 +124,11 @@ def _json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return jsonlimits.loads(value)
     except json.JSONDecodeError as exc:
         raise ValueError(f"is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except JsonLimitError as exc:
+        raise ValueError(f"is not accepted: {exc}") from None
 
 
 def _number(value: Any) -> int | float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
@@ -14,7 +13,7 @@ from plait.flows.model import NAME_PATTERN
 from plait.flows.ports import Port, PortType, not_given
 from plait.flows.template import Template
 from plait.media import images
-from plait.media.files import read_image_file, signature
+from plait.media.files import FlowFiles
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import NodeContext, NodeType, file_as_blob
 from plait.providers import catalog, gemini_models
@@ -158,8 +157,8 @@ class Image(NodeType[ImageConfig]):
         warning = catalog.current().get(config.model).lifecycle_warning()
         return [("model", warning)] if warning else []
 
-    def cache_salt(self, config: ImageConfig, flow_dir: Path | None) -> str:
-        return "|".join(signature(r.file, flow_dir) for r in config.references if r.file)
+    def cache_salt(self, config: ImageConfig, files: FlowFiles) -> str:
+        return "|".join(files.signature(r.file) for r in config.references if r.file)
 
     def bundle_files(self, config: dict[str, Any], blob_of: Callable[[str], str]) -> dict[str, Any]:
         refs = config.get("references")
@@ -214,7 +213,7 @@ async def _reference_image(ctx: NodeContext, ref: ReferenceImage, value: Any) ->
         data = await ctx.load_blob(ref.blob)
     else:
         assert ref.file is not None
-        data = await asyncio.to_thread(read_image_file, ref.file, ctx.flow_dir)
+        data = await asyncio.to_thread(ctx.files.read_image, ref.file)
     media_type = images.sniff(data)
     assert media_type is not None  # read_image_file and uploads only let images through
     return ImagePart(data, media_type)

@@ -50,8 +50,13 @@ class ImageResize(NodeType[ImageResizeConfig]):
         self, ctx: NodeContext, config: ImageResizeConfig, inputs: dict[str, Any]
     ) -> dict[str, Any]:
         def work(data: bytes) -> bytes:
+            largest_side = max(config.width or 0, config.height or 0) or None
             img = resize(
-                images.decode(data), config.width, config.height, config.fit, config.pad_color
+                images.decode(data, at_least=largest_side),  # a JPEG decoded no bigger than needed
+                config.width,
+                config.height,
+                config.fit,
+                config.pad_color,
             )
             return images.encode(img, config.format, config.quality)
 

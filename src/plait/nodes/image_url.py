@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from plait.errors import MediaError, NodeError
+from plait.errors import MediaError, NodeError, NodeInputError
 from plait.flows.ports import Port, PortType
 from plait.flows.template import Template
 from plait.net.client import DEFAULT_MAX_BYTES
-from plait.net.errors import UrlRefused
+from plait.net.errors import NetError, UrlRefused
 from plait.net.fetch import fetch_image
 from plait.net.url import parse_url
 from plait.nodes.base import NodeContext, NodeType
@@ -55,9 +55,12 @@ class ImageUrl(NodeType[ImageUrlConfig]):
         url = str(config.url).strip()
         if not url:
             raise NodeError("the URL is empty; set 'url' to the image's http(s) address")
-        fetched = await fetch_image(ctx.http_client(), url, max_bytes=config.max_bytes)
+        try:  # the URL is this node's input, often a caller's: its failures are theirs to fix
+            fetched = await fetch_image(ctx.http_client(), url, max_bytes=config.max_bytes)
+        except NetError as exc:
+            raise NodeInputError(f"could not fetch the image URL: {exc.message}") from None
         try:
             return {"image": await ctx.store_image(fetched.data)}
         except MediaError as exc:
             origin = parse_url(fetched.url).origin
-            raise NodeError(f"{origin} did not send a usable image: {exc.message}") from None
+            raise NodeInputError(f"{origin} did not send a usable image: {exc.message}") from None

@@ -7,13 +7,13 @@ the order Gemini would receive them.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
+from functools import partial
 
 from PIL import Image
 
-from plait.media import images
+from plait.media import images, work
 from plait.media.overlay import Plate, TextLayer, draw_layers
 from plait.media.resize import resize
 from plait.providers import catalog
@@ -27,7 +27,7 @@ class PreviewProvider:
     name = "preview"
 
     async def generate(self, request: ImageRequest) -> ImageResult:
-        data = await asyncio.to_thread(render, request)
+        data = await work.run(partial(render, request))  # the bounded image pool
         return ImageResult(images=[GeneratedImage(data, "image/png")], backend=self.name)
 
     async def aclose(self) -> None:
@@ -114,8 +114,8 @@ def _paste_references(
     for i, (caption, part) in enumerate(references):
         left = 0.02 + (i % columns) * cell_w
         top = 0.5 + (i // columns) * cell_h
-        thumb = resize(images.decode(part.data), max(1, round(cell_w * width * 0.9)),
-                       max(1, round(cell_h * height * 0.7)), "contain")  # fmt: skip
+        box = (max(1, round(cell_w * width * 0.9)), max(1, round(cell_h * height * 0.7)))
+        thumb = resize(images.decode(part.data, at_least=max(box)), *box, "contain")
         x = round((left + cell_w / 2) * width - thumb.width / 2)
         canvas.paste(thumb.convert("RGB"), (x, round(top * height)))
         layers.append(_caption(f"{i + 1}. {caption}" if caption else f"{i + 1}.", left, top,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,16 +58,33 @@ async def delete_session(session: AsyncSession, id_hash: str) -> None:
 
 
 async def create_token(
-    session: AsyncSession, user_id: str, name: str, token_hash: str, hint: str
+    session: AsyncSession,
+    user_id: str,
+    name: str,
+    token_hash: str,
+    hint: str,
+    *,
+    scopes: str,
+    expires_at: datetime | None = None,
 ) -> ApiToken:
-    token = ApiToken(id=new_id(), user_id=user_id, name=name, token_hash=token_hash, hint=hint)
+    token = ApiToken(
+        id=new_id(),
+        user_id=user_id,
+        name=name,
+        token_hash=token_hash,
+        hint=hint,
+        scopes=scopes,
+        expires_at=expires_at,
+    )
     session.add(token)
     await session.flush()
     return token
 
 
-async def token_user(session: AsyncSession, token_hash: str) -> User | None:
-    """The owner of an API token, noting when it was last used (at most once a minute)."""
+async def token_user(session: AsyncSession, token_hash: str) -> tuple[User, ApiToken] | None:
+    """The owner of a live (unexpired) API token and the token, noting when it was last used
+    (at most once a minute)."""
+    now = utcnow()
     row = (
         await session.execute(
             select(User, ApiToken)
@@ -78,10 +95,11 @@ async def token_user(session: AsyncSession, token_hash: str) -> User | None:
     if row is None:
         return None
     user, token = row
-    now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
-    return user
+    return user, token
 
 
 async def list_tokens(session: AsyncSession, user_id: str) -> list[ApiToken]:

@@ -65,6 +65,23 @@ def echo_fields(fields: list[dict[str, Any]], echoed: list[str]) -> dict[str, An
     }
 
 
+def photo_echo() -> dict[str, Any]:
+    """HTTP Trigger {photo: image} → Respond (the image itself): uploads end to end."""
+    return {
+        "format": 1,
+        "name": "Photo in, photo out",
+        "nodes": [
+            {
+                "id": "trigger",
+                "type": "http_trigger",
+                "config": {"fields": [{"name": "photo", "type": "image"}]},
+            },
+            {"id": "respond", "type": "respond", "config": {"mode": "image"}},
+        ],
+        "edges": [{"from": "trigger.photo", "to": "respond.image"}],
+    }
+
+
 def create(client: Any, document: dict[str, Any]) -> str:
     answer = client.post("/api/flows", json={"document": document})
     assert answer.status_code == 201, answer.text

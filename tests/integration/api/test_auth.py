@@ -10,7 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from plait.access.signin import SignIns
+from plait.api import create_app
+from plait.api.accounts import AdminSetupError
 from plait.api.auth import PUBLIC_ROUTES
+from plait.crypto.passwords import verify_password
 from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, server_settings
 
 
@@ -120,17 +124,50 @@ def test_unknown_api_paths_are_404_not_the_canvas(server: LiveServer) -> None:
     assert page.headers["content-type"].startswith("text/html")
 
 
-def test_password_guessing_is_slowed_down(server: LiveServer) -> None:
-    with server.client() as client:
-        codes = [
-            client.post(
-                "/api/auth/login", json={"email": ADMIN_EMAIL, "password": f"guess {i}"}
-            ).status_code
-            for i in range(11)
-        ]
+def _from(server: LiveServer, address: str) -> httpx.Client:
+    """A client whose requests come from `address` (any of 127.0.0.0/8 reaches loopback)."""
+    return server.client(transport=httpx.HTTPTransport(local_address=address))
+
+
+def _login(client: httpx.Client, email: str, password: str) -> httpx.Response:
+    return client.post("/api/auth/login", json={"email": email, "password": password})
+
+
+def test_password_guessing_from_one_address_does_not_lock_the_owner_out(
+    server: LiveServer,
+) -> None:
+    with _from(server, "127.0.0.1") as guesser, _from(server, "127.0.0.2") as owner:
+        codes = [_login(guesser, ADMIN_EMAIL, f"guess {i}").status_code for i in range(11)]
         assert codes == [401] * 10 + [429]
-        right = client.post(
-            "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-        )
-    assert right.status_code == 429  # even the right password waits out the window
-    assert int(right.headers["retry-after"]) >= 1
+        held = _login(guesser, ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert held.status_code == 429  # this address waits out the window
+        assert int(held.headers["retry-after"]) >= 1
+        assert _login(owner, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 200
+
+
+def test_guessing_many_accounts_from_one_address_is_slowed_down(server: LiveServer) -> None:
+    with _from(server, "127.0.0.3") as sprayer, _from(server, "127.0.0.4") as other:
+        codes = [
+            _login(sprayer, f"user{i}@example.com", "password1").status_code for i in range(21)
+        ]
+        assert codes == [401] * 20 + [429]
+        assert _login(other, "u0@example.com", "password1").status_code == 401
+
+
+def test_unknown_accounts_cost_the_same_password_work(server: LiveServer) -> None:
+    verified: list[str] = []
+
+    def counting(stored: str, password: str) -> bool:
+        verified.append(stored)
+        return verify_password(stored, password)
+
+    server.app.state.plait.signins = SignIns(verify=counting)
+    with server.client() as client:
+        assert _login(client, "nobody@example.com", "whatever it is").status_code == 401
+        assert _login(client, ADMIN_EMAIL, "not the password").status_code == 401
+    assert len(verified) == 2  # one Argon2 verification each, known account or not
+
+
+def test_an_admin_password_from_the_environment_obeys_the_setup_rules(tmp_path: Path) -> None:
+    with pytest.raises(AdminSetupError, match="PLAIT_ADMIN_PASSWORD: a password needs at least 8"):
+        create_app(server_settings(tmp_path, PLAIT_ADMIN_PASSWORD="a"))

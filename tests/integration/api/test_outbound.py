@@ -34,21 +34,6 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield live
 
 
-def _photo_flow() -> dict[str, object]:
-    return {
-        "format": 1,
-        "nodes": [
-            {
-                "id": "trigger",
-                "type": "http_trigger",
-                "config": {"fields": [{"name": "photo", "type": "image"}]},
-            },
-            {"id": "respond", "type": "respond", "config": {"mode": "image"}},
-        ],
-        "edges": [{"from": "trigger.photo", "to": "respond.image"}],
-    }
-
-
 def test_the_result_is_posted_to_the_callback_url_signed_with_the_secret(
     server: LiveServer, admin: httpx.Client, web: LocalServer
 ) -> None:
@@ -97,7 +82,7 @@ def test_a_callback_to_a_private_address_is_refused_before_running(
 def test_an_image_field_may_be_a_url_fetched_through_the_guard(
     server: LiveServer, admin: httpx.Client, web: LocalServer
 ) -> None:
-    secret = flows.publish(admin, flows.create(admin, _photo_flow()))["secret"]
+    secret = flows.publish(admin, flows.create(admin, flows.photo_echo()))["secret"]
     with server.client() as caller:
         fetched = caller.post(
             f"/api/trigger/{secret}/trigger", json={"photo": f"{web.origin}/image.png"}
@@ -114,3 +99,60 @@ def test_an_image_field_may_be_a_url_fetched_through_the_guard(
     assert not_image.json()["errors"][0]["field"] == "photo"
     assert private.status_code == 422
     assert "10.1.2.3" in private.json()["errors"][0]["message"]
+    with server.client() as caller:
+        odd = caller.post(
+            f"/api/trigger/{secret}/trigger",
+            json={"photo": f"{web.origin}/redirect?to=javascript:alert(1)"},
+        )
+    assert odd.status_code == 422, odd.text
+    assert odd.json()["errors"][0]["field"] == "photo"
+
+
+def _url_flow() -> dict[str, object]:
+    """HTTP Trigger {url} → Image URL (the caller's URL) → Respond."""
+    return {
+        "format": 1,
+        "nodes": [
+            {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "url"}]}},
+            {"id": "fetch", "type": "image_url", "config": {"url": "{{ trigger.url }}"}},
+            {"id": "respond", "type": "respond", "config": {"mode": "image"}},
+        ],
+        "edges": [{"from": "fetch.image", "to": "respond.image"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("path_or_url", "says"),
+    [
+        ("http://10.1.2.3/cat.png", "10.1.2.3 is a private address"),
+        ("http://169.254.169.254/latest/meta-data", "cloud metadata"),
+        ("/redirect?to=javascript:alert(1)", "redirected to a URL that is not http(s)"),
+        ("/redirect?to=mailto:a@example.com", "redirected to a URL that is not http(s)"),
+        ("/page", "did not send a usable image"),
+    ],
+)
+def test_a_url_the_caller_chose_that_the_flow_cannot_fetch_is_a_422_naming_the_node(
+    server: LiveServer, admin: httpx.Client, web: LocalServer, path_or_url: str, says: str
+) -> None:
+    url = path_or_url if path_or_url.startswith("http") else f"{web.origin}{path_or_url}"
+    secret = flows.publish(admin, flows.create(admin, _url_flow()))["secret"]
+    with server.client() as caller:
+        answer = caller.post(f"/api/trigger/{secret}/trigger", json={"url": url})
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert body["node_id"] == "fetch"
+    assert says in body["detail"]
+    assert body["category"] == "input"
+
+
+def test_a_batch_row_whose_image_url_redirects_to_an_odd_scheme_is_a_422(
+    admin: httpx.Client, web: LocalServer
+) -> None:
+    flow_id = flows.create(admin, flows.photo_echo())
+    row = json.dumps({"photo": f"{web.origin}/redirect?to=data:text/plain,hi"})
+    rows = ("rows.jsonl", (row + "\n").encode(), "application/json")
+    answer = admin.post(f"/api/flows/{flow_id}/batches/estimate", files={"rows": rows})
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["row"], error["field"]) == (1, "photo")
+    assert "not http(s)" in error["message"]

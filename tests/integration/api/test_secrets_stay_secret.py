@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,6 +147,10 @@ def test_no_secret_reaches_a_log_an_answer_or_the_database(
         wrong_node = f"/api/trigger/{secrets['rotated secret']}/nope"
         assert client.post(wrong_node, json={}).status_code == 404
         assert client.post(f"{call}?wait=maybe", json={}).status_code == 422
+        secrets["callback token"] = "cb-token-" + "q" * 24
+        hook = f"http://127.0.0.1:9/hook?token={secrets['callback token']}"
+        with_callback = client.post(call, params={"callback_url": hook}, json={"prompt": "x"})
+        assert with_callback.status_code == 422  # loopback: refused, yet its request is logged
         assert client.post("/api/auth/logout").status_code == 204
 
     lines = logs.lines()
@@ -162,3 +167,16 @@ def test_no_secret_reaches_a_log_an_answer_or_the_database(
         showing = [request for request, body in answers if secret in body]
         expected = [shown_once[name]] if name in shown_once else []
         assert showing == expected, f"the {name} is in the answers to {showing}"
+
+
+def test_the_data_dir_is_the_owners_alone(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o755)  # an existing, too open one is tightened too
+    with LiveServer(server_settings(data_dir)) as server, server.admin() as admin:
+        assert admin.get("/api/flows").status_code == 200
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    for name in ("plait.db", "plait.db-wal", "plait.db-shm", "secret.key"):
+        path = data_dir / name
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+    assert (data_dir / "plait.db").exists()

@@ -142,6 +142,9 @@ raw_bodies = st.one_of(
     st.text(max_size=200).map(str.encode),
     json_values.map(lambda v: json.dumps(v).encode()),
     st.sampled_from([b"{", b"[]", b'{"prompt": "\\ud800"}', b'{"prompt": 1e999}', b"NaN"]),
+    st.integers(1, 100_000).map(lambda depth: b'{"meta": ' + b"[" * depth + b"]" * depth + b"}"),
+    st.integers(1, 100_000).map(lambda depth: b"{" + b'"a":{' * depth + b"}" * (depth + 1)),
+    st.integers(1, 20_000).map(lambda digits: b'{"count": ' + b"9" * digits + b"}"),
 )
 content_types = st.sampled_from(
     [

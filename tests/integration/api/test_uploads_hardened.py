@@ -18,19 +18,6 @@ from tests.server import LiveServer, server_settings
 
 CAP = 64 * 1024  # PLAIT_MAX_UPLOAD_BYTES for these tests
 
-PHOTO_FLOW = {
-    "format": 1,
-    "name": "Photo in, photo out",
-    "nodes": [
-        {
-            "id": "trigger",
-            "type": "http_trigger",
-            "config": {"fields": [{"name": "photo", "type": "image"}]},
-        },
-        {"id": "respond", "type": "respond", "config": {"mode": "image"}},
-    ],
-    "edges": [{"from": "trigger.photo", "to": "respond.image"}],
-}
 
 # name, file name, bytes, status, what the message says
 HOSTILE = [
@@ -61,7 +48,9 @@ def admin(server: LiveServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def trigger_url(admin: httpx.Client) -> str:
-    secret = flows.publish(admin, flows.create(admin, PHOTO_FLOW), rate_limit_per_minute=10_000)
+    secret = flows.publish(
+        admin, flows.create(admin, flows.photo_echo()), rate_limit_per_minute=10_000
+    )
     return f"/api/trigger/{secret['secret']}/trigger"
 
 

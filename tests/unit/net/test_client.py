@@ -203,3 +203,15 @@ async def test_an_allowed_ipv4_mapped_literal_connects_to_its_ipv4(
     response = await client.get(f"http://[::ffff:127.0.0.1]:{server.port}/image.png")
     assert response.content == PNG
     assert [s.host for s in server.seen] == [f"[::ffff:127.0.0.1]:{server.port}"]
+
+
+@pytest.mark.parametrize(
+    "to", ["javascript:alert(1)", "mailto:a@example.com", "data:text/plain,hi", "about:blank"]
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_redirect_to_an_odd_scheme_is_the_guards_own_error(
+    client: GuardedClient, server: LocalServer, to: str, method: str
+) -> None:
+    with pytest.raises(UrlRefused, match="redirected to a URL that is not http"):
+        await client.request(method, f"{server.origin}/redirect?to={to}")
+    assert {s.path for s in server.seen} == {"/redirect"}

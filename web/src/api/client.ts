@@ -13,6 +13,7 @@ import type {
   FlowSummary,
   JsonObject,
   LoginAnswer,
+  NewApiToken,
   ModelCatalog,
   ModelInfo,
   NodeTypeInfo,
@@ -143,7 +144,7 @@ export const api = {
   login: (email: string, password: string) => request<LoginAnswer>("POST", "/api/auth/login", { email, password }),
   logout: () => request<void>("POST", "/api/auth/logout"),
   listTokens: () => request<ApiTokenSummary[]>("GET", "/api/tokens"),
-  createToken: (name: string) => request<ApiTokenCreated>("POST", "/api/tokens", { name }),
+  createToken: (token: NewApiToken) => request<ApiTokenCreated>("POST", "/api/tokens", token),
   deleteToken: (id: string | number) => request<void>("DELETE", `/api/tokens/${enc(String(id))}`),
 
   // catalog

@@ -45,18 +45,26 @@ export interface LoginAnswer {
   csrf_token: string;
 }
 
+export type TokenScope = "run" | "read" | "write" | "admin";
+
 export interface ApiTokenSummary {
   id: string | number;
   name: string;
   created_at: string;
   last_used_at: string | null;
+  expires_at: string | null;
+  scopes: TokenScope[];
   hint: string | null;
 }
 
-export interface ApiTokenCreated {
-  id: string | number;
-  name: string;
+export interface ApiTokenCreated extends ApiTokenSummary {
   token: string;
+}
+
+export interface NewApiToken {
+  name: string;
+  scopes: TokenScope[];
+  expires_at: string | null;
 }
 
 // ---- catalog ----

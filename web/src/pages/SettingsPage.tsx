@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, errorMessage } from "../api/client";
-import type { ApiTokenCreated, ApiTokenSummary, Settings } from "../api/types";
+import type { ApiTokenCreated, ApiTokenSummary, Settings, TokenScope } from "../api/types";
 import { CopyField } from "../components/CopyButton";
 import { ErrorNote, Field } from "../components/Form";
 import { Spinner } from "../components/Spinner";
@@ -124,9 +124,30 @@ function GeminiKeySection() {
   );
 }
 
+const SCOPES: { scope: TokenScope; label: string }[] = [
+  { scope: "run", label: "run — start and follow runs and batches" },
+  { scope: "read", label: "read — flows, runs, settings" },
+  { scope: "write", label: "write — edit and publish flows (and read)" },
+  { scope: "admin", label: "admin — tokens and the Gemini key (everything)" },
+];
+
+const LIFETIMES: { days: number | null; label: string }[] = [
+  { days: null, label: "never" },
+  { days: 7, label: "in 7 days" },
+  { days: 30, label: "in 30 days" },
+  { days: 90, label: "in 90 days" },
+  { days: 365, label: "in a year" },
+];
+
+function expiryFrom(days: number | null): string | null {
+  return days === null ? null : new Date(Date.now() + days * 86_400_000).toISOString();
+}
+
 function TokensSection() {
   const [tokens, setTokens] = useState<ApiTokenSummary[] | null>(null);
   const [name, setName] = useState("");
+  const [scopes, setScopes] = useState<TokenScope[]>(["run", "read", "write"]);
+  const [lifetime, setLifetime] = useState<number | null>(90);
   const [created, setCreated] = useState<ApiTokenCreated | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -146,7 +167,7 @@ function TokensSection() {
     event.preventDefault();
     setError(null);
     try {
-      setCreated(await api.createToken(name.trim()));
+      setCreated(await api.createToken({ name: name.trim(), scopes, expires_at: expiryFrom(lifetime) }));
       setName("");
       await load();
     } catch (e) {
@@ -176,7 +197,40 @@ function TokensSection() {
             <input id={id} required placeholder="e.g. CI" value={name} data-testid="token-name" onChange={(e) => setName(e.target.value)} />
           )}
         </Field>
-        <button type="submit" className="button button-primary" disabled={!name.trim()} data-testid="token-create">
+        <fieldset className="scope-choice" data-testid="token-scopes">
+          <legend>Scopes</legend>
+          {SCOPES.map(({ scope, label }) => (
+            <label key={scope} className="checkbox">
+              <input
+                type="checkbox"
+                value={scope}
+                checked={scopes.includes(scope)}
+                data-testid={`token-scope-${scope}`}
+                onChange={(e) =>
+                  setScopes(e.target.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope))
+                }
+              />{" "}
+              {label}
+            </label>
+          ))}
+        </fieldset>
+        <Field label="Expires">
+          {(id) => (
+            <select
+              id={id}
+              value={lifetime === null ? "" : String(lifetime)}
+              data-testid="token-expiry"
+              onChange={(e) => setLifetime(e.target.value === "" ? null : Number(e.target.value))}
+            >
+              {LIFETIMES.map(({ days, label }) => (
+                <option key={label} value={days === null ? "" : String(days)}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <button type="submit" className="button button-primary" disabled={!name.trim() || scopes.length === 0} data-testid="token-create">
           Create token
         </button>
       </form>
@@ -197,7 +251,9 @@ function TokensSection() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Token</th>
+              <th scope="col">Scopes</th>
               <th scope="col">Created</th>
+              <th scope="col">Expires</th>
               <th scope="col">Last used</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
@@ -211,7 +267,9 @@ function TokensSection() {
                 <td>
                   <code>{t.hint ?? "plait_…"}</code>
                 </td>
+                <td data-testid="token-row-scopes">{t.scopes.join(", ")}</td>
                 <td className="muted">{formatDate(t.created_at)}</td>
+                <td className="muted">{t.expires_at ? formatDate(t.expires_at) : "never"}</td>
                 <td className="muted">{t.last_used_at ? formatDate(t.last_used_at) : "never"}</td>
                 <td className="row-actions">
                   <button type="button" className="button button-small button-ghost button-danger" onClick={() => void remove(t.id)}>

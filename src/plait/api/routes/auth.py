@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from plait.access.signin import retry_after
 from plait.api.auth import SESSION_COOKIE, CurrentCaller, State, identify
-from plait.crypto.passwords import MIN_LENGTH, hash_password, verify_password
+from plait.crypto.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from plait.crypto.tokens import digest, new_secret, same
 from plait.store import accounts
 from plait.store.tables import User
@@ -19,18 +21,17 @@ from plait.store.tables import User
 router = APIRouter(prefix="/api/auth", tags=["auth"], max_body_size=64 * 1024)
 
 EMAIL = r"^[^@\s]+@[^@\s]+$"
-LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 
 class SetupBody(BaseModel):
     token: str
     email: str = Field(pattern=EMAIL, max_length=320)
-    password: str = Field(min_length=MIN_LENGTH, max_length=1024)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 
 
 class LoginBody(BaseModel):
     email: str = Field(max_length=320)
-    password: str = Field(max_length=1024)
+    password: str = Field(max_length=MAX_LENGTH)
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -64,16 +65,27 @@ async def setup(body: SetupBody, response: Response, state: State) -> dict[str, 
 
 
 @router.post("/login")
-async def login(body: LoginBody, response: Response, state: State) -> dict[str, Any]:
-    verdict = await state.limiter.hit("login", body.email.lower(), LOGIN_ATTEMPTS_PER_MINUTE)
-    if not verdict.allowed:
+async def login(
+    body: LoginBody, request: Request, response: Response, state: State
+) -> dict[str, Any]:
+    """Throttled per address and per account from that address (`plait.access.signin`)."""
+    address = request.client.host if request.client else "unknown"
+    wait = state.signins.wait(body.email, address)
+    if wait > 0:
+        seconds = retry_after(wait)
         raise HTTPException(
-            429, "too many sign-in attempts for this account; wait a minute", verdict.headers()
+            429,
+            f"too many failed sign-ins from this address; try again in {seconds} s",
+            {"Retry-After": seconds},
         )
     async with state.runtime.db.new_session() as session:
         user = await accounts.user_by_email(session, body.email)
-    if user is None or not verify_password(user.password_hash, body.password):
+    stored = None if user is None else user.password_hash
+    matches = await asyncio.to_thread(state.signins.matches, stored, body.password)  # always
+    if user is None or not matches:
+        state.signins.failed(body.email, address)
         raise HTTPException(401, "wrong email or password")
+    state.signins.succeeded(body.email, address)
     return await _sign_in(user, response, state)
 
 
