@@ -26,6 +26,16 @@ class Category(StrEnum):
     TIMEOUT = "timeout"
     BAD_ANSWER = "bad_answer"
 
+    @classmethod
+    def of(cls, value: str | None) -> Category | None:
+        """The category a stored value names; None for none or one this version lacks."""
+        if value is None:
+            return None
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
     @property
     def side(self) -> str:
         """`input`, `configuration` or `provider`: the three parties a failure can lie with."""

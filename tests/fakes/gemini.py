@@ -7,8 +7,13 @@ It serves `/v1` and `/v1beta`: `models/{model}:generateContent`,
 
 Images are PNGs of exactly the catalog's size for the model, aspect ratio and image size,
 in a colour derived from the request, so the same request always gets the same image.
-Every request is recorded. Latency, scripted failures (`Fault`), a rate limit and a
-barrier that holds requests until N are in flight can be injected.
+A request without an aspect ratio gets the first input image's shape (the model's nearest
+ratio), as Gemini answers an edit; inline images must be PNG, JPEG, WebP, HEIC or HEIF.
+Every request is recorded. Latency, scripted failures (`Fault`: HTTP errors with
+Retry-After or RetryInfo, 400 FAILED_PRECONDITION, a free-tier 429 whose QuotaFailure
+is 0, hangs, prompt blocks, answers without an image for any finish reason, answers in
+words only), a rate limit and a barrier that holds requests until N are in flight can
+be injected.
 
 Batch jobs start `PENDING`, are `RUNNING` until `batch_delay` has passed (or
 `finish_batches()`), then `SUCCEEDED` with an inlined response per request, or, when
@@ -45,6 +50,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from PIL import Image
 
+from plait.media import heif  # registers the HEIC/HEIF opener, so HEIC inputs have a shape
 from plait.providers import catalog as catalog_module
 from plait.providers.catalog import Catalog, ModelInfo
 from plait.providers.shape import kept_ratio
@@ -326,7 +332,7 @@ def _request_parts(body: JSON) -> list[JSON]:
 
 
 # The image types Gemini takes inline (its image-understanding page lists these five).
-IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"})
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", heif.HEIC, heif.HEIF})
 
 
 def _check_image_types(parts: list[JSON]) -> None:

@@ -189,8 +189,8 @@ def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path) -> None:
     assert lines == [
         "node 'a': unknown node type 'teleport'; known types: file_input, http_trigger, image, "
         "image_resize, image_url, respond, text, text_overlay",
-        "node 'img', field 'aspect_ratio': gemini-2.5-flash-image does not offer "
-        "aspect ratio '7:3'; choose one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9",
+        "node 'img', field 'aspect_ratio': gemini-2.5-flash-image does not offer aspect ratio "
+        "'7:3'; choose auto or one of 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9",
         "node 'r', port 'picture': no input port of that name (its inputs: image)",
         "node 'r', port 'image': required input is not set: connect an edge to it",
     ]

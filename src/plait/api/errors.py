@@ -56,13 +56,10 @@ _FAILURE_STATUS = {
 
 
 def run_failure_status(
-    category: str | None, retry_after: float | None = None
+    category: Category | None, retry_after: float | None = None
 ) -> tuple[int, dict[str, str]]:
     """The status and headers (Retry-After, when the provider named a wait) of a failed run."""
-    try:
-        status = _FAILURE_STATUS[Category(category)] if category is not None else 500
-    except ValueError:  # a category this version does not know
-        status = 500
+    status = _FAILURE_STATUS[category] if category is not None else 500
     headers = {}
     if retry_after is not None and status in (503, 504):
         headers["Retry-After"] = str(max(1, math.ceil(retry_after)))

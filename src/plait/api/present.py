@@ -44,6 +44,7 @@ class Presenter:
             "backend": run.backend,
             "error": run.error,
             "failed_node": run.failed_node,
+            "error_category": run.error_category,  # errors.Category: whose move it is
             "thumbnail": self.url(found[0]) if found else None,
         }
 

@@ -94,6 +94,7 @@ def test_a_blocked_prompt_fails_the_call_naming_the_node(
         assert answer.json()["node_id"] == "image"
         assert "PROHIBITED_CONTENT" in answer.json()["detail"]
         run = admin.get(f"/api/runs/{answer.json()['run_id']}").json()
+        assert run["error_category"] == "input"
         image = next(n for n in run["nodes"] if n["node_id"] == "image")
         assert image["status"] == "failed"
         assert "PROHIBITED_CONTENT" in image["error"]

@@ -299,11 +299,12 @@ def _failed(outcome: Outcome) -> JSONResponse:
         "run_id": outcome.run_id,
         "node_id": node,
     }
-    status, headers = run_failure_status(outcome.error_category, outcome.retry_after)
+    category = Category.of(outcome.error_category)
+    status, headers = run_failure_status(category, outcome.retry_after)
     headers["X-Plait-Run-Id"] = outcome.run_id
-    if outcome.error_category is not None:
-        body["category"] = outcome.error_category
-        body["fault"] = Category(outcome.error_category).side
+    if category is not None:
+        body["category"] = category.value
+        body["fault"] = category.side
     return JSONResponse(body, status_code=status, headers=headers)
 
 
