@@ -12,8 +12,8 @@ from plait.access import scopes
 from plait.access.scopes import Scope
 from plait.api.auth import PUBLIC_ROUTES
 from plait.store.tables import ApiToken
-from tests.integration.api.test_auth import _concrete, api_routes
 from tests.integration.api import flows
+from tests.integration.api.test_auth import _concrete, api_routes
 from tests.server import LiveServer
 
 
