@@ -86,6 +86,12 @@ def allows(held: Iterable[Scope], method: str, path: str) -> bool:
     return bool(granted(held) & required(method, path))
 
 
+def may_run_drafts(held: Iterable[Scope]) -> bool:
+    """Whether a run may be of a document sent with it (any graph) rather than a saved
+    version: what editing flows allows, not running them."""
+    return Scope.WRITE in granted(held)
+
+
 def parse(text: str) -> frozenset[Scope]:
     """Stored form (space-separated) to scopes; unknown words are dropped."""
     known = {s.value for s in Scope}

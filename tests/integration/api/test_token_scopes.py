@@ -12,6 +12,7 @@ from plait.access import scopes
 from plait.access.scopes import Scope
 from plait.api.auth import PUBLIC_ROUTES
 from plait.store.tables import ApiToken
+from tests.integration.api import flows
 from tests.integration.api.test_auth import _concrete, api_routes
 from tests.server import LiveServer
 
@@ -48,9 +49,15 @@ def test_every_private_route_refuses_a_token_without_its_scope(
 def test_a_run_token_runs_flows_but_cannot_edit_mint_wider_or_change_the_key(
     server: LiveServer, admin: httpx.Client
 ) -> None:
+    flow_id = flows.create(admin, flows.echo())
     with _bearer(server, _token(admin, "run")) as runner:
         assert runner.get("/api/flows").status_code == 200
-        assert runner.post("/api/flows/x/runs", json={}).status_code == 404  # let through
+        started = runner.post(f"/api/flows/{flow_id}/runs", json={"inputs": {"prompt": "hi"}})
+        assert started.status_code == 202, started.text
+        assert runner.get(f"/api/runs/{started.json()['run_id']}").status_code == 200
+        draft = runner.post(f"/api/flows/{flow_id}/runs", json={"document": flows.echo("x")})
+        assert draft.status_code == 403  # any graph is for tokens that may edit flows
+        assert "'write' scope" in draft.json()["detail"]
         refused = runner.post("/api/flows", json={"document": {}})
         assert refused.status_code == 403
         assert "'write'" in refused.json()["detail"]

@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.access import scopes
 from plait.api.auth import CurrentCaller, State
 from plait.api.launch import start_run
 from plait.api.routes.flows import load_flow_record, parse_document
@@ -54,6 +55,12 @@ async def start(
     """Run the given draft document (or the newest version) with test inputs."""
     record = await load_flow_record(state, flow_id)
     if body.document is not None:
+        if not scopes.may_run_drafts(caller.scopes):
+            raise HTTPException(
+                403,
+                "running a draft 'document' needs the 'write' scope; a 'run' token runs "
+                "the flow's saved version (leave 'document' out)",
+            )
         flow = parse_document(body.document)
     else:
         async with state.runtime.db.new_session() as session:
