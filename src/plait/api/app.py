@@ -15,7 +15,6 @@ from plait.api import errors
 from plait.api.accounts import first_admin
 from plait.api.auth import require_user
 from plait.api.budgets import TriggerBudgets
-from plait.api.plain_route import PlainLane
 from plait.api.published import PublishedFlows
 from plait.api.ratelimit import RateLimiter
 from plait.api.routes import (
@@ -104,8 +103,6 @@ def create_app(config: Settings | None = None) -> FastAPI:
     for module in _PRIVATE:
         app.include_router(module.router, dependencies=signed_in, max_body_size=capped)
     app.mount("/", SinglePageApp(), name="canvas")
-    # the trigger's calls answered past FastAPI's routing and inner middleware
-    app.add_middleware(PlainLane, routes=trigger.router.routes, handlers=app.exception_handlers)
     return app
 
 
