@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -14,6 +14,9 @@ from plait.flows.model import NAME_PATTERN, unique_names
 from plait.flows.ports import Port, PortType
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import InstantNodeType, NodeContext
+
+if TYPE_CHECKING:
+    from plait.flows.validate import CompiledFlow
 
 FieldType = Literal["text", "number", "boolean", "image", "json"]
 
@@ -147,3 +150,12 @@ def _boolean(value: Any) -> bool:
     if text in ("false", "0", "no", "off"):
         return False
     raise ValueError(f"expects true or false, got '{value}'")
+
+
+def trigger_config(compiled: CompiledFlow, entry: str | None) -> HttpTriggerConfig | None:
+    """The fields of the trigger `entry` (an `entry_trigger` answer); None without one."""
+    if entry is None:
+        return None
+    config = compiled.nodes[entry].config
+    assert isinstance(config, HttpTriggerConfig)
+    return config

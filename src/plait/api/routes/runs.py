@@ -17,11 +17,11 @@ from plait.api.launch import start_run
 from plait.api.routes.flows import load_flow_record, parse_document
 from plait.api.state import ServerState
 from plait.engine.events import Event, EventKind
-from plait.engine.executor import entry_trigger, trigger_config
+from plait.engine.executor import entry_trigger
 from plait.engine.runner import RunRequest
 from plait.engine.values import from_json, to_json
 from plait.flows.validate import CompiledFlow, compile_flow
-from plait.nodes.http_trigger import coerce_inputs
+from plait.nodes.http_trigger import coerce_inputs, trigger_config
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 
