@@ -14,9 +14,6 @@ from plait import __version__
 from plait.api import errors
 from plait.api.accounts import first_admin
 from plait.api.auth import require_user
-from plait.api.budgets import TriggerBudgets
-from plait.api.published import PublishedFlows
-from plait.api.ratelimit import RateLimiter
 from plait.api.routes import (
     auth,
     batches,
@@ -40,6 +37,9 @@ from plait.engine.live import LiveRuns
 from plait.engine.queue import InProcessQueue
 from plait.engine.worker import Worker
 from plait.logs import redact_secrets
+from plait.publishing.budgets import TriggerBudgets
+from plait.publishing.lookup import PublishedFlows
+from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import open_runtime
 from plait.settings import Settings
 

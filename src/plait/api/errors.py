@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import PydanticSerializationError
 
-from plait.api.budgets import BudgetExceeded
 from plait.errors import FlowFileError, FlowInvalid, InputError, MediaError, PlaitError, Problem
+from plait.publishing.budgets import BudgetExceeded
 
 NOT_UNICODE = "the request holds text that is not Unicode: an unpaired surrogate such as \\ud800"
 

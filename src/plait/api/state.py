@@ -7,10 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
-from plait.api.budgets import TriggerBudgets
 from plait.api.present import Presenter
-from plait.api.published import PublishedFlows
-from plait.api.ratelimit import RateLimiter
 from plait.batch.service import BatchService
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
@@ -18,6 +15,9 @@ from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.worker import Worker
 from plait.flows.validate import CompiledFlow
+from plait.publishing.budgets import TriggerBudgets
+from plait.publishing.lookup import PublishedFlows
+from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import Runtime
 
 

@@ -13,7 +13,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from plait.api.auth import CurrentCaller, State
-from plait.api.launch import start_run
 from plait.api.routes.flows import load_flow_record, parse_document
 from plait.api.state import ServerState
 from plait.engine.events import Event, EventKind
@@ -22,6 +21,7 @@ from plait.engine.runner import RunRequest
 from plait.engine.values import from_json, to_json
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.http_trigger import coerce_inputs, trigger_config
+from plait.publishing.launch import start_run
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 

@@ -14,9 +14,6 @@ from fastapi.responses import JSONResponse
 
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
-from plait.api.budgets import BudgetExceeded, Reservation
-from plait.api.callbacks import checked_callback_url, deliver
-from plait.api.launch import Started, compiled, existing_run, start_run
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -25,6 +22,9 @@ from plait.flows.validate import CompiledFlow
 from plait.media.image_ref import ImageRef
 from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
 from plait.nodes.respond import RespondConfig
+from plait.publishing.budgets import BudgetExceeded, Reservation
+from plait.publishing.callbacks import checked_callback_url, deliver
+from plait.publishing.launch import Started, compiled, existing_run, start_run
 from plait.store import runs as run_store
 from plait.store.flows import PublishedFlow
 from plait.store.tables import Run

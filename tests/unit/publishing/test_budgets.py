@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from plait.api.budgets import BudgetExceeded, Reservation, TriggerBudgets
 from plait.flows.loader import flow_from_document
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.registry import builtin
+from plait.publishing.budgets import BudgetExceeded, Reservation, TriggerBudgets
 from plait.store.db import Database, open_database
 from plait.store.tables import FlowDocument, Run
 from tests.integration.api import flows

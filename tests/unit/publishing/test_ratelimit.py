@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plait.api.ratelimit import MovingWindows, RateLimiter, SharedWindows, Windows
+from plait.publishing.ratelimit import MovingWindows, RateLimiter, SharedWindows, Windows
 
 
 class Clock:
