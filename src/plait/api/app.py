@@ -38,6 +38,8 @@ from plait.engine.queue import InProcessQueue
 from plait.engine.worker import Worker
 from plait.logs import redact_secrets
 from plait.publishing.budgets import TriggerBudgets
+from plait.publishing.compiled import CompiledFlows
+from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
 from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import open_runtime
@@ -68,6 +70,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 published=PublishedFlows(runtime.db),
                 batches=BatchService(runtime),
                 budgets=TriggerBudgets(runtime.db),
+                launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
+                compiled=CompiledFlows(runtime.registry),
             )
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)

@@ -14,9 +14,10 @@ from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.worker import Worker
-from plait.flows.validate import CompiledFlow
-from plait.publishing.budgets import TriggerBudgets
-from plait.publishing.lookup import PublishedFlows
+from plait.publishing.budgets import BudgetLedger
+from plait.publishing.compiled import CompiledFlows
+from plait.publishing.launch import Launcher
+from plait.publishing.lookup import PublishedFlowLookup
 from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import Runtime
 
@@ -30,11 +31,12 @@ class ServerState:
     limiter: RateLimiter
     links: LinkSigner
     vault: Vault
-    published: PublishedFlows
+    published: PublishedFlowLookup
     batches: BatchService
-    budgets: TriggerBudgets
+    budgets: BudgetLedger
+    launcher: Launcher
+    compiled: CompiledFlows
     setup_token: str | None = None
-    compiled: dict[str, CompiledFlow] = field(default_factory=dict)  # by document hash
     background: set[Any] = field(default_factory=set)
 
     @property

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from plait.flows.loader import flow_from_document
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.registry import builtin
-from plait.publishing.budgets import BudgetExceeded, Reservation, TriggerBudgets
+from plait.publishing.budgets import BudgetExceeded, HeldEstimate, TriggerBudgets
 from plait.store.db import Database, open_database
 from plait.store.tables import FlowDocument, Run
 from tests.integration.api import flows
@@ -75,7 +75,7 @@ async def test_concurrent_calls_share_one_query_and_never_overspend(
         *(budgets.reserve("f", 0.2, image_flow, free=False) for _ in range(10)),
         return_exceptions=True,
     )
-    held = [a for a in answers if isinstance(a, Reservation)]
+    held = [a for a in answers if isinstance(a, HeldEstimate)]
     assert len(held) == 5  # 5 × 0.039 = 0.195 fits; a sixth would not
     assert sum(isinstance(a, BudgetExceeded) for a in answers) == 5
     assert len([q for q in queries if "sum(runs.cost_usd)" in q]) == 1

@@ -21,7 +21,6 @@ from plait.engine.runner import RunRequest
 from plait.engine.values import from_json, to_json
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.http_trigger import coerce_inputs, trigger_config
-from plait.publishing.launch import start_run
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 
@@ -52,8 +51,7 @@ async def start(
         flow = parse_document(document or {})
     compiled = compile_flow(flow, state.runtime.registry)
     inputs = _inputs(compiled, body.inputs, body.trigger_id)
-    started = await start_run(
-        state,
+    started = await state.launcher.start(
         RunRequest(
             compiled,
             inputs,

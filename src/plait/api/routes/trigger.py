@@ -24,7 +24,7 @@ from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
 from plait.nodes.respond import RespondConfig
 from plait.publishing.budgets import BudgetExceeded, Reservation
 from plait.publishing.callbacks import checked_callback_url, deliver
-from plait.publishing.launch import Started, compiled, existing_run, start_run
+from plait.publishing.launch import Started
 from plait.store import runs as run_store
 from plait.store.flows import PublishedFlow
 from plait.store.tables import Run
@@ -55,7 +55,7 @@ async def trigger(
 ) -> Response:
     """Run the published flow with the fields of the body; answer with its result."""
     published = await _published(state, secret)
-    flow = None if published is None else compiled(state, published.hash, published.document)
+    flow = None if published is None else state.compiled.of(published.hash, published.document)
     if published is None or flow is None or not _is_trigger(flow, node_id):
         raise HTTPException(404, NOT_FOUND)
     verdict = await state.limiter.hit(
@@ -118,8 +118,7 @@ async def _accept(
     if callback is not None:
         callback = await checked_callback_url(state.runtime.http, str(callback))
     inputs = await _inputs(state, raw, flow, node_id)
-    started = await start_run(
-        state,
+    started = await state.launcher.start(
         RunRequest(
             flow,
             inputs,
@@ -150,7 +149,7 @@ async def _reserve(
             published.flow_id, published.daily_budget_usd, flow, free=free
         )
     except BudgetExceeded:
-        if key is None or await existing_run(state, published.flow_id, key) is None:
+        if key is None or await state.launcher.existing(published.flow_id, key) is None:
             raise
         return None
 
