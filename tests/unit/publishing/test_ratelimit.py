@@ -1,10 +1,10 @@
-"""Rate limits: one contract for the in-process and the shared (`limits`) windows."""
+"""The in-process moving windows (their contract with the shared ones: tests/contracts)."""
 
 from __future__ import annotations
 
 import pytest
 
-from plait.publishing.ratelimit import MovingWindows, RateLimiter, SharedWindows, Windows
+from plait.publishing.ratelimit import MovingWindows, RateLimiter
 
 
 class Clock:
@@ -13,24 +13,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(params=["memory", "limits"])
-def windows(request: pytest.FixtureRequest) -> Windows:
-    return MovingWindows() if request.param == "memory" else SharedWindows("memory://")
-
-
-async def test_allows_the_limit_then_refuses(windows: Windows) -> None:
-    verdicts = [await windows.hit("trigger/a", 3) for _ in range(4)]
-    assert [allowed for allowed, _, _ in verdicts] == [True, True, True, False]
-    assert [remaining for _, remaining, _ in verdicts] == [2, 1, 0, 0]
-    assert 58 < verdicts[-1][2] <= 60  # the first hit leaves the window in about a minute
-
-
-async def test_keys_are_counted_apart(windows: Windows) -> None:
-    assert (await windows.hit("trigger/a", 1))[0]
-    assert (await windows.hit("trigger/b", 1))[0]
-    assert not (await windows.hit("trigger/a", 1))[0]
 
 
 async def test_the_window_moves() -> None:

@@ -1,0 +1,113 @@
+"""The `BudgetLedger` contract, on a real database: the day starts from the recorded cost
+of the flow's trigger runs, estimates are held while runs are in flight, exact under
+concurrent calls, a new ledger each UTC day."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from plait.flows.loader import flow_from_document
+from plait.flows.validate import CompiledFlow, compile_flow
+from plait.nodes.registry import builtin
+from plait.publishing.budgets import BudgetExceeded, BudgetLedger, TriggerBudgets
+from plait.store.db import Database
+from plait.store.tables import FlowDocument, Run
+from tests.integration.api import flows
+
+PRICE = 0.039
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+YESTERDAY = NOW - timedelta(days=1)
+
+
+Clock = Callable[[], datetime]
+LEDGERS: dict[str, Callable[[Database, Clock], BudgetLedger]] = {
+    "in-process": lambda db, clock: TriggerBudgets(db, clock=clock),
+}
+
+
+@pytest.fixture(params=sorted(LEDGERS))
+def ledger(request: pytest.FixtureRequest, db: Database) -> Callable[[Clock], BudgetLedger]:
+    return lambda clock: LEDGERS[request.param](db, clock)
+
+
+@pytest.fixture
+def image_flow() -> CompiledFlow:
+    return compile_flow(flow_from_document(flows.image_endpoint()), builtin())
+
+
+async def _record_runs(db: Database, *runs: dict[str, Any]) -> None:
+    async with db.new_session() as session, session.begin():
+        session.add(FlowDocument(hash="h" * 64, document={}))
+        for n, fields in enumerate(runs):
+            session.add(
+                Run(id=f"run{n}", flow_hash="h" * 64, status="succeeded", inputs={}, **fields)
+            )
+
+
+async def test_the_day_starts_from_the_recorded_cost_of_its_trigger_runs(
+    db: Database, ledger: Callable[[Clock], BudgetLedger], image_flow: CompiledFlow
+) -> None:
+    await _record_runs(
+        db,
+        {"flow_id": "f", "source": "trigger", "cost_usd": 0.05, "created_at": NOW},
+        {"flow_id": "f", "source": "trigger", "cost_usd": 9.0, "created_at": YESTERDAY},
+        {"flow_id": "f", "source": "editor", "cost_usd": 9.0, "created_at": NOW},
+        {"flow_id": "g", "source": "trigger", "cost_usd": 9.0, "created_at": NOW},
+    )
+    budgets = ledger(lambda: NOW)
+    assert (await budgets.spent_today("f"))[0] == pytest.approx(0.05)
+    with pytest.raises(BudgetExceeded) as refused:
+        await budgets.reserve("f", 0.08, image_flow, free=False)
+    assert refused.value.spent_usd == pytest.approx(0.05)
+    assert refused.value.retry_after == 9 * 3600
+    assert await budgets.reserve("f", 0.09, image_flow, free=False) is not None
+
+
+async def test_concurrent_calls_never_overspend(
+    ledger: Callable[[Clock], BudgetLedger], image_flow: CompiledFlow
+) -> None:
+    budgets = ledger(lambda: NOW)
+    answers = await asyncio.gather(
+        *(budgets.reserve("f", 0.2, image_flow, free=False) for _ in range(10)),
+        return_exceptions=True,
+    )
+    held = [a for a in answers if a is not None and not isinstance(a, BaseException)]
+    assert len(held) == 5  # 5 × 0.039 = 0.195 fits; a sixth would not
+    assert sum(isinstance(a, BudgetExceeded) for a in answers) == 5
+    for reservation in held[:2]:
+        reservation.settle(0.0391)
+    held[2].cancel()  # never ran
+    spent, in_flight, _ = await budgets.spent_today("f")
+    assert spent == pytest.approx(0.0782)
+    assert in_flight == pytest.approx(2 * PRICE)
+
+
+async def test_a_new_utc_day_starts_a_new_ledger(
+    ledger: Callable[[Clock], BudgetLedger], image_flow: CompiledFlow
+) -> None:
+    clock = {"now": NOW.replace(hour=23, minute=59)}
+    budgets = ledger(lambda: clock["now"])
+    late = await budgets.reserve("f", 0.05, image_flow, free=False)
+    assert late is not None
+    with pytest.raises(BudgetExceeded):
+        await budgets.reserve("f", 0.05, image_flow, free=False)
+    clock["now"] += timedelta(minutes=2)
+    assert await budgets.reserve("f", 0.05, image_flow, free=False) is not None
+    late.settle(PRICE)  # yesterday's run settles into yesterday's ledger
+    spent, in_flight, _ = await budgets.spent_today("f")
+    assert spent == 0
+    assert in_flight == pytest.approx(PRICE)
+
+
+async def test_previews_are_free_and_no_budget_means_no_ledger(
+    ledger: Callable[[Clock], BudgetLedger], image_flow: CompiledFlow
+) -> None:
+    budgets = ledger(lambda: NOW)
+    for _ in range(3):
+        assert await budgets.reserve("f", 0.0, image_flow, free=True) is not None
+    assert await budgets.reserve("other", None, image_flow, free=False) is None
