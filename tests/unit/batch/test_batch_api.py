@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from plait.batch.batch_api import JobPool, request_digest
+from plait.batch.batch_api import MAX_BYTES, MAX_REQUESTS, JobPool, request_digest
 from plait.batch.driver import BatchJob, Driver, Tally, create, plan
 from plait.batch.limiter import AimdLimiter
 from plait.batch.rows import Row
@@ -47,7 +47,11 @@ def _compiled(runtime: Runtime, images: int = 1) -> CompiledFlow:
 
 
 async def _run(
-    runtime: Runtime, compiled: CompiledFlow, rows: int, **limits: int
+    runtime: Runtime,
+    compiled: CompiledFlow,
+    rows: int,
+    max_requests: int = MAX_REQUESTS,
+    max_bytes: int = MAX_BYTES,
 ) -> tuple[str, JobPool]:
     given = [Row(i, {"prompt": f"p{i}"}, {"prompt": f"p{i}"}) for i in range(1, rows + 1)]
     batch_id = await create(
@@ -56,7 +60,14 @@ async def _run(
     )  # fmt: skip
     gemini = runtime.provider()
     assert isinstance(gemini, GeminiProvider)
-    pool = JobPool(GeminiBatchApi(gemini), runtime.db, batch_id, poll_seconds=0.01, **limits)
+    pool = JobPool(
+        GeminiBatchApi(gemini),
+        runtime.db,
+        batch_id,
+        poll_seconds=0.01,
+        max_requests=max_requests,
+        max_bytes=max_bytes,
+    )
     job = BatchJob(batch_id, compiled, "trigger", None, None)
     driver = Driver(
         runtime, job, AimdLimiter(100), per_row_usd=0, budget_usd=None, tally=Tally(rows), pool=pool

@@ -32,6 +32,7 @@ async def test_a_run_is_persisted_with_its_node_runs(db: Database, services: Ser
     assert run.started_at is not None
     assert run.finished_at is not None
     assert run.finished_at >= run.started_at
+    assert run.result is not None
     assert set(run.result) == {"image", "thumbnail"}
     assert run.result["thumbnail"]["$image"]["width"] == 800
     assert set(nodes) == {"trigger", "image", "thumb", "respond"}

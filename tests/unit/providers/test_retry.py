@@ -181,7 +181,11 @@ def until_it_hangs(fake: FakeGemini) -> Callable[[float], AbstractAsyncContextMa
     async def deadline(seconds: float) -> AsyncIterator[object]:
         loop = asyncio.get_running_loop()
         hung = asyncio.Event()
-        fake.on_hang = lambda: loop.call_soon_threadsafe(hung.set)
+
+        def on_hang() -> None:
+            loop.call_soon_threadsafe(hung.set)
+
+        fake.on_hang = on_hang
         async with asyncio.timeout(seconds) as timeout:
 
             async def expire_on_hang() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -34,7 +35,7 @@ BATCH = {
 async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
     settings = Settings(PLAIT_DATA_DIR=tmp_path, PLAIT_IMAGE_BACKEND="preview")
     async with open_runtime(settings) as opened:
-        rows = [{"number": n, "given": {}, "inputs": {}} for n in (1, 2, 3)]
+        rows: list[dict[str, Any]] = [{"number": n, "given": {}, "inputs": {}} for n in (1, 2, 3)]
         document = {"format": 1, "nodes": [], "edges": []}
         await opened.db.journal.write(store.create_batch(BATCH, document, rows))
         yield opened
@@ -95,7 +96,7 @@ async def test_counts_of_many_batches_are_each_their_own_and_read_at_once(
     runtime: Runtime,
 ) -> None:
     other = {**BATCH, "id": "b2", "total_rows": 2}
-    rows = [{"number": n, "given": {}, "inputs": {}} for n in (1, 2)]
+    rows: list[dict[str, Any]] = [{"number": n, "given": {}, "inputs": {}} for n in (1, 2)]
     journal = runtime.db.journal
     await journal.write(store.create_batch(other, {"format": 1, "nodes": [], "edges": []}, rows))
     await journal.write(_settle(1, "succeeded", 0.25))
