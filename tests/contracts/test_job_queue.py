@@ -51,25 +51,30 @@ class Jobs:
             await self.changed.wait_for(check)
 
 
-async def test_every_job_reaches_the_handler_with_its_run_id(
-    make_queue: Callable[[int], JobQueue],
-) -> None:
-    queue, jobs = make_queue(4), Jobs()
-    jobs.release.set()
+MakeQueue = Callable[[int], JobQueue]
+
+
+async def started(
+    make_queue: MakeQueue, concurrency: int, run_ids: list[str], *, released: bool
+) -> tuple[JobQueue, Jobs]:
+    """A started queue of `concurrency` holding these jobs (held until released)."""
+    queue, jobs = make_queue(concurrency), Jobs()
+    if released:
+        jobs.release.set()
     await queue.start(jobs.handle)
-    for run_id in ("r1", "r2", "r3"):
+    for run_id in run_ids:
         await queue.enqueue(run_id)
+    return queue, jobs
+
+
+async def test_every_job_reaches_the_handler_with_its_run_id(make_queue: MakeQueue) -> None:
+    _, jobs = await started(make_queue, 4, ["r1", "r2", "r3"], released=True)
     await jobs.until(lambda: len(jobs.finished) == 3)
     assert sorted(jobs.finished) == ["r1", "r2", "r3"]
 
 
-async def test_at_most_concurrency_jobs_run_at_once(
-    make_queue: Callable[[int], JobQueue],
-) -> None:
-    queue, jobs = make_queue(2), Jobs()
-    await queue.start(jobs.handle)
-    for n in range(5):
-        await queue.enqueue(f"r{n}")
+async def test_at_most_concurrency_jobs_run_at_once(make_queue: MakeQueue) -> None:
+    _, jobs = await started(make_queue, 2, [f"r{n}" for n in range(5)], released=False)
     await jobs.until(lambda: len(jobs.started) == 2)
     for _ in range(10):  # give the others every chance to start (they must not)
         await asyncio.sleep(0)
@@ -79,23 +84,15 @@ async def test_at_most_concurrency_jobs_run_at_once(
     assert sorted(jobs.started) == [f"r{n}" for n in range(5)]
 
 
-async def test_a_failing_job_does_not_stop_the_others(
-    make_queue: Callable[[int], JobQueue],
-) -> None:
-    queue, jobs = make_queue(1), Jobs()
-    jobs.release.set()
-    await queue.start(jobs.handle)
-    for run_id in ("bad1", "r1", "bad2", "r2"):
-        await queue.enqueue(run_id)
+async def test_a_failing_job_does_not_stop_the_others(make_queue: MakeQueue) -> None:
+    _, jobs = await started(make_queue, 1, ["bad1", "r1", "bad2", "r2"], released=True)
     await jobs.until(lambda: len(jobs.finished) == 2)
     assert jobs.finished == ["r1", "r2"]
     assert jobs.started == ["bad1", "r1", "bad2", "r2"]
 
 
-async def test_close_stops_running_jobs(make_queue: Callable[[int], JobQueue]) -> None:
-    queue, jobs = make_queue(2), Jobs()
-    await queue.start(jobs.handle)
-    await queue.enqueue("r1")
+async def test_close_stops_running_jobs(make_queue: MakeQueue) -> None:
+    queue, jobs = await started(make_queue, 2, ["r1"], released=False)
     await jobs.until(lambda: jobs.started == ["r1"])
     await asyncio.wait_for(queue.close(), 30)  # the job never released: it was stopped
     jobs.release.set()

@@ -20,6 +20,8 @@ from plait.engine.worker import Worker
 from plait.store import runs as run_store
 from plait.store.db import Database
 
+OnQueued = Callable[[str], None] | None  # sees a new run's id before it can start
+
 
 @dataclass(frozen=True)
 class Started:
@@ -31,11 +33,7 @@ class Started:
 
 class Launcher(Protocol):
     async def start(
-        self,
-        request: RunRequest,
-        *,
-        awaited: bool = False,
-        on_queued: Callable[[str], None] | None = None,
+        self, request: RunRequest, *, awaited: bool = False, on_queued: OnQueued = None
     ) -> Started:
         """Start a run, or find the one an earlier call with its Idempotency-Key made."""
         ...
@@ -53,11 +51,7 @@ class InProcessLauncher:
         self._queue = queue
 
     async def start(
-        self,
-        request: RunRequest,
-        *,
-        awaited: bool = False,
-        on_queued: Callable[[str], None] | None = None,
+        self, request: RunRequest, *, awaited: bool = False, on_queued: OnQueued = None
     ) -> Started:
         """Start a run: queued for the worker, or run in the caller's task when the caller
         waits for the result (`awaited`) of a flow that does not reach out of Plait, without
