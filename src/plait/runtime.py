@@ -101,12 +101,16 @@ class LazyProvider:
 async def open_runtime(
     settings: Settings | None = None,
     backend: Backend | None = None,
+    *,
+    commit_apart: bool = False,
 ) -> AsyncIterator[Runtime]:
+    """`commit_apart`: the journal commits in a process of its own (a server's choice:
+    see `plait.store.commit_process`)."""
     settings = settings or Settings()
     http = GuardedClient(NetPolicy.parse(settings.net_allow))
     provider = LazyProvider(settings, backend)
     writer = Writer()  # blob files and commits, in order (see plait.store.writer)
-    db = await open_database(settings.sqlalchemy_url, writer)
+    db = await open_database(settings.sqlalchemy_url, writer, commit_apart=commit_apart)
     blobs = LocalBlobStore(settings.blob_dir, writer=writer)
     try:
         yield Runtime(settings, db, blobs, builtin(), provider, http)

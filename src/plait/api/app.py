@@ -55,7 +55,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(config) as runtime:
+        async with open_runtime(config, commit_apart=True) as runtime:
             live = LiveRuns()
             queue = InProcessQueue(config.run_concurrency)
             worker = Worker(runtime.db, runtime.registry, runtime.runner, live)

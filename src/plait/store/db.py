@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,8 +19,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from plait.errors import PlaitError
+from plait.store.commit_process import CommitProcess
 from plait.store.journal import Journal
 from plait.store.migrations.head import HEAD
+from plait.store.tables import Base
 from plait.store.writer import Writer
 
 if TYPE_CHECKING:
@@ -29,13 +32,17 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Database:
-    def __init__(self, url: str, writer: Writer | None = None):
+    def __init__(self, url: str, writer: Writer | None = None, *, commit_apart: bool = False):
+        """`commit_apart`: the journal commits in a process of its own (SQLite files;
+        see `plait.store.commit_process`), for servers: no interpreter lock shared."""
         self.url = url
         self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.journal = Journal(partial(sync_engine, url), writer=writer)
+        apart = commit_apart and sqlite_file(url) is not None
+        self.committer = CommitProcess(url, _tables) if apart else None
+        self.journal = Journal(partial(sync_engine, url), writer=writer, committer=self.committer)
         self.stored_documents: set[str] = set()  # flow documents known to be stored
 
     async def migrate(self) -> None:
@@ -65,13 +72,17 @@ class Database:
         await self.engine.dispose()
 
 
-async def open_database(url: str, writer: Writer | None = None) -> Database:
+async def open_database(
+    url: str, writer: Writer | None = None, *, commit_apart: bool = False
+) -> Database:
     """`writer`: the thread the journal commits on (see `plait.store.writer`)."""
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(url, writer)
+    db = Database(url, writer, commit_apart=commit_apart)
     await db.migrate()
+    if db.committer is not None:
+        await asyncio.to_thread(db.committer.start)
     return db
 
 
@@ -81,6 +92,10 @@ def sync_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _tables() -> MetaData:
+    return Base.metadata
 
 
 def sqlite_file(url: str) -> Path | None:

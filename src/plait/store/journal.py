@@ -23,7 +23,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Executable
 
@@ -53,6 +53,15 @@ Step = Callable[[Connection], None] | Rows
 Write = Step | tuple[Step, ...]
 
 
+class Committer(Protocol):
+    """Commits batches somewhere other than the journal's thread (`plait.store.commit_process`)."""
+
+    def commit(self, writes: Sequence[Write]) -> list[Exception | None] | None:
+        """Each write's failure or None; None for a batch it cannot take."""
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class _Entry:
     write: Write
@@ -68,9 +77,12 @@ class Journal:
         max_batch: int = 1000,
         max_pending: int = 10_000,
         writer: Writer | None = None,
+        committer: Committer | None = None,
     ):
         """`writer`: the thread commits run on, shared with the blob store so records
-        land after the files they name (see `plait.store.writer`); by default its own."""
+        land after the files they name (see `plait.store.writer`); by default its own.
+        `committer`: where batches it takes are committed instead (from that thread, so
+        still in order)."""
         self._make_engine = engine
         self._engine: Engine | None = None
         self._conn: Connection | None = None
@@ -81,6 +93,7 @@ class Journal:
         self._drainer: asyncio.Task[None] | None = None
         self._owns_thread = writer is None
         self._thread = writer or Writer()
+        self._committer = committer
 
     async def write(self, write: Write) -> None:
         """Run `write` in the next batch and return once it is committed."""
@@ -150,14 +163,21 @@ class Journal:
         return self._conn
 
     def _dispose(self) -> None:
+        if self._committer is not None:
+            self._committer.close()
         if self._conn is not None:
             self._conn.close()
         if self._engine is not None:
             self._engine.dispose()
 
     def _commit(self, batch: list[_Entry]) -> list[Exception | None]:
-        """In the journal's thread."""
-        return commit_batch(self._connection(), [entry.write for entry in batch])
+        """In the journal's thread: by the committer if it takes the batch, else here."""
+        writes = [entry.write for entry in batch]
+        if self._committer is not None:
+            failures = self._committer.commit(writes)
+            if failures is not None:
+                return failures
+        return commit_batch(self._connection(), writes)
 
 
 def commit_batch(conn: Connection, writes: Sequence[Write]) -> list[Exception | None]:

@@ -158,3 +158,19 @@ async def test_an_error_outside_the_writes_fails_their_callers_instead_of_hangin
     journal = Journal(no_engine)
     with pytest.raises(RuntimeError, match="cannot be opened"):
         await asyncio.wait_for(journal.write(INSERT.rows({"id": 1, "state": "queued"})), 30)
+
+
+async def test_a_committer_that_breaks_fails_its_writes_instead_of_hanging_them(
+    engine: Engine,
+) -> None:
+    class Broken:
+        def commit(self, writes: object) -> None:
+            raise RuntimeError("a bug in the committer")
+
+        def close(self) -> None:
+            pass
+
+    journal = Journal(lambda: engine, committer=Broken())
+    with pytest.raises(RuntimeError, match="a bug in the committer"):
+        await asyncio.wait_for(journal.write(INSERT.rows({"id": 1, "state": "queued"})), 30)
+    await journal.close()
