@@ -300,7 +300,7 @@ def report(pairs: list[list[list[Load]]], connections: int) -> dict[str, Any]:
     print("\ntargets: " + "; ".join(verdicts))
     print(f"(sdk, the image flow's floor without Plait, has p99 {figures['sdk']['p99_ms']:.1f} ms)")
     print(
-        "CPU ms/req: the server process's own (its commits included); with "
+        "CPU ms/req: the server process's own (Plait's commit child not included); with "
         f"{connections} clients waiting in turn, a server spending c ms of CPU per request on "
         f"one core answers in at least {connections} × c ms on average (Little's law)"
     )
