@@ -47,12 +47,9 @@ def _compiled(runtime: Runtime, images: int = 1) -> CompiledFlow:
 
 
 async def _run(
-    runtime: Runtime,
-    compiled: CompiledFlow,
-    rows: int,
-    max_requests: int = MAX_REQUESTS,
+    runtime: Runtime, compiled: CompiledFlow, rows: int, *, max_requests: int = MAX_REQUESTS,
     max_bytes: int = MAX_BYTES,
-) -> tuple[str, JobPool]:
+) -> tuple[str, JobPool]:  # fmt: skip
     given = [Row(i, {"prompt": f"p{i}"}, {"prompt": f"p{i}"}) for i in range(1, rows + 1)]
     batch_id = await create(
         runtime, compiled, given, flow_path=Path("f.json"), rows_path=Path("r.csv"),
