@@ -42,9 +42,10 @@ from plait.batch.driver import BatchJob, Driver, Tally, create, plan
 from plait.batch.estimate import estimate
 from plait.batch.limiter import AimdLimiter
 from plait.batch.rows import check_rows
-from plait.engine.executor import entry_trigger, trigger_config
+from plait.engine.executor import entry_trigger
 from plait.flows.loader import load_flow
 from plait.flows.validate import compile_flow
+from plait.nodes.http_trigger import trigger_config
 from plait.runtime import open_runtime
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -49,6 +49,7 @@ import threading
 import time
 import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
@@ -538,6 +539,7 @@ class FakeGemini:
         self.api_key = api_key
         self.catalog = catalog or catalog_module.current()
         self.max_in_flight = 0
+        self.on_hang: Callable[[], None] | None = None  # called (in its thread) as a hang begins
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._recorded: list[Recorded] = []
@@ -685,6 +687,12 @@ class FakeGemini:
     def wait(self, seconds: float) -> None:
         if seconds > 0:
             self._stopping.wait(seconds)
+
+    def hang(self, seconds: float) -> None:
+        if seconds > 0:
+            if self.on_hang is not None:
+                self.on_hang()
+            self.wait(seconds)
 
     def enter(self) -> None:
         with self._lock:
@@ -975,7 +983,7 @@ def _fault_or_limit(fake: FakeGemini, model: ModelInfo) -> Reply | None:
     fault = fake.next_fault()
     if fault is None:
         return None
-    fake.wait(fault.hang)
+    fake.hang(fault.hang)
     if fault.block_reason or fault.finish_reason:
         return faulted(fault, model)
     if fault.status == 200:

@@ -260,8 +260,8 @@ def test_budget_stops_at_the_right_row(tmp_path: Path) -> None:
         skipped = query(tmp_path, "SELECT number, error FROM batch_rows WHERE status = 'skipped'")
         assert skipped == [(n, "skipped: budget") for n in range(expected + 1, 11)]
 
-        args = ("--resume", the_batch(tmp_path), "--yes", "--budget", "1")
-        more = plait(*args, cwd=tmp_path, fake=fake)
+        resume = ("--resume", the_batch(tmp_path), "--yes", "--budget", "1")
+        more = plait(*resume, cwd=tmp_path, fake=fake)
         assert more.returncode == 0, more.stderr
         assert statuses(tmp_path) == {"succeeded": 10}
         assert len(fake.generate_requests()) == 10

@@ -14,10 +14,6 @@ from plait import __version__
 from plait.api import docs_page, errors
 from plait.api.accounts import check_admin_settings, first_admin
 from plait.api.auth import require_user
-from plait.api.budgets import TriggerBudgets
-from plait.api.plain_route import PlainLane
-from plait.api.published import PublishedFlows
-from plait.api.ratelimit import RateLimiter
 from plait.api.routes import (
     auth,
     batches,
@@ -41,6 +37,11 @@ from plait.engine.live import LiveRuns
 from plait.engine.queue import InProcessQueue
 from plait.engine.worker import Worker
 from plait.logs import redact_secrets
+from plait.publishing.budgets import TriggerBudgets
+from plait.publishing.compiled import CompiledFlows
+from plait.publishing.launch import InProcessLauncher
+from plait.publishing.lookup import PublishedFlows
+from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import open_runtime
 from plait.settings import Settings
 
@@ -70,6 +71,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 published=PublishedFlows(runtime.db),
                 batches=BatchService(runtime),
                 budgets=TriggerBudgets(runtime.db),
+                launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
+                compiled=CompiledFlows(runtime.registry),
             )
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)
@@ -108,8 +111,6 @@ def create_app(config: Settings | None = None) -> FastAPI:
         app.include_router(module.router, dependencies=signed_in, max_body_size=capped)
     docs_page.install(app)
     app.mount("/", SinglePageApp(), name="canvas")
-    # the trigger's calls answered past FastAPI's routing and inner middleware
-    app.add_middleware(PlainLane, routes=trigger.router.routes, handlers=app.exception_handlers)
     return app
 
 

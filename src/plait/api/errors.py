@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from plait import jsonlimits
-from plait.api.budgets import BudgetExceeded
 from plait.errors import (
     Category,
     FlowFileError,
@@ -29,6 +28,7 @@ from plait.errors import (
     Problem,
 )
 from plait.flows.servable import NotServable
+from plait.publishing.budgets import BudgetExceeded
 
 NOT_UNICODE = "the request holds text that is not Unicode: an unpaired surrogate such as \\ud800"
 

@@ -8,17 +8,18 @@ from typing import Any
 from fastapi import Request
 
 from plait.access.signin import SignIns
-from plait.api.budgets import TriggerBudgets
 from plait.api.present import Presenter
-from plait.api.published import PublishedFlows
-from plait.api.ratelimit import RateLimiter
 from plait.batch.service import BatchService
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.worker import Worker
-from plait.flows.validate import CompiledFlow
+from plait.publishing.budgets import BudgetLedger
+from plait.publishing.compiled import CompiledFlows
+from plait.publishing.launch import Launcher
+from plait.publishing.lookup import PublishedFlowLookup
+from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import Runtime
 
 
@@ -31,12 +32,13 @@ class ServerState:
     limiter: RateLimiter
     links: LinkSigner
     vault: Vault
-    published: PublishedFlows
+    published: PublishedFlowLookup
     batches: BatchService
-    budgets: TriggerBudgets
+    budgets: BudgetLedger
+    launcher: Launcher
+    compiled: CompiledFlows
     signins: SignIns = field(default_factory=SignIns)
     setup_token: str | None = None
-    compiled: dict[str, CompiledFlow] = field(default_factory=dict)  # by document hash
     background: set[Any] = field(default_factory=set)
 
     @property

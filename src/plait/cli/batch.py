@@ -30,10 +30,11 @@ from plait.batch.outputs import write_manifest
 from plait.batch.rows import check_rows
 from plait.cli.app import EXIT_FAILED, EXIT_USAGE, app, cli_errors, say
 from plait.cli.options import AllowDirs
-from plait.engine.executor import entry_trigger, trigger_config
+from plait.engine.executor import entry_trigger
 from plait.errors import InputError
 from plait.flows.loader import flow_from_document, load_flow
 from plait.flows.validate import compile_flow
+from plait.nodes.http_trigger import trigger_config
 from plait.providers.catalog import PriceTier
 from plait.runtime import Runtime, open_runtime
 from plait.store import batches as store

@@ -6,12 +6,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from plait.engine.executor import entry_trigger, trigger_config
+from plait.engine.executor import entry_trigger
 from plait.errors import InputError, PlaitError
 from plait.flows.validate import CompiledFlow
 from plait.media.blobs import BlobStore, put_image
 from plait.media.files import read_image_file
-from plait.nodes.http_trigger import coerce_inputs
+from plait.nodes.http_trigger import coerce_inputs, trigger_config
 
 
 async def run_inputs(

@@ -27,7 +27,6 @@ from plait.errors import InputError, NodeError, PlaitError
 from plait.flows.template import Reference, dig, render_config
 from plait.flows.validate import CompiledFlow, CompiledNode
 from plait.nodes.base import InstantNodeType, NodeType
-from plait.nodes.http_trigger import HttpTriggerConfig
 
 log = logging.getLogger(__name__)
 
@@ -358,15 +357,6 @@ def entry_trigger(compiled: CompiledFlow, trigger_id: str | None) -> str | None:
     if len(triggers) > 1:
         raise InputError(f"the flow has several triggers ({', '.join(triggers)}); choose one")
     return triggers[0] if triggers else None
-
-
-def trigger_config(compiled: CompiledFlow, entry: str | None) -> HttpTriggerConfig | None:
-    """The fields of the trigger `entry` (an `entry_trigger` answer); None without one."""
-    if entry is None:
-        return None
-    config = compiled.nodes[entry].config
-    assert isinstance(config, HttpTriggerConfig)
-    return config
 
 
 def _check_outputs(node: CompiledNode, outputs: dict[str, Any]) -> None:

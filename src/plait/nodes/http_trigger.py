@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -16,6 +16,9 @@ from plait.flows.ports import Port, PortType, not_given
 from plait.jsonlimits import JsonLimitError
 from plait.media.image_ref import ImageRef
 from plait.nodes.base import InstantNodeType, NodeContext
+
+if TYPE_CHECKING:
+    from plait.flows.validate import CompiledFlow
 
 FieldType = Literal["text", "number", "boolean", "image", "json"]
 
@@ -154,3 +157,12 @@ def _boolean(value: Any) -> bool:
     if text in ("false", "0", "no", "off"):
         return False
     raise ValueError(f"expects true or false, got '{value}'")
+
+
+def trigger_config(compiled: CompiledFlow, entry: str | None) -> HttpTriggerConfig | None:
+    """The fields of the trigger `entry` (an `entry_trigger` answer); None without one."""
+    if entry is None:
+        return None
+    config = compiled.nodes[entry].config
+    assert isinstance(config, HttpTriggerConfig)
+    return config

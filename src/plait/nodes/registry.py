@@ -6,14 +6,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from plait.nodes.base import NodeType
-from plait.nodes.file_input import FileInput
-from plait.nodes.http_trigger import HttpTrigger
-from plait.nodes.image import Image
-from plait.nodes.image_resize import ImageResize
-from plait.nodes.image_url import ImageUrl
-from plait.nodes.respond import Respond
-from plait.nodes.text import Text
-from plait.nodes.text_overlay import TextOverlay
 
 AnyNodeType = NodeType[Any]
 
@@ -40,6 +32,17 @@ class Registry:
 
 
 def builtin() -> Registry:
+    """The node types Plait ships. Imported here, not at the top: the engine sees node types
+    only through `Registry` and `NodeType`, never a concrete one."""
+    from plait.nodes.file_input import FileInput
+    from plait.nodes.http_trigger import HttpTrigger
+    from plait.nodes.image import Image
+    from plait.nodes.image_resize import ImageResize
+    from plait.nodes.image_url import ImageUrl
+    from plait.nodes.respond import Respond
+    from plait.nodes.text import Text
+    from plait.nodes.text_overlay import TextOverlay
+
     return Registry(
         [
             HttpTrigger(),

@@ -22,6 +22,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -90,10 +91,13 @@ class GeminiProvider:
         timeout: float = 120.0,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
+        deadline: Callable[[float], AbstractAsyncContextManager[object]] = asyncio.timeout,
         catalog: Catalog | None = None,
     ):
+        """`deadline(timeout)` bounds each attempt (tests end a hang without waiting)."""
         self._api_key = api_key
         self._timeout = timeout
+        self._deadline = deadline
         self._clock = clock
         self._policy = RetryPolicy(attempts=attempts, sleep=sleep)
         self._catalog = catalog
@@ -165,7 +169,7 @@ class GeminiProvider:
 
     async def _attempt(self, model: ModelInfo, attempt: Callable[[], Awaitable[T]]) -> T:
         try:
-            async with asyncio.timeout(self._timeout):
+            async with self._deadline(self._timeout):
                 return await attempt()
         except genai_errors.APIError as exc:
             raise self._api_failure(model, exc) from None

@@ -2,7 +2,9 @@
 the server's interpreter lock.
 
 The journal's thread shares the interpreter lock with the event loop: every row it
-prepares and binds is time the loop cannot serve requests. Handed here, a batch of `Rows`
+prepares and binds is time the loop cannot serve requests (`benchmarks/trigger.py`: the
+echo flow's server spends about twice the CPU per call committing in its own thread; see
+docs/benchmarks.md). Handed here, a batch of `Rows`
 crosses a pipe as plain values (statements once, by number), and the loop's process only
 pickles them and waits on the pipe, holding nothing. A batch holding a function write
 (`Callable[[Connection], None]`, which cannot cross) is left to the caller, who commits it
@@ -28,11 +30,11 @@ from typing import Any
 from sqlalchemy import MetaData
 from sqlalchemy.ext import serializer
 
-from plait.store.journal import Folds, Rows, Statement, Write, commit_batch, steps
+from plait.store.journal import Rows, Statement, Write, commit_batch, steps
 
 log = logging.getLogger(__name__)
 
-_Definition = tuple[int, bytes, int, str | None, tuple[int, str] | None]
+_Definition = tuple[int, bytes, int]
 _Message = tuple[list[_Definition], list[list[tuple[int, Sequence[dict[str, Any]]]]]]
 
 
@@ -118,11 +120,9 @@ class CommitProcess:
     def _key(self, statement: Statement, definitions: list[_Definition]) -> int:
         key = self._keys.get(statement)
         if key is None:
-            folds = statement.folds
-            into = None if folds is None else (self._key(folds.into, definitions), folds.key)
             key = self._keys[statement] = len(self._keys)
             sql: bytes = serializer.dumps(statement.sql)  # type: ignore[no-untyped-call]
-            definitions.append((key, sql, statement.order, statement.keyed_by, into))
+            definitions.append((key, sql, statement.order))
         return key
 
 
@@ -196,10 +196,9 @@ def _serve(pipe: Connection, answers: Connection, url: str, tables: Callable[[],
     with engine.connect() as conn:
         while (message := _receive(pipe)) is not None:
             definitions, writes = message
-            for key, sql, order, keyed_by, into in definitions:
-                folds = None if into is None else Folds(statements[into[0]], into[1])
+            for key, sql, order in definitions:
                 loaded = serializer.loads(sql, metadata)  # type: ignore[no-untyped-call]
-                statements[key] = Statement(loaded, order, keyed_by, folds)
+                statements[key] = Statement(loaded, order)
             batch = [tuple(Rows(statements[k], params) for k, params in w) for w in writes]
             answers.send([_portable(f) for f in commit_batch(conn, batch)])
     engine.dispose()

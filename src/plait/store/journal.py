@@ -8,16 +8,12 @@ pending to one database thread, which runs them in one transaction and commits,
 then wakes those that wait. A failed batch is retried one write at a time, so one
 bad write fails only its own caller.
 
-A write is a function of a connection, or `Rows`: a prepared statement with its
-parameter sets. On SQLite, `Rows` go to the driver directly, many rows per statement
-(`plait.store.bulk`): per row, SQLAlchemy's execution machinery costs more than SQLite's
-insert itself, and the journal thread holds the interpreter lock for all of it.
-
-Within a batch, the `Rows` of one statement are executed together (a few statements
-for hundreds of runs), statements in their declared `order`;
-writes that are functions run where they were handed in, after everything before
-them. So each caller must hand in its own `Rows` in ascending `order` (a run's
-writes do: queued, running, nodes, totals), and order is kept for each caller.
+A write is a function of a connection, or `Rows`: a prepared SQLAlchemy Core statement
+with its parameter sets. Within a batch, the `Rows` of one statement are executed
+together, as one executemany (a few statements for hundreds of runs), statements in
+their declared `order`; writes that are functions run where they were handed in, after
+everything before them. So each caller must hand in its own `Rows` in ascending `order`
+(a run's writes do: queued, running, nodes, totals), and order is kept for each caller.
 """
 
 from __future__ import annotations
@@ -31,7 +27,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Executable
 
-from plait.store.bulk import direct_statement
 from plait.store.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -39,27 +34,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, eq=False)
 class Statement:
-    """A statement executed with many parameter sets; `order` places it within a batch.
-
-    `keyed_by`: an INSERT's column that an update may fold into (`Folds`)."""
+    """A statement executed with many parameter sets; `order` places it within a batch."""
 
     sql: Executable
     order: int
-    keyed_by: str | None = None
-    folds: Folds | None = None
 
     def rows(self, *params: dict[str, Any]) -> Rows:
         return Rows(self, params)
-
-
-@dataclass(frozen=True, eq=False)
-class Folds:
-    """An UPDATE whose row, when the same batch inserts that row, is folded into the
-    insert (one statement fewer). Its `key` parameter names the row by the insert's
-    `keyed_by` column. Only for updates that set plain values (not `x = x + ?`)."""
-
-    into: Statement
-    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,37 +211,19 @@ def apply(conn: Connection, writes: Iterable[Write]) -> None:
 
 
 class _Gathered:
-    """Rows waiting to be executed, an update folded into the insert of its row."""
+    """Rows waiting to be executed, grouped by statement and set of columns."""
 
     def __init__(self) -> None:
-        self._rows: list[tuple[Statement, dict[str, Any]]] = []
-        self._keyed: dict[tuple[Statement, Any], dict[str, Any]] = {}
+        self._groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]] = {}
 
     def add(self, rows: Rows) -> None:
-        statement, folds = rows.statement, rows.statement.folds
         for row in rows.params:
-            if folds is not None:
-                inserted = self._keyed.get((folds.into, row[folds.key]))
-                if inserted is not None:
-                    inserted.update((k, v) for k, v in row.items() if k != folds.key)
-                    continue
-            if statement.keyed_by is not None:
-                row = self._keyed[(statement, row[statement.keyed_by])] = dict(row)  # ours
-            self._rows.append((statement, row))
+            self._groups.setdefault((rows.statement, frozenset(row)), []).append(row)
 
     def execute(self, conn: Connection) -> None:
-        groups: dict[tuple[Statement, frozenset[str]], list[dict[str, Any]]] = {}
-        for statement, row in self._rows:
-            groups.setdefault((statement, frozenset(row)), []).append(row)
-        sqlite = conn.dialect.name == "sqlite"
-        for (statement, keys), params in sorted(groups.items(), key=lambda g: g[0][0].order):
-            direct = direct_statement(statement.sql, keys, conn.dialect) if sqlite else None
-            if direct is None:
-                conn.execute(statement.sql, params)
-            else:
-                direct.execute(conn, params)
-        self._rows.clear()
-        self._keyed.clear()
+        for (statement, _), params in sorted(self._groups.items(), key=lambda g: g[0][0].order):
+            conn.execute(statement.sql, params)
+        self._groups.clear()
 
 
 def _nothing(conn: Connection) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, insert, update
 
 from plait.store.documents import insert_document
-from plait.store.journal import Folds, Rows, Statement, Write
+from plait.store.journal import Rows, Statement, Write
 from plait.store.tables import NodeRun, Run, utcnow
 
 _runs: Table = Run.__table__  # type: ignore[assignment]
@@ -19,15 +19,14 @@ _nodes: Table = NodeRun.__table__  # type: ignore[assignment]
 _RUN_DEFAULTS = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
 # An UPDATE takes its SET clause from the parameters' keys; `run_id` is the WHERE.
 _BY_ID = update(_runs).where(_runs.c.id == bindparam("run_id"))
-_INSERT_RUN = Statement(insert(_runs), order=1, keyed_by="id")
+_INSERT_RUN = Statement(insert(_runs), order=1)
 _FORGET_NODES = Statement(
     delete(_nodes).where(_nodes.c.run_id == bindparam("run_id"), _nodes.c.status != "succeeded"),
     order=2,
 )
 _MARK_RUNNING = Statement(_BY_ID, order=3)
 _INSERT_NODES = Statement(insert(_nodes), order=4)
-# a run executed at once usually ends before its row is written: one insert, no update
-_FINISH = Statement(_BY_ID, order=5, folds=Folds(_INSERT_RUN, key="run_id"))
+_FINISH = Statement(_BY_ID, order=5)
 
 
 def create_run(row: dict[str, Any], document: dict[str, Any] | None) -> Write:

@@ -65,7 +65,7 @@ def test_non_ascii_signatures_and_tokens_are_refused_not_crashed(
     with server.client() as anonymous:
         link = anonymous.get("/files/" + "0" * 64, params={"exp": 2**40, "sig": "🇺🇸"})
         assert link.status_code == 403
-    csrf = admin.post("/api/tokens", json={"name": "x"}, headers={"X-CSRF-Token": b"\xe9t\xe9"})
+    csrf = admin.post("/api/tokens", json={"name": "x"}, headers={b"X-CSRF-Token": b"\xe9t\xe9"})
     assert csrf.status_code == 403
 
 

@@ -84,7 +84,7 @@ schema = schemathesis.openapi.from_dict(_openapi_document())
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-def test_no_operation_answers_a_server_error(case: schemathesis.Case, fuzzed: Known) -> None:
+def test_no_operation_answers_a_server_error(case: schemathesis.Case[Any], fuzzed: Known) -> None:
     _use_known_ids(case, fuzzed)
     response = case.call(
         base_url=fuzzed.live.url, headers={"Authorization": f"Bearer {fuzzed.token}"}, timeout=30
@@ -94,7 +94,7 @@ def test_no_operation_answers_a_server_error(case: schemathesis.Case, fuzzed: Kn
     )
 
 
-def _use_known_ids(case: schemathesis.Case, known: Known) -> None:
+def _use_known_ids(case: schemathesis.Case[Any], known: Known) -> None:
     """Random ids only reach the 404s: in about half the cases (decided by the generated
     value, so runs repeat), use an id that exists, and the route's real work is fuzzed.
     Not for what would spoil the ids for later cases: DELETE, unpublish, rotate-secret."""

@@ -29,7 +29,8 @@ def _settled(client: httpx.Client, run_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while (run := client.get(f"/api/runs/{run_id}").json())["status"] in ("queued", "running"):
         assert time.monotonic() < deadline
-    return run
+    settled: dict[str, Any] = run
+    return settled
 
 
 def test_a_draft_runs_with_test_inputs_and_streams_its_node_events(admin: httpx.Client) -> None:

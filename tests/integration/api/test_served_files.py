@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import io
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -179,7 +179,7 @@ def test_paths_under_api_and_files_are_404s_not_the_canvas(tmp_path: Path) -> No
     app = Starlette(routes=[Mount("/", SinglePageApp(tmp_path))])
 
     async def get(path: str) -> tuple[int, bytes]:
-        sent: list[dict[str, Any]] = []
+        sent: list[MutableMapping[str, Any]] = []
         requests = [{"type": "http.request", "body": b"", "more_body": False}]
 
         async def receive() -> dict[str, Any]:
@@ -188,7 +188,7 @@ def test_paths_under_api_and_files_are_404s_not_the_canvas(tmp_path: Path) -> No
             await asyncio.Event().wait()  # the client never hangs up; the answer ends the call
             raise AssertionError("unreachable")
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
         scope = {

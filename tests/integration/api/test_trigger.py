@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.helpers import open_image, png
 from tests.integration.api import flows
@@ -294,3 +295,51 @@ def test_the_default_rate_limit_comes_from_plait_rate_limit(tmp_path: Path) -> N
                 for _ in range(3)
             ]
     assert codes == [200, 200, 429]
+
+
+class SeenPaths:
+    """ASGI middleware recording each HTTP path it passes on and marking the answer."""
+
+    def __init__(self, app: ASGIApp, seen: list[str]) -> None:
+        self.app = app
+        self.seen = seen
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.seen.append(scope["path"])
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (b"x-seen", b"yes")]
+            await send(message)
+
+        await self.app(scope, receive, marked)
+
+
+def test_a_middleware_added_to_the_app_sees_trigger_calls(tmp_path: Path) -> None:
+    seen: list[str] = []
+    live = LiveServer(server_settings(tmp_path / "data"))
+    live.app.add_middleware(SeenPaths, seen=seen)
+    with live, live.admin() as admin:
+        secret = _secret(flows.publish(admin, flows.create(admin, flows.echo())))
+        with live.client() as caller:
+            answer = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "hi"})
+            missing = caller.post(f"/api/trigger/{secret}/nope", json={})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["x-seen"] == "yes"
+    assert missing.status_code == 404
+    assert missing.headers["x-seen"] == "yes"
+    trigger_calls = [path for path in seen if path.startswith("/api/trigger/")]
+    assert trigger_calls == [f"/api/trigger/{secret}/trigger", f"/api/trigger/{secret}/nope"]
+
+
+def test_wait_and_callback_url_are_declared_query_parameters(admin: httpx.Client) -> None:
+    operation = admin.get("/openapi.json").json()["paths"]["/api/trigger/{secret}/{node_id}"]
+    query = {p["name"]: p for p in operation["post"]["parameters"] if p["in"] == "query"}
+    assert set(query) == {"wait", "callback_url"}
+    wait = query["wait"]["schema"]
+    assert (wait["type"], wait["default"]) == ("boolean", True)
+    assert not query["wait"]["required"]
+    assert not query["callback_url"]["required"]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.integration.api import flows, hostile
 from tests.server import LiveServer, server_settings
 
-FIELDS = [
+FIELDS: list[dict[str, Any]] = [
     {"name": "prompt", "type": "text"},
     {"name": "count", "type": "number", "required": False},
     {"name": "flag", "type": "boolean", "required": False},

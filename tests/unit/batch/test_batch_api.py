@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from plait.batch.batch_api import JobPool, request_digest
+from plait.batch.batch_api import MAX_BYTES, MAX_REQUESTS, JobPool, request_digest
 from plait.batch.driver import BatchJob, Driver, Tally, create, plan
 from plait.batch.limiter import AimdLimiter
 from plait.batch.rows import Row

@@ -16,13 +16,6 @@ from tests.helpers import EXAMPLES, flow, node
 from tests.unit.engine.nodes_for_tests import Gate, Hang, Reach, registry
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> Database:
-    database = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}")
-    yield database  # type: ignore[misc]
-    await database.close()
-
-
 async def test_a_run_is_persisted_with_its_node_runs(db: Database, services: Services) -> None:
     compiled = compile_flow(load_flow(EXAMPLES / "product-shot.json"), registry())
     runner = Runner(db, services, "preview")
@@ -39,6 +32,7 @@ async def test_a_run_is_persisted_with_its_node_runs(db: Database, services: Ser
     assert run.started_at is not None
     assert run.finished_at is not None
     assert run.finished_at >= run.started_at
+    assert run.result is not None
     assert set(run.result) == {"image", "thumbnail"}
     assert run.result["thumbnail"]["$image"]["width"] == 800
     assert set(nodes) == {"trigger", "image", "thumb", "respond"}

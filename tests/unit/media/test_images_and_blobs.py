@@ -17,7 +17,7 @@ from tests.helpers import png
 
 def encoded(fmt: str, size: tuple[int, int] = (30, 20), **options: object) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", size, (10, 200, 30)).save(out, format=fmt, **options)  # type: ignore[arg-type]
+    Image.new("RGB", size, (10, 200, 30)).save(out, format=fmt, **options)
     return out.getvalue()
 
 

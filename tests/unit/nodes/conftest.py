@@ -29,6 +29,9 @@ class RecordingProvider:
         self.requests.append(request)
         return await self._preview.generate(request)
 
+    async def aclose(self) -> None:
+        pass
+
 
 @pytest.fixture
 def provider() -> RecordingProvider:

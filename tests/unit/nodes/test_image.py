@@ -159,6 +159,9 @@ async def test_an_empty_result_is_a_node_error(services: Services) -> None:
         async def generate(self, request: ImageRequest) -> ImageResult:
             return ImageResult(images=[], text="I cannot draw that", backend="gemini")
 
+        async def aclose(self) -> None:
+            pass
+
     services.image_provider = NoImages
     compiled = compile_flow(flow([node("img", "image", prompt="p")]), builtin())
     result = await Executor(compiled, services, run_id="t").run()

@@ -11,7 +11,8 @@ async def test_every_ratio_and_size_renders_at_the_model_pixel_size(model: str) 
     info = catalog.load().get(model)
     provider = PreviewProvider()
     for ratio in info.aspect_ratios:
-        for size in list(info.sizes)[:2] or [None]:
+        sizes: list[str | None] = [*list(info.sizes)[:2]] or [None]
+        for size in sizes:
             result = await provider.generate(ImageRequest(model, (TextPart("p"),), ratio, size))
             [image] = result.images
             assert open_image(image.data).size == info.pixel_size(ratio, size), (ratio, size)

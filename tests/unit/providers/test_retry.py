@@ -6,8 +6,10 @@ sleep, so nothing here really sleeps except where a time-out must elapse.
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -178,9 +180,39 @@ async def test_a_wait_longer_than_plait_allows_is_not_slept(
     assert "Gemini asked to wait 3600 s" in str(error)
 
 
+def until_it_hangs(fake: FakeGemini) -> Callable[[float], AbstractAsyncContextManager[object]]:
+    """An attempt's deadline that passes as soon as the fake begins a hang (the timeout
+    itself is only a backstop): no test waits on the clock for a time-out."""
+
+    @asynccontextmanager
+    async def deadline(seconds: float) -> AsyncIterator[object]:
+        loop = asyncio.get_running_loop()
+        hung = asyncio.Event()
+
+        def on_hang() -> None:
+            loop.call_soon_threadsafe(hung.set)
+
+        fake.on_hang = on_hang
+        async with asyncio.timeout(seconds) as timeout:
+
+            async def expire_on_hang() -> None:
+                await hung.wait()
+                timeout.reschedule(loop.time())
+
+            watcher = asyncio.ensure_future(expire_on_hang())
+            try:
+                yield timeout
+            finally:
+                watcher.cancel()
+
+    return deadline
+
+
 async def test_a_hang_times_out_and_is_retried(gemini_fake: FakeGemini, sleeps: Sleeps) -> None:
-    gemini_fake.fail(Fault.hang_for(30))
-    gemini = GeminiProvider(KEY, gemini_fake.base_url, timeout=0.5, sleep=sleeps)
+    gemini_fake.fail(Fault.hang_for(60))
+    gemini = GeminiProvider(
+        KEY, gemini_fake.base_url, timeout=30, sleep=sleeps, deadline=until_it_hangs(gemini_fake)
+    )
 
     result = await gemini.generate(_request())
     await gemini.aclose()
@@ -193,8 +225,15 @@ async def test_a_hang_times_out_and_is_retried(gemini_fake: FakeGemini, sleeps: 
 async def test_hanging_every_time_ends_in_a_time_out_error(
     gemini_fake: FakeGemini, sleeps: Sleeps
 ) -> None:
-    gemini_fake.fail(Fault.hang_for(30), Fault.hang_for(30))
-    gemini = GeminiProvider(KEY, gemini_fake.base_url, attempts=2, timeout=0.6, sleep=sleeps)
+    gemini_fake.fail(Fault.hang_for(60), Fault.hang_for(60))
+    gemini = GeminiProvider(
+        KEY,
+        gemini_fake.base_url,
+        attempts=2,
+        timeout=30,
+        sleep=sleeps,
+        deadline=until_it_hangs(gemini_fake),
+    )
 
     error = await _failure(gemini)
     await gemini.aclose()
@@ -203,9 +242,9 @@ async def test_hanging_every_time_ends_in_a_time_out_error(
     assert isinstance(error, ProviderTimeout)
     assert error.category == Category.TIMEOUT
     assert str(error) == (
-        "Gemini failed 2 attempts at gemini-2.5-flash-image; the last: no answer within 0.6 s. "
+        "Gemini failed 2 attempts at gemini-2.5-flash-image; the last: no answer within 30 s. "
         "Gemini is slow or unreachable; try again later, or allow each attempt more time with "
-        "PLAIT_GEMINI_TIMEOUT (now 0.6 s)."
+        "PLAIT_GEMINI_TIMEOUT (now 30 s)."
     )
 
 

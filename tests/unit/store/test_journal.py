@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import (
@@ -21,13 +20,12 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    event,
     insert,
     select,
     update,
 )
 
-from plait.store.journal import Folds, Journal, Statement
+from plait.store.journal import Journal, Statement
 from tests.unit.store.driver_log import LoggingCursor, logging_engine
 
 metadata = MetaData()
@@ -40,8 +38,6 @@ items = Table(
 )
 INSERT = Statement(insert(items), order=1)
 SET_STATE = Statement(update(items).where(items.c.id == bindparam("item")), order=2)
-KEYED_INSERT = Statement(insert(items), order=1, keyed_by="id")
-FOLDING_SET = Statement(SET_STATE.sql, order=2, folds=Folds(KEYED_INSERT, key="item"))
 DROP_UNLESS_KEPT = Statement(
     delete(items).where(items.c.id == bindparam("item"), items.c.state != "kept"), order=3
 )
@@ -57,7 +53,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def executions(engine: Engine) -> list[tuple[str, str, int]]:
-    """Each statement the database driver was sent (by SQLAlchemy or directly)."""
+    """Each statement the database driver was sent."""
     LoggingCursor.log = []
     return LoggingCursor.log
 
@@ -77,14 +73,7 @@ async def test_rows_of_many_callers_go_as_a_few_statements_each(
         posted.append(journal.post(SET_STATE.rows({"item": i, "state": "done"})))
     await asyncio.gather(*posted)
     await journal.close()
-    # the insert fills a default, so SQLAlchemy sends it (one executemany); the update goes
-    # to the driver directly, many rows per statement (32 + 16 + 2)
-    assert executions == [
-        ("executemany", "INSERT", 50),
-        ("execute", "UPDATE", 32),
-        ("execute", "UPDATE", 16),
-        ("execute", "UPDATE", 2),
-    ]
+    assert executions == [("executemany", "INSERT", 50), ("executemany", "UPDATE", 50)]
     assert states(engine) == dict.fromkeys(range(50), "done")
 
 
@@ -101,42 +90,6 @@ async def test_a_caller_s_writes_keep_their_order_around_function_writes(engine:
     await journal.close()
     assert seen == [{1: "queued"}]  # the function ran after the insert, before the update
     assert states(engine) == {1: "running"}
-
-
-async def test_an_update_of_a_row_inserted_in_the_same_batch_folds_into_the_insert(
-    engine: Engine, executions: list[tuple[str, str, int]]
-) -> None:
-    journal = Journal(lambda: engine)
-    when = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
-    posted = []
-    for i in range(10):  # as runs that end before their rows are written
-        posted.append(journal.post(KEYED_INSERT.rows({"id": i, "state": "running", "seen": when})))
-        posted.append(journal.post(FOLDING_SET.rows({"item": i, "state": "done"})))
-    await asyncio.gather(*posted)
-    await journal.write(FOLDING_SET.rows({"item": 3, "state": "again"}))  # landed: an update
-    await journal.close()
-    assert executions == [
-        ("execute", "INSERT", 8),
-        ("execute", "INSERT", 2),
-        ("executemany", "UPDATE", 1),
-    ]
-    assert states(engine) == {**dict.fromkeys(range(10), "done"), 3: "again"}
-
-
-async def test_a_fold_never_reaches_back_past_a_function_write(engine: Engine) -> None:
-    journal = Journal(lambda: engine)
-    seen: list[dict[int, str]] = []
-
-    def look(conn: Connection) -> None:
-        seen.append({row.id: row.state for row in conn.execute(select(items))})
-
-    when = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
-    first = journal.post((KEYED_INSERT.rows({"id": 1, "state": "running", "seen": when}), look))
-    second = journal.post(FOLDING_SET.rows({"item": 1, "state": "done"}))
-    await asyncio.gather(first, second)
-    await journal.close()
-    assert seen == [{1: "running"}]  # inserted before the function ran, updated after it
-    assert states(engine) == {1: "done"}
 
 
 async def test_a_bad_write_fails_only_its_caller(engine: Engine) -> None:
@@ -198,27 +151,13 @@ async def test_room_holds_callers_back_while_too_many_writes_wait(
     assert len(states(engine)) == 6
 
 
-async def test_rows_that_give_every_value_skip_sqlalchemy_and_store_the_same(
-    engine: Engine, executions: list[tuple[str, str, int]]
-) -> None:
-    when = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
-    through_sqlalchemy: list[str] = []
+async def test_an_error_outside_the_writes_fails_their_callers_instead_of_hanging_them() -> None:
+    def no_engine() -> Engine:
+        raise RuntimeError("the database cannot be opened")
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def record(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
-        through_sqlalchemy.append(sql.split()[0])
-
-    with engine.begin() as conn:  # the reference: SQLAlchemy's own processing of the values
-        conn.execute(insert(items), [{"id": 1, "state": "queued", "seen": when}])
-    journal = Journal(lambda: engine)
-    await journal.write(INSERT.rows({"id": 2, "state": "queued", "seen": when}))
-    await journal.close()
-    assert through_sqlalchemy == ["INSERT"]  # the journal's insert went to the driver
-    assert executions[-1] == ("executemany", "INSERT", 1)
-    with engine.connect() as conn:
-        seen = {row.id: row.seen for row in conn.execute(select(items))}
-    assert seen[2] == seen[1]
-    assert seen[2].replace(tzinfo=UTC) == when
+    journal = Journal(no_engine)
+    with pytest.raises(RuntimeError, match="cannot be opened"):
+        await asyncio.wait_for(journal.write(INSERT.rows({"id": 1, "state": "queued"})), 30)
 
 
 async def test_a_committer_that_breaks_fails_its_writes_instead_of_hanging_them(

@@ -30,9 +30,10 @@ from plait.batch.driver import create
 from plait.batch.estimate import Estimate, estimate
 from plait.batch.rows import Row, check_uploaded
 from plait.batch.service import DEFAULT_CONCURRENCY, BatchBusy
-from plait.engine.executor import entry_trigger, trigger_config
+from plait.engine.executor import entry_trigger
 from plait.errors import InputError
 from plait.flows.validate import CompiledFlow, compile_flow
+from plait.nodes.http_trigger import trigger_config
 from plait.store import batches as store
 from plait.store import flows as flow_store
 from plait.store.tables import Batch, BatchRow

@@ -15,16 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.access import scopes
 from plait.api.auth import CurrentCaller, State
-from plait.api.launch import start_run
 from plait.api.routes.flows import load_flow_record, parse_document
 from plait.api.state import ServerState
 from plait.engine.events import Event, EventKind
-from plait.engine.executor import entry_trigger, trigger_config
+from plait.engine.executor import entry_trigger
 from plait.engine.runner import RunRequest
 from plait.engine.values import from_json, to_json
 from plait.flows.subflow import kept_trigger, up_to
 from plait.flows.validate import CompiledFlow, compile_flow
-from plait.nodes.http_trigger import coerce_inputs
+from plait.nodes.http_trigger import coerce_inputs, trigger_config
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.documents import flow_document
@@ -74,8 +73,7 @@ async def start(
     inputs = _inputs(compiled, body.inputs, trigger_id)
     async with state.runtime.db.new_session() as session:  # the saved version it is, if any
         saved = await flow_store.version_numbers(session, flow_id, [compiled.digest])
-    started = await start_run(
-        state,
+    started = await state.launcher.start(
         RunRequest(
             compiled,
             inputs,

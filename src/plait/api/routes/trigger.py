@@ -7,18 +7,14 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
-from plait.api.budgets import BudgetExceeded, Reservation
-from plait.api.callbacks import checked_callback_url, deliver
 from plait.api.errors import run_failure_status
-from plait.api.launch import Started, compiled, existing_run, start_run
-from plait.api.plain_route import PlainRoute
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -28,6 +24,9 @@ from plait.flows.validate import CompiledFlow
 from plait.media.image_ref import ImageRef
 from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
 from plait.nodes.respond import RespondConfig
+from plait.publishing.budgets import BudgetExceeded, Reservation
+from plait.publishing.callbacks import checked_callback_url, deliver
+from plait.publishing.launch import Started
 from plait.store import runs as run_store
 from plait.store.flows import PublishedFlow
 from plait.store.tables import Run
@@ -37,37 +36,28 @@ router = APIRouter(tags=["trigger"])
 NOT_FOUND = "no published flow has this trigger; check the URL and its secret"
 _MAX_IDEMPOTENCY_KEY = 255
 _CALLBACK_WAIT_SECONDS = 24 * 3600
-_WAIT_PARAMETER = {
-    "name": "wait",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "boolean", "default": True},
-    "description": "false: answer 202 with a status URL at once, without waiting for the run",
-}
-_FALSE = {"false", "0", "no", "off", "f", "n"}
-_TRUE = {"true", "1", "yes", "on", "t", "y"}
+Wait = Annotated[
+    bool,
+    Query(description="false: answer 202 with a status URL at once, without waiting for the run"),
+]
+CallbackUrl = Annotated[
+    str | None,
+    Query(description="where to POST the run's outcome once it settles (HMAC-signed)"),
+]
 
 
-def _query(request: Request, name: str) -> str | None:
-    """A query parameter; most calls have no query string, and none is parsed then."""
-    return request.query_params.get(name) if request.scope["query_string"] else None
-
-
-def _wait(request: Request) -> bool:
-    value = _query(request, "wait")
-    if value is None or value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise HTTPException(422, f"query parameter 'wait' must be true or false, not {value!r}")
-
-
-async def trigger(secret: str, node_id: str, request: Request) -> Response:
+@router.post("/api/trigger/{secret}/{node_id}")
+async def trigger(
+    secret: str,
+    node_id: str,
+    request: Request,
+    wait: Wait = True,
+    callback_url: CallbackUrl = None,
+) -> Response:
     """Run the published flow with the fields of the body; answer with its result."""
-    state: ServerState = request.app.state.plait
-    wait = _wait(request)
+    state: ServerState = request.app.state.plait  # no dependency to solve per call
     published = await _published(state, secret)
-    flow = None if published is None else compiled(state, published.hash, published.document)
+    flow = None if published is None else state.compiled.of(published.hash, published.document)
     if published is None or flow is None or not _is_trigger(flow, node_id):
         raise HTTPException(404, NOT_FOUND)
     verdict = await state.limiter.hit(
@@ -86,7 +76,7 @@ async def trigger(secret: str, node_id: str, request: Request) -> Response:
     watch = None if reservation is None else partial(reservation.settle_when_done, state.live)
     try:
         started, callback = await _accept(
-            state, request, published, flow, node_id, key, watch, awaited=within > 0
+            state, request, published, flow, node_id, key, watch, callback_url, awaited=within > 0
         )
     except BaseException:
         if reservation is not None:
@@ -100,15 +90,6 @@ async def trigger(secret: str, node_id: str, request: Request) -> Response:
     answer = await _answer(state, secret, outcome, flow, waited=within > 0)
     answer.headers.update(verdict.headers())
     return answer
-
-
-router.add_api_route(
-    "/api/trigger/{secret}/{node_id}",
-    trigger,
-    methods=["POST"],
-    openapi_extra={"parameters": [_WAIT_PARAMETER]},
-    route_class_override=PlainRoute,  # the hottest path: see PlainRoute
-)
 
 
 @router.get("/api/trigger/{secret}/{node_id}", include_in_schema=False, status_code=405)
@@ -138,17 +119,18 @@ async def _accept(
     node_id: str,
     key: str | None,
     watch: Callable[[str], None] | None,
+    callback_url: str | None,
     *,
     awaited: bool,
 ) -> tuple[Started, str | None]:
-    """Read and check the call's fields, then start its run; the callback URL, if any."""
+    """Read and check the call's fields, then start its run; the callback URL (the body's
+    field, else the query's), if any."""
     raw = await read_fields(request, state.settings.max_upload_bytes)
-    callback = raw.pop("callback_url", None) or _query(request, "callback_url")
+    callback = raw.pop("callback_url", None) or callback_url
     if callback is not None:
         callback = await checked_callback_url(state.runtime.http, str(callback))
     inputs = await _inputs(state, raw, flow, node_id)
-    started = await start_run(
-        state,
+    started = await state.launcher.start(
         RunRequest(
             flow,
             inputs,
@@ -179,7 +161,7 @@ async def _reserve(
             published.flow_id, published.daily_budget_usd, flow, free=free
         )
     except BudgetExceeded:
-        if key is None or await existing_run(state, published.flow_id, key) is None:
+        if key is None or await state.launcher.existing(published.flow_id, key) is None:
             raise
         return None
 

@@ -7,7 +7,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from plait.api.published import PublishedFlows
+from plait.publishing.lookup import PublishedFlows
 
 
 def flow(name: str) -> Any:

@@ -4,6 +4,8 @@ Looking the secret up costs a database query per call; the answer changes only
 when someone publishes, rolls back, rotates, unpublishes or deletes, and those
 routes `clear()` this cache. Entries also expire after `ttl` seconds, which bounds
 how long another server process can serve a changed answer (`ttl` plus one query).
+
+`PublishedFlowLookup` is the seam; `PublishedFlows` caches in this process's memory.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from plait.crypto.tokens import digest
 from plait.store import flows as flow_store
@@ -27,6 +30,16 @@ class _Entry:
     expires: float
     lookup: asyncio.Future[PublishedFlow | None]
     last: Answer | None = None  # the answer before this lookup, if there was one
+
+
+class PublishedFlowLookup(Protocol):
+    async def by_secret(self, secret: str) -> PublishedFlow | None:
+        """The published flow a live trigger secret serves; None for any other secret."""
+        ...
+
+    def clear(self) -> None:
+        """Forget what is known: a publication changed."""
+        ...
 
 
 class PublishedFlows:

@@ -10,6 +10,9 @@ awaits, so concurrent calls cannot both take the last dollars.
 
 Once a flow has a ledger for the day, its runs are counted even if its budget is
 removed, so setting a budget again later that day starts from the right total.
+
+`BudgetLedger` is the seam; `TriggerBudgets` keeps the ledgers in this process's memory
+(a scaled-out ledger keeps them in a shared database row per flow and day).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import math
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from plait.batch.estimate import estimate
 from plait.engine.live import LiveRuns
@@ -79,9 +82,38 @@ class BudgetExceeded(Exception):
         }
 
 
-@dataclass
-class Reservation:
+class Reservation(Protocol):
     """A run's estimate held against its flow's day until the run settles."""
+
+    def settle(self, cost_usd: float) -> None:
+        """The run ended with this recorded cost (0 if it never ran); once only."""
+        ...
+
+    def cancel(self) -> None:
+        """No run was started (the call failed, or repeated an Idempotency-Key)."""
+        ...
+
+    def settle_when_done(self, live: LiveRuns, run_id: str) -> None:
+        """Settle with the run's recorded cost when it ends (call before it can start)."""
+        ...
+
+
+class BudgetLedger(Protocol):
+    async def reserve(
+        self, flow_id: str, budget_usd: float | None, flow: CompiledFlow, *, free: bool
+    ) -> Reservation | None:
+        """Hold this run's estimate, or raise `BudgetExceeded`. None: nothing to count (no
+        budget, and no ledger for the flow today)."""
+        ...
+
+    async def spent_today(self, flow_id: str) -> tuple[float, float, datetime]:
+        """Spent and in flight today (USD), and when the day resets."""
+        ...
+
+
+@dataclass
+class HeldEstimate:
+    """`Reservation` on an in-memory `Ledger`."""
 
     budgets: TriggerBudgets
     flow_id: str
@@ -90,7 +122,6 @@ class Reservation:
     _done: bool = field(default=False, init=False)
 
     def settle(self, cost_usd: float) -> None:
-        """The run ended with this recorded cost (0 if it never ran)."""
         if self._done:
             return
         self._done = True
@@ -99,11 +130,9 @@ class Reservation:
         self.ledger.spent_usd += cost_usd
 
     def cancel(self) -> None:
-        """No run was started (the call failed, or repeated an Idempotency-Key)."""
         self.settle(0.0)
 
     def settle_when_done(self, live: LiveRuns, run_id: str) -> None:
-        """Settle with the run's recorded cost when it ends (call before it can start)."""
         waiter = live.waiter(run_id)
         waiter.add_done_callback(lambda done: self._ended(done, run_id))
 
@@ -133,9 +162,7 @@ class TriggerBudgets:
 
     async def reserve(
         self, flow_id: str, budget_usd: float | None, flow: CompiledFlow, *, free: bool
-    ) -> Reservation | None:
-        """Hold this run's estimate, or raise `BudgetExceeded`. None: nothing to count (no
-        budget, and no ledger for the flow today)."""
+    ) -> HeldEstimate | None:
         now = self.clock()
         ledger = self._ledgers.get(flow_id)
         if ledger is None or ledger.day != _day(now):
@@ -150,10 +177,9 @@ class TriggerBudgets:
                 raise BudgetExceeded(flow_id, budget_usd, ledger, cost, now)
         ledger.reserved_usd += cost
         ledger.in_flight += 1
-        return Reservation(self, flow_id, ledger, cost)
+        return HeldEstimate(self, flow_id, ledger, cost)
 
     async def spent_today(self, flow_id: str) -> tuple[float, float, datetime]:
-        """Spent and in flight today (USD), and when the day resets."""
         now = self.clock()
         ledger = self._ledgers.get(flow_id)
         if ledger is None or ledger.day != _day(now):
