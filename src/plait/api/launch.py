@@ -78,3 +78,19 @@ async def existing_run(state: ServerState, flow_id: str, key: str) -> str | None
     async with state.runtime.db.new_session() as session:
         run = await run_store.run_by_idempotency_key(session, flow_id, key)
     return None if run is None else run.id
+
+
+async def cancel_run(state: ServerState, run_id: str) -> str | None:
+    """Cancel a run: "cancelling" (it runs here and stops at once), "cancelled" (it was
+    queued, and will not start), None when there is no such run; else its settled status."""
+    if state.live.cancel(run_id):
+        return "cancelling"
+    async with state.runtime.db.new_session() as session, session.begin():
+        run = await run_store.get_run(session, run_id)
+        if run is None:
+            return None
+        if await run_store.cancel_queued(session, run_id):
+            state.live.forbid_start(run_id)
+            state.live.settled(run_id, None)
+            return "cancelled"
+        return run.status

@@ -51,8 +51,9 @@ def openapi_document(state: ServerState, flow_id: str, flow: Flow, version: int)
     }
 
 
-def _operation(node_id: str, fields: list[TriggerField]) -> dict[str, Any]:
-    schema = {
+def fields_schema(fields: list[TriggerField]) -> dict[str, Any]:
+    """The JSON schema of a trigger's body: one property per declared field."""
+    return {
         "type": "object",
         "properties": {
             f.name: {**_JSON_TYPES[f.type], "description": f.description or f.type} for f in fields
@@ -60,6 +61,10 @@ def _operation(node_id: str, fields: list[TriggerField]) -> dict[str, Any]:
         "required": [f.name for f in fields if f.required and f.default is None],
         "additionalProperties": False,
     }
+
+
+def _operation(node_id: str, fields: list[TriggerField]) -> dict[str, Any]:
+    schema = fields_schema(fields)
     return {
         "operationId": f"trigger_{node_id}",
         "parameters": [

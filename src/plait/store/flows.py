@@ -221,6 +221,59 @@ async def published_by_secret(session: AsyncSession, secret_hash: str) -> Publis
     return None if row is None else PublishedFlow(*row)
 
 
+@dataclass(frozen=True)
+class ToolFlow:
+    """A published flow offered to MCP clients: what it serves, and how it is named."""
+
+    published: PublishedFlow
+    name: str
+    description: str
+    created_at: datetime
+
+
+async def mcp_flows(session: AsyncSession) -> list[ToolFlow]:
+    """Every published flow whose publication offers it to MCP clients, oldest first."""
+    rows = await session.execute(
+        select(
+            Publication.flow_id,
+            Publication.version,
+            FlowDocument.hash,
+            FlowDocument.document,
+            FlowRecord.rate_limit_per_minute,
+            FlowRecord.daily_budget_usd,
+            FlowRecord.name,
+            FlowRecord.description,
+            FlowRecord.created_at,
+        )
+        .join(FlowRecord, FlowRecord.id == Publication.flow_id)
+        .join(
+            FlowVersion,
+            (FlowVersion.flow_id == Publication.flow_id)
+            & (FlowVersion.number == Publication.version),
+        )
+        .join(FlowDocument, FlowDocument.hash == FlowVersion.hash)
+        .where(FlowRecord.mcp.is_(True))
+        .order_by(FlowRecord.created_at, FlowRecord.id)
+    )
+    return [
+        ToolFlow(
+            PublishedFlow(
+                row.flow_id,
+                row.version,
+                row.hash,
+                row.document,
+                row.rate_limit_per_minute,
+                None,
+                row.daily_budget_usd,
+            ),
+            row.name,
+            row.description,
+            row.created_at,
+        )
+        for row in rows
+    ]
+
+
 async def trigger_spend_since(session: AsyncSession, flow_id: str, since: datetime) -> float:
     """The recorded cost of the flow's trigger runs created at or after `since`."""
     total = await session.scalar(

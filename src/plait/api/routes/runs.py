@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.api.auth import CurrentCaller, State
-from plait.api.launch import start_run
+from plait.api.launch import cancel_run, start_run
 from plait.api.routes.flows import load_flow_record, parse_document
 from plait.api.state import ServerState
 from plait.engine.events import Event, EventKind
@@ -125,18 +125,13 @@ async def run_document(run_id: str, caller: CurrentCaller, state: State) -> dict
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202)
-async def cancel_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
-    if state.live.cancel(run_id):
-        return {"run_id": run_id, "status": "cancelling"}
-    async with state.runtime.db.new_session() as session, session.begin():
-        run = await run_store.get_run(session, run_id)
-        if run is None:
-            raise HTTPException(404, f"no run '{run_id}'")
-        if await run_store.cancel_queued(session, run_id):
-            state.live.forbid_start(run_id)
-            state.live.settled(run_id, None)
-            return {"run_id": run_id, "status": "cancelled"}
-    raise HTTPException(409, f"run '{run_id}' has already {run.status}")
+async def cancel(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    status = await cancel_run(state, run_id)
+    if status is None:
+        raise HTTPException(404, f"no run '{run_id}'")
+    if status in ("cancelling", "cancelled"):
+        return {"run_id": run_id, "status": status}
+    raise HTTPException(409, f"run '{run_id}' has already {status}")
 
 
 @router.get("/runs/{run_id}/events")
