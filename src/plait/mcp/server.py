@@ -18,15 +18,9 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
 from plait import __version__
+from plait.mcp.about import INSTRUCTIONS, NAME
 from plait.mcp.calls import Answer, Calls, ToolError
 from plait.mcp.tools import FlowTool, tools
-
-NAME = "plait"
-INSTRUCTIONS = (
-    "Each tool runs a published Plait image flow (Gemini image models) with the inputs its "
-    "schema lists; image inputs take an http(s) URL, a data: URL or base64. A result holds "
-    "the flow's answer, its images, and the run's id, duration and cost in USD."
-)
 
 
 def flow_server(calls: Calls) -> Server[Any]:

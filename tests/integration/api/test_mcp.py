@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ import httpx2
 import mcp_types as types
 import pytest
 from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.fakes.gemini import FakeGemini
@@ -226,7 +228,7 @@ async def _cancel_a_call(server: LiveServer, bearer: str) -> str:
     cancel the call, and wait for the run to settle; its id."""
     started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
-    async def progress(step: float, total: float | None, message: str | None) -> None:
+    async def heard(progress: float, total: float | None, message: str | None) -> None:
         if message and not started.done():
             started.set_result(message.split()[1])  # "run <id> started"
 
@@ -236,7 +238,7 @@ async def _cancel_a_call(server: LiveServer, bearer: str) -> str:
         mcp_session(server, bearer) as session,
     ):
         call = asyncio.ensure_future(
-            session.call_tool("Draw", {"prompt": "slow"}, progress_callback=progress)
+            session.call_tool("Draw", {"prompt": "slow"}, progress_callback=heard)
         )
         run_id = await started
         await _until_recorded(api, run_id, {"running"})
@@ -253,3 +255,36 @@ async def _until_recorded(api: httpx.AsyncClient, run_id: str, statuses: set[str
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"run {run_id} never reached {statuses}")
+
+
+def test_plait_mcp_over_stdio_lists_and_calls_the_servers_tools(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    published(admin, named(flows.image_endpoint(), "Draw"), mcp=True)
+    published(admin, named(flows.echo(), "Hidden"))
+    bearer = token(admin, "run")
+    tools, result = asyncio.run(_over_stdio(server, bearer))
+    assert list(tools) == ["Draw"]
+    assert tools["Draw"].input_schema["required"] == ["prompt"]
+    assert not result.is_error, result.content
+    images = [c for c in result.content if isinstance(c, types.ImageContent)]
+    assert len(images) == 1
+    assert open_image(base64.b64decode(images[0].data)).size == (1024, 1024)
+    assert result.structured_content is not None
+    run = admin.get(f"/api/runs/{result.structured_content['run_id']}").json()
+    assert run["status"] == "succeeded"
+
+
+async def _over_stdio(
+    server: LiveServer, bearer: str
+) -> tuple[dict[str, types.Tool], types.CallToolResult]:
+    command = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "plait", "mcp"],
+        env={"PLAIT_URL": server.url, "PLAIT_TOKEN": bearer},
+    )
+    async with stdio_client(command) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        result = await session.call_tool("Draw", {"prompt": "over stdio"})
+    return tools, result
