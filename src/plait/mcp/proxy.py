@@ -19,8 +19,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
-from plait import __version__
-from plait.mcp.about import INSTRUCTIONS, NAME
+from plait.mcp.about import tool_server
 
 _TIMEOUT_SECONDS = 3600.0  # a call may wait this long for its run
 
@@ -58,13 +57,7 @@ def proxy_server(session: ClientSession) -> Server[Any]:
             progress_callback=forward,
         )
 
-    return Server(
-        NAME,
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-    )
+    return tool_server(list_tools, call_tool)
 
 
 async def serve_stdio(url: str, token: str) -> None:

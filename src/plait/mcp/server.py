@@ -17,8 +17,7 @@ import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
-from plait import __version__
-from plait.mcp.about import INSTRUCTIONS, NAME
+from plait.mcp.about import tool_server
 from plait.mcp.calls import Answer, Calls, ToolError
 from plait.mcp.tools import FlowTool, tools
 
@@ -46,13 +45,7 @@ def flow_server(calls: Calls) -> Server[Any]:
             return _error(str(exc))
         return _result(answer)
 
-    return Server(
-        NAME,
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-    )
+    return tool_server(list_tools, call_tool)
 
 
 def _listed(tool: FlowTool) -> types.Tool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -196,20 +196,6 @@ def test_without_a_token_or_without_the_run_scope_mcp_is_refused(
         forbidden = client.post("/mcp", json=hello)
     assert forbidden.status_code == 403
     assert "needs 'run'" in forbidden.json()["detail"]
-
-
-@pytest.fixture
-def gemini_server(tmp_path: Path, gemini_fake: FakeGemini) -> Iterator[LiveServer]:
-    settings = server_settings(
-        tmp_path / "data",
-        PLAIT_BASE_URL=None,
-        PLAIT_IMAGE_BACKEND="gemini",
-        GEMINI_API_KEY="k",
-        PLAIT_GEMINI_BASE_URL=gemini_fake.base_url,
-    )
-    with LiveServer(settings) as live:
-        live.settings.base_url = live.url
-        yield live
 
 
 def test_cancelling_a_call_cancels_its_run(
