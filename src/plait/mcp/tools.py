@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from plait.api.published_api import fields_schema
-from plait.nodes.http_trigger import HttpTriggerConfig, TriggerField
+from plait.nodes.http_trigger import HttpTriggerConfig, TriggerField, fields_schema
 from plait.store.flows import ToolFlow
 
 MAX_NAME = 64
