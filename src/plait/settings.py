@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     admin_email: str | None = Field(default=None, validation_alias="PLAIT_ADMIN_EMAIL")
     admin_password: SecretStr | None = Field(default=None, validation_alias="PLAIT_ADMIN_PASSWORD")
     trigger_wait_seconds: float = Field(default=60, gt=0, validation_alias="PLAIT_TRIGGER_WAIT")
+    mcp_max_image_bytes: int = Field(
+        default=1024 * 1024, gt=0, validation_alias="PLAIT_MCP_MAX_IMAGE_BYTES"
+    )  # larger images reach MCP clients as links to the signed URL
     link_ttl_seconds: int = Field(default=7 * 86400, gt=0, validation_alias="PLAIT_LINK_TTL")
     rate_limit_per_minute: int = Field(default=60, gt=0, validation_alias="PLAIT_RATE_LIMIT")
     rate_limit_storage: str = Field(

@@ -122,6 +122,15 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     page.get_by_test_id("publish-submit").click()
     expect(page.get_by_test_id("publish-spending")).to_have_count(0)
 
+    # Offered as an MCP tool: off by default, kept once turned on.
+    expect(page.get_by_test_id("publish-mcp")).not_to_be_checked()
+    page.get_by_test_id("publish-mcp").check()
+    page.get_by_test_id("publish-version").select_option("2")
+    page.get_by_test_id("publish-submit").click()
+    page.keyboard.press("Escape")
+    page.get_by_test_id("publish-button").click()
+    expect(page.get_by_test_id("publish-mcp")).to_be_checked()
+
     # Rotate the secret: the new one is shown once; the old one works during the grace period.
     page.get_by_test_id("publish-rotate").click()
     expect(page.get_by_test_id("publish-rotate-question")).to_contain_text("1 hour")

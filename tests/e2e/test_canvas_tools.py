@@ -22,7 +22,7 @@ LEFT_OF = """([a, b]) => {
 def box(locator: Locator) -> dict[str, float]:
     found = locator.bounding_box()
     assert found is not None, f"{locator} is not on screen"
-    return found
+    return {"x": found["x"], "y": found["y"], "width": found["width"], "height": found["height"]}
 
 
 def overlap(a: dict[str, float], b: dict[str, float]) -> bool:

@@ -77,3 +77,14 @@ def test_settings_gemini_key_is_write_only_and_tokens_are_shown_once(signed_in: 
     expect(table).not_to_contain_text(token)
     table.get_by_role("button", name="Delete").click()
     expect(page.get_by_test_id("token-table")).to_have_count(0)
+
+
+def test_settings_show_the_mcp_url_and_a_client_configuration(signed_in: Page) -> None:
+    page = signed_in
+    page.get_by_role("link", name="Settings").click()
+    url = page.get_by_test_id("settings-mcp-url")
+    expect(url).to_have_text(re.compile(r"^http://127\.0\.0\.1:\d+/mcp$"))
+    config = json.loads(page.get_by_test_id("settings-mcp-config").inner_text())
+    server = config["mcpServers"]["plait"]
+    assert server["url"] == url.inner_text()
+    assert server["headers"]["Authorization"].startswith("Bearer ")

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from plait import __version__
-from plait.api import docs_page, errors
+from plait.api import docs_page, errors, mcp_route
 from plait.api.accounts import check_admin_settings, first_admin
 from plait.api.auth import require_user
 from plait.api.routes import (
@@ -83,7 +83,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
             with long_lived_frozen(), thresholds(SERVER_THRESHOLD):
                 await state.batches.resume_all()
                 try:
-                    yield
+                    async with mcp_route.serving(state) as app.state.mcp:
+                        yield
                 finally:
                     await state.batches.close()
                     await queue.close()
@@ -110,6 +111,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
     for module in _PRIVATE:
         app.include_router(module.router, dependencies=signed_in, max_body_size=capped)
     docs_page.install(app)
+    app.router.routes.append(mcp_route.route())  # checks its API token itself
     app.mount("/", SinglePageApp(), name="canvas")
     return app
 

@@ -46,6 +46,7 @@ async def publication_json(
         "published_at": publication.published_at,
         "rate_limit_per_minute": flow.rate_limit_per_minute,
         "daily_budget_usd": flow.daily_budget_usd,
+        "mcp": flow.mcp,
         "spending_today": await _spending(state, flow.id),
         "triggers": [
             {"node_id": node_id, "url": trigger_url(state, shown, node_id)}

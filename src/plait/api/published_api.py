@@ -11,18 +11,8 @@ from typing import Any
 from plait.api.publication import SECRET_PLACEHOLDER, trigger_url
 from plait.api.state import ServerState
 from plait.flows.model import Flow
-from plait.nodes.http_trigger import HttpTriggerConfig, TriggerField
+from plait.nodes.http_trigger import HttpTriggerConfig, TriggerField, fields_schema
 
-_JSON_TYPES: dict[str, dict[str, Any]] = {
-    "text": {"type": "string"},
-    "number": {"type": "number"},
-    "boolean": {"type": "boolean"},
-    "json": {},
-    "image": {
-        "type": "string",
-        "description": "an image as a data: URL or base64 (JSON), or a file part (multipart)",
-    },
-}
 _SAMPLES = {"text": "a red sneaker on white", "number": 1, "boolean": True, "json": {}}
 
 
@@ -52,14 +42,7 @@ def openapi_document(state: ServerState, flow_id: str, flow: Flow, version: int)
 
 
 def _operation(node_id: str, fields: list[TriggerField]) -> dict[str, Any]:
-    schema = {
-        "type": "object",
-        "properties": {
-            f.name: {**_JSON_TYPES[f.type], "description": f.description or f.type} for f in fields
-        },
-        "required": [f.name for f in fields if f.required and f.default is None],
-        "additionalProperties": False,
-    }
+    schema = fields_schema(fields)
     return {
         "operationId": f"trigger_{node_id}",
         "parameters": [

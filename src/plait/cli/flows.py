@@ -100,10 +100,17 @@ def publish_flow(
             help="Most the triggers may spend per UTC day, in USD (default: unchanged)",
         ),
     ] = None,
+    mcp: Annotated[
+        bool | None,
+        typer.Option(
+            "--mcp/--no-mcp",
+            help="Offer the flow to MCP clients as a tool, or stop (default: unchanged)",
+        ),
+    ] = None,
 ) -> None:
     """Publish a version of a flow as its HTTP API (prints the endpoint; a new secret once)."""
     with remote() as server:
-        _publish(server, flow_id, version, daily_budget)
+        _publish(server, flow_id, version, daily_budget, mcp)
 
 
 @flows_app.command()
@@ -146,13 +153,22 @@ def pull(
 
 
 def _publish(
-    server: Remote, flow_id: str, version: int | None, daily_budget: float | None = None
+    server: Remote,
+    flow_id: str,
+    version: int | None,
+    daily_budget: float | None = None,
+    mcp: bool | None = None,
 ) -> None:
     body: dict[str, Any] = {"version": version}
     if daily_budget is not None:
         body["daily_budget_usd"] = daily_budget
+    if mcp is not None:
+        body["mcp"] = mcp
     publication: dict[str, Any] = server.call("POST", f"/api/flows/{flow_id}/publish", json=body)
     say(f"flow {flow_id} serves version {publication['version']}")
+    if mcp is not None:
+        offered = "offered to MCP clients at /mcp" if publication["mcp"] else "not offered to MCP"
+        say(f"flow {flow_id} is {offered}")
     if daily_budget is not None:
         say(_budget_line(publication))
     for trigger in publication["triggers"]:

@@ -60,6 +60,30 @@ class HttpTrigger(InstantNodeType[HttpTriggerConfig]):
         return coerce_inputs(config, ctx.run_inputs)
 
 
+_JSON_TYPES: dict[str, dict[str, Any]] = {
+    "text": {"type": "string"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "json": {},
+    "image": {
+        "type": "string",
+        "description": "an image as a data: URL or base64 (JSON), or a file part (multipart)",
+    },
+}
+
+
+def fields_schema(fields: list[TriggerField]) -> dict[str, Any]:
+    """The JSON schema of a trigger's body: one property per declared field."""
+    return {
+        "type": "object",
+        "properties": {
+            f.name: {**_JSON_TYPES[f.type], "description": f.description or f.type} for f in fields
+        },
+        "required": [f.name for f in fields if f.required and f.default is None],
+        "additionalProperties": False,
+    }
+
+
 def coerce_inputs(config: HttpTriggerConfig, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Check run inputs against the declared fields, apply defaults and convert types.
 

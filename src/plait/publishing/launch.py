@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
+from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunResult
@@ -84,3 +85,19 @@ class InProcessLauncher:
         async with self._db.new_session() as session:
             run = await run_store.run_by_idempotency_key(session, flow_id, key)
         return None if run is None else run.id
+
+
+async def cancel_run(live: LiveRuns, db: Database, run_id: str) -> str | None:
+    """Cancel a run: "cancelling" (it runs here and stops at once), "cancelled" (it was
+    queued, and will not start), None when there is no such run; else its settled status."""
+    if live.cancel(run_id):
+        return "cancelling"
+    async with db.new_session() as session, session.begin():
+        run = await run_store.get_run(session, run_id)
+        if run is None:
+            return None
+        if await run_store.cancel_queued(session, run_id):
+            live.forbid_start(run_id)
+            live.settled(run_id, None)
+            return "cancelled"
+        return run.status

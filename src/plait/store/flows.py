@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.ids import new_id
@@ -198,27 +198,32 @@ async def published_by_secret(session: AsyncSession, secret_hash: str) -> Publis
     """The published document a trigger secret serves, or None (unknown, expired, unpublished)."""
     row = (
         await session.execute(
-            select(
-                Publication.flow_id,
-                Publication.version,
-                FlowDocument.hash,
-                FlowDocument.document,
-                FlowRecord.rate_limit_per_minute,
-                TriggerSecret.expires_at,
-                FlowRecord.daily_budget_usd,
-            )
+            _served(TriggerSecret.expires_at)
             .join(TriggerSecret, TriggerSecret.flow_id == Publication.flow_id)
-            .join(FlowRecord, FlowRecord.id == Publication.flow_id)
-            .join(
-                FlowVersion,
-                (FlowVersion.flow_id == Publication.flow_id)
-                & (FlowVersion.number == Publication.version),
-            )
-            .join(FlowDocument, FlowDocument.hash == FlowVersion.hash)
             .where(TriggerSecret.secret_hash == secret_hash, _unexpired())
         )
     ).first()
     return None if row is None else PublishedFlow(*row)
+
+
+@dataclass(frozen=True)
+class ToolFlow:
+    """A published flow offered to MCP clients: what it serves, and how it is named."""
+
+    published: PublishedFlow
+    name: str
+    description: str
+    created_at: datetime
+
+
+async def mcp_flows(session: AsyncSession) -> list[ToolFlow]:
+    """Every published flow whose publication offers it to MCP clients, oldest first."""
+    rows = await session.execute(
+        _served(null(), FlowRecord.name, FlowRecord.description, FlowRecord.created_at)
+        .where(FlowRecord.mcp.is_(True))
+        .order_by(FlowRecord.created_at, FlowRecord.id)
+    )
+    return [ToolFlow(PublishedFlow(*row[:_PUBLISHED]), *row[_PUBLISHED:]) for row in rows]
 
 
 async def trigger_spend_since(session: AsyncSession, flow_id: str, since: datetime) -> float:
@@ -229,6 +234,33 @@ async def trigger_spend_since(session: AsyncSession, flow_id: str, since: dateti
         )
     )
     return float(total or 0.0)
+
+
+_PUBLISHED = 7  # the columns of a PublishedFlow
+
+
+def _served(secret_expires_at: Any, *more: Any) -> Select[Any]:
+    """Publications with the columns of a `PublishedFlow` (the secret's expiry given: a
+    column, or null), then `more`, joined to their flows and the documents they serve."""
+    return (
+        select(
+            Publication.flow_id,
+            Publication.version,
+            FlowDocument.hash,
+            FlowDocument.document,
+            FlowRecord.rate_limit_per_minute,
+            secret_expires_at,
+            FlowRecord.daily_budget_usd,
+            *more,
+        )
+        .join(FlowRecord, FlowRecord.id == Publication.flow_id)
+        .join(
+            FlowVersion,
+            (FlowVersion.flow_id == Publication.flow_id)
+            & (FlowVersion.number == Publication.version),
+        )
+        .join(FlowDocument, FlowDocument.hash == FlowVersion.hash)
+    )
 
 
 def _unexpired() -> Any:

@@ -155,6 +155,7 @@ class FlowRecord(Base):
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=60)
     daily_budget_usd: Mapped[float | None] = mapped_column(Float)  # triggers' cap; None: none
+    mcp: Mapped[bool] = mapped_column(Boolean, default=False)  # offered to MCP clients as a tool
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

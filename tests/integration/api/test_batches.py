@@ -122,7 +122,9 @@ def test_a_batch_runs_and_its_zip_matches_the_manifest(admin: httpx.Client) -> N
     assert [len(t["outputs"]) for t in thumbs] == [1, 1, 1]
     red = admin.get(thumbs[0]["inputs"][0])
     assert red.status_code == 200
-    assert open_image(red.content).getpixel((0, 0))[:3] == (255, 0, 0)
+    pixel = open_image(red.content).getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    assert pixel[:3] == (255, 0, 0)
     assert thumbs[2]["inputs"] == thumbs[0]["inputs"]  # the same file, the same image
     assert thumbs[1]["inputs"] != thumbs[0]["inputs"]
     made = admin.get(thumbs[1]["outputs"][0])

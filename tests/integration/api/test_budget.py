@@ -4,7 +4,7 @@ would go over is refused with 429, runs in flight count, previews are free, the 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,23 +16,9 @@ from tests.fakes.gemini import FakeGemini
 from tests.helpers import until
 from tests.integration.api import flows
 from tests.integration.test_cli import plait
-from tests.server import LiveServer, server_settings
+from tests.server import LiveServer
 
 PRICE = 0.039  # gemini-2.5-flash-image, per image: the estimate of one run of image_endpoint
-
-
-@pytest.fixture
-def gemini_server(tmp_path: Path, gemini_fake: FakeGemini) -> Iterator[LiveServer]:
-    settings = server_settings(
-        tmp_path / "data",
-        PLAIT_BASE_URL=None,
-        PLAIT_IMAGE_BACKEND="gemini",
-        GEMINI_API_KEY="k",
-        PLAIT_GEMINI_BASE_URL=gemini_fake.base_url,
-    )
-    with LiveServer(settings) as live:
-        live.settings.base_url = live.url  # absolute links point at this server
-        yield live
 
 
 def _published(admin: httpx.Client, **settings: Any) -> tuple[str, str]:

@@ -95,3 +95,23 @@ def test_pushing_the_same_file_again_updates_its_flow(
     )
     taken = admin.post("/api/flows", json={"document": {**document, "id": "product-shot"}})
     assert taken.status_code == 409
+
+
+def test_publish_with_mcp_offers_the_flow_as_a_tool_and_no_mcp_withdraws_it(
+    server: LiveServer, admin: httpx.Client, tmp_path: Path
+) -> None:
+    env = _cli(server, admin)
+    file, _ = _flow_file(tmp_path)
+    pushed = plait("flows", "push", str(file), "--publish", cwd=tmp_path, env=env)
+    flow_id = pushed.stdout.split()[0]
+    assert admin.get(f"/api/flows/{flow_id}/publication").json()["mcp"] is False
+    offered = plait("flows", "publish", flow_id, "--mcp", cwd=tmp_path, env=env)
+    assert offered.returncode == 0, offered.stderr
+    assert "offered to MCP clients at /mcp" in offered.stderr
+    assert admin.get(f"/api/flows/{flow_id}/publication").json()["mcp"] is True
+    kept = plait("flows", "publish", flow_id, cwd=tmp_path, env=env)  # unchanged when not said
+    assert kept.returncode == 0, kept.stderr
+    assert admin.get(f"/api/flows/{flow_id}/publication").json()["mcp"] is True
+    withdrawn = plait("flows", "publish", flow_id, "--no-mcp", cwd=tmp_path, env=env)
+    assert "not offered to MCP" in withdrawn.stderr
+    assert admin.get(f"/api/flows/{flow_id}/publication").json()["mcp"] is False

@@ -175,6 +175,7 @@ def test_editor_runs_compute_image_nodes_fresh_unless_told_to_reuse(admin: httpx
         run = _settled(admin, started.json()["run_id"])
         assert run["flow_version"] == 1  # the saved version it ran
         [node] = [n for n in run["nodes"] if n["node_id"] == "image"]
+        assert isinstance(node, dict)
         return node
 
     first = image_node(reuse_cache=True)  # computed, and kept for reuse

@@ -45,11 +45,17 @@ def test_a_stored_key_is_encrypted_write_only_and_used_by_runs(
     admin = gemini_server.admin()
     admin.event_hooks["response"] = [lambda r: seen.append(r.read().decode(errors="replace"))]
     before = admin.get("/api/settings").json()
-    assert before == {"backend": "preview", "gemini_key": {"source": None, "hint": None}}
+    mcp_url = f"{gemini_server.url}/mcp"
+    assert before == {
+        "backend": "preview",
+        "gemini_key": {"source": None, "hint": None},
+        "mcp_url": mcp_url,
+    }
     stored = admin.put("/api/settings/gemini-key", json={"key": KEY}).json()
     assert stored == {
         "backend": "gemini",
         "gemini_key": {"source": "stored", "hint": "…" + KEY[-4:]},
+        "mcp_url": mcp_url,
     }
     secret = flows.publish(admin, flows.create(admin, flows.image_endpoint()))["secret"]
     with gemini_server.client() as caller:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from plait.batch.batch_api import MAX_BYTES, MAX_REQUESTS, JobPool, request_digest
+from plait.batch.batch_api import JobPool, request_digest
 from plait.batch.driver import BatchJob, Driver, Tally, create, plan
 from plait.batch.limiter import AimdLimiter
 from plait.batch.rows import Row
@@ -250,7 +250,12 @@ async def _unreported_job(runtime: Runtime, fake: FakeGemini) -> tuple[BatchJob,
     fake.batch_delay = 0.2  # the jobs are polled (the first ends after 0.2 s of real time)
     time = FakeTime()
     compiled = _compiled(runtime)
-    options = {"poll_seconds": 60, "poll_timeout": 600, "clock": time.clock, "sleep": time.sleep}
+    options: dict[str, Any] = {
+        "poll_seconds": 60,
+        "poll_timeout": 600,
+        "clock": time.clock,
+        "sleep": time.sleep,
+    }
     batch_id, _ = await _run(runtime, compiled, 4, max_requests=2, **options)
     polls = [r for r in fake.batch_polls() if r.path.endswith("/batches/fake2")]
     assert len(polls) == 11  # at 0, 60, …, 600 s after the first failed poll, then given up

@@ -402,7 +402,7 @@ async def test_a_batch_from_an_uploaded_file_answers_in_a_result_file(
     gemini_fake: FakeGemini, client: genai.Client
 ) -> None:
     gemini_fake.fail(Fault.error(503))
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"key": f"k{i}", "request": {"contents": [{"parts": [{"text": f"kite {i}"}]}]}}
         for i in range(3)
     ]

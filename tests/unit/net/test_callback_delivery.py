@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from plait.api.callbacks import ATTEMPTS, deliver
 from plait.net import GuardedClient
+from plait.publishing.callbacks import ATTEMPTS, deliver
 from tests.fakes.web import LocalServer
 
 

@@ -168,11 +168,12 @@ export const api = {
   templates: () => request<Template[]>("GET", "/api/templates"),
 
   // publishing
-  publish: (id: string, version: number | null, rateLimitPerMinute?: number, dailyBudgetUsd?: number | null) =>
+  publish: (id: string, version: number | null, rateLimitPerMinute?: number, dailyBudgetUsd?: number | null, mcp?: boolean) =>
     request<Publication>("POST", `/api/flows/${enc(id)}/publish`, {
       version,
       ...(rateLimitPerMinute !== undefined ? { rate_limit_per_minute: rateLimitPerMinute } : {}),
       ...(dailyBudgetUsd !== undefined ? { daily_budget_usd: dailyBudgetUsd } : {}),
+      ...(mcp !== undefined ? { mcp } : {}),
     }),
   unpublish: (id: string) => request<void>("POST", `/api/flows/${enc(id)}/unpublish`),
   rotateSecret: (id: string, graceSeconds = 3600) =>

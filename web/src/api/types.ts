@@ -238,6 +238,7 @@ export interface Publication {
   rate_limit_per_minute: number;
   /** Most the triggers may spend per UTC day (recorded run costs); null: no cap. */
   daily_budget_usd: number | null;
+  mcp?: boolean; // offered to MCP clients as a tool (at /mcp)
   spending_today?: { spent_usd: number; in_flight_usd: number; resets_at: string };
   triggers: TriggerEndpoint[];
   secret_hint: string | null;
@@ -414,4 +415,5 @@ export interface RunEvent {
 export interface Settings {
   backend: "gemini" | "preview";
   gemini_key: { source: "environment" | "stored" | null; hint: string | null };
+  mcp_url?: string; // the MCP endpoint (Streamable HTTP) of this server
 }

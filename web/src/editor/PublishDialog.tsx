@@ -38,12 +38,13 @@ export function PublishDialog({
   onChanged: (publication: Publication | null) => void;
   onClose: () => void;
 }) {
-  const ids = { version: useId(), rate: useId(), budget: useId() };
+  const ids = { version: useId(), rate: useId(), budget: useId(), mcp: useId() };
   const [versions, setVersions] = useState<VersionSummary[]>([]);
   const [version, setVersion] = useState<number>(initialVersion);
   const [rate, setRate] = useState<number>(publication?.rate_limit_per_minute ?? 60);
   // a text field: empty means no cap
   const [budget, setBudget] = useState<string>(publication?.daily_budget_usd?.toString() ?? "");
+  const [mcp, setMcp] = useState<boolean>(publication?.mcp ?? false);
   const [secret, setSecret] = useState<string | null>(null);
   const [examples, setExamples] = useState<CodeExamples | null>(null);
   const [lang, setLang] = useState<Lang>("curl");
@@ -88,7 +89,7 @@ export function PublishDialog({
         target = saved;
         setVersion(saved);
       }
-      const answer = await api.publish(flowId, target, rate, budget.trim() === "" ? null : Number(budget));
+      const answer = await api.publish(flowId, target, rate, budget.trim() === "" ? null : Number(budget), mcp);
       if (answer.secret) setSecret(answer.secret);
       onChanged(answer);
     });
@@ -211,6 +212,23 @@ export function PublishDialog({
           />
           <p className="field-hint" id={`${ids.budget}-hint`}>
             Most the endpoint may spend per UTC day. Over it, calls get 429 until midnight UTC. Empty: no cap.
+          </p>
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor={ids.mcp}>
+            <input
+              id={ids.mcp}
+              type="checkbox"
+              checked={mcp}
+              data-testid="publish-mcp"
+              aria-describedby={`${ids.mcp}-hint`}
+              onChange={(e) => setMcp(e.target.checked)}
+            />{" "}
+            Offer as an MCP tool
+          </label>
+          <p className="field-hint" id={`${ids.mcp}-hint`}>
+            AI agents (Claude, Cursor, any MCP client) can call this flow as a tool at /mcp with an API token, under the
+            same rate limit and budget. The address is in Settings.
           </p>
         </div>
         <div className="button-row">

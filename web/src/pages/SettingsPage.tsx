@@ -13,6 +13,7 @@ export function SettingsPage() {
       <h1>Settings</h1>
       <GeminiKeySection />
       <TokensSection />
+      <McpSection />
     </div>
   );
 }
@@ -281,6 +282,43 @@ function TokensSection() {
           </tbody>
         </table>
       )}
+    </section>
+  );
+}
+
+/** What an MCP client needs: the endpoint, and a configuration to paste (Claude Desktop,
+ * Cursor and others read `mcpServers`); the token is a placeholder for one made above. */
+export function mcpClientConfig(url: string): string {
+  const server = { type: "http", url, headers: { Authorization: "Bearer <API token with the run scope>" } };
+  return JSON.stringify({ mcpServers: { plait: server } }, null, 2);
+}
+
+function McpSection() {
+  const [url, setUrl] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.settings().then(
+      (s) => setUrl(s.mcp_url ?? null),
+      (e: unknown) => setError(errorMessage(e)),
+    );
+  }, []);
+
+  return (
+    <section className="panel-section" aria-labelledby="mcp-title" data-testid="settings-mcp">
+      <h2 id="mcp-title">MCP (AI agents)</h2>
+      <p className="muted">
+        Published flows with “Offer as an MCP tool” on are tools for MCP clients (Claude, Cursor, …). Connect with an
+        API token that has the run scope. Local clients can also run <code>plait mcp</code> with PLAIT_URL and
+        PLAIT_TOKEN set (stdio).
+      </p>
+      <ErrorNote message={error} />
+      {url ? (
+        <>
+          <CopyField label="MCP URL (Streamable HTTP)" value={url} testId="settings-mcp-url" />
+          <CopyField label="Client configuration" value={mcpClientConfig(url)} testId="settings-mcp-config" />
+        </>
+      ) : null}
     </section>
   );
 }

@@ -32,7 +32,13 @@ class SettingsBody(BaseModel):
         default=None, ge=0, le=_MAX_BUDGET_USD, description=_BUDGET
     )
 
+    mcp: bool | None = Field(
+        default=None, description="Offer the flow to MCP clients as a tool (at /mcp)"
+    )
+
     def apply(self, record: FlowRecord) -> None:
+        if self.mcp is not None:
+            record.mcp = self.mcp
         if self.rate_limit_per_minute is not None:
             record.rate_limit_per_minute = self.rate_limit_per_minute
         if "daily_budget_usd" in self.model_fields_set:
@@ -74,7 +80,7 @@ async def publish(
 async def change_publication(
     flow_id: str, body: SettingsBody, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
-    """Change the rate limit or the daily budget without publishing another version."""
+    """Change the rate limit, the daily budget or MCP without publishing another version."""
     async with state.runtime.db.new_session() as session, session.begin():
         record = await flow_or_404(session, flow_id)
         if await flow_store.get_publication(session, flow_id) is None:

@@ -24,6 +24,7 @@ from plait.engine.values import from_json, to_json
 from plait.flows.subflow import kept_trigger, up_to
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.http_trigger import coerce_inputs, trigger_config
+from plait.publishing.launch import cancel_run
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.documents import flow_document
@@ -130,18 +131,13 @@ async def run_document(run_id: str, caller: CurrentCaller, state: State) -> dict
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202)
-async def cancel_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
-    if state.live.cancel(run_id):
-        return {"run_id": run_id, "status": "cancelling"}
-    async with state.runtime.db.new_session() as session, session.begin():
-        run = await run_store.get_run(session, run_id)
-        if run is None:
-            raise HTTPException(404, f"no run '{run_id}'")
-        if await run_store.cancel_queued(session, run_id):
-            state.live.forbid_start(run_id)
-            state.live.settled(run_id, None)
-            return {"run_id": run_id, "status": "cancelled"}
-    raise HTTPException(409, f"run '{run_id}' has already {run.status}")
+async def cancel(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
+    status = await cancel_run(state.live, state.runtime.db, run_id)
+    if status is None:
+        raise HTTPException(404, f"no run '{run_id}'")
+    if status in ("cancelling", "cancelled"):
+        return {"run_id": run_id, "status": status}
+    raise HTTPException(409, f"run '{run_id}' has already {status}")
 
 
 @router.get("/runs/{run_id}/events")

@@ -58,4 +58,5 @@ async def settings_json(state: ServerState) -> dict[str, Any]:
     return {
         "backend": provider.backend,
         "gemini_key": {"source": source, "hint": None if key is None else hint(key)},
+        "mcp_url": f"{state.settings.public_origin}/mcp",
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -27,6 +27,7 @@ from plait.nodes.respond import RespondConfig
 from plait.publishing.budgets import BudgetExceeded, Reservation
 from plait.publishing.callbacks import checked_callback_url, deliver
 from plait.publishing.launch import Started
+from plait.publishing.ratelimit import Verdict
 from plait.store import runs as run_store
 from plait.store.flows import PublishedFlow
 from plait.store.tables import Run
@@ -60,33 +61,23 @@ async def trigger(
     flow = None if published is None else state.compiled.of(published.hash, published.document)
     if published is None or flow is None or not _is_trigger(flow, node_id):
         raise HTTPException(404, NOT_FOUND)
-    verdict = await state.limiter.hit(
-        "trigger", f"{published.flow_id}:{node_id}", published.rate_limit_per_minute
-    )
-    if not verdict.allowed:
-        raise HTTPException(
-            429,
-            f"over this trigger's limit of {verdict.limit} requests per minute; "
-            f"retry after {verdict.headers()['Retry-After']} s",
-            headers=verdict.headers(),
-        )
+    verdict = await count_call(state, published, node_id)
     within = state.settings.trigger_wait_seconds if wait and _responds(flow) else 0
     key = _idempotency_key(request)
-    reservation = await _reserve(state, published, flow, key)
-    watch = None if reservation is None else partial(reservation.settle_when_done, state.live)
-    try:
-        started, callback = await _accept(
-            state, request, published, flow, node_id, key, watch, callback_url, awaited=within > 0
-        )
-    except BaseException:
-        if reservation is not None:
-            reservation.cancel()
-        raise
-    if reservation is not None and not started.is_new:
-        reservation.cancel()  # a repeated Idempotency-Key starts nothing
+    callback: str | None = None
+
+    async def read_inputs() -> dict[str, Any]:
+        nonlocal callback
+        raw = await read_fields(request, state.settings.max_upload_bytes)
+        callback = raw.pop("callback_url", None) or callback_url
+        if callback is not None:
+            callback = await checked_callback_url(state.runtime.http, str(callback))
+        return await trigger_inputs(state, raw, flow, node_id)
+
+    started = await launch(state, published, flow, node_id, key, read_inputs, awaited=within > 0)
     if callback is not None and started.is_new:
         _call_back_later(state, secret, started.run_id, callback)
-    outcome = await _outcome(state, started, within)
+    outcome = await wait_outcome(state, started, within)
     answer = await _answer(state, secret, outcome, flow, waited=within > 0)
     answer.headers.update(verdict.headers())
     return answer
@@ -111,46 +102,63 @@ async def trigger_run_status(secret: str, run_id: str, state: State) -> dict[str
     return _status_json(state, secret, Outcome.of_run(run))
 
 
-async def _accept(
+async def count_call(state: ServerState, published: PublishedFlow, node_id: str) -> Verdict:
+    """Count a call against the trigger's rate limit; 429 (HTTPException) when over it."""
+    verdict = await state.limiter.hit(
+        "trigger", f"{published.flow_id}:{node_id}", published.rate_limit_per_minute
+    )
+    if not verdict.allowed:
+        raise HTTPException(
+            429,
+            f"over this trigger's limit of {verdict.limit} requests per minute; "
+            f"retry after {verdict.headers()['Retry-After']} s",
+            headers=verdict.headers(),
+        )
+    return verdict
+
+
+async def launch(
     state: ServerState,
-    request: Request,
     published: PublishedFlow,
     flow: CompiledFlow,
     node_id: str,
     key: str | None,
-    watch: Callable[[str], None] | None,
-    callback_url: str | None,
+    read_inputs: Callable[[], Awaitable[dict[str, Any]]],
     *,
     awaited: bool,
-) -> tuple[Started, str | None]:
-    """Read and check the call's fields, then start its run; the callback URL (the body's
-    field, else the query's), if any."""
-    raw = await read_fields(request, state.settings.max_upload_bytes)
-    callback = raw.pop("callback_url", None) or callback_url
-    if callback is not None:
-        callback = await checked_callback_url(state.runtime.http, str(callback))
-    inputs = await _inputs(state, raw, flow, node_id)
-    started = await state.launcher.start(
-        RunRequest(
-            flow,
-            inputs,
-            source="trigger",
-            flow_id=published.flow_id,
-            trigger_id=node_id,
-            flow_version=published.version,
-            idempotency_key=key,
-        ),
-        awaited=awaited,
-        on_queued=watch,
-    )
-    return started, callback
+) -> Started:
+    """Hold the run's estimate against the daily budget, read and check the call's inputs,
+    then start its run (`BudgetExceeded` or the inputs' errors start nothing)."""
+    reservation = await reserve(state, published, flow, key)
+    watch = None if reservation is None else partial(reservation.settle_when_done, state.live)
+    try:
+        started = await state.launcher.start(
+            RunRequest(
+                flow,
+                await read_inputs(),
+                source="trigger",
+                flow_id=published.flow_id,
+                trigger_id=node_id,
+                flow_version=published.version,
+                idempotency_key=key,
+            ),
+            awaited=awaited,
+            on_queued=watch,
+        )
+    except BaseException:
+        if reservation is not None:
+            reservation.cancel()
+        raise
+    if reservation is not None and not started.is_new:
+        reservation.cancel()  # a repeated Idempotency-Key starts nothing
+    return started
 
 
 async def _published(state: ServerState, secret: str) -> PublishedFlow | None:
     return await state.published.by_secret(secret)
 
 
-async def _reserve(
+async def reserve(
     state: ServerState, published: PublishedFlow, flow: CompiledFlow, key: str | None
 ) -> Reservation | None:
     """Hold this run's estimate against the flow's daily budget; `BudgetExceeded` (429)
@@ -176,13 +184,16 @@ def _responds(flow: CompiledFlow) -> bool:
 
 
 def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("idempotency-key")
+    return checked_idempotency_key(request.headers.get("idempotency-key"))
+
+
+def checked_idempotency_key(key: str | None) -> str | None:
     if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
         raise HTTPException(400, f"Idempotency-Key must be 1 to {_MAX_IDEMPOTENCY_KEY} characters")
     return key
 
 
-async def _inputs(
+async def trigger_inputs(
     state: ServerState, raw: dict[str, Any], flow: CompiledFlow, node_id: str
 ) -> dict[str, Any]:
     config = flow.nodes[node_id].config
@@ -200,7 +211,7 @@ def _call_back_later(state: ServerState, secret: str, run_id: str, url: str) -> 
     """Deliver the outcome to `url` once the run settles (the caller need not wait)."""
 
     async def call_back() -> None:
-        outcome = await _outcome(state, Started(run_id, False), _CALLBACK_WAIT_SECONDS)
+        outcome = await wait_outcome(state, Started(run_id, False), _CALLBACK_WAIT_SECONDS)
         await deliver(state.runtime.http, url, secret, _status_json(state, secret, outcome))
 
     task = asyncio.get_running_loop().create_task(call_back())
@@ -219,6 +230,8 @@ class Outcome:
     failed_node: str | None = None
     error_category: str | None = None
     retry_after: float | None = None  # known while the run is in memory
+    duration_ms: float | None = None
+    cost_usd: float = 0.0
 
     @property
     def settled(self) -> bool:
@@ -237,17 +250,25 @@ class Outcome:
             result.failed_node,
             failure.error_category if failure else None,
             failure.retry_after if failure else None,
+            result.duration_ms,
+            result.usage.cost_usd,
         )
 
     @classmethod
     def of_run(cls, run: Run) -> Outcome:
         return cls(
             run.id, run.status, from_json(run.result), run.error, run.failed_node,
-            run.error_category,
+            run.error_category, None, run.duration_ms, run.cost_usd,
         )  # fmt: skip
 
+    @property
+    def detail(self) -> str | None:
+        """A failed run's message, naming the node that failed."""
+        node = self.failed_node
+        return f"node '{node}': {self.error}" if node else self.error
 
-async def _outcome(state: ServerState, started: Started, within: float) -> Outcome:
+
+async def wait_outcome(state: ServerState, started: Started, within: float) -> Outcome:
     """The run's outcome, waiting up to `within` seconds for it to settle."""
     run_id = started.run_id
     if started.ran:
@@ -285,11 +306,10 @@ async def _answer(
 
 def _failed(outcome: Outcome) -> JSONResponse:
     """A failed run's answer, its status saying whose move it is (`run_failure_status`)."""
-    node = outcome.failed_node
     body: dict[str, Any] = {
-        "detail": f"node '{node}': {outcome.error}" if node else outcome.error,
+        "detail": outcome.detail,
         "run_id": outcome.run_id,
-        "node_id": node,
+        "node_id": outcome.failed_node,
     }
     category = Category.of(outcome.error_category)
     status, headers = run_failure_status(category, outcome.retry_after)

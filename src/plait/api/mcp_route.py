@@ -1,0 +1,67 @@
+"""`/mcp`: the MCP server over Streamable HTTP, for callers with an API token.
+
+Every request must carry `Authorization: Bearer plait_…` for a token holding the `run`
+scope (or one that implies it): 401 without one, 403 with a token that may not run flows.
+A browser session's cookie is not enough (the MCP endpoint takes no CSRF header). The
+session manager lives as long as the app: `serving` runs it inside the app's lifespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from plait.access import scopes
+from plait.access.scopes import Scope as TokenScope
+from plait.api.auth import identify
+from plait.api.state import ServerState
+from plait.mcp.calls import Calls
+from plait.mcp.server import flow_server
+
+PATH = "/mcp"
+_BODY_OVERHEAD = 1024 * 1024
+UNAUTHORIZED = "send an API token with the 'run' scope as 'Authorization: Bearer plait_…'"
+
+
+@asynccontextmanager
+async def serving(state: ServerState) -> AsyncIterator[StreamableHTTPSessionManager]:
+    """The MCP session manager, running for as long as the context is open."""
+    # base64 makes an image argument a third larger than the upload it stands for
+    cap = state.settings.max_upload_bytes * 4 // 3 + _BODY_OVERHEAD
+    manager = StreamableHTTPSessionManager(
+        flow_server(Calls(state)), max_request_body_size=cap, stateless=False
+    )
+    async with manager.run():
+        yield manager
+
+
+class McpEndpoint:
+    """Checks the caller's token, then hands the request to the app's session manager."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = scope["app"]
+        state: ServerState = app.state.plait
+        caller = await identify(Request(scope, receive), state)
+        if caller is None or caller.csrf_token is not None:
+            answer = JSONResponse(
+                {"detail": UNAUTHORIZED}, 401, {"WWW-Authenticate": 'Bearer realm="plait"'}
+            )
+            await answer(scope, receive, send)
+            return
+        if TokenScope.RUN not in scopes.granted(caller.scopes):
+            held = scopes.describe(caller.scopes)
+            detail = f"this API token's scopes ({held}) do not allow /mcp: it needs 'run'"
+            await JSONResponse({"detail": detail}, 403)(scope, receive, send)
+            return
+        manager: StreamableHTTPSessionManager = app.state.mcp
+        await manager.handle_request(scope, receive, send)
+
+
+def route() -> Route:
+    return Route(PATH, McpEndpoint(), methods=["GET", "POST", "DELETE"], name="mcp")
