@@ -30,6 +30,7 @@ export function RunDialog({
   triggers,
   remembered,
   cost,
+  upTo = null,
   onClose,
   onRun,
 }: {
@@ -37,6 +38,8 @@ export function RunDialog({
   remembered: Values;
   /** What the Image nodes would cost at list price; null when unknown. */
   cost: { preview: boolean; usd: number | null; images: number };
+  /** "Run to here": the node the run stops at (it and the nodes it needs run); null: all. */
+  upTo?: string | null;
   onClose: () => void;
   /** `reuseCache`: reuse unchanged nodes' outputs from earlier runs instead of computing fresh. */
   onRun: (inputs: Values, triggerId: string | undefined, reuseCache: boolean) => Promise<void>;
@@ -86,8 +89,13 @@ export function RunDialog({
   }
 
   return (
-    <Modal title="Run with test inputs" onClose={onClose} testId="run-dialog">
+    <Modal title={upTo ? `Run up to ${upTo}` : "Run with test inputs"} onClose={onClose} testId="run-dialog">
       <form onSubmit={submit}>
+        {upTo ? (
+          <p className="field-hint" data-testid="run-up-to">
+            Runs <strong>{upTo}</strong> and the nodes it needs; the nodes after it do not run.
+          </p>
+        ) : null}
         {triggers.length > 1 ? (
           <div className="field">
             <label className="field-label" htmlFor={`${baseId}-trigger`}>

@@ -39,5 +39,5 @@ export function useRunToHere({ nodesRef, linksRef, document, startRun, openDialo
   /** The scope of the run the dialog starts: up to the node picked, or the whole flow. */
   const scope = useCallback(() => (upTo ? scopeOf(upTo, nodesRef.current, linksRef.current) : undefined), [upTo, nodesRef, linksRef]);
   const reset = useCallback(() => setUpTo(null), []);
-  return useMemo(() => ({ runToHere, scope, reset }), [runToHere, scope, reset]);
+  return useMemo(() => ({ upTo, runToHere, scope, reset }), [upTo, runToHere, scope, reset]);
 }
