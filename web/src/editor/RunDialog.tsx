@@ -192,7 +192,7 @@ export function RunDialog({
         <p className="field-hint" id={`${baseId}-reuse-hint`}>
           {reuseCache
             ? "Nodes whose settings and inputs are unchanged since an earlier run reuse its outputs: not computed again, not billed."
-            : "Every node computes fresh: each Image node makes a new take."}
+            : "Every node computes fresh: each Image node makes a new take (kept, so a later run can reuse it)."}
         </p>
         <p className="run-cost-estimate small" data-testid="run-cost-estimate">
           {cost.images === 0
