@@ -39,6 +39,7 @@ import { NodeSearch, useNodeSearch } from "./NodeSearch";
 import { PanelDock } from "./PanelDock";
 import { dependencies, useReferenceEdges } from "./referenceEdges";
 import { useAddNode } from "./useAddNode";
+import { useKeepInView } from "./useKeepInView";
 import { useRunToHere } from "./useRunToHere";
 import { useTidy } from "./useTidy";
 import { EditorToolbar } from "./EditorToolbar";
@@ -171,6 +172,8 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const validation = useValidation(meta, nodes, edges, store);
   const nodeIds = useCallback(() => nodesRef.current.map((n) => n.id), []);
   const { run, start: startRun, show: showRun, cancel: cancelRun, clear: clearRun } = useRun(flowId, store, nodeIds);
+  const settled = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled";
+  useKeepInView(canvas, runPanelOpen && run.status !== null, `${run.runId ?? ""} ${settled ? "settled" : "running"}`);
 
   const document_ = useMemo(() => toDocument(meta, nodes, edges), [meta, nodes, edges]);
   const currentKey = useMemo(() => JSON.stringify(document_), [document_]);
@@ -593,7 +596,6 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   };
 
   // A settled run shows up in the history's run list.
-  const settled = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled";
   useEffect(() => {
     if (settled) setHistoryKey((k) => k + 1);
   }, [settled, run.runId]);
