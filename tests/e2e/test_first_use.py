@@ -59,6 +59,10 @@ def test_a_template_runs_reuse_is_a_choice_and_an_old_run_opens_read_only(
     expect(record.get_by_test_id("run-record-version")).to_contain_text("Ran version v1")
     expect(record.get_by_test_id("run-record-inputs")).to_contain_text("on a marble plinth")
     expect(record.get_by_test_id("run-record-node-card")).to_contain_text("succeeded")
+    # long values (the Respond node's JSON) wrap inside the dialog, none runs past it
+    respond = record.get_by_test_id("run-record-node-respond")
+    expect(respond).to_contain_text("response:")
+    assert respond.evaluate("li => li.scrollWidth <= li.clientWidth")
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("node-card")).to_have_count(0)  # the draft is as it was
 
