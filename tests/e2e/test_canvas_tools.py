@@ -254,18 +254,25 @@ def test_run_to_here_and_the_inspector_show_one_node_s_inputs_and_outputs(
     expect(page.get_by_test_id("inspector-outputs")).to_contain_text("on its own")
 
 
-def _run_to_image(page: Page, *, reuse: bool) -> None:
-    page.get_by_test_id("node-image").locator(".node-header").click()
+def _run_to_here(page: Page, node_id: str, *, reuse: bool) -> None:
+    """Picks the node, sets "Reuse unchanged outputs" beside Run to here, and runs to it."""
+    page.get_by_test_id(f"node-{node_id}").locator(".node-header").click()
     page.get_by_test_id("sidebar-tab-data").click()
+    page.get_by_test_id("run-to-here-reuse").set_checked(reuse)
     page.get_by_test_id("run-to-here").click()
+
+
+def _run_to_image(page: Page, *, reuse: bool) -> None:
+    _run_to_here(page, "image", reuse=reuse)
     dialog = page.get_by_test_id("run-dialog")
     expect(dialog).to_contain_text("Run up to image")
     expect(page.get_by_test_id("run-up-to")).to_contain_text("the nodes after it do not run")
     page.get_by_test_id("run-input-prompt").fill("a red kite")
     reuse_box = page.get_by_test_id("run-reuse-cache")
-    expect(reuse_box).not_to_be_checked()
-    if reuse:
-        reuse_box.check()
+    if reuse:  # the dialog starts from the choice made beside Run to here
+        expect(reuse_box).to_be_checked()
+    else:
+        expect(reuse_box).not_to_be_checked()
     page.get_by_test_id("run-submit").click()
     expect(page.get_by_test_id("run-status")).to_have_attribute(
         "data-status", "succeeded", timeout=30_000
@@ -293,6 +300,28 @@ def test_run_to_here_reuses_outputs_only_when_asked_and_says_which(signed_in: Pa
     expect(page.get_by_test_id("node-image").get_by_test_id("node-status")).to_have_attribute(
         "data-status", "cached"
     )
+
+
+def test_run_to_here_without_a_trigger_reuses_the_image_before_it_when_asked(
+    signed_in: Page,
+) -> None:
+    """No dialog (nothing asks for inputs): the choice beside Run to here decides, so a
+    resize can be tried again without paying for the image before it."""
+    page = signed_in
+    new_flow(page, "Run to here, no trigger")
+    add(page, "image")
+    page.get_by_test_id("config-prompt").fill("a paper kite")
+    add(page, "image_resize")
+    wait_valid(page)
+    for reuse, cached in ((False, 0), (False, 0), (True, 1)):
+        _run_to_here(page, "resize", reuse=reuse)
+        expect(page.get_by_test_id("run-node-resize")).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("run-status")).to_have_attribute(
+            "data-status", "succeeded", timeout=30_000
+        )
+        expect(page.get_by_test_id("run-cached-note")).to_have_count(cached)
+    expect(page.get_by_test_id("run-cached-note")).to_contain_text("image")
+    expect(page.get_by_test_id("run-submit")).to_have_count(0)
 
 
 def test_nothing_covers_outputs_handles_are_easy_to_hit_and_the_run_panel_resizes(

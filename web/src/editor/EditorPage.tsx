@@ -738,7 +738,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 onSaveVersion={save}
               />
             ) : selectedNode && tab === "data" ? (
-              <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={toHere.runToHere} />
+              <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={toHere.runToHere} reuse={toHere.reuse} onReuse={toHere.setReuse} />
             ) : selectedNode ? (
               <ConfigPanel
                 key={selectedNode.id}
@@ -759,7 +759,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         </aside>
       </div>
 
-      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} upTo={toHere.upTo} onClose={closeRunDialog} onRun={doRun} /> : null}
+      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} upTo={toHere.upTo} initialReuse={toHere.upTo ? toHere.reuse : false} onClose={closeRunDialog} onRun={doRun} /> : null}
       {publishDialog ? (
         <PublishDialog
           flowId={flowId}

@@ -31,6 +31,7 @@ export function RunDialog({
   remembered,
   cost,
   upTo = null,
+  initialReuse = false,
   onClose,
   onRun,
 }: {
@@ -40,6 +41,8 @@ export function RunDialog({
   cost: { preview: boolean; usd: number | null; images: number };
   /** "Run to here": the node the run stops at (it and the nodes it needs run); null: all. */
   upTo?: string | null;
+  /** The reuse toggle's starting state (Run to here's choice; off for a plain Run). */
+  initialReuse?: boolean;
   onClose: () => void;
   /** `reuseCache`: reuse unchanged nodes' outputs from earlier runs instead of computing fresh. */
   onRun: (inputs: Values, triggerId: string | undefined, reuseCache: boolean) => Promise<void>;
@@ -52,7 +55,7 @@ export function RunDialog({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   // Off: every Image node makes a new take (like `plait run` without --cache).
-  const [reuseCache, setReuseCache] = useState(false);
+  const [reuseCache, setReuseCache] = useState(initialReuse);
   const baseId = useId();
 
   async function submit(event: FormEvent) {
