@@ -95,7 +95,7 @@ export function RunDialog({
     <Modal title={upTo ? `Run up to ${upTo}` : "Run with test inputs"} onClose={onClose} testId="run-dialog">
       <form onSubmit={submit}>
         {upTo ? (
-          <p className="field-hint" data-testid="run-up-to">
+          <p className="field-hint run-up-to" data-testid="run-up-to">
             Runs <strong>{upTo}</strong> and the nodes it needs; the nodes after it do not run.
           </p>
         ) : null}
