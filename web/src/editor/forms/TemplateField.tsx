@@ -63,27 +63,24 @@ export function TemplateField({
             }}
           >
             <option value="">Insert reference…</option>
-            {references.upstream.length ? (
-              <optgroup label="Upstream of this node" data-testid="references-upstream">
-                {references.upstream.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </optgroup>
-            ) : null}
-            {references.unconnected.length ? (
-              <optgroup label="Not connected yet (using one wires its node in)" data-testid="references-unconnected">
-                {references.unconnected.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </optgroup>
-            ) : null}
+            <ReferenceGroup label="Upstream of this node" group="upstream" refs={references.upstream} />
+            <ReferenceGroup label="Not connected yet (using one wires its node in)" group="unconnected" refs={references.unconnected} />
           </select>
         ) : null}
       </div>
     </div>
+  );
+}
+
+function ReferenceGroup({ label, group, refs }: { label: string; group: string; refs: readonly string[] }) {
+  if (!refs.length) return null;
+  return (
+    <optgroup label={label} data-testid={`references-${group}`}>
+      {refs.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </optgroup>
   );
 }
