@@ -1,6 +1,12 @@
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["tests.fakes.fixtures"]
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -9,3 +15,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="browser tests save docs/screenshots/*.png (scripts/screenshots.sh)",
     )
+
+
+def _docs_digest() -> dict[str, str]:
+    return {
+        str(path.relative_to(DOCS)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(DOCS.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _docs_are_left_as_committed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests never rewrite committed files: docs/ (the screenshots included) ends the
+    session as it began, unless `--screenshots` (scripts/screenshots.sh) asked for it."""
+    before = _docs_digest()
+    yield
+    if not request.config.getoption("--screenshots"):
+        after = _docs_digest()
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        assert not changed, f"tests changed docs/: {changed}; only scripts/screenshots.sh may"
