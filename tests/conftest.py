@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import hashlib
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,8 @@ import pytest
 from plait.store.db import Database, open_database
 
 pytest_plugins = ["tests.fakes.fixtures"]
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,3 +27,23 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}")
     yield database
     await database.close()
+
+
+def _docs_digest() -> dict[str, str]:
+    return {
+        str(path.relative_to(DOCS)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(DOCS.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _docs_are_left_as_committed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests never rewrite committed files: docs/ (the screenshots included) ends the
+    session as it began, unless `--screenshots` (scripts/screenshots.sh) asked for it."""
+    before = _docs_digest()
+    yield
+    if not request.config.getoption("--screenshots"):
+        after = _docs_digest()
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        assert not changed, f"tests changed docs/: {changed}; only scripts/screenshots.sh may"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     image_url = page.get_by_test_id("node-image-image").get_attribute("src")
     assert image_url
     assert httpx.get(image_url).headers["content-type"].startswith("image/")
+    # the settled run's record: its duration shows (the screenshots show a finished run)
+    expect(page.get_by_test_id("run-duration")).to_have_text(re.compile(r"\d"))
     screenshot(page, "editor")
     screenshot(page.get_by_test_id("run-panel"), "run-panel")
 

@@ -144,10 +144,13 @@ def test_double_click_on_the_empty_canvas_searches_and_places_a_node_there(
     expect(page.get_by_test_id("node-respond")).to_be_visible()
 
 
-def reference_options(page: Page) -> list[str]:
-    """The choices of the selected node's first "Insert reference…" list."""
-    options = page.get_by_label("Insert a reference").first.locator("option")
-    return [o for o in options.all_inner_texts() if o != "Insert reference…"]
+def reference_options(page: Page, group: str | None = None) -> list[str]:
+    """The choices of the selected node's first "Insert reference…" list (of one group:
+    "upstream" or "unconnected")."""
+    menu = page.get_by_label("Insert a reference").first
+    if group is not None:
+        menu = menu.get_by_test_id(f"references-{group}")
+    return [o for o in menu.locator("option").all_inner_texts() if o != "Insert reference…"]
 
 
 def test_template_references_are_dashed_edges_and_only_upstream_outputs_are_offered(
@@ -179,10 +182,18 @@ def test_template_references_are_dashed_edges_and_only_upstream_outputs_are_offe
     saved = page.request.get(f"/api/flows/{flow_id}").json()["document"]
     assert saved["edges"] == []
 
-    # text feeds text_2: text_2 may use text's output, text may not use text_2's (a cycle)
-    assert "text.text" in reference_options(page)
+    # text feeds text_2: text_2 may use text's output, text may not use text_2's (a cycle).
+    # Upstream outputs come first; a node not connected yet is offered apart, labelled.
+    drop(page, "text", 850, 420)
+    select_node(page, "text_2")
+    assert reference_options(page, "upstream") == ["trigger.prompt", "text.text"]
+    assert reference_options(page, "unconnected") == ["text_3.text"]
+    assert reference_options(page) == ["trigger.prompt", "text.text", "text_3.text"]
+    group = page.get_by_label("Insert a reference").first.get_by_test_id("references-unconnected")
+    expect(group).to_have_attribute("label", re.compile("Not connected yet"))
     select_node(page, "text")
-    assert reference_options(page) == ["trigger.prompt"]
+    assert reference_options(page, "upstream") == ["trigger.prompt"]
+    assert reference_options(page) == ["trigger.prompt", "text_3.text"]  # never text_2's
     # removing the reference removes its edge
     page.get_by_test_id("config-template").fill("Hello")
     expect(page.locator('[data-id="ref:trigger.prompt->text"]')).to_have_count(0)
@@ -241,6 +252,76 @@ def test_run_to_here_and_the_inspector_show_one_node_s_inputs_and_outputs(
     expect(page.get_by_test_id("run-submit")).to_have_count(0)
     expect(page.get_by_test_id("run-node-image")).to_have_count(0)
     expect(page.get_by_test_id("inspector-outputs")).to_contain_text("on its own")
+
+
+def _run_to_here(page: Page, node_id: str, *, reuse: bool) -> None:
+    """Picks the node, sets "Reuse unchanged outputs" beside Run to here, and runs to it."""
+    page.get_by_test_id(f"node-{node_id}").locator(".node-header").click()
+    page.get_by_test_id("sidebar-tab-data").click()
+    page.get_by_test_id("run-to-here-reuse").set_checked(reuse)
+    page.get_by_test_id("run-to-here").click()
+
+
+def _run_to_image(page: Page, *, reuse: bool) -> None:
+    _run_to_here(page, "image", reuse=reuse)
+    dialog = page.get_by_test_id("run-dialog")
+    expect(dialog).to_contain_text("Run up to image")
+    expect(page.get_by_test_id("run-up-to")).to_contain_text("the nodes after it do not run")
+    page.get_by_test_id("run-input-prompt").fill("a red kite")
+    reuse_box = page.get_by_test_id("run-reuse-cache")
+    if reuse:  # the dialog starts from the choice made beside Run to here
+        expect(reuse_box).to_be_checked()
+    else:
+        expect(reuse_box).not_to_be_checked()
+    page.get_by_test_id("run-submit").click()
+    expect(page.get_by_test_id("run-status")).to_have_attribute(
+        "data-status", "succeeded", timeout=30_000
+    )
+    expect(page.get_by_test_id("run-node-respond")).to_have_count(0)
+
+
+def test_run_to_here_reuses_outputs_only_when_asked_and_says_which(signed_in: Page) -> None:
+    page = signed_in
+    new_flow(page, "Run to here, reused")
+    add(page, "http_trigger")
+    add(page, "image")
+    add(page, "respond")
+    wait_valid(page)
+
+    _run_to_image(page, reuse=False)
+    expect(page.get_by_test_id("run-cached-note")).to_have_count(0)
+    _run_to_image(page, reuse=False)  # a new take: nothing reused
+    expect(page.get_by_test_id("run-cached-note")).to_have_count(0)
+    expect(page.get_by_test_id("node-image").get_by_test_id("node-status")).not_to_have_attribute(
+        "data-status", "cached"
+    )
+    _run_to_image(page, reuse=True)  # asked for: the image is the one already made
+    expect(page.get_by_test_id("run-cached-note")).to_contain_text("image")
+    expect(page.get_by_test_id("node-image").get_by_test_id("node-status")).to_have_attribute(
+        "data-status", "cached"
+    )
+
+
+def test_run_to_here_without_a_trigger_reuses_the_image_before_it_when_asked(
+    signed_in: Page,
+) -> None:
+    """No dialog (nothing asks for inputs): the choice beside Run to here decides, so a
+    resize can be tried again without paying for the image before it."""
+    page = signed_in
+    new_flow(page, "Run to here, no trigger")
+    add(page, "image")
+    page.get_by_test_id("config-prompt").fill("a paper kite")
+    add(page, "image_resize")
+    wait_valid(page)
+    for reuse, cached in ((False, 0), (False, 0), (True, 1)):
+        _run_to_here(page, "resize", reuse=reuse)
+        expect(page.get_by_test_id("run-node-resize")).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("run-status")).to_have_attribute(
+            "data-status", "succeeded", timeout=30_000
+        )
+        expect(page.get_by_test_id("run-cached-note")).to_have_count(cached)
+    expect(page.get_by_test_id("run-cached-note")).to_contain_text("image")
+    expect(page.get_by_test_id("run-submit")).to_have_count(0)
 
 
 def test_nothing_covers_outputs_handles_are_easy_to_hit_and_the_run_panel_resizes(

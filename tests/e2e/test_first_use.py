@@ -59,6 +59,10 @@ def test_a_template_runs_reuse_is_a_choice_and_an_old_run_opens_read_only(
     expect(record.get_by_test_id("run-record-version")).to_contain_text("Ran version v1")
     expect(record.get_by_test_id("run-record-inputs")).to_contain_text("on a marble plinth")
     expect(record.get_by_test_id("run-record-node-card")).to_contain_text("succeeded")
+    # long values (the Respond node's JSON) wrap inside the dialog, none runs past it
+    respond = record.get_by_test_id("run-record-node-respond")
+    expect(respond).to_contain_text("response:")
+    assert respond.evaluate("li => li.scrollWidth <= li.clientWidth")
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("node-card")).to_have_count(0)  # the draft is as it was
 
@@ -90,3 +94,27 @@ def test_versions_that_cannot_serve_are_not_offered_for_publishing(signed_in: Pa
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("version-2-publish")).to_have_count(0)  # no roll back to it
     expect(page.get_by_test_id("version-3-published")).to_be_visible()
+
+
+NOTHING_CUT = """() => {
+  const pane = document.querySelector('[data-testid="canvas"]').getBoundingClientRect();
+  const nodes = [...document.querySelectorAll('.react-flow__node')];
+  return nodes.length > 0 && nodes.every(n => n.getBoundingClientRect().bottom <= pane.bottom + 1);
+}"""
+
+
+def test_a_run_s_outputs_are_not_left_under_the_run_panel(signed_in: Page) -> None:
+    page = signed_in
+    page.get_by_test_id("template-social-card").click()
+    page.get_by_test_id("palette").wait_for()
+    _run(page, "on a marble plinth")
+    expect(page.get_by_test_id("run-nodes")).to_be_visible()
+    expect(page.get_by_test_id("node-respond").locator("img")).to_be_visible()
+    # The panel took the canvas's lower part and the images made the nodes taller: the
+    # view moved so that every node, outputs included, ends above the panel.
+    page.wait_for_function(NOTHING_CUT)
+    canvas = page.get_by_test_id("canvas").bounding_box()
+    panel = page.get_by_test_id("run-panel-dock").bounding_box()
+    assert canvas is not None
+    assert panel is not None
+    assert canvas["y"] + canvas["height"] <= panel["y"] + 1

@@ -65,3 +65,17 @@ class StoredNodeCache:
     async def put(self, key: str, outputs: dict[str, Any]) -> None:
         async with self.db.new_session(after_journal=False) as session, session.begin():
             await cache_store.put_entry(session, key, values.to_json(outputs))
+
+
+class KeepingCache:
+    """Keeps each output for a later run to reuse but answers no lookup: the run computes
+    every node fresh (an editor run without "Reuse unchanged outputs")."""
+
+    def __init__(self, kept: NodeCache):
+        self.kept = kept
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        return None
+
+    async def put(self, key: str, outputs: dict[str, Any]) -> None:
+        await self.kept.put(key, outputs)

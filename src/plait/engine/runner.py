@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from plait.engine import values
-from plait.engine.cache import StoredNodeCache
+from plait.engine.cache import KeepingCache, NodeCache, StoredNodeCache
 from plait.engine.context import Services
 from plait.engine.events import Event, EventBus, EventKind
 from plait.engine.executor import Executor, entry_trigger
@@ -38,6 +38,8 @@ class RunRequest:
     flow_id: str | None = None
     trigger_id: str | None = None
     reuse_cache: bool = False
+    # Keep the outputs for a later run to reuse, even when this one computes fresh.
+    keep_outputs: bool = False
     flow_version: int | None = None
     idempotency_key: str | None = None
 
@@ -96,7 +98,7 @@ class Runner:
             run_inputs=request.inputs,
             trigger_id=request.trigger_id,
             events=events,
-            cache=StoredNodeCache(self.db) if request.reuse_cache else None,
+            cache=_cache(self.db, request),
             completed=completed,
             gate=recorded,
         )
@@ -230,3 +232,10 @@ def run_fields(result: RunResult) -> dict[str, Any]:
 
 def _when(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+
+
+def _cache(db: Database, request: RunRequest) -> NodeCache | None:
+    """The node cache a run reads (`reuse_cache`) or only writes (`keep_outputs`)."""
+    if request.reuse_cache:
+        return StoredNodeCache(db)
+    return KeepingCache(StoredNodeCache(db)) if request.keep_outputs else None

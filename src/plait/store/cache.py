@@ -15,5 +15,9 @@ async def get_entry(session: AsyncSession, key: str) -> dict[str, Any] | None:
 
 
 async def put_entry(session: AsyncSession, key: str, outputs: dict[str, Any]) -> None:
-    if await session.get(NodeCacheEntry, key) is None:
+    """Keeps `outputs` under `key`, replacing an older entry (a fresh take is the newest)."""
+    entry = await session.get(NodeCacheEntry, key)
+    if entry is None:
         session.add(NodeCacheEntry(key=key, outputs=outputs))
+    else:
+        entry.outputs = outputs

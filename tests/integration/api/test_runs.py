@@ -178,12 +178,13 @@ def test_editor_runs_compute_image_nodes_fresh_unless_told_to_reuse(admin: httpx
         assert isinstance(node, dict)
         return node
 
-    first = image_node(reuse_cache=True)  # computed, and kept for reuse
+    first = image_node()  # computed fresh, and kept for reuse
     assert first["cache_hit"] is False
-    assert image_node()["cache_hit"] is False  # by default a run is a new take
-    reused = image_node(reuse_cache=True)
+    take = image_node()  # by default a run is a new take
+    assert take["cache_hit"] is False
+    reused = image_node(reuse_cache=True)  # the take the user last saw, not computed again
     assert reused["cache_hit"] is True
-    assert reused["outputs"] == first["outputs"]
+    assert reused["outputs"] == take["outputs"]
 
 
 def test_the_runs_list_shows_version_source_inputs_and_the_document_run(

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
+from plait.engine.cache import KeepingCache, StoredNodeCache
 from plait.engine.context import Services
 from plait.engine.runner import Runner, RunRequest
 from plait.flows.loader import load_flow
@@ -150,6 +151,26 @@ async def test_stored_cache_survives_a_new_runner(db: Database, services: Servic
     assert second.nodes["image"].cache_hit
     assert second.nodes["thumb"].cache_hit
     assert second.result() == first.result()
+
+
+async def test_a_fresh_run_keeps_its_outputs_for_the_next_run_that_reuses(
+    db: Database, services: Services
+) -> None:
+    compiled = compile_flow(load_flow(EXAMPLES / "product-shot.json"), registry())
+    runner = Runner(db, services, "preview")
+    fresh = RunRequest(compiled, {"prompt": "p"}, keep_outputs=True)
+    assert not (await runner.run(fresh)).nodes["image"].cache_hit
+    assert not (await runner.run(fresh)).nodes["image"].cache_hit  # kept, never read
+    reused = await runner.run(RunRequest(compiled, {"prompt": "p"}, reuse_cache=True))
+    assert reused.nodes["image"].cache_hit
+
+
+async def test_the_stored_cache_keeps_the_newest_outputs(db: Database) -> None:
+    cache = StoredNodeCache(db)
+    await cache.put("k", {"text": "first take"})
+    await cache.put("k", {"text": "second take"})
+    assert await cache.get("k") == {"text": "second take"}
+    assert await KeepingCache(cache).get("k") is None
 
 
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db: Database) -> None:

@@ -2,6 +2,7 @@
 import { memo, useId } from "react";
 import type { JsonObject } from "../api/types";
 import type { PlaitNodeData } from "../lib/flow";
+import type { ReferenceChoices } from "../lib/templateRefs";
 import { useCatalog } from "./catalog";
 import { ConnectionsForm, type OutputRef } from "./forms/ConnectionsForm";
 import { FileInputForm } from "./forms/FileInputForm";
@@ -12,7 +13,7 @@ import { useNodeView } from "./viewStore";
 interface ConfigPanelProps {
   nodeId: string;
   data: PlaitNodeData;
-  references: readonly string[];
+  references: ReferenceChoices;
   outputs: readonly OutputRef[];
   connectedPorts: ReadonlyMap<string, string>;
   onWire: (nodeId: string, port: string, source: string | null) => void;
@@ -26,7 +27,8 @@ function ConfigPanelView({ nodeId, data, references, outputs, connectedPorts, on
   const view = useNodeView(nodeId);
   const labelId = useId();
   const info = byType.get(data.nodeType);
-  const ownReferences = references.filter((r) => !r.startsWith(`${nodeId}.`));
+  const notOwn = (r: string) => !r.startsWith(`${nodeId}.`);
+  const ownReferences: ReferenceChoices = { upstream: references.upstream.filter(notOwn), unconnected: references.unconnected.filter(notOwn) };
 
   if (!info) {
     return (

@@ -24,7 +24,7 @@ import { ErrorNote } from "../components/Form";
 import { LoadingPage } from "../components/Spinner";
 import { useToast } from "../components/Toast";
 import { fromDocument, makeEdge, newNodeId, nodeAriaLabel, splitRef, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
-import { descendantsOf } from "../lib/templateRefs";
+import { ancestorsOf, descendantsOf, type ReferenceChoices } from "../lib/templateRefs";
 import { followPortEdits } from "../lib/portEdits";
 import { accepts, refusal } from "../lib/ports";
 import { linkHandler } from "../lib/router";
@@ -39,6 +39,7 @@ import { NodeSearch, useNodeSearch } from "./NodeSearch";
 import { PanelDock } from "./PanelDock";
 import { dependencies, useReferenceEdges } from "./referenceEdges";
 import { useAddNode } from "./useAddNode";
+import { useKeepInView } from "./useKeepInView";
 import { useRunToHere } from "./useRunToHere";
 import { useTidy } from "./useTidy";
 import { EditorToolbar } from "./EditorToolbar";
@@ -171,6 +172,8 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const validation = useValidation(meta, nodes, edges, store);
   const nodeIds = useCallback(() => nodesRef.current.map((n) => n.id), []);
   const { run, start: startRun, show: showRun, cancel: cancelRun, clear: clearRun } = useRun(flowId, store, nodeIds);
+  const settled = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled";
+  useKeepInView(canvas, runPanelOpen && run.status !== null, `${run.runId ?? ""} ${settled ? "settled" : "running"}`);
 
   const document_ = useMemo(() => toDocument(meta, nodes, edges), [meta, nodes, edges]);
   const currentKey = useMemo(() => JSON.stringify(document_), [document_]);
@@ -489,8 +492,11 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   const runCost = useMemo(() => {
     let usd: number | null = 0;
     let images = 0;
+    // "Run to here" runs only the nodes the picked one needs: only theirs are counted.
+    const scope = toHere.scope();
+    const inScope = scope ? new Set(scope.nodes) : null;
     for (const n of nodes) {
-      if (n.data.nodeType !== "image") continue;
+      if (n.data.nodeType !== "image" || (inScope && !inScope.has(n.id))) continue;
       const count = typeof n.data.config["number_of_images"] === "number" ? n.data.config["number_of_images"] : 1;
       images += count;
       const model = findModel(catalog.models, n.data.config["model"] ?? catalog.models.default);
@@ -499,7 +505,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
       usd = price === null || usd === null ? null : usd + price * count;
     }
     return { preview: settings?.backend === "preview", usd, images };
-  }, [nodes, catalog, settings]);
+  }, [nodes, catalog, settings, toHere]);
   const globalProblems = validation.problems.filter((p) => !p.node_id);
 
   // Edges whose port no longer exists (a field renamed elsewhere, a mode switched): the
@@ -545,15 +551,24 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
     [outputsKey],
   );
   // What the selected node may use: outputs of nodes upstream of it or unconnected to it
-  // (a downstream node's output would make a cycle); templates take anything but images.
+  // (a downstream node's output would make a cycle); templates take anything but images,
+  // upstream outputs first.
   const selectedId = selectedNode?.id ?? null;
-  // As a string, so that a drag (new `nodes`, same graph) leaves the lists below as they are.
-  const downstreamKey = useMemo(() => (selectedId ? [...descendantsOf(selectedId, dependencies(nodes, shownEdges))].join(" ") : ""), [selectedId, nodes, shownEdges]);
+  // As strings, so that a drag (new `nodes`, same graph) leaves the lists below as they are.
+  const [downstreamKey, upstreamKey] = useMemo(() => {
+    if (!selectedId) return ["", ""];
+    const deps = dependencies(nodes, shownEdges);
+    return [[...descendantsOf(selectedId, deps)].join(" "), [...ancestorsOf(selectedId, deps)].join(" ")];
+  }, [selectedId, nodes, shownEdges]);
   const usable = useMemo(() => {
     const downstream = new Set(downstreamKey.split(" "));
     return outputs.filter((o) => !downstream.has(splitRef(o.ref)[0]));
   }, [outputs, downstreamKey]);
-  const references = useMemo(() => usable.filter((o) => o.type !== "image" && o.type !== "image_list").map((o) => o.ref), [usable]);
+  const references = useMemo((): ReferenceChoices => {
+    const upstream = new Set(upstreamKey.split(" "));
+    const text = usable.filter((o) => o.type !== "image" && o.type !== "image_list").map((o) => o.ref);
+    return { upstream: text.filter((r) => upstream.has(splitRef(r)[0])), unconnected: text.filter((r) => !upstream.has(splitRef(r)[0])) };
+  }, [usable, upstreamKey]);
 
   const onWire = useCallback(
     (nodeId: string, port: string, source: string | null) => {
@@ -581,7 +596,6 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
   };
 
   // A settled run shows up in the history's run list.
-  const settled = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled";
   useEffect(() => {
     if (settled) setHistoryKey((k) => k + 1);
   }, [settled, run.runId]);
@@ -724,7 +738,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
                 onSaveVersion={save}
               />
             ) : selectedNode && tab === "data" ? (
-              <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={toHere.runToHere} />
+              <NodeInspector nodeId={selectedNode.id} detail={run.detail} running={run.status === "starting" || run.status === "queued" || run.status === "running"} onRunToHere={toHere.runToHere} reuse={toHere.reuse} onReuse={toHere.setReuse} />
             ) : selectedNode ? (
               <ConfigPanel
                 key={selectedNode.id}
@@ -745,7 +759,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
         </aside>
       </div>
 
-      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} onClose={closeRunDialog} onRun={doRun} /> : null}
+      {runDialogOpen ? <RunDialog triggers={triggers} remembered={lastInputs} cost={runCost} upTo={toHere.upTo} initialReuse={toHere.upTo ? toHere.reuse : false} onClose={closeRunDialog} onRun={doRun} /> : null}
       {publishDialog ? (
         <PublishDialog
           flowId={flowId}

@@ -54,7 +54,17 @@ function Ports({ title, values, testId }: { title: string; values: JsonValue; te
   );
 }
 
-function NodeInspectorView({ nodeId, detail, running, onRunToHere }: { nodeId: string; detail: RunDetail | null; running: boolean; onRunToHere: (nodeId: string) => void }) {
+interface InspectorProps {
+  nodeId: string;
+  detail: RunDetail | null;
+  running: boolean;
+  onRunToHere: (nodeId: string) => void;
+  /** "Run to here" reuses unchanged outputs of the nodes before it (off: all fresh). */
+  reuse: boolean;
+  onReuse: (reuse: boolean) => void;
+}
+
+function NodeInspectorView({ nodeId, detail, running, onRunToHere, reuse, onReuse }: InspectorProps) {
   const record: NodeRunRecord | undefined = detail?.nodes?.find((n) => n.node_id === nodeId);
   return (
     <div className="node-inspector" data-testid="node-inspector">
@@ -64,6 +74,9 @@ function NodeInspectorView({ nodeId, detail, running, onRunToHere }: { nodeId: s
         </button>
         <span className="muted small">runs {nodeId} and only the nodes it needs</span>
       </div>
+      <label className="inspector-reuse small">
+        <input type="checkbox" checked={reuse} data-testid="run-to-here-reuse" onChange={(e) => onReuse(e.target.checked)} /> Reuse unchanged outputs (the nodes before it are not computed again)
+      </label>
       {!record ? (
         <p className="muted" data-testid="inspector-empty">
           {running

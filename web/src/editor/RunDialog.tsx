@@ -30,6 +30,8 @@ export function RunDialog({
   triggers,
   remembered,
   cost,
+  upTo = null,
+  initialReuse = false,
   onClose,
   onRun,
 }: {
@@ -37,6 +39,10 @@ export function RunDialog({
   remembered: Values;
   /** What the Image nodes would cost at list price; null when unknown. */
   cost: { preview: boolean; usd: number | null; images: number };
+  /** "Run to here": the node the run stops at (it and the nodes it needs run); null: all. */
+  upTo?: string | null;
+  /** The reuse toggle's starting state (Run to here's choice; off for a plain Run). */
+  initialReuse?: boolean;
   onClose: () => void;
   /** `reuseCache`: reuse unchanged nodes' outputs from earlier runs instead of computing fresh. */
   onRun: (inputs: Values, triggerId: string | undefined, reuseCache: boolean) => Promise<void>;
@@ -49,7 +55,7 @@ export function RunDialog({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   // Off: every Image node makes a new take (like `plait run` without --cache).
-  const [reuseCache, setReuseCache] = useState(false);
+  const [reuseCache, setReuseCache] = useState(initialReuse);
   const baseId = useId();
 
   async function submit(event: FormEvent) {
@@ -86,8 +92,13 @@ export function RunDialog({
   }
 
   return (
-    <Modal title="Run with test inputs" onClose={onClose} testId="run-dialog">
+    <Modal title={upTo ? `Run up to ${upTo}` : "Run with test inputs"} onClose={onClose} testId="run-dialog">
       <form onSubmit={submit}>
+        {upTo ? (
+          <p className="field-hint run-up-to" data-testid="run-up-to">
+            Runs <strong>{upTo}</strong> and the nodes it needs; the nodes after it do not run.
+          </p>
+        ) : null}
         {triggers.length > 1 ? (
           <div className="field">
             <label className="field-label" htmlFor={`${baseId}-trigger`}>
@@ -184,7 +195,7 @@ export function RunDialog({
         <p className="field-hint" id={`${baseId}-reuse-hint`}>
           {reuseCache
             ? "Nodes whose settings and inputs are unchanged since an earlier run reuse its outputs: not computed again, not billed."
-            : "Every node computes fresh: each Image node makes a new take."}
+            : "Every node computes fresh: each Image node makes a new take (kept, so a later run can reuse it)."}
         </p>
         <p className="run-cost-estimate small" data-testid="run-cost-estimate">
           {cost.images === 0

@@ -44,7 +44,7 @@ function RunPanelView({
         <dl className="run-totals">
           <div>
             <dt>Duration</dt>
-            <dd>{formatDuration(detail?.duration_ms)}</dd>
+            <dd data-testid="run-duration">{formatDuration(detail?.duration_ms)}</dd>
           </div>
           <div>
             <dt>Tokens</dt>

@@ -23,6 +23,8 @@ interface Deps {
 
 export function useRunToHere({ nodesRef, linksRef, document, startRun, openDialog, onStarted }: Deps) {
   const [upTo, setUpTo] = useState<string | null>(null);
+  // Off: every node it runs computes fresh; the run dialog, when it opens, starts from it.
+  const [reuse, setReuse] = useState(false);
 
   const runToHere = useCallback(
     (nodeId: string) => {
@@ -31,13 +33,13 @@ export function useRunToHere({ nodesRef, linksRef, document, startRun, openDialo
       if (nodesRef.current.some((n) => needed.has(n.id) && n.data.nodeType === "http_trigger")) {
         setUpTo(nodeId);
         openDialog();
-      } else void startRun({}, document(), undefined, false, scope).finally(onStarted);
+      } else void startRun({}, document(), undefined, reuse, scope).finally(onStarted);
     },
-    [nodesRef, linksRef, document, startRun, openDialog, onStarted],
+    [nodesRef, linksRef, document, startRun, openDialog, onStarted, reuse],
   );
 
   /** The scope of the run the dialog starts: up to the node picked, or the whole flow. */
   const scope = useCallback(() => (upTo ? scopeOf(upTo, nodesRef.current, linksRef.current) : undefined), [upTo, nodesRef, linksRef]);
   const reset = useCallback(() => setUpTo(null), []);
-  return useMemo(() => ({ runToHere, scope, reset }), [runToHere, scope, reset]);
+  return useMemo(() => ({ upTo, runToHere, scope, reset, reuse, setReuse }), [upTo, runToHere, scope, reset, reuse]);
 }

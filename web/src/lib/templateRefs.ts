@@ -62,3 +62,13 @@ export function descendantsOf(id: string, deps: ReadonlyMap<string, readonly str
   for (const [node, list] of deps) for (const d of list) users.set(d, [...(users.get(d) ?? []), node]);
   return ancestorsOf(id, users);
 }
+
+/** What "Insert reference…" offers a node: outputs already upstream of it first, then
+ * outputs of nodes not connected to it (using one wires that node in; it cannot make a
+ * cycle). Outputs of nodes downstream of it are never offered. */
+export interface ReferenceChoices {
+  upstream: readonly string[];
+  unconnected: readonly string[];
+}
+
+export const NO_REFERENCES: ReferenceChoices = { upstream: [], unconnected: [] };

@@ -43,7 +43,8 @@ class StartRun(BaseModel):
     reuse_cache: bool = Field(
         default=False,
         description="Reuse outputs of unchanged nodes from earlier runs; off: every node "
-        "computes fresh (a new take from each Image node)",
+        "computes fresh (a new take from each Image node). Either way the outputs are kept, "
+        "so the next run that reuses gets this run's take",
     )
     up_to: str | None = None  # run only this node and what it depends on ("Run to here")
 
@@ -82,6 +83,7 @@ async def start(
             flow_id=flow_id,
             trigger_id=trigger_id,
             reuse_cache=body.reuse_cache,
+            keep_outputs=True,  # a take the user likes can be reused by the next run
             flow_version=saved.get(compiled.digest),
         ),
     )

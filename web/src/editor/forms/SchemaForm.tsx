@@ -2,11 +2,12 @@
 import { useId, useState } from "react";
 import type { JsonObject, JsonSchema, JsonValue, Problem } from "../../api/types";
 import { defaultObject, isObject, schemaType, titleOf, unwrapNullable } from "../../lib/schema";
+import type { ReferenceChoices } from "../../lib/templateRefs";
 import { TemplateField } from "./TemplateField";
 
 export interface FormContext {
   root: JsonSchema;
-  references: readonly string[];
+  references: ReferenceChoices;
   problems: readonly Problem[];
   testPrefix: string;
 }

@@ -1,5 +1,6 @@
 // A text setting marked `format: template`: may hold {{ node.port }} references.
 import { useRef } from "react";
+import type { ReferenceChoices } from "../../lib/templateRefs";
 
 export function TemplateField({
   id,
@@ -14,7 +15,7 @@ export function TemplateField({
   id: string;
   value: string;
   onChange: (value: string) => void;
-  references: readonly string[];
+  references: ReferenceChoices;
   rows?: number;
   describedBy?: string | undefined;
   testId?: string | undefined;
@@ -52,7 +53,7 @@ export function TemplateField({
         <span className="muted small">
           Insert values with <code>{"{{ node.port }}"}</code>
         </span>
-        {references.length ? (
+        {references.upstream.length || references.unconnected.length ? (
           <select
             aria-label="Insert a reference"
             className="select-small"
@@ -62,14 +63,24 @@ export function TemplateField({
             }}
           >
             <option value="">Insert reference…</option>
-            {references.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
+            <ReferenceGroup label="Upstream of this node" group="upstream" refs={references.upstream} />
+            <ReferenceGroup label="Not connected yet (using one wires its node in)" group="unconnected" refs={references.unconnected} />
           </select>
         ) : null}
       </div>
     </div>
+  );
+}
+
+function ReferenceGroup({ label, group, refs }: { label: string; group: string; refs: readonly string[] }) {
+  if (!refs.length) return null;
+  return (
+    <optgroup label={label} data-testid={`references-${group}`}>
+      {refs.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </optgroup>
   );
 }
