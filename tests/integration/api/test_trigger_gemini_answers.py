@@ -11,16 +11,20 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.fakes.gemini import FakeGemini, Fault
+from plait.providers import catalog
+from tests.fakes.gemini import FakeGemini, Fault, ModelListing
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
 
 MODEL = "gemini-2.5-flash-image"
+UNLISTED = "gemini-3-pro-image"  # a catalog model this key's models.list lacks
 
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeGemini]:
     with FakeGemini() as gemini:
+        served = [m.id for m in catalog.current().models if m.runs and m.id != UNLISTED]
+        gemini.listing = ModelListing(models=tuple(served))
         yield gemini
 
 
@@ -162,3 +166,26 @@ def test_a_repeated_idempotency_key_gets_the_same_status_from_the_record(
     assert first.status_code == again.status_code == 422
     assert again.json()["run_id"] == first.json()["run_id"]
     assert again.json()["category"] == "input"
+
+
+def test_a_model_this_key_does_not_list_is_refused_before_the_paid_call(
+    server: LiveServer, fake: FakeGemini
+) -> None:
+    document = flows.image_endpoint()
+    document["nodes"][1]["config"]["model"] = UNLISTED
+    with server.admin() as admin:
+        secret = flows.publish(admin, flows.create(admin, document))["secret"]
+    paid_before = len(fake.generate_requests())
+    with server.client() as caller:
+        answer = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "a lighthouse"})
+
+    assert answer.status_code == 502, answer.text
+    body = answer.json()
+    assert (body["category"], body["fault"], body["node_id"]) == (
+        "configuration", "configuration", "image",
+    )  # fmt: skip
+    assert body["detail"].startswith(
+        f"node 'image': {UNLISTED} is not in this Gemini API key's model list (models.list)"
+    )
+    assert "models this key can use: gemini-nano-banana-2.1," in body["detail"]
+    assert len(fake.generate_requests()) == paid_before  # nothing was paid for
