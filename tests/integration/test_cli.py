@@ -122,7 +122,7 @@ def test_image_input_from_a_file(tmp_path: Path) -> None:
         (["run", "IMG", "-i", "photo=@nothere.png"], "input 'photo': file not found"),
         (
             ["run", "IMG", "-i", "photo=@notes.txt"],
-            "input 'photo': .*notes.txt is not a PNG, JPEG or WebP",
+            "input 'photo': .*notes.txt is not a PNG, JPEG, WebP, HEIC or HEIF",
         ),
         (["run", "IMG", "-i", "photo=plain text"], "expects an image"),
         (["run", "invalid.json"], "node 'x': unknown node type 'nope'"),
@@ -170,7 +170,7 @@ def test_a_non_image_file_fails_its_node(tmp_path: Path) -> None:
     proc = plait("run", "f.json", cwd=tmp_path)
     assert proc.returncode == 1
     assert "node 'photo'" in proc.stderr
-    assert "is not a PNG, JPEG or WebP image" in proc.stderr
+    assert "is not a PNG, JPEG, WebP, HEIC or HEIF image" in proc.stderr
 
 
 def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path) -> None:

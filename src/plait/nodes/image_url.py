@@ -18,7 +18,9 @@ from plait.nodes.base import NodeContext, NodeType
 
 class ImageUrlConfig(BaseModel):
     url: Template = Field(
-        description="http(s) address of a PNG, JPEG or WebP image; may use {{ node.port }}"
+        description=(
+            "http(s) address of a PNG, JPEG, WebP, HEIC or HEIF image; may use {{ node.port }}"
+        )
     )
     max_bytes: int = Field(
         default=DEFAULT_MAX_BYTES, ge=1, le=100 * 1024 * 1024, description="Largest image to accept"
