@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from plait.errors import MediaError, NodeError, NodeInputError
+from plait.errors import MediaError, NodeInputError
 from plait.flows.ports import Port, PortType
 from plait.flows.template import Template
 from plait.net.client import DEFAULT_MAX_BYTES
@@ -56,7 +56,7 @@ class ImageUrl(NodeType[ImageUrlConfig]):
     ) -> dict[str, Any]:
         url = str(config.url).strip()
         if not url:
-            raise NodeError("the URL is empty; set 'url' to the image's http(s) address")
+            raise NodeInputError("the URL is empty; set 'url' to the image's http(s) address")
         try:  # the URL is this node's input, often a caller's: its failures are theirs to fix
             fetched = await fetch_image(ctx.http_client(), url, max_bytes=config.max_bytes)
         except NetError as exc:

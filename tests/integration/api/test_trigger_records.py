@@ -64,3 +64,41 @@ def test_a_flow_that_calls_gemini_is_recorded_before_the_call(
         caller.join(30)
     assert statuses in (["queued"], ["running"])  # committed before the call went out
     assert answers[0].status_code == 200, answers[0].text
+
+
+def test_a_run_cancelled_while_its_caller_waits_answers_503_saying_so(
+    tmp_path: Path, gemini_fake: FakeGemini
+) -> None:
+    settings = server_settings(
+        tmp_path,
+        PLAIT_IMAGE_BACKEND="gemini",
+        GEMINI_API_KEY="k",
+        PLAIT_GEMINI_BASE_URL=gemini_fake.base_url,
+    )
+    gemini_fake.hold(2)  # the server's call waits in the fake until a second one arrives
+    with LiveServer(settings) as server, server.admin() as admin:
+        secret = flows.publish(admin, flows.create(admin, flows.image_endpoint()))["secret"]
+        answers: list[httpx.Response] = []
+
+        def call() -> None:
+            with server.client() as caller:
+                answers.append(caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "a"}))
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        until(lambda: len(gemini_fake.generate_requests()) == 1, "the server's Gemini call")
+        with sqlite3.connect(f"file:{tmp_path / 'plait.db'}?mode=ro", uri=True) as db:
+            [(run_id,)] = list(db.execute("SELECT id FROM runs"))
+        assert admin.post(f"/api/runs/{run_id}/cancel").status_code == 202
+        caller.join(30)
+        gemini_fake.hold(None)
+
+    [answer] = answers
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["x-plait-run-id"] == run_id
+    assert answer.json() == {
+        "detail": f"run {run_id} was cancelled on the server (by an operator, or the server "
+        "stopping) before it finished; nothing was made. Send the request again.",
+        "run_id": run_id,
+        "status": "cancelled",
+    }
