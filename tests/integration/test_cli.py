@@ -252,6 +252,15 @@ def test_models_shows_what_this_key_can_use(tmp_path: Path, gemini_fake: FakeGem
     assert check.returncode == 0, check.stderr
     assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
 
+    offline = {**env, "PLAIT_IMAGE_BACKEND": "preview"}  # runs make no call to Google
+    quiet = json.loads(plait("models", "--json", cwd=tmp_path, env=offline).stdout)
+    assert quiet["key"] is None
+    assert {m["available"] for m in quiet["models"]} == {None}
+    refused = plait("models", "--check", cwd=tmp_path, env=offline)
+    assert refused.returncode == 1
+    assert "PLAIT_IMAGE_BACKEND=preview makes no call to Google" in refused.stderr
+    assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
+
 
 def _image_flow(tmp_path: Path, name: str, **config: str) -> str:
     """A one-node flow file: an Image node `img` with `config` and a prompt."""

@@ -53,10 +53,20 @@ def models(
 
 
 async def _key_models(settings: Settings, *, refresh: bool) -> KeyModels | None:
-    """This key's model list: cached under a day, else asked for (None without a key)."""
+    """The model list of the key `plait run` would use: cached under a day, else asked
+    for. None without a key, or on the preview backend (which makes no call to Google),
+    as `GET /api/models` on a server."""
     if settings.gemini_api_key is None:
         if refresh:
             say("plait: --check needs a key: set GEMINI_API_KEY (or GOOGLE_API_KEY)")
+            raise typer.Exit(EXIT_FAILED)
+        return None
+    if settings.image_backend == "preview":
+        if refresh:
+            say(
+                "plait: --check asks Gemini, but PLAIT_IMAGE_BACKEND=preview makes no call to "
+                "Google: unset it (or set it to gemini) to check this key's models"
+            )
             raise typer.Exit(EXIT_FAILED)
         return None
     from plait.providers.factory import make_provider
