@@ -271,7 +271,7 @@ async def _drive(
             cost=tally.cost_usd,
             jobs="",
         )
-        pool = _pool(runtime, job, options)
+        pool = _pool(runtime, job, options, limiter)
         if pool is not None:
             pool.changed = lambda: bar.update(task, jobs=pool.describe())
             if adopted := await pool.load():
@@ -344,8 +344,11 @@ class _RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} rows/s" if speed else "– rows/s")
 
 
-def _pool(runtime: Runtime, job: BatchJob, options: _Options) -> JobPool | None:
-    """Batch API mode's provider (None in live mode)."""
+def _pool(
+    runtime: Runtime, job: BatchJob, options: _Options, limiter: AimdLimiter
+) -> JobPool | None:
+    """Batch API mode's provider (None in live mode); the 429s of its live calls (rows of
+    a job Google could not report) slow the rows through `limiter`."""
     if not options.batch_api:
         return None
     from plait.providers.gemini import GeminiProvider  # the SDK is slow to import
@@ -354,7 +357,7 @@ def _pool(runtime: Runtime, job: BatchJob, options: _Options) -> JobPool | None:
     gemini = runtime.provider()
     assert isinstance(gemini, GeminiProvider)  # _check_mode refused the preview backend
     pool = JobPool(
-        GeminiBatchApi(gemini),
+        GeminiBatchApi(gemini, online_signals=limiter),
         runtime.db,
         job.batch_id,
         poll_seconds=options.poll_every,
