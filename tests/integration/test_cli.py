@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from plait.providers import catalog
 from tests.fakes.gemini import FakeGemini, ModelListing
 from tests.fakes.web import local_server
 from tests.helpers import EXAMPLES, open_image, png
@@ -230,6 +231,24 @@ def test_models_lists_the_catalog(tmp_path: Path) -> None:
     assert nb21["sources"]["prices"]["url"] == "https://ai.google.dev/gemini-api/docs/pricing"
     table = plait("models", cwd=tmp_path, env={"COLUMNS": "250"})
     assert "Nano Banana Pro" in table.stdout
+
+
+def _whole_ids(table: str) -> None:
+    """Every model id, and every successor's, stands whole on one line of the table."""
+    lines = table.splitlines()
+    for model in catalog.current().models:
+        assert any(f" {model.id} " in f" {line} " for line in lines), model.id
+        if model.successor:
+            assert any(f"→ {model.successor}" in line for line in lines), model.successor
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_models_at_80_columns_never_break_an_id(tmp_path: Path, gemini_fake: FakeGemini) -> None:
+    _whole_ids(plait("models", cwd=tmp_path, env={"COLUMNS": "80"}).stdout)
+    env = {"PLAIT_GEMINI_BASE_URL": gemini_fake.base_url, "GEMINI_API_KEY": "k"}
+    with_key = plait("models", cwd=tmp_path, env={**env, "COLUMNS": "80"}).stdout
+    assert "usable" in with_key  # one more column: whether this key can use each
+    _whole_ids(with_key)
 
 
 def test_models_shows_what_this_key_can_use(tmp_path: Path, gemini_fake: FakeGemini) -> None:
