@@ -194,3 +194,34 @@ def test_validate_answers_warnings_for_a_deprecated_model(admin: httpx.Client) -
     [warning] = answer["warnings"]
     assert (warning["node_id"], warning["field"]) == ("img", "model")
     assert "switch to gemini-3.1-flash-lite-image" in warning["message"]
+
+
+def test_the_models_use_a_stored_key_and_the_preview_backend_asks_nothing(
+    tmp_path: Path, gemini_fake: FakeGemini
+) -> None:
+    gemini_fake.listing = ModelListing(models=("gemini-3-pro-image",))
+    settings = server_settings(
+        tmp_path / "data", PLAIT_IMAGE_BACKEND=None, PLAIT_GEMINI_BASE_URL=gemini_fake.base_url
+    )
+    with LiveServer(settings) as live, live.admin() as admin:
+        assert admin.get("/api/models").json()["key"] is None  # no key: preview, not asked
+        admin.put("/api/settings/gemini-key", json={"key": "stored-key"}).raise_for_status()
+        models = admin.get("/api/models").json()  # the key saved in Settings serves
+        available = {m["id"]: m["available"] for m in models["models"]}
+        assert available["gemini-3-pro-image"] is True
+        assert available["gemini-nano-banana-2.1"] is False
+    lists = [r for r in gemini_fake.requests if r.path.endswith("/models")]
+    assert [r.headers["x-goog-api-key"] for r in lists] == ["stored-key"]
+
+    offline = server_settings(
+        tmp_path / "offline",
+        PLAIT_IMAGE_BACKEND="preview",
+        GEMINI_API_KEY="k",
+        PLAIT_GEMINI_BASE_URL=gemini_fake.base_url,
+    )
+    with LiveServer(offline) as live, live.admin() as admin:
+        models = admin.get("/api/models").json()
+        assert models["key"] is None
+        assert {m["available"] for m in models["models"]} == {None}
+        assert admin.post("/api/models/check").json()["key"] is None
+    assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 1
