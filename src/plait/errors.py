@@ -154,7 +154,10 @@ class NodeInputError(NodeError):
 
 
 class MediaError(PlaitError):
-    """An image could not be decoded, or is of a type or size Plait refuses."""
+    """An image could not be decoded, or is of a type or size Plait refuses: the image a
+    node was given must change (a published call answers 422 naming the node)."""
+
+    category: ClassVar[Category | None] = Category.INPUT
 
 
 class ProviderError(NodeError):

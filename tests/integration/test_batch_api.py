@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.fakes.gemini import FakeGemini, Fault
+from tests.fakes.gemini import FakeGemini, Fault, ModelListing
 from tests.helpers import until
 from tests.integration.test_batch import (
     ONE_IMAGE,
@@ -222,3 +222,29 @@ def test_batch_api_mode_refuses_the_preview_backend(tmp_path: Path) -> None:
         assert proc.returncode == 2
         assert "the offline preview backend has no batch mode" in proc.stderr
     assert not (tmp_path / ".plait" / "plait.db").exists() or stored_jobs(tmp_path) == []
+
+
+@pytest.mark.parametrize("mode", ["live", "batch-api"])
+def test_a_model_this_key_does_not_list_fails_its_rows_before_anything_is_paid(
+    tmp_path: Path, mode: str
+) -> None:
+    flow = flow_file(tmp_path, ONE_IMAGE)  # on gemini-2.5-flash-image
+    rows = write_rows(tmp_path / "rows.csv", ["row 1", "row 2"])
+    extra = ("--batch-api", *FAST_POLL) if mode == "batch-api" else ()
+    with FakeGemini() as fake:
+        fake.listing = ModelListing(models=("gemini-nano-banana-2.1", "gemini-3-pro-image"))
+        out = tmp_path / "out"
+        proc = plait(
+            str(flow), str(rows), "--yes", "--out", str(out), *extra, cwd=tmp_path, fake=fake
+        )
+        assert fake.batch_creates() == []  # no job submitted
+        assert fake.generate_requests() == []  # no live call either
+
+    assert proc.returncode == 1, proc.stderr
+    rows_out = manifest(out)
+    assert [m["status"] for m in rows_out] == ["failed", "failed"]
+    assert rows_out[0]["error"].startswith(
+        "node 'image': gemini-2.5-flash-image is not in this Gemini API key's model list "
+        "(models.list), so Gemini would refuse it; models this key can use: "
+        "gemini-nano-banana-2.1, gemini-3-pro-image."
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from plait.providers import catalog
 from tests.fakes.gemini import FakeGemini, ModelListing
 from tests.fakes.web import local_server
 from tests.helpers import EXAMPLES, open_image, png
@@ -122,7 +123,7 @@ def test_image_input_from_a_file(tmp_path: Path) -> None:
         (["run", "IMG", "-i", "photo=@nothere.png"], "input 'photo': file not found"),
         (
             ["run", "IMG", "-i", "photo=@notes.txt"],
-            "input 'photo': .*notes.txt is not a PNG, JPEG or WebP",
+            "input 'photo': .*notes.txt is not a PNG, JPEG, WebP, HEIC or HEIF",
         ),
         (["run", "IMG", "-i", "photo=plain text"], "expects an image"),
         (["run", "invalid.json"], "node 'x': unknown node type 'nope'"),
@@ -170,7 +171,7 @@ def test_a_non_image_file_fails_its_node(tmp_path: Path) -> None:
     proc = plait("run", "f.json", cwd=tmp_path)
     assert proc.returncode == 1
     assert "node 'photo'" in proc.stderr
-    assert "is not a PNG, JPEG or WebP image" in proc.stderr
+    assert "is not a PNG, JPEG, WebP, HEIC or HEIF image" in proc.stderr
 
 
 def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path) -> None:
@@ -232,6 +233,24 @@ def test_models_lists_the_catalog(tmp_path: Path) -> None:
     assert "Nano Banana Pro" in table.stdout
 
 
+def _whole_ids(table: str) -> None:
+    """Every model id, and every successor's, stands whole on one line of the table."""
+    lines = table.splitlines()
+    for model in catalog.current().models:
+        assert any(f" {model.id} " in f" {line} " for line in lines), model.id
+        if model.successor:
+            assert any(f"→ {model.successor}" in line for line in lines), model.successor
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_models_at_80_columns_never_break_an_id(tmp_path: Path, gemini_fake: FakeGemini) -> None:
+    _whole_ids(plait("models", cwd=tmp_path, env={"COLUMNS": "80"}).stdout)
+    env = {"PLAIT_GEMINI_BASE_URL": gemini_fake.base_url, "GEMINI_API_KEY": "k"}
+    with_key = plait("models", cwd=tmp_path, env={**env, "COLUMNS": "80"}).stdout
+    assert "usable" in with_key  # one more column: whether this key can use each
+    _whole_ids(with_key)
+
+
 def test_models_shows_what_this_key_can_use(tmp_path: Path, gemini_fake: FakeGemini) -> None:
     gemini_fake.listing = ModelListing(
         models=("gemini-3-pro-image", "gemini-4-flash-image", "gemini-3.1-flash-lite")
@@ -250,6 +269,15 @@ def test_models_shows_what_this_key_can_use(tmp_path: Path, gemini_fake: FakeGem
     assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 1  # cached
     check = plait("models", "--check", cwd=tmp_path, env=env)
     assert check.returncode == 0, check.stderr
+    assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
+
+    offline = {**env, "PLAIT_IMAGE_BACKEND": "preview"}  # runs make no call to Google
+    quiet = json.loads(plait("models", "--json", cwd=tmp_path, env=offline).stdout)
+    assert quiet["key"] is None
+    assert {m["available"] for m in quiet["models"]} == {None}
+    refused = plait("models", "--check", cwd=tmp_path, env=offline)
+    assert refused.returncode == 1
+    assert "PLAIT_IMAGE_BACKEND=preview makes no call to Google" in refused.stderr
     assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
 
 

@@ -35,6 +35,7 @@ from plait.errors import InputError
 from plait.flows.loader import flow_from_document, load_flow
 from plait.flows.validate import compile_flow
 from plait.nodes.http_trigger import trigger_config
+from plait.providers import gemini_models
 from plait.providers.catalog import PriceTier
 from plait.runtime import Runtime, open_runtime
 from plait.store import batches as store
@@ -271,7 +272,7 @@ async def _drive(
             cost=tally.cost_usd,
             jobs="",
         )
-        pool = _pool(runtime, job, options)
+        pool = _pool(runtime, job, options, limiter)
         if pool is not None:
             pool.changed = lambda: bar.update(task, jobs=pool.describe())
             if adopted := await pool.load():
@@ -344,8 +345,11 @@ class _RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} rows/s" if speed else "– rows/s")
 
 
-def _pool(runtime: Runtime, job: BatchJob, options: _Options) -> JobPool | None:
-    """Batch API mode's provider (None in live mode)."""
+def _pool(
+    runtime: Runtime, job: BatchJob, options: _Options, limiter: AimdLimiter
+) -> JobPool | None:
+    """Batch API mode's provider (None in live mode); the 429s of its live calls (rows of
+    a job Google could not report) slow the rows through `limiter`."""
     if not options.batch_api:
         return None
     from plait.providers.gemini import GeminiProvider  # the SDK is slow to import
@@ -353,13 +357,15 @@ def _pool(runtime: Runtime, job: BatchJob, options: _Options) -> JobPool | None:
 
     gemini = runtime.provider()
     assert isinstance(gemini, GeminiProvider)  # _check_mode refused the preview backend
-    return JobPool(
-        GeminiBatchApi(gemini),
+    pool = JobPool(
+        GeminiBatchApi(gemini, online_signals=limiter),
         runtime.db,
         job.batch_id,
         poll_seconds=options.poll_every,
         poll_timeout=runtime.settings.batch_poll_timeout,
     )
+    gemini_models.share(pool, gemini)  # an unlisted model fails before a job is submitted
+    return pool
 
 
 def _progress(batch_api: bool = False) -> Progress:

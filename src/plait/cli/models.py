@@ -53,10 +53,20 @@ def models(
 
 
 async def _key_models(settings: Settings, *, refresh: bool) -> KeyModels | None:
-    """This key's model list: cached under a day, else asked for (None without a key)."""
+    """The model list of the key `plait run` would use: cached under a day, else asked
+    for. None without a key, or on the preview backend (which makes no call to Google),
+    as `GET /api/models` on a server."""
     if settings.gemini_api_key is None:
         if refresh:
             say("plait: --check needs a key: set GEMINI_API_KEY (or GOOGLE_API_KEY)")
+            raise typer.Exit(EXIT_FAILED)
+        return None
+    if settings.image_backend == "preview":
+        if refresh:
+            say(
+                "plait: --check asks Gemini, but PLAIT_IMAGE_BACKEND=preview makes no call to "
+                "Google: unset it (or set it to gemini) to check this key's models"
+            )
             raise typer.Exit(EXIT_FAILED)
         return None
     from plait.providers.factory import make_provider
@@ -80,12 +90,11 @@ def _table(current: Catalog, listed: KeyModels | None) -> Table:
     table.add_column("model", no_wrap=True, min_width=max(len(i) for i in ids))
     table.add_column("name", overflow="fold")
     table.add_column("lifecycle", overflow="fold", min_width=10)
-    table.add_column("sizes", overflow="fold")
-    table.add_column("$/image", no_wrap=True)
+    table.add_column("$/image", no_wrap=True)  # per size; then ratios and references
     if listed is not None:
-        table.add_column("this key")
+        table.add_column("this key", min_width=6)  # "not listed" wraps between words
     for model in current.models:
-        row = [_ids(model, current), model.label, _lifecycle(model), _shape(model), _prices(model)]
+        row = [_ids(model, current), model.label, _lifecycle(model), _shape(model)]
         if listed is not None:
             row.append("usable" if listed.usable(model) else "not listed")
         table.add_row(*row)
@@ -102,20 +111,18 @@ def _ids(model: ModelInfo, current: Catalog) -> str:
 
 
 def _lifecycle(model: ModelInfo) -> str:
-    status = model.lifecycle.replace("_", " ")
+    """The lifecycle and its dates, a line each (a narrow column wraps between words)."""
+    lines = [model.lifecycle.replace("_", " ")]
     if model.lifecycle == "deprecated":
-        status += f" {model.deprecated}" if model.deprecated else ""
-        status += f", shuts down {model.shutdown}" if model.shutdown else ""
+        lines[0] += f" {model.deprecated}" if model.deprecated else ""
+        lines += [f"shutdown {model.shutdown}"] if model.shutdown else []
     elif model.lifecycle == "shut_down" and model.shutdown:
-        status += f" {model.shutdown}"
-    return status
+        lines[0] += f" {model.shutdown}"
+    return "\n".join(lines)
 
 
 def _shape(model: ModelInfo) -> str:
-    sizes = " ".join(model.sizes) or "1K"
-    return f"{sizes}; {len(model.aspect_ratios)} ratios, {model.max_references} refs"
-
-
-def _prices(model: ModelInfo) -> str:
+    """Each size with its price a line, then the ratios and the reference limit."""
     prices = model.price_per_image["standard"]
-    return "\n".join(f"{size} {price:.4g}" for size, price in prices.items())
+    lines = [f"{size} {price:.4g}" for size, price in prices.items()]
+    return "\n".join([*lines, f"{len(model.aspect_ratios)} ratios", f"{model.max_references} refs"])

@@ -38,7 +38,7 @@ def signature(path: str, base_dir: Path | None) -> str:
 
 
 def read_image_file(path: str, base_dir: Path | None = None) -> bytes:
-    """The bytes of a PNG, JPEG or WebP file; raises MediaError naming the file."""
+    """The bytes of a PNG, JPEG, WebP, HEIC or HEIF file; raises MediaError naming the file."""
     file = resolve(path, base_dir)
     try:
         size = file.stat().st_size
@@ -52,7 +52,7 @@ def read_image_file(path: str, base_dir: Path | None = None) -> bytes:
     except PermissionError:
         raise MediaError(f"cannot read {file}: permission denied") from None
     if images.sniff(data) is None:
-        raise MediaError(f"{file} is not a PNG, JPEG or WebP image")
+        raise MediaError(f"{file} is not {images.ACCEPTED}")
     return data
 
 

@@ -45,6 +45,7 @@ _PIL_ERRORS = (
     ZeroDivisionError,
     struct.error,
 )
+ACCEPTED = "a PNG, JPEG, WebP, HEIC or HEIF image"  # what `sniff` lets through, in words
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
@@ -139,7 +140,7 @@ def _flatten(img: Image.Image) -> Image.Image:
 def _require_type(data: bytes) -> str:
     media_type = sniff(data)
     if media_type is None:
-        raise MediaError("not a PNG, JPEG or WebP image (decided by the file's content)")
+        raise MediaError(f"not {ACCEPTED} (decided by the file's content)")
     return media_type
 
 

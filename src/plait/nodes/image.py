@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from plait.errors import InputError, NodeError
+from plait.errors import InputError, ProviderError
 from plait.flows.model import NAME_PATTERN
 from plait.flows.ports import Port, PortType, not_given
 from plait.flows.template import Template
@@ -222,6 +222,6 @@ async def _reference_image(ctx: NodeContext, ref: ReferenceImage, value: Any) ->
 async def _outputs(ctx: NodeContext, results: list[ImageResult], model: str) -> dict[str, Any]:
     refs = [await ctx.store_image(img.data) for r in results for img in r.images]
     if not refs:
-        raise NodeError(f"{model} returned no image; try rewording the prompt", port="image")
+        raise ProviderError(f"{model} returned no image; try rewording the prompt", port="image")
     text = "\n".join(r.text for r in results if r.text)
     return {"image": refs[0], "images": refs, "text": text}

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from plait.errors import MediaError, NodeError, NodeInputError
+from plait.errors import MediaError, NodeInputError
 from plait.flows.ports import Port, PortType
 from plait.flows.template import Template
 from plait.net.client import DEFAULT_MAX_BYTES
@@ -18,7 +18,9 @@ from plait.nodes.base import NodeContext, NodeType
 
 class ImageUrlConfig(BaseModel):
     url: Template = Field(
-        description="http(s) address of a PNG, JPEG or WebP image; may use {{ node.port }}"
+        description=(
+            "http(s) address of a PNG, JPEG, WebP, HEIC or HEIF image; may use {{ node.port }}"
+        )
     )
     max_bytes: int = Field(
         default=DEFAULT_MAX_BYTES, ge=1, le=100 * 1024 * 1024, description="Largest image to accept"
@@ -54,7 +56,7 @@ class ImageUrl(NodeType[ImageUrlConfig]):
     ) -> dict[str, Any]:
         url = str(config.url).strip()
         if not url:
-            raise NodeError("the URL is empty; set 'url' to the image's http(s) address")
+            raise NodeInputError("the URL is empty; set 'url' to the image's http(s) address")
         try:  # the URL is this node's input, often a caller's: its failures are theirs to fix
             fetched = await fetch_image(ctx.http_client(), url, max_bytes=config.max_bytes)
         except NetError as exc:

@@ -43,7 +43,7 @@ from plait.errors import (
     ProviderUnavailable,
 )
 from plait.providers import catalog as catalog_module
-from plait.providers import pricing
+from plait.providers import gemini_models, pricing
 from plait.providers.base import (
     GeneratedImage,
     ImagePart,
@@ -193,11 +193,19 @@ class GeminiProvider:
             self.rate_signals.throttled()
         if exc.code in TRANSIENT_STATUSES:
             return Transient(said, _transient_advice(exc.code), retry_after=self._wait_asked(exc))
-        kind, message = _refusal(model, exc, said, self._models())
+        kind, message = _refusal(model, exc, said, self._alternatives(model))
         return kind(self.redact(message))
 
-    def _models(self) -> list[ModelInfo]:
-        return list((self._catalog or catalog_module.current()).models)
+    def _alternatives(self, model: ModelInfo) -> _Alternatives:
+        """Models to offer instead of `model`: those this key lists, when its list is
+        known, else the catalog's that Google serves (GA or preview)."""
+        current = self._catalog or catalog_module.current()
+        gate = gemini_models.gate_of(self)
+        listed = gate.cached() if gate is not None else None
+        if listed is not None:
+            return gemini_models.usable_ids(current, listed, besides=model.id), True
+        served = [m.id for m in current.models if m.lifecycle in ("ga", "preview")]
+        return [m for m in served if m != model.id], False
 
     def _wait_asked(self, exc: genai_errors.APIError) -> float | None:
         headers = getattr(exc.response, "headers", None) or {}
@@ -447,8 +455,11 @@ def _no_free_tier(model: ModelInfo, said: str) -> str:
     )
 
 
+_Alternatives = tuple[list[str], bool]  # model ids, and whether from the key's own list
+
+
 def _refusal(
-    model: ModelInfo, exc: genai_errors.APIError, said: str, models: list[ModelInfo]
+    model: ModelInfo, exc: genai_errors.APIError, said: str, alternatives: _Alternatives
 ) -> _Outcome:
     code = exc.code
     if code == 400 and "API_KEY_INVALID" in _error_reasons(exc.details):
@@ -473,19 +484,22 @@ def _refusal(
             "and may use this model (API enabled, billing set up for paid models)."
         )
     if code == 404:
-        return ProviderConfigError, _not_found(model, said, models)
+        return ProviderConfigError, _not_found(model, said, alternatives)
     return ProviderError, f"Gemini refused the request to {model.id} ({said})."
 
 
-def _not_found(model: ModelInfo, said: str, models: list[ModelInfo]) -> str:
+def _not_found(model: ModelInfo, said: str, alternatives: _Alternatives) -> str:
+    """A 404: the successor of a deprecated or shut-down model, else the models to use
+    instead (this key's own, when its `models.list` is known)."""
     if model.successor:
         return (
             f"Gemini no longer serves {model.id} ({said}). The model is "
             f"{model.lifecycle.replace('_', ' ')}; switch the node to its successor, "
             f"{model.successor}."
         )
-    usable = [m.id for m in models if m.id != model.id and m.lifecycle in ("ga", "preview")]
-    choose = f"one of {', '.join(usable)}" if usable else "another model"
+    usable, from_key = alternatives
+    whose = "this key's models.list has " if from_key else "the catalog has "
+    choose = f"one of {', '.join(usable)} ({whose}them)" if usable else "another model"
     return (
         f"Gemini does not know the model {model.id} ({said}). Switch the node to {choose}, "
         "or correct the model catalog."

@@ -19,6 +19,7 @@ status); `row_error` says whether it is temporary or the row's own.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import json
 import tempfile
@@ -34,6 +35,7 @@ from plait.providers import gemini_results
 from plait.providers.base import ImageRequest, ImageResult
 from plait.providers.catalog import ModelInfo
 from plait.providers.gemini import GeminiProvider, build_config, build_contents
+from plait.providers.retry import RateSignals
 
 KEY = "plait_key"  # the metadata field naming each inlined request
 _ENVELOPE = 256  # a create call's body around its inline requests, and then some
@@ -41,6 +43,7 @@ _ENVELOPE = 256  # a create call's body around its inline requests, and then som
 _INLINE_EXTRA = len(json.dumps({"request": {}, "metadata": {KEY: ""}})) - len(
     json.dumps({"key": "", "request": {}})
 )
+_ONLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("plait_online", default=False)
 INLINE_LIMIT_BYTES = 20_000_000  # Google takes at most 20 MB of inline requests per job
 SUCCEEDED = "SUCCEEDED"
 ENDED_BADLY = {
@@ -93,9 +96,19 @@ class JobStatus:
 class GeminiBatchApi:
     """Batch jobs through a `GeminiProvider`'s client (its key, base URL and retries)."""
 
-    def __init__(self, gemini: GeminiProvider, *, inline_limit: int = INLINE_LIMIT_BYTES):
+    def __init__(
+        self,
+        gemini: GeminiProvider,
+        *,
+        inline_limit: int = INLINE_LIMIT_BYTES,
+        online_signals: RateSignals | None = None,
+    ):
+        """`online_signals` (the batch's limiter) is told of each 429 a live call gets;
+        the job calls' 429s (create, poll) do not slow the rows."""
         self._gemini = gemini
         self._inline_limit = inline_limit
+        if online_signals is not None:
+            gemini.rate_signals = _OnlineOnly(online_signals)
 
     async def submit(
         self, model_id: str, requests: list[tuple[str, ImageRequest]], display_name: str
@@ -130,8 +143,12 @@ class GeminiBatchApi:
 
     async def live(self, request: ImageRequest) -> ImageResult:
         """`request` as a live call (online, at the standard price), for a request whose
-        batch job Google could not report."""
-        return await self._gemini.generate(request)
+        batch job Google could not report; its 429s slow the batch's rows."""
+        token = _ONLINE.set(True)
+        try:
+            return await self._gemini.generate(request)
+        finally:
+            _ONLINE.reset(token)
 
     def read(self, job: JobStatus, key: str, request: ImageRequest) -> ImageResult:
         """The answer to `request` in a finished job, at the batch price; raises
@@ -208,6 +225,17 @@ class GeminiBatchApi:
             results = await gemini_results.download(client, job.name, result_file, redact)
             return JobStatus(job.name, state, results)
         return JobStatus(job.name, state or "PENDING", answers)
+
+
+class _OnlineOnly:
+    """Passes on the 429s of live calls (`GeminiBatchApi.live`), not of job calls."""
+
+    def __init__(self, signals: RateSignals):
+        self._signals = signals
+
+    def throttled(self) -> None:
+        if _ONLINE.get():
+            self._signals.throttled()
 
 
 def _write_requests(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plait.errors import PlaitError
+from plait.errors import PlaitError, ProviderConfigError
 from plait.providers.catalog import Catalog, ModelInfo
 
 if TYPE_CHECKING:  # the SDK is slow to import: only `fetch` needs it
@@ -43,8 +43,9 @@ class ModelListError(PlaitError):
     """Gemini's model list could not be read (bad key, network, endpoint)."""
 
 
-class ModelUnavailable(PlaitError):
-    """A catalog model that this key's model list lacks."""
+class ModelUnavailable(ProviderConfigError):
+    """A catalog model that this key's model list lacks: Plait's set-up (the node's model,
+    the key's project) must change, so a published caller gets 502, not a bare 500."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +181,13 @@ def not_in_catalog(catalog: Catalog, listed: KeyModels) -> list[str]:
     return sorted(n for n in listed.models if "image" in n and n not in known)
 
 
+def usable_ids(catalog: Catalog, listed: KeyModels, *, besides: str | None = None) -> list[str]:
+    """The catalog's models (not shut down) that this key lists, but `besides`."""
+    return [m.id for m in catalog.models if m.runs and m.id != besides and listed.usable(m)]
+
+
 def unavailable_message(model: ModelInfo, catalog: Catalog, listed: KeyModels) -> str:
-    usable = [m.id for m in catalog.models if m.runs and listed.usable(m)]
+    usable = usable_ids(catalog, listed)
     choose = (
         f"models this key can use: {', '.join(usable)}"
         if usable
@@ -218,6 +224,14 @@ _GATES: weakref.WeakKeyDictionary[object, ModelList] = weakref.WeakKeyDictionary
 def attach(provider: object, models: ModelList) -> None:
     """Have runs on `provider` check its key's model list before each paid call."""
     _GATES[provider] = models
+
+
+def share(wrapper: object, provider: object) -> None:
+    """Have runs on `wrapper` (a batch's limited provider, its Batch API job pool) check
+    the key list of the provider it sends through, as runs on that provider do."""
+    models = _GATES.get(provider)
+    if models is not None:
+        _GATES[wrapper] = models
 
 
 def gate_of(provider: object) -> ModelList | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -154,19 +155,28 @@ def test_a_version_carries_the_message_given_on_save(admin: httpx.Client) -> Non
     assert too_long.status_code == 422
 
 
+def _keyed_server(data_dir: Path, fake: FakeGemini, backend: str) -> LiveServer:
+    """A server with the key "k" in its environment, on `backend`, against `fake`."""
+    settings = server_settings(
+        data_dir,
+        PLAIT_IMAGE_BACKEND=backend,
+        GEMINI_API_KEY="k",
+        PLAIT_GEMINI_BASE_URL=fake.base_url,
+    )
+    return LiveServer(settings)
+
+
+def _available(models: dict[str, Any]) -> dict[str, bool | None]:
+    return {m["id"]: m["available"] for m in models["models"]}
+
+
 def test_the_models_show_what_the_servers_key_can_use(
     tmp_path: Path, gemini_fake: FakeGemini
 ) -> None:
     gemini_fake.listing = ModelListing(models=("gemini-3-pro-image", "gemini-4-flash-image"))
-    settings = server_settings(
-        tmp_path / "data",
-        PLAIT_IMAGE_BACKEND="gemini",
-        GEMINI_API_KEY="k",
-        PLAIT_GEMINI_BASE_URL=gemini_fake.base_url,
-    )
-    with LiveServer(settings) as live, live.admin() as admin:
+    with _keyed_server(tmp_path / "data", gemini_fake, "gemini") as live, live.admin() as admin:
         models = admin.get("/api/models").json()
-        available = {m["id"]: m["available"] for m in models["models"]}
+        available = _available(models)
         assert available["gemini-3-pro-image"] is True
         assert available["gemini-nano-banana-2.1"] is False
         assert models["key"]["not_in_catalog"] == ["gemini-4-flash-image"]
@@ -174,7 +184,7 @@ def test_the_models_show_what_the_servers_key_can_use(
         assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 1
         gemini_fake.listing = ModelListing(models=("gemini-nano-banana-2.1",))
         checked = admin.post("/api/models/check").json()
-        available = {m["id"]: m["available"] for m in checked["models"]}
+        available = _available(checked)
         assert available["gemini-nano-banana-2.1"] is True
         assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 2
 
@@ -194,3 +204,27 @@ def test_validate_answers_warnings_for_a_deprecated_model(admin: httpx.Client) -
     [warning] = answer["warnings"]
     assert (warning["node_id"], warning["field"]) == ("img", "model")
     assert "switch to gemini-3.1-flash-lite-image" in warning["message"]
+
+
+def test_the_models_use_a_stored_key_and_the_preview_backend_asks_nothing(
+    tmp_path: Path, gemini_fake: FakeGemini
+) -> None:
+    gemini_fake.listing = ModelListing(models=("gemini-3-pro-image",))
+    settings = server_settings(
+        tmp_path / "data", PLAIT_IMAGE_BACKEND=None, PLAIT_GEMINI_BASE_URL=gemini_fake.base_url
+    )
+    with LiveServer(settings) as live, live.admin() as admin:
+        assert admin.get("/api/models").json()["key"] is None  # no key: preview, not asked
+        admin.put("/api/settings/gemini-key", json={"key": "stored-key"}).raise_for_status()
+        available = _available(admin.get("/api/models").json())  # the key saved in Settings
+        assert available["gemini-3-pro-image"] is True
+        assert available["gemini-nano-banana-2.1"] is False
+    lists = [r for r in gemini_fake.requests if r.path.endswith("/models")]
+    assert [r.headers["x-goog-api-key"] for r in lists] == ["stored-key"]
+
+    with _keyed_server(tmp_path / "offline", gemini_fake, "preview") as live, live.admin() as admin:
+        models = admin.get("/api/models").json()
+        assert models["key"] is None
+        assert {m["available"] for m in models["models"]} == {None}
+        assert admin.post("/api/models/check").json()["key"] is None
+    assert len([r for r in gemini_fake.requests if r.path.endswith("/models")]) == 1

@@ -11,16 +11,20 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.fakes.gemini import FakeGemini, Fault
+from plait.providers import catalog
+from tests.fakes.gemini import FakeGemini, Fault, ModelListing
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
 
 MODEL = "gemini-2.5-flash-image"
+UNLISTED = "gemini-3-pro-image"  # a catalog model this key's models.list lacks
 
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeGemini]:
     with FakeGemini() as gemini:
+        served = [m.id for m in catalog.current().models if m.runs and m.id != UNLISTED]
+        gemini.listing = ModelListing(models=tuple(served))
         yield gemini
 
 
@@ -66,6 +70,19 @@ CASES = [
     (Fault.empty("NO_IMAGE"), 422, "input", "input", ["ask for an image explicitly"]),
     (Fault.empty("SAFETY"), 422, "input", "input", ["safety filters stopped it"]),
     (Fault.empty("RECITATION"), 422, "input", "input", ["resembled existing content"]),
+    (Fault.empty("PROHIBITED_CONTENT"), 422, "input", "input", ["terms forbid what the prompt"]),
+    (Fault.empty("BLOCKLIST"), 422, "input", "input", ["blocklisted term; reword the prompt"]),
+    (Fault.empty("SPII"), 422, "input", "input", ["personal information"]),
+    (Fault.empty("LANGUAGE"), 422, "input", "input", ["language is not supported"]),
+    (Fault.empty("MAX_TOKENS"), 422, "input", "input", ["ran out of tokens"]),
+    (
+        Fault.empty("PUP_LIMITED_DISABLED"), 502, "configuration", "configuration",
+        ["Prohibited Use Policy", "Google AI Studio page"],
+    ),
+    (
+        Fault.empty("FINISH_REASON_UNSPECIFIED"), 502, "bad_answer", "provider",
+        ["finish reason FINISH_REASON_UNSPECIFIED", "Gemini did not say why; try again"],
+    ),
     (
         Fault.empty("IMAGE_OTHER"), 502, "bad_answer", "provider",
         ["stopped making the image without saying why; try again"],
@@ -78,6 +95,16 @@ CASES = [
         Fault.blocked("PROHIBITED_CONTENT", "The prompt was flagged."), 422, "input", "input",
         ["Gemini blocked the prompt", "block reason PROHIBITED_CONTENT"],
     ),
+    (
+        Fault.blocked("JAILBREAK"), 422, "input", "input",
+        ["block reason JAILBREAK", "an attempt to get around its rules; reword it"],
+    ),
+    (
+        Fault.blocked("IMAGE_SAFETY"), 422, "input", "input",
+        ["block reason IMAGE_SAFETY", "A reference image tripped"],
+    ),
+    (Fault.blocked("BLOCKLIST"), 422, "input", "input", ["blocklist forbids; reword it"]),
+    (Fault.blocked("OTHER"), 422, "input", "input", ["block reason OTHER", "safety filters"]),
     (
         Fault.error(400, "Unable to process input image."), 422, "input", "input",
         ["Check the prompt, the reference images"],
@@ -162,3 +189,48 @@ def test_a_repeated_idempotency_key_gets_the_same_status_from_the_record(
     assert first.status_code == again.status_code == 422
     assert again.json()["run_id"] == first.json()["run_id"]
     assert again.json()["category"] == "input"
+
+
+def test_a_model_this_key_does_not_list_is_refused_before_the_paid_call(
+    server: LiveServer, fake: FakeGemini
+) -> None:
+    document = flows.image_endpoint()
+    document["nodes"][1]["config"]["model"] = UNLISTED
+    with server.admin() as admin:
+        secret = flows.publish(admin, flows.create(admin, document))["secret"]
+    paid_before = len(fake.generate_requests())
+    with server.client() as caller:
+        answer = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "a lighthouse"})
+
+    assert answer.status_code == 502, answer.text
+    body = answer.json()
+    assert (body["category"], body["fault"], body["node_id"]) == (
+        "configuration", "configuration", "image",
+    )  # fmt: skip
+    assert body["detail"].startswith(
+        f"node 'image': {UNLISTED} is not in this Gemini API key's model list (models.list)"
+    )
+    assert "models this key can use: gemini-nano-banana-2.1," in body["detail"]
+    assert len(fake.generate_requests()) == paid_before  # nothing was paid for
+
+
+def test_a_404_for_a_model_without_successor_names_the_models_this_key_lists(
+    server: LiveServer, fake: FakeGemini
+) -> None:
+    document = flows.image_endpoint()
+    document["nodes"][1]["config"]["model"] = "gemini-3.1-flash-lite-image"  # GA, no successor
+    with server.admin() as admin:
+        secret = flows.publish(admin, flows.create(admin, document))["secret"]
+    fake.fail(Fault.error(404, "models/gemini-3.1-flash-lite-image is not found"))
+    with server.client() as caller:
+        answer = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "a lighthouse"})
+
+    assert answer.status_code == 502, answer.text
+    body = answer.json()
+    assert (body["category"], body["fault"]) == ("configuration", "configuration")
+    assert body["detail"] == (
+        "node 'image': Gemini does not know the model gemini-3.1-flash-lite-image (HTTP 404 "
+        "NOT_FOUND: models/gemini-3.1-flash-lite-image is not found). Switch the node to one "
+        "of gemini-nano-banana-2.1, gemini-2.5-flash-image (this key's models.list has "
+        "them), or correct the model catalog."
+    )

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -32,9 +35,18 @@ def test_the_answer_of_a_sync_call_is_already_in_the_run_record(
             }
 
 
-def test_a_flow_that_calls_gemini_is_recorded_before_the_call(
-    tmp_path: Path, gemini_fake: FakeGemini
-) -> None:
+@dataclass
+class HeldCall:
+    """A published caller whose run's Gemini call waits in the fake (held for a second
+    party); `answers` gets the caller's answer once the call ends."""
+
+    admin: httpx.Client
+    caller: threading.Thread
+    answers: list[httpx.Response]
+
+
+@contextmanager
+def held_call(tmp_path: Path, gemini_fake: FakeGemini) -> Iterator[HeldCall]:
     settings = server_settings(
         tmp_path,
         PLAIT_IMAGE_BACKEND="gemini",
@@ -53,14 +65,45 @@ def test_a_flow_that_calls_gemini_is_recorded_before_the_call(
         caller = threading.Thread(target=call)
         caller.start()
         until(lambda: len(gemini_fake.generate_requests()) == 1, "the server's Gemini call")
-        with sqlite3.connect(f"file:{tmp_path / 'plait.db'}?mode=ro", uri=True) as db:
-            statuses = [row[0] for row in db.execute("SELECT status FROM runs")]
+        yield HeldCall(admin, caller, answers)
+
+
+def _runs(tmp_path: Path, column: str) -> list[str]:
+    with sqlite3.connect(f"file:{tmp_path / 'plait.db'}?mode=ro", uri=True) as db:
+        return [row[0] for row in db.execute(f"SELECT {column} FROM runs")]
+
+
+def test_a_flow_that_calls_gemini_is_recorded_before_the_call(
+    tmp_path: Path, gemini_fake: FakeGemini
+) -> None:
+    with held_call(tmp_path, gemini_fake) as held:
+        statuses = _runs(tmp_path, "status")
         httpx.post(  # the second party: releases both
             f"{gemini_fake.base_url}/v1beta/models/gemini-2.5-flash-image:generateContent",
             json={"contents": [{"parts": [{"text": "release"}]}]},
             headers={"x-goog-api-key": "k"},
             timeout=30,
         )
-        caller.join(30)
+        held.caller.join(30)
     assert statuses in (["queued"], ["running"])  # committed before the call went out
-    assert answers[0].status_code == 200, answers[0].text
+    assert held.answers[0].status_code == 200, held.answers[0].text
+
+
+def test_a_run_cancelled_while_its_caller_waits_answers_503_saying_so(
+    tmp_path: Path, gemini_fake: FakeGemini
+) -> None:
+    with held_call(tmp_path, gemini_fake) as held:
+        [run_id] = _runs(tmp_path, "id")
+        assert held.admin.post(f"/api/runs/{run_id}/cancel").status_code == 202
+        held.caller.join(30)
+        gemini_fake.hold(None)
+
+    [answer] = held.answers
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["x-plait-run-id"] == run_id
+    assert answer.json() == {
+        "detail": f"run {run_id} was cancelled on the server (by an operator, or the server "
+        "stopping) before it finished; nothing was made. Send the request again.",
+        "run_id": run_id,
+        "status": "cancelled",
+    }

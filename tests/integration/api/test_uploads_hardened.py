@@ -22,10 +22,10 @@ CAP = 64 * 1024  # PLAIT_MAX_UPLOAD_BYTES for these tests
 # name, file name, bytes, status, what the message says
 HOSTILE = [
     ("bomb", "b.png", hostile.png_bomb(), 422, "more than 64,000,000 pixels"),
-    ("svg", "drawing.svg", hostile.SVG, 415, "not a PNG, JPEG or WebP image"),
-    ("html named .png", "page.png", hostile.HTML, 415, "not a PNG, JPEG or WebP image"),
+    ("svg", "drawing.svg", hostile.SVG, 415, "not a PNG, JPEG, WebP, HEIC or HEIF image"),
+    ("html named .png", "page.png", hostile.HTML, 415, "not a PNG, JPEG, WebP, HEIC or HEIF image"),
     ("truncated jpeg", "cut.jpg", hostile.truncated_jpeg(), 422, "JPEG image is damaged"),
-    ("empty", "empty.png", b"", 415, "not a PNG, JPEG or WebP image"),
+    ("empty", "empty.png", b"", 415, "not a PNG, JPEG, WebP, HEIC or HEIF image"),
     ("oversize", "big.png", hostile.GOOD_PNG + b"\0" * CAP, 413, f"larger than {CAP} bytes"),
 ]
 IDS = [case[0] for case in HOSTILE]

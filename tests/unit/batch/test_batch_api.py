@@ -45,7 +45,13 @@ async def runtime(tmp_path: Path, gemini_fake: FakeGemini) -> AsyncIterator[Runt
 def _compiled(runtime: Runtime, images: int = 1) -> CompiledFlow:
     nodes = [
         node("trigger", "http_trigger"),
-        node("image", "image", prompt="{{ trigger.prompt }}", number_of_images=images),
+        node(  # pinned: the prices and messages these tests count with
+            "image",
+            "image",
+            model="gemini-2.5-flash-image",
+            prompt="{{ trigger.prompt }}",
+            number_of_images=images,
+        ),
         node("respond", "respond", fields=[{"name": "image"}]),
     ]
     return compile_flow(flow(nodes, [("image.image", "respond.image")]), runtime.registry)
@@ -76,16 +82,18 @@ async def _drive(
     rows: int,
     statuses: tuple[str, ...],
     inline_limit: int = INLINE_LIMIT_BYTES,
+    limiter: AimdLimiter | None = None,
     **options: Any,
 ) -> JobPool:
     """Run the batch's rows of these statuses (`store.FAILED`: plait batch --retry-failed)."""
     gemini = runtime.provider()
     assert isinstance(gemini, GeminiProvider)
-    api = GeminiBatchApi(gemini, inline_limit=inline_limit)
+    limiter = limiter or AimdLimiter(100)
+    api = GeminiBatchApi(gemini, inline_limit=inline_limit, online_signals=limiter)
     pool = JobPool(api, runtime.db, job.batch_id, **{"poll_seconds": 0.01, **options})
     await pool.load()
     driver = Driver(
-        runtime, job, AimdLimiter(100), per_row_usd=0, budget_usd=None, tally=Tally(rows), pool=pool
+        runtime, job, limiter, per_row_usd=0, budget_usd=None, tally=Tally(rows), pool=pool
     )
     try:
         await driver.run(await plan(runtime, job.batch_id, statuses))
@@ -320,6 +328,21 @@ async def test_a_retry_runs_online_only_the_rows_of_a_job_still_unreported(
     answered = [n for n in costs if n not in unreported]
     for number in unreported:  # a live call's price: twice the batch price
         assert costs[number] == pytest.approx(2 * costs[answered[0]])
+
+
+async def test_429s_of_the_online_retries_slow_the_rows(
+    runtime: Runtime, gemini_fake: FakeGemini
+) -> None:
+    job, unreported = await _unreported_job(runtime, gemini_fake)
+    limiter = AimdLimiter(100)
+    gemini_fake.fail(Fault.error(429))  # the first online call is rate-limited
+    gemini_fake.fail_polls(1, name="batches/fake2")  # and the one more poll fails: online
+
+    await _drive(runtime, job, 4, (store.FAILED,), limiter=limiter)
+
+    assert len(gemini_fake.generate_requests()) == len(unreported)  # both rows went online
+    assert limiter.decreases == 1  # the 429 slowed the batch
+    assert limiter.limit < 100
 
 
 def test_the_digest_is_equal_for_equal_requests_and_sees_image_content() -> None:

@@ -164,4 +164,4 @@ async def test_an_uploaded_file_that_is_not_an_image_is_named(
             "../up/rows.csv", "prompt,photo\na,x.png\n", CONFIG, blobs, http, {"x.png": b"<html>"}
         )
     assert str(raised.value).startswith("rows.csv, row 1, column 'photo': ")
-    assert "PNG, JPEG or WebP" in str(raised.value)
+    assert "PNG, JPEG, WebP, HEIC or HEIF" in str(raised.value)

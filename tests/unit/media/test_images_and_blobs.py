@@ -42,7 +42,7 @@ def test_type_is_decided_by_magic_bytes(fmt: str, media_type: str) -> None:
 )
 def test_other_content_is_refused(data: bytes) -> None:
     assert images.sniff(data) is None
-    with pytest.raises(MediaError, match="not a PNG, JPEG or WebP image"):
+    with pytest.raises(MediaError, match="not a PNG, JPEG, WebP, HEIC or HEIF image"):
         images.inspect(data)
 
 
@@ -167,7 +167,7 @@ def test_read_image_file_errors(tmp_path: Path) -> None:
         read_image_file("nope.png", tmp_path)
     with pytest.raises(MediaError, match="is a folder"):
         read_image_file(".", tmp_path)
-    with pytest.raises(MediaError, match=r"page\.png is not a PNG, JPEG or WebP image"):
+    with pytest.raises(MediaError, match=r"page\.png is not a PNG, JPEG, WebP, HEIC or HEIF image"):
         read_image_file("page.png", tmp_path)
     (tmp_path / "ok.png").write_bytes(png(3, 3))
     assert read_image_file("ok.png", tmp_path)[:4] == b"\x89PNG"

@@ -4,9 +4,13 @@ from typing import Any
 import pytest
 
 from plait.engine.context import Services
+from plait.engine.executor import Executor
 from plait.engine.state import RunStatus
+from plait.flows.validate import compile_flow
+from plait.media.blobs import LocalBlobStore
 from plait.media.image_ref import ImageRef
-from plait.providers.base import ImagePart, TextPart
+from plait.nodes.registry import builtin
+from plait.providers.base import ImagePart, ImageRequest, ImageResult, TextPart, Usage
 from tests.helpers import flow, node, open_image, png
 from tests.unit.nodes.conftest import RecordingProvider
 
@@ -321,3 +325,36 @@ async def test_the_preview_shows_a_heic_reference(
     part = provider.requests[0].parts[1]
     assert isinstance(part, ImagePart)
     assert part.media_type == "image/heic"
+
+
+async def test_a_reference_file_that_is_no_image_fails_as_the_flows_input(
+    run_flow: Any, provider: RecordingProvider, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.png").write_text("not an image")
+    refs = [{"port": "a", "file": "notes.png"}]
+
+    result = await run_flow(flow([node("img", "image", prompt="edit", references=refs)]))
+
+    assert result.status == RunStatus.FAILED
+    assert provider.requests == []
+    state = result.nodes["img"]
+    assert state.error_category == "input"  # a published caller gets 422, not 500
+    assert state.error.endswith("notes.png is not a PNG, JPEG, WebP, HEIC or HEIF image")
+
+
+class NoImageProvider(RecordingProvider):
+    async def generate(self, request: ImageRequest) -> ImageResult:
+        self.requests.append(request)
+        return ImageResult(images=[], text="", usage=Usage(), backend=self.name)
+
+
+async def test_an_answer_without_an_image_is_the_providers_bad_answer(tmp_path: Path) -> None:
+    provider = NoImageProvider()
+    services = Services(LocalBlobStore(tmp_path / "blobs"), lambda: provider, tmp_path)
+    compiled = compile_flow(flow([node("img", "image", prompt="a cat")]), builtin())
+
+    result = await Executor(compiled, services, run_id="t").run()
+
+    state = result.nodes["img"]
+    assert state.error == "gemini-nano-banana-2.1 returned no image; try rewording the prompt"
+    assert state.error_category == "bad_answer"  # a published caller gets 502, not 500

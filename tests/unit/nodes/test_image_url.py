@@ -93,6 +93,7 @@ async def test_refusals_fail_the_node_with_the_reason(run: Any, url: str, error:
     assert result.status == RunStatus.FAILED
     assert result.nodes["u"].status == "failed"
     assert error in (result.nodes["u"].error or "")
+    assert result.nodes["u"].error_category == "input"  # a published caller gets 422
 
 
 @pytest.mark.parametrize(

@@ -207,3 +207,33 @@ def test_a_broken_user_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(catalog.CatalogError, match="cannot read the model catalog"):
         catalog.load(path)
+
+
+def _docs_row(text: str, model_id: str, after: str) -> str:
+    """The row of `model_id` in the docs table that follows the line `after`."""
+    table = text[text.index(after) :]
+    return next(line for line in table.splitlines() if line.startswith(f"| `{model_id}` |"))
+
+
+def test_docs_models_md_lists_every_model_with_lifecycle_prices_and_sources() -> None:
+    from tests.helpers import ROOT
+
+    text = (ROOT / "docs" / "models.md").read_text()
+    shipped = catalog.load()
+    for model in shipped.models:
+        facts = _docs_row(text, model.id, "## The models")
+        lifecycle = {"ga": "GA", "deprecated": "deprecated", "shut_down": "shut down"}
+        assert lifecycle[model.lifecycle] in facts, model.id
+        for when in (model.deprecated, model.shutdown):
+            assert when is None or when.isoformat() in facts, (model.id, when)
+        assert model.successor is None or f"`{model.successor}`" in facts, model.id
+        standard = model.price_per_image["standard"]
+        if model.runs:  # a shut-down model's prices are historic: one is enough
+            for size, price in standard.items():
+                assert f"{price:g}" in facts, (model.id, size, price)
+                assert f"{model.price_per_image['batch'][size]:g}" in facts, (model.id, size)
+        sources = _docs_row(text, model.id, "Where each model's facts were read")
+        for source in model.sources.values():
+            page = str(source.url).removeprefix("https://ai.google.dev/gemini-api")
+            assert f"`…{page}` ({source.read.isoformat()})" in sources, (model.id, page)
+    assert "## How the catalog is kept true" in text

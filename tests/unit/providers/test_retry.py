@@ -23,11 +23,12 @@ from plait.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from plait.providers import catalog
+from plait.providers import catalog, gemini_models
 from plait.providers.base import ImagePart, ImageRequest, TextPart
 from plait.providers.catalog import Catalog, ModelInfo
 from plait.providers.factory import make_provider
 from plait.providers.gemini import GeminiProvider
+from plait.providers.gemini_models import KeyModels, ModelList
 from plait.providers.retry import (
     RetriesExhausted,
     RetryPolicy,
@@ -354,10 +355,15 @@ def _model(model_id: str, **fields: object) -> ModelInfo:
     return ModelInfo.model_validate({**base, **current, "id": model_id, "aliases": [], **fields})
 
 
-async def test_a_404_for_a_deprecated_model_names_its_successor(
-    gemini_fake: FakeGemini, sleeps: Sleeps
+@pytest.mark.parametrize("lifecycle", ["deprecated", "shut_down"])
+async def test_a_404_for_an_old_model_names_its_successor(
+    gemini_fake: FakeGemini, sleeps: Sleeps, lifecycle: str
 ) -> None:
-    old = _model("gemini-2.0-flash-image", lifecycle="deprecated", successor=MODEL)
+    dates = {"deprecated": "2026-01-01"} if lifecycle == "deprecated" else {}
+    old = _model(
+        "gemini-2.0-flash-image", lifecycle=lifecycle, successor=MODEL, shutdown="2026-06-01",
+        **dates,
+    )  # fmt: skip
     gemini = GeminiProvider(KEY, gemini_fake.base_url, sleep=sleeps, catalog=_catalog_with(old))
 
     error = await _failure(gemini, old.id)
@@ -369,8 +375,9 @@ async def test_a_404_for_a_deprecated_model_names_its_successor(
         "Gemini no longer serves gemini-2.0-flash-image (HTTP 404 NOT_FOUND: "
         "models/gemini-2.0-flash-image is not found for API version v1"
     )
+    said = lifecycle.replace("_", " ")
     assert str(error).endswith(
-        "The model is deprecated; switch the node to its successor, gemini-2.5-flash-image."
+        f"The model is {said}; switch the node to its successor, gemini-2.5-flash-image."
     )
 
 
@@ -388,7 +395,26 @@ async def test_a_404_for_a_current_model_says_to_choose_another(
     assert "Gemini does not know the model gemini-4-image (HTTP 404 NOT_FOUND" in str(error)
     usable = [m.id for m in catalog.current().models if m.lifecycle in ("ga", "preview")]
     assert str(error).endswith(
-        f"Switch the node to one of {', '.join(usable)}, or correct the model catalog."
+        f"Switch the node to one of {', '.join(usable)} (the catalog has them), or correct "
+        "the model catalog."
+    )
+
+
+async def test_a_404_offers_the_models_this_key_lists_when_its_list_is_known(
+    gemini_fake: FakeGemini, sleeps: Sleeps
+) -> None:
+    unknown = _model("gemini-4-image")
+    gemini = GeminiProvider(KEY, gemini_fake.base_url, sleep=sleeps, catalog=_catalog_with(unknown))
+    listed = KeyModels(0.0, {"gemini-4-image": "4", "gemini-3-pro-image-preview": "Pro"})
+    gemini_models.attach(gemini, ModelList(lambda: gemini.client, "k", None, _known=listed))
+
+    error = await _failure(gemini, unknown.id)
+    await gemini.aclose()
+
+    assert isinstance(error, ProviderConfigError)
+    assert str(error).endswith(  # the key lists Pro by its alias, and no other catalog model
+        "Switch the node to one of gemini-3-pro-image (this key's models.list has them), "
+        "or correct the model catalog."
     )
 
 

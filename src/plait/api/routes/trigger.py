@@ -299,7 +299,9 @@ async def _answer(
     with its status: a caller that did not wait is answered alike however fast the run."""
     if waited and outcome.status == "succeeded":
         return await _respond(state, outcome, flow)
-    if waited and outcome.status in ("failed", "cancelled"):
+    if waited and outcome.status == "cancelled":
+        return _cancelled(outcome)
+    if waited and outcome.status == "failed":
         return _failed(outcome)
     return JSONResponse(_status_json(state, secret, outcome), status_code=202)
 
@@ -318,6 +320,18 @@ def _failed(outcome: Outcome) -> JSONResponse:
         body["category"] = category.value
         body["fault"] = category.side
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _cancelled(outcome: Outcome) -> JSONResponse:
+    """A run stopped on the server's side (an operator's cancel, the server stopping) is
+    neither the caller's fault nor a fault of Plait's: 503, the run can be asked for again."""
+    body = {
+        "detail": f"run {outcome.run_id} was cancelled on the server (by an operator, or "
+        "the server stopping) before it finished; nothing was made. Send the request again.",
+        "run_id": outcome.run_id,
+        "status": "cancelled",
+    }
+    return JSONResponse(body, status_code=503, headers={"X-Plait-Run-Id": outcome.run_id})
 
 
 async def _respond(state: ServerState, outcome: Outcome, flow: CompiledFlow) -> Response:

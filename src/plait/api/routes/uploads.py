@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["uploads"])
 
 @router.post("/uploads", status_code=201)
 async def upload(request: Request, caller: CurrentCaller, state: State) -> dict[str, Any]:
-    """Multipart with one part named `file`: a PNG, JPEG or WebP image."""
+    """Multipart with one part named `file`: a PNG, JPEG, WebP, HEIC or HEIF image."""
     cap = state.settings.max_upload_bytes
     fields = await read_fields(request, cap)
     part = fields.get("file")
