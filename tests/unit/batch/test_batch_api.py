@@ -227,12 +227,12 @@ async def test_a_row_error_names_its_grpc_code_and_says_whether_it_is_temporary(
     temporary, refused = errors  # "… batches/fake1 could …" sorts before "… refused …"
     assert temporary.startswith(
         "node 'image': Gemini's batch job batches/fake1 could not answer this row's request to "
-        "gemini-nano-banana-2.1 (UNAVAILABLE: The model is overloaded. Please try again later). "
+        "gemini-2.5-flash-image (UNAVAILABLE: The model is overloaded. Please try again later). "
         "This is temporary on Google's side, not the row's fault"
     )
     assert refused.startswith(
         "node 'image': Gemini's batch job batches/fake1 refused this row's request to "
-        "gemini-nano-banana-2.1 (INVALID_ARGUMENT: Request contains an invalid argument). "
+        "gemini-2.5-flash-image (INVALID_ARGUMENT: Request contains an invalid argument). "
         "Gemini could not take this row's request as given: check the prompt"
     )
 
@@ -283,7 +283,7 @@ async def _unreported_job(runtime: Runtime, fake: FakeGemini) -> tuple[BatchJob,
         assert error is not None
         assert error.startswith(
             "node 'image': Gemini could not report batch job batches/fake2 (2 request(s) to "
-            "gemini-nano-banana-2.1) for 0:10:00: every poll failed, the last with: "
+            "gemini-2.5-flash-image) for 0:10:00: every poll failed, the last with: "
         )
         assert "UNAVAILABLE" in error or "503" in error
         assert f"plait batch --retry-failed {batch_id}: it asks for the job again" in error
