@@ -12,9 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from plait.api import schemas
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
 from plait.api.errors import run_failure_status
+from plait.api.schemas import answers
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -45,8 +47,20 @@ CallbackUrl = Annotated[
     Query(description="where to POST the run's outcome once it settles (HMAC-signed)"),
 ]
 
+TRIGGER_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The run's result: the flow's outputs by name (each published flow's "
+        "own OpenAPI document, /api/flows/{flow_id}/openapi.json, describes them)",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    202: {
+        "description": "Still running (or `wait=false`): poll `status_url`",
+        "model": schemas.TriggerStatus,
+    },
+}
 
-@router.post("/api/trigger/{secret}/{node_id}")
+
+@router.post("/api/trigger/{secret}/{node_id}", responses=TRIGGER_ANSWERS)
 async def trigger(
     secret: str,
     node_id: str,
@@ -102,7 +116,7 @@ async def trigger_with_get(secret: str, node_id: str) -> JSONResponse:
     )
 
 
-@router.get("/api/trigger/{secret}/runs/{run_id}")
+@router.get("/api/trigger/{secret}/runs/{run_id}", **answers(schemas.TriggerStatus))
 async def trigger_run_status(secret: str, run_id: str, state: State) -> dict[str, Any]:
     published = await _published(state, secret)
     run = await _run(state, run_id)
