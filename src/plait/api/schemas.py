@@ -331,7 +331,8 @@ NodeRunStatus = Literal[
 
 class RunSummary(Answer):
     id: str
-    flow_id: str
+    flow_id: str | None
+    """Null for a run of a flow file (`plait run`)."""
     flow_version: int | None
     """The saved version it ran; null: an unsaved draft."""
     flow_hash: str

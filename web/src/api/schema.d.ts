@@ -1464,7 +1464,7 @@ export interface components {
             /** Id */
             id: string;
             /** Flow Id */
-            flow_id: string;
+            flow_id: string | null;
             /** Flow Version */
             flow_version: number | null;
             /** Flow Hash */
@@ -1531,7 +1531,7 @@ export interface components {
             /** Id */
             id: string;
             /** Flow Id */
-            flow_id: string;
+            flow_id: string | null;
             /** Flow Version */
             flow_version: number | null;
             /** Flow Hash */
