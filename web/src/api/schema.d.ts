@@ -1834,13 +1834,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The run's result: the flow's outputs by name (each published flow's own OpenAPI document, /api/flows/{flow_id}/openapi.json, describes them) */
+            /** @description The run's result, with the Respond node's status code: its value as JSON, or the image it names (each published flow's own OpenAPI document, /api/flows/{flow_id}/openapi.json, describes the value) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": unknown;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
                 };
             };
             /** @description Still running (or `wait=false`): poll `status_url` */

@@ -49,9 +49,13 @@ CallbackUrl = Annotated[
 
 TRIGGER_ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The run's result: the flow's outputs by name (each published flow's "
-        "own OpenAPI document, /api/flows/{flow_id}/openapi.json, describes them)",
-        "content": {"application/json": {"schema": {"type": "object"}}},
+        "description": "The run's result, with the Respond node's status code: its value as "
+        "JSON, or the image it names (each published flow's own OpenAPI document, "
+        "/api/flows/{flow_id}/openapi.json, describes the value)",
+        "content": {
+            "application/json": {"schema": {"description": "any JSON value"}},
+            **schemas.IMAGE["responses"][200]["content"],
+        },
     },
     202: {
         "description": "Still running (or `wait=false`): poll `status_url`",
