@@ -114,11 +114,17 @@ type RawModel = Partial<ModelInfo> & {
   sizes?: Record<string, unknown>;
   price_per_image?: JsonObject;
 };
-type RawModelCatalog = { default: string; models: RawModel[]; key?: ModelCatalog["key"] };
+type RawModelCatalog = {
+  default: string;
+  checked?: string | null;
+  models: RawModel[];
+  key?: ModelCatalog["key"];
+};
 
 function normalizeModels(raw: RawModelCatalog): ModelCatalog {
   return {
     default: raw.default,
+    checked: raw.checked ?? null,
     models: raw.models.map((m) => ({
       id: m.id,
       label: m.label ?? m.id,

@@ -11,7 +11,9 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from plait.access.signin import retry_after
+from plait.api import schemas
 from plait.api.auth import SESSION_COOKIE, CurrentCaller, State, identify
+from plait.api.schemas import answers
 from plait.crypto.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from plait.crypto.tokens import digest, new_secret, same
 from plait.store import accounts
@@ -38,7 +40,7 @@ def user_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "is_admin": user.is_admin}
 
 
-@router.get("/state")
+@router.get("/state", **answers(schemas.AuthState))
 async def auth_state(request: Request, state: State) -> dict[str, Any]:
     caller = await identify(request, state)
     return {
@@ -48,7 +50,7 @@ async def auth_state(request: Request, state: State) -> dict[str, Any]:
     }
 
 
-@router.post("/setup")
+@router.post("/setup", **answers(schemas.SignedIn))
 async def setup(body: SetupBody, response: Response, state: State) -> dict[str, Any]:
     """Create the first admin with the one-time token `plait serve` printed."""
     expected = state.setup_token
@@ -64,7 +66,7 @@ async def setup(body: SetupBody, response: Response, state: State) -> dict[str, 
     return await _sign_in(user, response, state)
 
 
-@router.post("/login")
+@router.post("/login", **answers(schemas.SignedIn))
 async def login(
     body: LoginBody, request: Request, response: Response, state: State
 ) -> dict[str, Any]:

@@ -20,10 +20,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 
+from plait.api import schemas
 from plait.api.auth import CurrentCaller, State
 from plait.api.bodies import read_form
 from plait.api.present import Presenter
 from plait.api.routes.flows import MAX_VERSION, flow_or_404, parse_document
+from plait.api.schemas import EVENTS, ZIP, answers
 from plait.api.state import ServerState
 from plait.batch.archive import batch_zip
 from plait.batch.driver import create
@@ -71,7 +73,11 @@ class Checked:
     rows: list[Row]
 
 
-@router.post("/flows/{flow_id}/batches/estimate", openapi_extra=_rows_form())
+@router.post(
+    "/flows/{flow_id}/batches/estimate",
+    openapi_extra=_rows_form(),
+    **answers(schemas.BatchEstimateAnswer),
+)
 async def estimate_batch(
     flow_id: str, request: Request, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -90,6 +96,7 @@ async def estimate_batch(
     "/flows/{flow_id}/batches",
     status_code=201,
     openapi_extra=_rows_form("confirm_usd", "budget_usd", "concurrency"),
+    **answers(schemas.BatchSummary),
 )
 async def create_batch(
     flow_id: str, request: Request, caller: CurrentCaller, state: State
@@ -125,7 +132,7 @@ async def create_batch(
     return await _summary(state, batch_id)
 
 
-@router.get("/batches")
+@router.get("/batches", **answers(list[schemas.BatchSummary]))
 async def list_batches(
     caller: CurrentCaller,
     state: State,
@@ -138,7 +145,7 @@ async def list_batches(
     return await _summaries(state, [r.id for r in records])
 
 
-@router.get("/batches/{batch_id}")
+@router.get("/batches/{batch_id}", **answers(schemas.BatchDetail))
 async def read_batch(
     batch_id: str,
     caller: CurrentCaller,
@@ -156,7 +163,7 @@ async def read_batch(
     return {**summary, "rows": [_row_json(r, presenter, results.get(r.run_id or "")) for r in rows]}
 
 
-@router.get("/batches/{batch_id}/events")
+@router.get("/batches/{batch_id}/events", **EVENTS)
 async def batch_events(batch_id: str, caller: CurrentCaller, state: State) -> StreamingResponse:
     """Server-sent events: the batch's progress now and after every change. The stream
     ends with the batch (`active` false), or after STREAM_SECONDS: a batch may run for
@@ -185,7 +192,7 @@ async def _progress(state: ServerState, batch_id: str, deadline: float) -> Async
             return  # the client reconnects
 
 
-@router.post("/batches/{batch_id}/cancel")
+@router.post("/batches/{batch_id}/cancel", **answers(schemas.BatchSummary))
 async def cancel_batch(batch_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     """Start no more rows and cancel those in flight; unsettled rows become skipped."""
     record = await _batch_or_404(state, batch_id)
@@ -199,7 +206,7 @@ class Rerun(BaseModel):
     budget_usd: float | None = Field(default=None, ge=0)
 
 
-@router.post("/batches/{batch_id}/retry", status_code=202)
+@router.post("/batches/{batch_id}/retry", status_code=202, **answers(schemas.BatchSummary))
 async def retry_failed(
     batch_id: str, body: Rerun, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -207,14 +214,14 @@ async def retry_failed(
     return await _rerun(state, batch_id, body, (store.FAILED,))
 
 
-@router.post("/batches/{batch_id}/resume", status_code=202)
+@router.post("/batches/{batch_id}/resume", status_code=202, **answers(schemas.BatchSummary))
 async def resume(batch_id: str, body: Rerun, caller: CurrentCaller, state: State) -> dict[str, Any]:
     """Run the rows skipped by the budget or a cancel (give a larger `budget_usd`), and any
     left unsettled."""
     return await _rerun(state, batch_id, body, (store.SKIPPED, store.PENDING, store.RUNNING))
 
 
-@router.get("/batches/{batch_id}/results.zip")
+@router.get("/batches/{batch_id}/results.zip", **ZIP)
 async def download(batch_id: str, caller: CurrentCaller, state: State) -> StreamingResponse:
     """Every succeeded row's images and `manifest.csv` (one line per row), streamed."""
     await _batch_or_404(state, batch_id)

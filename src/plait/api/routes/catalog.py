@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException
 
 from plait import __version__
+from plait.api import schemas
 from plait.api.auth import State
 from plait.api.errors import problem_json
+from plait.api.schemas import answers
 from plait.errors import FlowInvalid, PlaitError
 from plait.flows.gallery import bundled, flow_templates
 from plait.flows.loader import flow_from_document
@@ -25,7 +27,7 @@ public = APIRouter(tags=["health"])
 router = APIRouter(prefix="/api", tags=["catalog"])
 
 
-@public.get("/api/health")
+@public.get("/api/health", **answers(schemas.Health))
 async def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
@@ -36,7 +38,7 @@ def port_json(port: Port) -> dict[str, Any]:
     return data
 
 
-@router.get("/node-types")
+@router.get("/node-types", **answers(list[schemas.NodeTypeInfo]))
 async def node_types(state: State) -> list[dict[str, Any]]:
     described = []
     for node_type in state.runtime.registry:
@@ -51,13 +53,13 @@ async def node_types(state: State) -> list[dict[str, Any]]:
     return described
 
 
-@router.get("/models")
+@router.get("/models", **answers(schemas.ModelCatalog))
 async def models(state: State) -> dict[str, Any]:
     """The catalog, with whether this server's key can use each model (docs/models.md)."""
     return catalog_json(catalog.current(), await _key_models(state, refresh=False))
 
 
-@router.post("/models/check")
+@router.post("/models/check", **answers(schemas.ModelCatalog))
 async def check_models(state: State) -> dict[str, Any]:
     """`GET /models` after asking Gemini for the key's model list again."""
     return catalog_json(catalog.current(), await _key_models(state, refresh=True))
@@ -77,7 +79,7 @@ async def _key_models(state: State, *, refresh: bool) -> KeyModels | None:
         raise HTTPException(502, exc.message) from None
 
 
-@router.post("/validate")
+@router.post("/validate", **answers(schemas.ValidateAnswer))
 async def validate(state: State, document: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     try:
         flow = flow_from_document(document)
@@ -100,7 +102,7 @@ async def validate(state: State, document: Annotated[dict[str, Any], Body()]) ->
     }
 
 
-@router.get("/templates")
+@router.get("/templates", **answers(list[schemas.Template]))
 async def templates(state: State) -> list[dict[str, Any]]:
     """The shipped flow templates, self-contained: their sample images are stored as blobs
     and named by id, so each runs on the server as it is."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from plait.api.auth import State
+from plait.api.schemas import IMAGE
 from plait.media import images
 from plait.media.blobs import BlobNotFound
 
 router = APIRouter(tags=["files"])
 
 
-@router.get("/files/{blob_id}")
+@router.get("/files/{blob_id}", **IMAGE)
 async def read_file(
     blob_id: str,
     state: State,

@@ -8,9 +8,11 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.api import schemas
 from plait.api.auth import CurrentCaller, State
 from plait.api.errors import problem_json
 from plait.api.publication import publication_json
+from plait.api.schemas import answers
 from plait.errors import FlowInvalid, Problem
 from plait.flows.diff import diff_flows
 from plait.flows.loader import flow_from_document
@@ -75,7 +77,7 @@ async def detail(state: State, flow_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", **answers(list[schemas.FlowSummary]))
 async def list_flows(caller: CurrentCaller, state: State) -> list[dict[str, Any]]:
     async with state.runtime.db.new_session() as session:
         flows = await flow_store.list_flows(session)
@@ -83,7 +85,7 @@ async def list_flows(caller: CurrentCaller, state: State) -> list[dict[str, Any]
     return [summary(f, published.get(f.id)) for f in flows]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, **answers(schemas.FlowDetail))
 async def create_flow(body: DocumentBody, caller: CurrentCaller, state: State) -> dict[str, Any]:
     """A new flow; the document's `id`, if it has one, becomes the flow's (409 if taken)."""
     flow = parse_document(body.document)
@@ -103,12 +105,12 @@ async def create_flow(body: DocumentBody, caller: CurrentCaller, state: State) -
     return await detail(state, record.id)
 
 
-@router.get("/{flow_id}")
+@router.get("/{flow_id}", **answers(schemas.FlowDetail))
 async def read_flow(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     return await detail(state, flow_id)
 
 
-@router.put("/{flow_id}")
+@router.put("/{flow_id}", **answers(schemas.FlowDetail))
 async def save_flow(
     flow_id: str, body: DocumentBody, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -129,7 +131,7 @@ async def delete_flow(flow_id: str, caller: CurrentCaller, state: State) -> None
     state.published.clear()
 
 
-@router.get("/{flow_id}/versions")
+@router.get("/{flow_id}/versions", **answers(list[schemas.VersionSummary]))
 async def list_versions(flow_id: str, caller: CurrentCaller, state: State) -> list[dict[str, Any]]:
     await load_flow_record(state, flow_id)
     async with state.runtime.db.new_session() as session:
@@ -160,7 +162,7 @@ def _serving_problems(state: State, document: dict[str, Any]) -> list[Problem]:
         return invalid.problems
 
 
-@router.get("/{flow_id}/versions/{number}")
+@router.get("/{flow_id}/versions/{number}", **answers(schemas.VersionDetail))
 async def read_version(
     flow_id: str, number: Number, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -178,7 +180,7 @@ async def read_version(
     }
 
 
-@router.get("/{flow_id}/diff")
+@router.get("/{flow_id}/diff", **answers(schemas.FlowDiff))
 async def diff_versions(
     flow_id: str, a: VersionQuery, b: VersionQuery, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -186,7 +188,7 @@ async def diff_versions(
     return {"a": a, "b": b, **diff_flows(first, second)}
 
 
-@router.post("/{flow_id}/versions/{number}/restore")
+@router.post("/{flow_id}/versions/{number}/restore", **answers(schemas.FlowDetail))
 async def restore_version(
     flow_id: str, number: Number, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:

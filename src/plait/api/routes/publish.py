@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
+from plait.api import schemas
 from plait.api.auth import CurrentCaller, State
 from plait.api.publication import publication_json
 from plait.api.published_api import examples, openapi_document
 from plait.api.routes.flows import MAX_VERSION, flow_or_404, load_flow_record, version_flow
+from plait.api.schemas import answers
 from plait.crypto.tokens import digest, hint, new_secret
 from plait.flows.servable import check_servable
 from plait.store import flows as flow_store
@@ -55,7 +57,7 @@ class RotateBody(BaseModel):
     grace_seconds: int = Field(default=3600, ge=0, le=30 * 86400)
 
 
-@router.post("/publish")
+@router.post("/publish", **answers(schemas.Publication))
 async def publish(
     flow_id: str, body: PublishBody, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -76,7 +78,7 @@ async def publish(
     return answer
 
 
-@router.patch("/publication")
+@router.patch("/publication", **answers(schemas.Publication))
 async def change_publication(
     flow_id: str, body: SettingsBody, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -100,7 +102,7 @@ async def unpublish(flow_id: str, caller: CurrentCaller, state: State) -> None:
     state.published.clear()
 
 
-@router.post("/rotate-secret")
+@router.post("/rotate-secret", **answers(schemas.Publication | schemas.SecretRotated))
 async def rotate_secret(
     flow_id: str, body: RotateBody, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -116,7 +118,7 @@ async def rotate_secret(
     return answer
 
 
-@router.get("/publication")
+@router.get("/publication", **answers(schemas.Publication))
 async def read_publication(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     async with state.runtime.db.new_session() as session:
         answer = await publication_json(session, state, await flow_or_404(session, flow_id))
@@ -125,13 +127,13 @@ async def read_publication(flow_id: str, caller: CurrentCaller, state: State) ->
     return answer
 
 
-@router.get("/openapi.json")
+@router.get("/openapi.json", **answers(schemas.OpenApiDocument))
 async def published_openapi(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     flow, version = await _published_flow(state, flow_id)
     return openapi_document(state, flow_id, flow, version)
 
 
-@router.get("/examples")
+@router.get("/examples", **answers(schemas.CodeExamples))
 async def published_examples(flow_id: str, caller: CurrentCaller, state: State) -> dict[str, str]:
     flow, _ = await _published_flow(state, flow_id)
     return examples(state, flow)

@@ -14,8 +14,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.access import scopes
+from plait.api import schemas
 from plait.api.auth import CurrentCaller, State
 from plait.api.routes.flows import load_flow_record, parse_document
+from plait.api.schemas import EVENTS, answers
 from plait.api.state import ServerState
 from plait.engine.events import Event, EventKind
 from plait.engine.executor import entry_trigger
@@ -49,7 +51,7 @@ class StartRun(BaseModel):
     up_to: str | None = None  # run only this node and what it depends on ("Run to here")
 
 
-@router.post("/flows/{flow_id}/runs", status_code=202)
+@router.post("/flows/{flow_id}/runs", status_code=202, **answers(schemas.RunStarted))
 async def start(
     flow_id: str, body: StartRun, caller: CurrentCaller, state: State
 ) -> dict[str, Any]:
@@ -95,7 +97,7 @@ def _inputs(compiled: CompiledFlow, raw: dict[str, Any], trigger_id: str | None)
     return {} if config is None else coerce_inputs(config, from_json(raw))
 
 
-@router.get("/runs")
+@router.get("/runs", **answers(list[schemas.RunSummary]))
 async def list_runs(
     caller: CurrentCaller,
     state: State,
@@ -115,7 +117,7 @@ async def _run_or_404(session: AsyncSession, run_id: str) -> Run:
     return run
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", **answers(schemas.RunDetail))
 async def read_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     async with state.runtime.db.new_session() as session:
         run = await _run_or_404(session, run_id)
@@ -123,7 +125,7 @@ async def read_run(run_id: str, caller: CurrentCaller, state: State) -> dict[str
     return state.presenter.run_detail(run, nodes)
 
 
-@router.get("/runs/{run_id}/document")
+@router.get("/runs/{run_id}/document", **answers(schemas.RunDocument))
 async def run_document(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     """The exact flow document the run ran (a saved version or an unsaved draft)."""
     async with state.runtime.db.new_session() as session:
@@ -132,7 +134,7 @@ async def run_document(run_id: str, caller: CurrentCaller, state: State) -> dict
     return {"flow_version": run.flow_version, "flow_hash": run.flow_hash, "document": document}
 
 
-@router.post("/runs/{run_id}/cancel", status_code=202)
+@router.post("/runs/{run_id}/cancel", status_code=202, **answers(schemas.RunCancel))
 async def cancel(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
     status = await cancel_run(state.live, state.runtime.db, run_id)
     if status is None:
@@ -142,7 +144,7 @@ async def cancel(run_id: str, caller: CurrentCaller, state: State) -> dict[str, 
     raise HTTPException(409, f"run '{run_id}' has already {status}")
 
 
-@router.get("/runs/{run_id}/events")
+@router.get("/runs/{run_id}/events", **EVENTS)
 async def run_events(run_id: str, caller: CurrentCaller, state: State) -> StreamingResponse:
     """Server-sent events: every node event of the run, live, then `run_finished`."""
     async with state.runtime.db.new_session() as session:

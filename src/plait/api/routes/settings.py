@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, SecretStr
 
+from plait.api import schemas
 from plait.api.auth import CurrentCaller, State
+from plait.api.schemas import answers
 from plait.api.state import ServerState
 from plait.crypto.tokens import hint
 from plait.store import settings as settings_store
@@ -21,12 +23,12 @@ class KeyBody(BaseModel):
     key: SecretStr = Field(min_length=8, max_length=512)
 
 
-@router.get("")
+@router.get("", **answers(schemas.Settings))
 async def read_settings(caller: CurrentCaller, state: State) -> dict[str, Any]:
     return await settings_json(state)
 
 
-@router.put("/gemini-key")
+@router.put("/gemini-key", **answers(schemas.Settings))
 async def store_key(body: KeyBody, caller: CurrentCaller, state: State) -> dict[str, Any]:
     key = body.key.get_secret_value().strip()
     async with state.runtime.db.new_session() as session, session.begin():
@@ -35,7 +37,7 @@ async def store_key(body: KeyBody, caller: CurrentCaller, state: State) -> dict[
     return await settings_json(state)
 
 
-@router.delete("/gemini-key")
+@router.delete("/gemini-key", **answers(schemas.Settings))
 async def delete_key(caller: CurrentCaller, state: State) -> dict[str, Any]:
     async with state.runtime.db.new_session() as session, session.begin():
         await settings_store.delete_setting(session, GEMINI_KEY)

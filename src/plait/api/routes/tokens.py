@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 
 from plait.access import scopes
 from plait.access.scopes import Scope
+from plait.api import schemas
 from plait.api.auth import TOKEN_PREFIX, CurrentCaller, State
+from plait.api.schemas import answers
 from plait.crypto.tokens import digest, hint, new_secret
 from plait.store import accounts
 from plait.store.tables import ApiToken, utcnow
@@ -45,14 +47,14 @@ def _summary(token: ApiToken) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", **answers(list[schemas.ApiTokenSummary]))
 async def list_tokens(caller: CurrentCaller, state: State) -> list[dict[str, Any]]:
     async with state.runtime.db.new_session() as session:
         tokens = await accounts.list_tokens(session, caller.user.id)
     return [_summary(t) for t in tokens]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, **answers(schemas.ApiTokenCreated))
 async def create_token(body: NewToken, caller: CurrentCaller, state: State) -> dict[str, Any]:
     wanted = frozenset(body.scopes)
     expires_at = _expiry(body.expires_at)

@@ -12,9 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from plait.api import schemas
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
 from plait.api.errors import run_failure_status
+from plait.api.schemas import answers
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -46,8 +48,24 @@ CallbackUrl = Annotated[
     Query(description="where to POST the run's outcome once it settles (HMAC-signed)"),
 ]
 
+TRIGGER_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The run's result, with the Respond node's status code: its value as "
+        "JSON, or the image it names (each published flow's own OpenAPI document, "
+        "/api/flows/{flow_id}/openapi.json, describes the value)",
+        "content": {
+            "application/json": {"schema": {"description": "any JSON value"}},
+            **schemas.IMAGE["responses"][200]["content"],
+        },
+    },
+    202: {
+        "description": "Still running (or `wait=false`): poll `status_url`",
+        "model": schemas.TriggerStatus,
+    },
+}
 
-@router.post("/api/trigger/{secret}/{node_id}")
+
+@router.post("/api/trigger/{secret}/{node_id}", responses=TRIGGER_ANSWERS)
 async def trigger(
     secret: str,
     node_id: str,
@@ -93,7 +111,7 @@ async def trigger_with_get(secret: str, node_id: str) -> JSONResponse:
     )
 
 
-@router.get("/api/trigger/{secret}/runs/{run_id}")
+@router.get("/api/trigger/{secret}/runs/{run_id}", **answers(schemas.TriggerStatus))
 async def trigger_run_status(secret: str, run_id: str, state: State) -> dict[str, Any]:
     published = await _published(state, secret)
     run = await _run(state, run_id)

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.datastructures import UploadFile
 
+from plait.api import schemas
 from plait.api.auth import CurrentCaller, State
 from plait.api.bodies import read_fields
+from plait.api.schemas import answers
 from plait.errors import MediaError
 from plait.media import images
 from plait.media.blobs import make_image
@@ -16,7 +18,7 @@ from plait.media.blobs import make_image
 router = APIRouter(prefix="/api", tags=["uploads"])
 
 
-@router.post("/uploads", status_code=201)
+@router.post("/uploads", status_code=201, **answers(schemas.UploadAnswer))
 async def upload(request: Request, caller: CurrentCaller, state: State) -> dict[str, Any]:
     """Multipart with one part named `file`: a PNG, JPEG, WebP, HEIC or HEIF image."""
     cap = state.settings.max_upload_bytes
