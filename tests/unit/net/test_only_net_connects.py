@@ -15,7 +15,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "plait"
 
-# plait.cli.remote talks to the user's own Plait server (PLAIT_URL), never for flow data
+# plait.cli.remote and plait.mcp.proxy (`plait mcp`) talk to the user's own Plait server
+# (PLAIT_URL), never for flow data
 # the Gemini SDK's modules: the live provider, the Batch API on its client (its jobs,
 # and their result files) and models.list
 ALLOWED = (
@@ -25,6 +26,7 @@ ALLOWED = (
     "plait.providers.gemini_results",
     "plait.providers.gemini_models",
     "plait.cli.remote",
+    "plait.mcp.proxy",
 )
 BANNED_MODULES = (
     "aiohttp",
