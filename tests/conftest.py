@@ -8,7 +8,7 @@ import pytest
 
 from plait.store.db import Database, open_database
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.service_fixtures"]
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
