@@ -19,6 +19,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path(".plait"), validation_alias="PLAIT_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="PLAIT_DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="PLAIT_REDIS_URL")
     base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="PLAIT_BASE_URL")
     secret_key_value: SecretStr | None = Field(default=None, validation_alias="PLAIT_SECRET_KEY")
     gemini_api_key: SecretStr | None = Field(
