@@ -35,6 +35,7 @@ from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import InProcessQueue
+from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
 from plait.logs import redact_secrets
 from plait.publishing.budgets import TriggerBudgets
@@ -44,6 +45,8 @@ from plait.publishing.lookup import PublishedFlows
 from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import open_runtime
 from plait.settings import Settings
+from plait.signals import open_signals
+from plait.stored_key import StoredKey
 
 _MULTIPART_OVERHEAD = 1024 * 1024
 _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
@@ -57,9 +60,14 @@ def create_app(config: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(config, commit_apart=True) as runtime:
+            signals = open_signals(config.redis_url)
             live = LiveRuns()
+            relay = RunRelay(signals, live, runtime.db.journal.flush)
             queue = InProcessQueue(config.run_concurrency)
-            worker = Worker(runtime.db, runtime.registry, runtime.runner, live)
+            worker = Worker(runtime.db, runtime.registry, runtime.runner, live, relay)
+            vault = Vault(config.secret_key)
+            published = PublishedFlows(runtime.db, signals=signals)
+            stored_key = StoredKey(runtime.db, vault, runtime.provider, signals)
             state = ServerState(
                 runtime=runtime,
                 queue=queue,
@@ -67,27 +75,31 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 live=live,
                 limiter=RateLimiter(config.rate_limit_storage),
                 links=LinkSigner(config.secret_key, config.link_ttl_seconds),
-                vault=Vault(config.secret_key),
-                published=PublishedFlows(runtime.db),
+                vault=vault,
+                published=published,
                 batches=BatchService(runtime),
                 budgets=TriggerBudgets(runtime.db),
                 launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
                 compiled=CompiledFlows(runtime.registry),
+                signals=signals,
+                relay=relay,
+                stored_key=stored_key,
             )
-            await settings.load_stored_key(state)
-            state.setup_token = await first_admin(state)
-            app.state.plait = state
-            await queue.start(worker.process)
-            await worker.recover(queue)
-            # what start-up made lives as long as the server: out of full collections
-            with long_lived_frozen(), thresholds(SERVER_THRESHOLD):
-                await state.batches.resume_all()
-                try:
-                    async with mcp_route.serving(state) as app.state.mcp:
-                        yield
-                finally:
-                    await state.batches.close()
-                    await queue.close()
+            async with _listening(state):
+                await stored_key.load()
+                state.setup_token = await first_admin(state)
+                app.state.plait = state
+                await queue.start(worker.process)
+                await worker.recover(queue)
+                # what start-up made lives as long as the server: out of full collections
+                with long_lived_frozen(), thresholds(SERVER_THRESHOLD):
+                    await state.batches.resume_all()
+                    try:
+                        async with mcp_route.serving(state) as app.state.mcp:
+                            yield
+                    finally:
+                        await state.batches.close()
+                        await queue.close()
 
     app = FastAPI(
         title="Plait",
@@ -114,6 +126,21 @@ def create_app(config: Settings | None = None) -> FastAPI:
     app.router.routes.append(mcp_route.route())  # checks its API token itself
     app.mount("/", SinglePageApp(), name="canvas")
     return app
+
+
+@asynccontextmanager
+async def _listening(state: ServerState) -> AsyncIterator[None]:
+    """What other processes say (runs settled or to cancel, publications and the stored
+    key changed) is heard while the server runs; the signals close after it."""
+    try:
+        async with state.published.listening(), state.stored_key.listening():
+            await state.relay.start(state.worker.cancel_here)
+            try:
+                yield
+            finally:
+                await state.relay.close()
+    finally:
+        await state.signals.close()
 
 
 def _telemetry() -> TelemetryConfig:

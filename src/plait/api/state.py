@@ -14,6 +14,7 @@ from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
+from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
 from plait.publishing.budgets import BudgetLedger
 from plait.publishing.compiled import CompiledFlows
@@ -21,6 +22,8 @@ from plait.publishing.launch import Launcher
 from plait.publishing.lookup import PublishedFlowLookup
 from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import Runtime
+from plait.signals import Signals
+from plait.stored_key import StoredKey
 
 
 @dataclass
@@ -37,6 +40,9 @@ class ServerState:
     budgets: BudgetLedger
     launcher: Launcher
     compiled: CompiledFlows
+    signals: Signals
+    relay: RunRelay
+    stored_key: StoredKey
     signins: SignIns = field(default_factory=SignIns)
     setup_token: str | None = None
     background: set[Any] = field(default_factory=set)

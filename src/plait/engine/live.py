@@ -36,6 +36,12 @@ class LiveRuns:
             if not waiter.done():
                 waiter.set_result(result)
 
+    def settled_elsewhere(self, run_id: str) -> None:
+        """Another process says the run settled: wake its waiters here (to read its record)."""
+        for waiter in self._waiters.pop(run_id, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
     def cancel(self, run_id: str) -> bool:
         """Cancel the run if it is running here."""
         live = self._running.get(run_id)

@@ -16,6 +16,7 @@ from plait.engine.events import EventBus
 from plait.engine.executor import Executor
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
+from plait.engine.relay import RunRelay
 from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunResult
 from plait.engine.values import from_json
@@ -41,18 +42,34 @@ class _Job:
 
 class Worker:
     def __init__(
-        self, db: Database, registry: Registry, runner: Callable[[], Runner], live: LiveRuns
+        self,
+        db: Database,
+        registry: Registry,
+        runner: Callable[[], Runner],
+        live: LiveRuns,
+        relay: RunRelay | None = None,
     ):
+        """`relay`: tells other processes (and this one's waiters) what the runs here do."""
         self.db = db
         self.registry = registry
         self.runner = runner
         self.live = live
+        self.relay = relay
 
         self._prepared: dict[str, RunRequest] = {}
 
     def prepare(self, run_id: str, request: RunRequest) -> None:
         """The request of a run just submitted here: spares reading it back from the database."""
         self._prepared[run_id] = request
+
+    def cancel_here(self, run_id: str) -> bool:
+        """Stop the run if it executes here, or keep it from starting if it waits here."""
+        if self.live.cancel(run_id):
+            return True
+        if run_id in self._prepared:
+            self.live.forbid_start(run_id)
+            return True
+        return False
 
     async def process(self, run_id: str) -> None:
         """Execute a queued run: the request `prepare` kept, or the one its record holds."""
@@ -90,11 +107,15 @@ class Worker:
     ) -> RunResult | None:
         """Execute where live streams and cancels find it; wake its waiters when it ends."""
         result = None
-        self.live.started(executor.run_id, executor, bus)
+        run_id = executor.run_id
+        self.live.started(run_id, executor, bus)
+        report = None if self.relay is None else self.relay.follow(run_id, bus, executor.states)
         try:
             result = await runner.execute_with(executor, bus, resumable=True, running=running)
         finally:
-            self.live.settled(executor.run_id, result)
+            self.live.settled(run_id, result)
+            if report is not None:
+                await report.ended()
         return result
 
     async def recover(self, queue: JobQueue) -> int:

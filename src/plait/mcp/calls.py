@@ -109,7 +109,7 @@ class Calls:
 
     def _cancel_later(self, run_id: str) -> None:
         """Cancel the run from a task of its own: the call's task is being cancelled."""
-        cancelling = cancel_run(self.state.live, self.state.runtime.db, run_id)
+        cancelling = cancel_run(self.state.relay, self.state.runtime.db, run_id)
         task = asyncio.get_running_loop().create_task(cancelling)
         self.state.background.add(task)
         task.add_done_callback(self.state.background.discard)

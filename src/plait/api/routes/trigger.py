@@ -295,7 +295,9 @@ async def wait_outcome(state: ServerState, started: Started, within: float) -> O
         return Outcome.of_run(await _existing_run(state, run_id))
     waiter = state.live.waiter(run_id)
     try:
-        if within > 0 and not started.is_new:  # a repeated Idempotency-Key: may be long done
+        # a repeated Idempotency-Key may be long done; a run another process executes
+        # may have settled before the waiter was taken (its signal came and went)
+        if within > 0 and (not started.is_new or state.relay.shared):
             recorded = Outcome.of_run(await _existing_run(state, run_id))
             if recorded.settled:
                 return recorded
