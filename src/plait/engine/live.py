@@ -67,6 +67,10 @@ class LiveRuns:
         self._waiters.setdefault(run_id, []).append(waiter)
         return waiter
 
+    def waited_for(self, run_id: str) -> bool:
+        """Whether a caller here waits for the run to settle."""
+        return bool(self._waiters.get(run_id))
+
     def forget(self, run_id: str, waiter: asyncio.Future[RunResult | None]) -> None:
         waiters = self._waiters.get(run_id)
         if waiters and waiter in waiters:

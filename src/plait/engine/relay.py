@@ -7,6 +7,8 @@
 - `run:<id>:events` — with signals that cross processes, the node events of a run as it
   executes, then its `run_finished` once its record is committed: a live stream on a
   process that does not execute the run follows it there (`api/routes/runs.py`).
+- `runs:replay` — a stream that joins a run late asks for what it missed: the process
+  executing the run says its events so far again on the run's channel.
 
 Within one process (`InMemorySignals`) the first two are heard by this process only, and
 run events are not forwarded at all: the run's own bus serves its streams (`LiveRuns`).
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SETTLED = "runs:settled"
 CANCEL = "runs:cancel"
+REPLAY = "runs:replay"
 
 
 def events_channel(run_id: str) -> str:
@@ -64,6 +67,7 @@ class RunRelay:
         self._stack = AsyncExitStack()
         self._cancel_here: Callable[[str], bool] = live.cancel
         self._pumps: set[asyncio.Task[None]] = set()
+        self._reports: dict[str, RunReport] = {}  # runs executing here, relayed
 
     @property
     def shared(self) -> bool:
@@ -75,6 +79,8 @@ class RunRelay:
         self._cancel_here = cancel_here
         await self._stack.enter_async_context(self.signals.listen(SETTLED, self._heard_settled))
         await self._stack.enter_async_context(self.signals.listen(CANCEL, self._heard_cancel))
+        if self.shared:
+            await self._stack.enter_async_context(self.signals.listen(REPLAY, self._heard_replay))
 
     async def close(self) -> None:
         """Stop listening, after what runs here still have to say has been said."""
@@ -89,6 +95,15 @@ class RunRelay:
         if isinstance(message, dict):
             self._cancel_here(str(message["run_id"]))
 
+    def _heard_replay(self, message: Message) -> None:
+        report = self._reports.get(str(message["run_id"])) if isinstance(message, dict) else None
+        if report is not None:
+            report.replay()
+
+    async def request_replay(self, run_id: str) -> None:
+        """Ask the process executing the run to say its events so far again."""
+        await self.signals.publish(REPLAY, {"run_id": run_id})
+
     async def request_cancel(self, run_id: str) -> None:
         """Ask whichever process executes or holds the run to stop it."""
         await self.signals.publish(CANCEL, {"run_id": run_id})
@@ -100,10 +115,14 @@ class RunRelay:
     def follow(self, run_id: str, bus: EventBus, states: dict[str, NodeState]) -> RunReport:
         """Report a run executing here: its events (when signals cross processes) and,
         through `RunReport.ended`, that it settled."""
-        report = RunReport(self, run_id, states)
+        report = RunReport(self, run_id, bus, states)
         if self.shared:
             bus.listen(report.heard)
+            self._reports[run_id] = report
         return report
+
+    def forget(self, run_id: str) -> None:
+        self._reports.pop(run_id, None)
 
     def background(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -115,9 +134,10 @@ class RunReport:
     """One run's events on their way to other processes, in order, ending with its
     `run_finished` and the settled signal once its record is committed."""
 
-    def __init__(self, relay: RunRelay, run_id: str, states: dict[str, NodeState]):
+    def __init__(self, relay: RunRelay, run_id: str, bus: EventBus, states: dict[str, NodeState]):
         self._relay = relay
         self._run_id = run_id
+        self._bus = bus
         self._states = states
         self._finished: dict[str, Any] | None = None
         self._outbox: asyncio.Queue[dict[str, Any] | None] | None = None
@@ -131,8 +151,15 @@ class RunReport:
         elif self._outbox is not None:
             self._outbox.put_nowait(event_json(event, self._states))
 
+    def replay(self) -> None:
+        """Say the events so far again (for a stream that joined late; it drops repeats)."""
+        for event in self._bus.history():
+            if event.kind != EventKind.RUN_FINISHED:
+                self.heard(event)
+
     async def ended(self) -> None:
         """The run ended here (settled, or stopped with the process)."""
+        self._relay.forget(self._run_id)
         if self._outbox is None:
             await self._relay.settled(self._run_id)
         else:

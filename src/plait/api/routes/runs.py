@@ -200,12 +200,15 @@ async def _relayed_events(state: ServerState, run_id: str) -> AsyncIterator[Subs
 
 async def _follow(state: ServerState, run_id: str, relayed: Subscription) -> AsyncIterator[str]:
     """A run executing on another process (or not started yet): what its record holds so
-    far, then its events as they come, then the rest of its record and `run_finished`.
-    The record is read again now and then, in case a signal was lost."""
+    far and what that process says it did (asked again: this stream joined late), then its
+    events as they come, then the rest of its record and `run_finished`. Each event is
+    said once. The record is read again now and then, in case a signal was lost."""
     nodes = await _node_runs(state, run_id)
-    told = {node.node_id for node in nodes}
+    settled: set[str | None] = {node.node_id for node in nodes}  # nodes fully told
+    told: set[tuple[str, str | None]] = set()
     for line in _node_lines(state, run_id, nodes):
         yield line
+    await state.relay.request_replay(run_id)
     while True:
         try:
             message = await asyncio.wait_for(relayed.get(), _RELAYED_CHECK_SECONDS)
@@ -215,14 +218,18 @@ async def _follow(state: ServerState, run_id: str, relayed: Subscription) -> Asy
                 break
             yield ": running\n\n"
             continue
-        if not isinstance(message, dict) or message.get("node_id") in told:
+        if not isinstance(message, dict):
             continue
-        if message["kind"] == "run_finished":
+        kind, node_id = message["kind"], message.get("node_id")
+        if kind == "run_finished":
             break
-        if message["kind"] in _NODE_SETTLED:
-            told.add(message["node_id"])
+        if node_id in settled or (kind, node_id) in told:
+            continue
+        told.add((kind, node_id))
+        if kind in _NODE_SETTLED:
+            settled.add(node_id)
         yield _sse(_annotated(state, message))
-    rest = [node for node in await _node_runs(state, run_id) if node.node_id not in told]
+    rest = [node for node in await _node_runs(state, run_id) if node.node_id not in settled]
     for line in _node_lines(state, run_id, rest):
         yield line
     run = await _get_run(state, run_id)
