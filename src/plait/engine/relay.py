@@ -10,8 +10,9 @@
 - `runs:replay` — a stream that joins a run late asks for what it missed: the process
   executing the run says its events so far again on the run's channel.
 
-Within one process (`InMemorySignals`) the first two are heard by this process only, and
-run events are not forwarded at all: the run's own bus serves its streams (`LiveRuns`).
+Within one process (`InMemorySignals`) a cancel request is heard by this process only, and
+runs executing here are not relayed at all: `LiveRuns` serves their streams and wakes
+their waiters, so the one-process path pays nothing for signals.
 """
 
 from __future__ import annotations
@@ -112,13 +113,15 @@ class RunRelay:
         """The run's record is settled (its writes committed): wake waiters everywhere."""
         await self.signals.publish(SETTLED, {"run_id": run_id})
 
-    def follow(self, run_id: str, bus: EventBus, states: dict[str, NodeState]) -> RunReport:
-        """Report a run executing here: its events (when signals cross processes) and,
-        through `RunReport.ended`, that it settled."""
+    def follow(self, run_id: str, bus: EventBus, states: dict[str, NodeState]) -> RunReport | None:
+        """Relay a run executing here to other processes: its events and, through
+        `RunReport.ended`, that it settled. None when signals stay in this process: there,
+        `LiveRuns` already serves the run's streams and wakes its waiters."""
+        if not self.shared:
+            return None
         report = RunReport(self, run_id, bus, states)
-        if self.shared:
-            bus.listen(report.heard)
-            self._reports[run_id] = report
+        bus.listen(report.heard)
+        self._reports[run_id] = report
         return report
 
     def forget(self, run_id: str) -> None:
@@ -140,15 +143,13 @@ class RunReport:
         self._bus = bus
         self._states = states
         self._finished: dict[str, Any] | None = None
-        self._outbox: asyncio.Queue[dict[str, Any] | None] | None = None
-        if relay.shared:
-            self._outbox = asyncio.Queue()
-            relay.background(self._send())
+        self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        relay.background(self._send())
 
     def heard(self, event: Event) -> None:
         if event.kind == EventKind.RUN_FINISHED:  # said once the record is committed
             self._finished = event.to_json()
-        elif self._outbox is not None:
+        else:
             self._outbox.put_nowait(event_json(event, self._states))
 
     def replay(self) -> None:
@@ -157,16 +158,13 @@ class RunReport:
             if event.kind != EventKind.RUN_FINISHED:
                 self.heard(event)
 
-    async def ended(self) -> None:
-        """The run ended here (settled, or stopped with the process)."""
+    def ended(self) -> None:
+        """The run ended here (settled, or stopped with the process): `_send` says the
+        rest, without holding the run up."""
         self._relay.forget(self._run_id)
-        if self._outbox is None:
-            await self._relay.settled(self._run_id)
-        else:
-            self._outbox.put_nowait(None)  # `_send` says the rest, without holding the run up
+        self._outbox.put_nowait(None)
 
     async def _send(self) -> None:
-        assert self._outbox is not None
         signals, channel = self._relay.signals, events_channel(self._run_id)
         while (message := await self._outbox.get()) is not None:
             await signals.publish(channel, message)

@@ -115,7 +115,7 @@ class Worker:
         finally:
             self.live.settled(run_id, result)
             if report is not None:
-                await report.ended()
+                report.ended()
         return result
 
     async def recover(self, queue: JobQueue) -> int:
