@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from plait.signals import InMemorySignals, Message, Signals, Subscription
+from plait.signals import InMemorySignals, Message, Signals, SignalsUnavailable, Subscription
 from plait.signals.redis import RedisSignals
+from tests.services import free_port
 
 WAIT = 30  # seconds a message may take before the test fails
 
@@ -165,3 +166,14 @@ async def test_redis_channels_of_different_databases_do_not_mix(redis_url: str) 
     finally:
         await zero.close()
         await one.close()
+
+
+async def test_an_unreachable_redis_fails_listening_clearly_and_publishing_quietly() -> None:
+    signals = RedisSignals(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    try:
+        await signals.publish("runs:settled", {"run_id": "r1"})  # logged and dropped
+        with pytest.raises(SignalsUnavailable, match=r"'runs:settled'.*PLAIT_REDIS_URL"):
+            async with signals.listen("runs:settled", print):
+                pass
+    finally:
+        await signals.close()

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 SETTLED = "runs:settled"
 CANCEL = "runs:cancel"
 REPLAY = "runs:replay"
+_CLOSE_SECONDS = 10.0  # at shutdown, what runs still have to say may take this long
 
 
 def events_channel(run_id: str) -> str:
@@ -85,7 +86,8 @@ class RunRelay:
 
     async def close(self) -> None:
         """Stop listening, after what runs here still have to say has been said."""
-        await asyncio.gather(*self._pumps, return_exceptions=True)
+        if self._pumps:
+            await asyncio.wait(set(self._pumps), timeout=_CLOSE_SECONDS)
         await self._stack.aclose()
 
     def _heard_settled(self, message: Message) -> None:

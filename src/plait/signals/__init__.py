@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plait.signals.base import Callback, Message, Signals, Subscription
+from plait.signals.base import Callback, Message, Signals, SignalsUnavailable, Subscription
 from plait.signals.memory import InMemorySignals
 
 
@@ -15,4 +15,12 @@ def open_signals(redis_url: str | None) -> Signals:
     return RedisSignals(redis_url)
 
 
-__all__ = ["Callback", "InMemorySignals", "Message", "Signals", "Subscription", "open_signals"]
+__all__ = [
+    "Callback",
+    "InMemorySignals",
+    "Message",
+    "Signals",
+    "SignalsUnavailable",
+    "Subscription",
+    "open_signals",
+]

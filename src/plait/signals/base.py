@@ -16,10 +16,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
+from plait.errors import PlaitError
+
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any] | bytes
 Callback = Callable[[Message], None]
+
+
+class SignalsUnavailable(PlaitError):
+    """Listening failed: the signals' service (Redis) cannot be reached."""
 
 
 class Signals(Protocol):
@@ -34,7 +40,8 @@ class Signals(Protocol):
 
     def listen(self, channel: str, callback: Callback) -> AbstractAsyncContextManager[None]:
         """Call `callback` (in the event loop; it must be quick) with each message on
-        `channel` from when the context is entered until it is left."""
+        `channel` from when the context is entered until it is left. `SignalsUnavailable`
+        when the channel cannot be listened to."""
         ...
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:

@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from plait.signals.base import Callback, Hub, Message, Subscribing
+from plait.signals.base import Callback, Hub, Message, SignalsUnavailable, Subscribing
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,12 @@ class RedisSignals(Subscribing):
             if self._hub.add(channel, callback):
                 try:
                     await self._subscribe(self._prefix + channel)
+                except (RedisError, TimeoutError) as exc:
+                    self._hub.remove(channel, callback)
+                    raise SignalsUnavailable(
+                        f"cannot listen to signal channel {channel!r} on Redis "
+                        f"(PLAIT_REDIS_URL): {exc or 'no confirmation'}"
+                    ) from exc
                 except BaseException:
                     self._hub.remove(channel, callback)
                     raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,12 +29,13 @@ from plait.flows.subflow import kept_trigger, up_to
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.http_trigger import coerce_inputs, trigger_config
 from plait.publishing.launch import cancel_run
-from plait.signals import Subscription
+from plait.signals import SignalsUnavailable, Subscription
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.documents import flow_document
 from plait.store.tables import NodeRun, Run
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["runs"])
 
 _SETTLED = {"succeeded", "failed", "cancelled"}
@@ -189,12 +191,20 @@ async def _stream(state: ServerState, run_id: str) -> AsyncIterator[str]:
 @contextlib.asynccontextmanager
 async def _relayed_events(state: ServerState, run_id: str) -> AsyncIterator[Subscription | None]:
     """The run's events as the process executing it relays them (None: signals stay in
-    this process, where the run's own bus serves). Subscribed before the run's record is
-    read, so nothing said after that read is missed."""
+    this process, where the run's own bus serves, or cannot be reached: the stream polls
+    the record). Subscribed before the run's record is read, so nothing said after that
+    read is missed."""
     if not state.relay.shared:
         yield None
         return
-    async with state.signals.subscribe(events_channel(run_id)) as relayed:
+    async with contextlib.AsyncExitStack() as stack:
+        relayed = None
+        try:
+            relayed = await stack.enter_async_context(
+                state.signals.subscribe(events_channel(run_id))
+            )
+        except SignalsUnavailable as exc:  # the stream still ends when the record settles
+            log.warning("run %s: its events are not relayed here: %s", run_id, exc)
         yield relayed
 
 
