@@ -103,12 +103,14 @@ class RedisSignals(Subscribing):
             waiting = self._confirming.get(name)
             if waiting is not None and confirmed in waiting:
                 waiting.remove(confirmed)
+            if not waiting:
+                self._confirming.pop(name, None)
 
     async def _read(self) -> None:
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=None)
-            except RedisError as exc:
+            except Exception as exc:  # the connection dropped: redis-py subscribes again
                 log.warning("signals: Redis connection lost (%s); reconnecting", exc)
                 await asyncio.sleep(_RECONNECT_SECONDS)
                 continue
@@ -116,6 +118,8 @@ class RedisSignals(Subscribing):
                 self._handle(message)
 
     def _handle(self, message: dict[str, Any]) -> None:
+        if not isinstance(message.get("channel"), bytes):
+            return
         name = message["channel"].decode()
         if message["type"] == "subscribe":
             waiting = self._confirming.get(name)
