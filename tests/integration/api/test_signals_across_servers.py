@@ -18,6 +18,7 @@ import pytest
 from tests.fakes.gemini import FakeGemini, Fault
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
+from tests.services import redis_server
 
 WAIT = 60  # seconds anything may take before the test fails
 Pair = tuple[LiveServer, LiveServer]
@@ -235,3 +236,25 @@ def test_a_gemini_key_stored_on_one_server_is_used_by_the_others_next_run(
             lambda: on_b.get("/api/settings").json()["gemini_key"]["source"] is None,
             "the other server forgot the deleted key",
         )
+
+
+def test_when_redis_dies_a_stream_on_the_other_server_still_ends_from_the_record(
+    tmp_path: Path, gemini_fake: FakeGemini, hanging: threading.Event
+) -> None:
+    with (
+        redis_server() as redis,
+        two_servers(tmp_path / "data", redis.url(), gemini_fake, {"GEMINI_API_KEY": "k"}) as (
+            a,
+            b,
+        ),
+        a.admin() as on_a,
+    ):
+        run_id = start_run(on_a, flows.create(on_a, flows.image_endpoint()))
+        assert hanging.wait(WAIT)
+        redis.process.kill()
+        redis.process.wait()
+        stream = Stream(b, run_id)  # cannot listen for relayed events: reads the record
+        gemini_fake.end_hangs()  # `a` finishes the run; saying so through Redis fails
+        finished = stream.until("run_finished")
+    assert finished["status"] == "succeeded"
+    assert ("node_finished", "image") in stream.kinds()
