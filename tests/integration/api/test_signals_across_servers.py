@@ -18,7 +18,7 @@ import pytest
 from tests.fakes.gemini import FakeGemini, Fault
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
-from tests.services import redis_server
+from tests.services import free_port, redis_server
 
 WAIT = 60  # seconds anything may take before the test fails
 Pair = tuple[LiveServer, LiveServer]
@@ -258,3 +258,17 @@ def test_when_redis_dies_a_stream_on_the_other_server_still_ends_from_the_record
         finished = stream.until("run_finished")
     assert finished["status"] == "succeeded"
     assert ("node_finished", "image") in stream.kinds()
+
+
+def test_a_server_whose_redis_cannot_be_reached_does_not_start(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    with (
+        pytest.raises(RuntimeError, match="did not start"),
+        LiveServer(server_settings(tmp_path / "data", PLAIT_REDIS_URL=nowhere)),
+    ):
+        pass
+    said = capfd.readouterr().err
+    assert "cannot listen to signal channel" in said
+    assert "on Redis (PLAIT_REDIS_URL)" in said
