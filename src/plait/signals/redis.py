@@ -39,7 +39,7 @@ _RECONNECT_SECONDS = 0.5
 def encode(message: Message) -> bytes:
     if isinstance(message, bytes):
         return _BYTES + message
-    return _JSON + json.dumps(message, separators=(",", ":")).encode()
+    return _JSON + json.dumps(message, separators=(",", ":"), default=str).encode()
 
 
 def decode(data: bytes) -> Message:
