@@ -17,7 +17,7 @@ import pytest
 
 from tests.fakes.gemini import FakeGemini, Fault
 from tests.integration.api import flows
-from tests.server import LiveServer, server_settings
+from tests.server import LiveServer, admin_client, server_settings
 from tests.services import free_port, redis_server
 
 WAIT = 60  # seconds anything may take before the test fails
@@ -63,14 +63,15 @@ def hanging(gemini_fake: FakeGemini) -> threading.Event:
 class Stream:
     """A run's live events from one server, read in a thread as they come."""
 
-    def __init__(self, server: LiveServer, run_id: str):
+    def __init__(self, server_url: str, run_id: str):
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
-        self._thread = threading.Thread(target=self._read, args=(server, run_id), daemon=True)
+        self._thread = threading.Thread(target=self._read, args=(server_url, run_id), daemon=True)
         self._thread.start()
 
-    def _read(self, server: LiveServer, run_id: str) -> None:
-        with server.admin() as client, client.stream("GET", f"/api/runs/{run_id}/events") as s:
+    def _read(self, server_url: str, run_id: str) -> None:
+        events = f"/api/runs/{run_id}/events"
+        with admin_client(server_url) as client, client.stream("GET", events) as s:
             for line in s.iter_lines():
                 if line.startswith("data: "):
                     self._events.put(json.loads(line.removeprefix("data: ")))
@@ -116,7 +117,7 @@ def test_a_run_on_one_server_streams_live_on_the_other(
     with a.admin() as on_a:
         run_id = start_run(on_a, flows.create(on_a, flows.image_endpoint()))
         assert hanging.wait(WAIT)
-        stream = Stream(b, run_id)  # joins while the image call is in flight on `a`
+        stream = Stream(b.url, run_id)  # joins while the image call is in flight on `a`
         stream.until("node_started", "image")
         assert status(on_a, run_id) == "running"  # heard live, not replayed from a record
         assert ("node_finished", "trigger") in stream.kinds()  # what it missed, said again
@@ -141,7 +142,7 @@ def test_a_run_is_cancelled_from_the_other_server(
     with a.admin() as on_a, b.admin() as on_b:
         run_id = start_run(on_a, flows.create(on_a, flows.image_endpoint()))
         assert hanging.wait(WAIT)
-        stream = Stream(b, run_id)
+        stream = Stream(b.url, run_id)
         stream.until("node_started", "image")
         cancel = on_b.post(f"/api/runs/{run_id}/cancel")
         assert cancel.status_code == 202, cancel.text
@@ -253,7 +254,7 @@ def test_when_redis_dies_a_stream_on_the_other_server_still_ends_from_the_record
         assert hanging.wait(WAIT)
         redis.process.kill()
         redis.process.wait()
-        stream = Stream(b, run_id)  # cannot listen for relayed events: reads the record
+        stream = Stream(b.url, run_id)  # cannot listen for relayed events: reads the record
         gemini_fake.end_hangs()  # `a` finishes the run; saying so through Redis fails
         finished = stream.until("run_finished")
     assert finished["status"] == "succeeded"
