@@ -6,16 +6,16 @@ import { useEffect, useRef, type RefObject } from "react";
 import type { PlaitEdge, PlaitNode } from "../lib/flow";
 import { nodeTypes } from "./FlowNode";
 import { NodeSearch } from "./NodeSearch";
-import type { Connections } from "./useConnections";
+import type { ConnectionHandlers } from "./useConnections";
 import type { FlowState } from "./useFlowState";
-import type { NodeEdits } from "./useNodeEdits";
+import type { EditHandlers } from "./useNodeEdits";
 import type { Placement } from "./usePlacement";
 
 interface CanvasProps {
   canvas: RefObject<HTMLDivElement | null>;
   state: FlowState;
-  connections: Connections;
-  edits: NodeEdits;
+  connections: ConnectionHandlers;
+  edits: EditHandlers;
   placement: Placement;
   onNodeClick: () => void;
 }
@@ -40,13 +40,9 @@ export function EditorCanvas({ canvas, state, connections, edits, placement, onN
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
-        onConnect={connections.onConnect}
-        onConnectEnd={connections.onConnectEnd}
-        isValidConnection={connections.isValidConnection}
-        onBeforeDelete={edits.onBeforeDelete}
-        onNodeDragStart={edits.onDragStart}
+        {...connections}
+        {...edits}
         onNodeClick={onNodeClick}
-        onSelectionDragStart={edits.onDragStart}
         deleteKeyCode={["Delete", "Backspace"]}
         multiSelectionKeyCode={["Shift", "Meta", "Control"]}
         minZoom={0.1}

@@ -138,7 +138,7 @@ function Editor({ initial, catalog, settings, store }: { initial: FlowDetail; ca
           </div>
         </div>
         <div className="canvas-column">
-          <EditorCanvas canvas={canvas} state={state} connections={connections} edits={edits} placement={placement} onNodeClick={selection.onNodeClick} />
+          <EditorCanvas canvas={canvas} state={state} connections={connections.canvasHandlers} edits={edits.canvasHandlers} placement={placement} onNodeClick={selection.onNodeClick} />
           {runs.panelOpen && run.status ? (
             <PanelDock name="run-panel" label="run panel">
               {(dock) => <RunPanel run={run} dock={dock} nodeIds={nodes.map((n) => n.id)} onClose={runs.closePanel} onCancel={runs.cancelRun} onSelectNode={selection.selectNode} />}

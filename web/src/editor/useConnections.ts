@@ -73,7 +73,9 @@ export function useConnections(catalog: Catalog, store: ViewStore, state: FlowSt
     [checkpoint, setEdges],
   );
 
-  return { isValidConnection, onConnect, onConnectEnd, onWire };
+  /** For React Flow: `<ReactFlow {...canvasHandlers}>`. */
+  const canvasHandlers = { isValidConnection, onConnect, onConnectEnd };
+  return { canvasHandlers, onWire };
 }
 
-export type Connections = ReturnType<typeof useConnections>;
+export type ConnectionHandlers = ReturnType<typeof useConnections>["canvasHandlers"];

@@ -54,8 +54,11 @@ export function useNodeEdits(store: ViewStore, state: FlowState) {
   }, [checkpoint]);
 
   const onDragStart = useCallback(() => checkpoint(), [checkpoint]);
+  /** For React Flow: `<ReactFlow {...canvasHandlers}>`. */
+  const canvasHandlers = { onBeforeDelete, onNodeDragStart: onDragStart, onSelectionDragStart: onDragStart };
 
-  return { updateConfig, updateLabel, deleteNode, onBeforeDelete, onDragStart };
+  return { updateConfig, updateLabel, deleteNode, canvasHandlers };
 }
 
 export type NodeEdits = ReturnType<typeof useNodeEdits>;
+export type EditHandlers = NodeEdits["canvasHandlers"];
