@@ -35,7 +35,7 @@ FolderArgument = Annotated[
 ]
 FlowsOption = Annotated[
     Path | None,
-    typer.Option("--flows", help="The same as DIR", file_okay=False),
+    typer.Option("--flows", help="The same as FOLDER", metavar="FOLDER", file_okay=False),
 ]
 
 
@@ -50,9 +50,12 @@ def mcp_command(
 ) -> None:
     """Serve flows as MCP tools on stdin/stdout.
 
-    With DIR (or --flows DIR): every flow file in DIR with an HTTP Trigger is a tool, run
-    in this process like `plait run` (the data folder's database; Gemini with a key, else
-    the preview backend). Without: a proxy of a Plait server's /mcp (its MCP-enabled
+    With FOLDER (or --flows FOLDER), headless: each flow file in it with an
+    HTTP Trigger is a tool, run in this process like `plait run` (the
+    data folder's database; Gemini with a key, else the preview backend).
+    Files that cannot be served are named on stderr; the others are.
+
+    Without FOLDER: a proxy of a Plait server's /mcp (its MCP-enabled
     published flows), through PLAIT_URL and PLAIT_TOKEN.
     """
     given = folder or flows
