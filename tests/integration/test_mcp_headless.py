@@ -134,19 +134,18 @@ def test_a_call_in_preview_mode_answers_the_body_its_images_and_the_run(
     assert text_of(missing).startswith("input 'prompt': is required")
 
 
-def test_an_image_is_taken_as_base64_and_a_large_one_answered_as_a_file_link(
+def test_an_image_is_taken_as_a_data_url_and_a_large_one_answered_as_a_file_link(
     folder: Path, tmp_path: Path
 ) -> None:
     sent = base64.b64encode(png(40, 30)).decode()
 
-    async def calling() -> tuple[types.CallToolResult, types.CallToolResult]:
-        async with headless(folder, tmp_path / "data", PLAIT_MCP_MAX_IMAGE_BYTES="64") as session:
-            data_url = f"data:image/png;base64,{sent}"
-            echoed = await session.call_tool("Echo_photo", {"photo": data_url})
-            refused = await session.call_tool("Echo_photo", {"photo": "not base64!"})
-            return echoed, refused
+    photos = [f"data:image/png;base64,{sent}", "not base64!", "http://127.0.0.1:1/a.png"]
 
-    echoed, refused = asyncio.run(calling())
+    async def calling() -> list[types.CallToolResult]:
+        async with headless(folder, tmp_path / "data", PLAIT_MCP_MAX_IMAGE_BYTES="64") as session:
+            return [await session.call_tool("Echo_photo", {"photo": p}) for p in photos]
+
+    echoed, refused, private = asyncio.run(calling())
     assert not echoed.is_error, echoed.content
     assert not [c for c in echoed.content if isinstance(c, types.ImageContent)]
     [link] = [c for c in echoed.content if isinstance(c, types.ResourceLink)]
@@ -154,6 +153,8 @@ def test_an_image_is_taken_as_base64_and_a_large_one_answered_as_a_file_link(
     assert open_image(file_of(str(link.uri)).read_bytes()).size == (40, 30)
     assert refused.is_error
     assert text_of(refused).startswith("input 'photo': expects an image")
+    assert private.is_error  # URLs are fetched through the guarded client: public addresses
+    assert text_of(private).startswith("input 'photo': refused http://127.0.0.1:1/")
 
 
 def test_cancelling_a_call_cancels_its_run_and_the_server_serves_on(
@@ -180,22 +181,26 @@ def test_cancelling_a_call_cancels_its_run_and_the_server_serves_on(
     assert "Draw" in after
 
 
-def test_a_folder_and_a_server_url_together_are_refused(folder: Path, tmp_path: Path) -> None:
-    refused = subprocess.run(
-        [sys.executable, "-m", "plait", "mcp", "--flows", str(folder)],
-        env={"PLAIT_URL": "http://127.0.0.1:9", "PLAIT_DATA_DIR": str(tmp_path / "data")},
+def plait_mcp(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "plait", "mcp", *args],
+        env={"PLAIT_DATA_DIR": str(tmp_path / "data"), **env},
         capture_output=True,
         text=True,
         check=False,
     )
-    assert refused.returncode == 2
-    assert "unset PLAIT_URL to serve the folder's flow files" in refused.stderr
-    missing = subprocess.run(
-        [sys.executable, "-m", "plait", "mcp", str(tmp_path / "nowhere")],
-        env={"PLAIT_DATA_DIR": str(tmp_path / "data")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+
+def test_what_plait_mcp_serves_must_be_clear_or_it_says_what_it_needs(
+    folder: Path, tmp_path: Path
+) -> None:
+    both = plait_mcp(tmp_path, "--flows", str(folder), PLAIT_URL="http://127.0.0.1:9")
+    assert both.returncode == 2
+    assert "unset PLAIT_URL to serve the folder's flow files" in both.stderr
+    missing = plait_mcp(tmp_path, str(tmp_path / "nowhere"))
     assert missing.returncode == 2
-    assert "nowhere" in missing.stderr
+    assert "nowhere is not a folder" in missing.stderr
+    neither = plait_mcp(tmp_path)
+    assert neither.returncode == 2
+    assert "give a folder of flow files" in neither.stderr
+    assert "PLAIT_TOKEN" in neither.stderr
