@@ -1,9 +1,10 @@
 """Rate limits (per trigger, per sign-in account) over a moving one-minute window.
 
 Counters live in this process by default (`MovingWindows`: each key keeps the times of
-its hits still inside the window, so a hit costs O(1)); with `PLAIT_RATE_LIMIT_STORAGE`
-naming a shared store (e.g. `redis://…`), the `limits` library keeps them there for
-many processes. Both count the same way: a hit is allowed while fewer than `limit` hits
+its hits still inside the window, so a hit costs O(1)); with `PLAIT_REDIS_URL` set (or
+`PLAIT_RATE_LIMIT_STORAGE` naming another shared store), the `limits` library keeps them
+there for many processes, exactly: each hit is checked and counted by one script in
+Redis (redis-py's client). Both count the same way: a hit is allowed while fewer than `limit` hits
 happened in the last 60 seconds.
 """
 
@@ -15,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerMinute
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -90,7 +92,9 @@ class SharedWindows:
 
     def __init__(self, storage_uri: str):
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        redis = urlsplit(uri).scheme.removeprefix("async+").startswith("redis")
+        options = {"implementation": "redispy"} if redis else {}  # redis-py, not coredis
+        self._limiter = MovingWindowRateLimiter(storage_from_string(uri, **options))
 
     async def hit(self, key: str, limit: int) -> tuple[bool, int, float]:
         item = RateLimitItemPerMinute(limit)

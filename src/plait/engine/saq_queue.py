@@ -1,0 +1,129 @@
+"""The job queue on Redis (SAQ), for many processes on many machines (`PLAIT_REDIS_URL`).
+
+A job carries only its run id; its SAQ key is the run id too, so a run queued twice
+while its first job is still waiting or running is queued once. Any process may
+`enqueue`; only a process that called `start` consumes jobs, at most `concurrency` at a
+time: a process that only enqueues (`plait serve --no-worker`) never calls `start`.
+
+When a worker dies (`kill -9`, a lost machine) its jobs stop sending heartbeats; after
+`heartbeat_seconds` the sweep that every live worker runs (each `sweep_seconds`, one at
+a time across processes) puts them back on the queue, up to `attempts` times in all. A
+job stopped by `close` goes back on the queue at once. Redis keeps nothing that cannot
+be rebuilt: the runs' rows are the truth, and the lease reaper re-queues any run whose
+lease expired (a run already queued here is not queued twice).
+
+A handler that raises is logged and its job is finished, not retried: a run records its
+own failures, and repeating a job could pay for its calls again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+from saq import Queue, Worker
+from saq.queue.redis import RedisQueue
+
+from plait.engine.queue import Handler
+
+log = logging.getLogger(__name__)
+
+_FUNCTION = "plait.run"
+
+
+class SaqQueue:
+    def __init__(
+        self,
+        redis_url: str,
+        concurrency: int = 32,
+        *,
+        name: str = "plait-runs",
+        heartbeat_seconds: int = 30,
+        sweep_seconds: int = 10,
+        attempts: int = 3,
+    ):
+        self._queue: Queue = RedisQueue(Redis.from_url(redis_url), name=name)
+        self._concurrency = concurrency
+        self._heartbeat = heartbeat_seconds
+        self._sweep = sweep_seconds
+        self._attempts = attempts
+        self._connected = False
+        self._worker: Worker[Any] | None = None
+        self._working: asyncio.Task[None] | None = None
+
+    async def start(self, handler: Handler) -> None:
+        """Consume jobs from now on (optional: a process that only enqueues never calls it)."""
+        if self._worker is not None:
+            raise RuntimeError("the queue has already been started")
+        await self._connect()
+        worker: Worker[Any] = Worker(
+            self._queue,
+            [(_FUNCTION, self._job(handler))],
+            concurrency=self._concurrency,
+            timers={"sweep": self._sweep, "schedule": 1, "abort": 1, "worker_info": 10},
+        )
+        worker.SIGNALS = []  # the server's own signal handling stops it, through `close`
+        self._worker = worker
+        self._working = asyncio.get_running_loop().create_task(worker.start())
+
+    async def enqueue(self, run_id: str) -> None:
+        await self._connect()
+        await self._queue.enqueue(
+            _FUNCTION,
+            key=run_id,
+            run_id=run_id,
+            timeout=0,  # a run may take long: the heartbeat tells a live one from a dead one
+            heartbeat=self._heartbeat,
+            retries=self._attempts,
+            ttl=-1,  # a finished job is deleted: the run's row keeps its outcome
+        )
+
+    async def close(self) -> None:
+        """Stop consuming; jobs running here go back on the queue for the next worker."""
+        if self._worker is not None:
+            await self._worker.stop()
+        if self._working is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._working
+        if self._connected:
+            await self._queue.disconnect()
+            self._connected = False
+
+    async def _connect(self) -> None:
+        if not self._connected:
+            await self._queue.connect()
+            self._connected = True
+
+    def _job(self, handler: Handler) -> Any:
+        beat_every = max(self._heartbeat / 3, 0.5)
+
+        async def run(ctx: dict[str, Any], *, run_id: str) -> None:
+            beating = asyncio.get_running_loop().create_task(_heartbeat(ctx["job"], beat_every))
+            try:
+                await handler(run_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job for run %s failed", run_id)
+            finally:
+                beating.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beating
+
+        return run
+
+
+async def _heartbeat(job: Any, every: float) -> None:
+    """Tell the other workers' sweeps this job's worker is alive."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await job.update()
+        except Exception as exc:  # Redis away for a moment: the next beat may get through
+            log.warning("could not send the heartbeat of job %s: %s", job.key, exc)
+
+
+__all__ = ["SaqQueue"]
