@@ -5,6 +5,7 @@ named by its URL, without credentials."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 
 import boto3
 import pytest
@@ -35,8 +36,13 @@ async def test_a_store_nobody_answers_for_is_unavailable_not_empty(
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
     store = S3BlobStore(S3Location("plait-blobs", "p"), timeout=2)
     try:
-        calls = [store.check, lambda: store.put(b"x"), lambda: store.get("0" * 64)]
-        for call in [*calls, lambda: store.exists("0" * 64)]:
+        calls: list[Callable[[], Awaitable[object]]] = [
+            store.check,
+            lambda: store.put(b"x"),
+            lambda: store.get("0" * 64),
+            lambda: store.exists("0" * 64),
+        ]
+        for call in calls:
             with pytest.raises(BlobStoreUnavailable) as failed:
                 await call()
             assert "s3://plait-blobs/p" in str(failed.value)
