@@ -24,14 +24,21 @@ import logging
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from saq import Queue, Worker
 from saq.queue.redis import RedisQueue
 
 from plait.engine.queue import Handler
+from plait.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 _FUNCTION = "plait.run"
+_DEQUEUE_SECONDS = 5  # each waiting slot asks Redis again this often (a blocking pop)
+
+
+class QueueUnavailable(ServiceUnavailable):
+    service = "the job queue"
 
 
 class SaqQueue:
@@ -45,7 +52,13 @@ class SaqQueue:
         sweep_seconds: int = 10,
         attempts: int = 3,
     ):
-        self._queue: Queue = RedisQueue(Redis.from_url(redis_url), name=name)
+        client: Redis = Redis.from_url(
+            redis_url,
+            socket_connect_timeout=5,
+            socket_timeout=_DEQUEUE_SECONDS + 25,  # longer than a blocking pop waits
+            health_check_interval=30,
+        )
+        self._queue: Queue = _PatientRedisQueue(client, name=name)
         self._concurrency = concurrency
         self._heartbeat = heartbeat_seconds
         self._sweep = sweep_seconds
@@ -63,6 +76,7 @@ class SaqQueue:
             self._queue,
             [(_FUNCTION, self._job(handler))],
             concurrency=self._concurrency,
+            dequeue_timeout=_DEQUEUE_SECONDS,
             timers={"sweep": self._sweep, "schedule": 1, "abort": 1, "worker_info": 10},
         )
         worker.SIGNALS = []  # the server's own signal handling stops it, through `close`
@@ -70,16 +84,24 @@ class SaqQueue:
         self._working = asyncio.get_running_loop().create_task(worker.start())
 
     async def enqueue(self, run_id: str) -> None:
+        """Queue the run (once: a run already waiting or running here is not queued again);
+        `QueueUnavailable` when Redis cannot be reached (the run's row stays queued)."""
         await self._connect()
-        await self._queue.enqueue(
-            _FUNCTION,
-            key=run_id,
-            run_id=run_id,
-            timeout=0,  # a run may take long: the heartbeat tells a live one from a dead one
-            heartbeat=self._heartbeat,
-            retries=self._attempts,
-            ttl=-1,  # a finished job is deleted: the run's row keeps its outcome
-        )
+        try:
+            await self._queue.enqueue(
+                _FUNCTION,
+                key=run_id,
+                run_id=run_id,
+                timeout=0,  # a run may take long: heartbeats tell a live one from a dead one
+                heartbeat=self._heartbeat,
+                retries=self._attempts,
+                ttl=-1,  # a finished job is deleted: the run's row keeps its outcome
+            )
+        except RedisError as exc:
+            raise QueueUnavailable(
+                f"could not queue run {run_id} in Redis ({type(exc).__name__}: {exc}); "
+                "check PLAIT_REDIS_URL and that Redis is up"
+            ) from exc
 
     async def close(self) -> None:
         """Stop consuming; jobs running here go back on the queue for the next worker."""
@@ -116,6 +138,27 @@ class SaqQueue:
         return run
 
 
+class _PatientRedisQueue(RedisQueue):
+    """SAQ's queue, whose waiting slots pause when Redis cannot be reached (SAQ's would
+    ask again at once, in a busy loop) and say so once, not once per slot and second."""
+
+    _unreachable = False
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Any:  # noqa: ASYNC109 (SAQ's signature)
+        try:
+            job = await super().dequeue(timeout, poll_interval)
+        except RedisError as exc:
+            if not self._unreachable:
+                log.error("the job queue cannot reach Redis (%s); trying again each second", exc)
+            self._unreachable = True
+            await asyncio.sleep(1)
+            return None
+        if self._unreachable:
+            log.warning("the job queue reaches Redis again")
+            self._unreachable = False
+        return job
+
+
 async def _heartbeat(job: Any, every: float) -> None:
     """Tell the other workers' sweeps this job's worker is alive."""
     while True:
@@ -126,4 +169,4 @@ async def _heartbeat(job: Any, every: float) -> None:
             log.warning("could not send the heartbeat of job %s: %s", job.key, exc)
 
 
-__all__ = ["SaqQueue"]
+__all__ = ["QueueUnavailable", "SaqQueue"]

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from plait.errors import PlaitError
+from plait.errors import PlaitError, ServiceUnavailable
 from plait.media import images, work
 from plait.media.image_ref import ImageRef
 from plait.store.writer import Writer
@@ -33,8 +33,10 @@ class BlobNotFound(PlaitError):
     pass
 
 
-class BlobStoreUnavailable(PlaitError):
+class BlobStoreUnavailable(ServiceUnavailable):
     """The store cannot be reached or refuses the operation (not: the blob is missing)."""
+
+    service = "the blob store"
 
 
 class BlobStore(Protocol):

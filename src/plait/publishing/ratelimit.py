@@ -20,7 +20,10 @@ from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerMinute
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
+
+from plait.errors import ServiceUnavailable
 
 WINDOW_SECONDS = 60.0
 
@@ -87,19 +90,38 @@ def _expire(hits: deque[float], now: float) -> None:
         hits.popleft()
 
 
+class RateLimitsUnavailable(ServiceUnavailable):
+    service = "the rate-limit store"
+
+
+# redis-py's client (not coredis), bounded waits
+_REDIS_OPTIONS: dict[str, float | str | bool] = {
+    "implementation": "redispy",
+    "socket_connect_timeout": 5,
+    "socket_timeout": 5,
+}
+
+
 class SharedWindows:
     """Moving windows in a store many processes share, through the `limits` library."""
 
     def __init__(self, storage_uri: str):
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
         redis = urlsplit(uri).scheme.removeprefix("async+").startswith("redis")
-        options = {"implementation": "redispy"} if redis else {}  # redis-py, not coredis
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri, **options))
+        options = _REDIS_OPTIONS if redis else {}
+        storage = storage_from_string(uri, wrap_exceptions=True, **options)
+        self._limiter = MovingWindowRateLimiter(storage)
 
     async def hit(self, key: str, limit: int) -> tuple[bool, int, float]:
         item = RateLimitItemPerMinute(limit)
-        allowed = await self._limiter.hit(item, key)
-        stats = await self._limiter.get_window_stats(item, key)
+        try:
+            allowed = await self._limiter.hit(item, key)
+            stats = await self._limiter.get_window_stats(item, key)
+        except StorageError as exc:
+            raise RateLimitsUnavailable(
+                f"could not count a hit in the rate-limit store ({exc.storage_error!r}); "
+                "check PLAIT_REDIS_URL (or PLAIT_RATE_LIMIT_STORAGE) and that it is up"
+            ) from exc
         return allowed, stats.remaining, stats.reset_time - time.time()
 
 

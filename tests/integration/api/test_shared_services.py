@@ -20,7 +20,7 @@ from plait.settings import Settings
 from tests.helpers import open_image, png
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
-from tests.services import free_port
+from tests.services import free_port, redis_server
 
 PREFIX = "team/blobs"
 
@@ -131,3 +131,25 @@ def test_the_default_server_checks_its_blob_directory(server: LiveServer) -> Non
     with server.client() as anonymous:
         body = anonymous.get("/api/health").json()
     assert body["checks"] == {"blobs": {"ok": True}}  # no Redis configured: no Redis check
+
+
+def test_when_redis_dies_calls_get_503_and_health_names_redis(tmp_path: Path) -> None:
+    """Redis holds the rate-limit counters and the queue: without it a trigger call cannot
+    be counted, so it is refused with 503 and Retry-After, naming the service only."""
+    with redis_server() as redis:
+        settings = server_settings(tmp_path / "data", PLAIT_REDIS_URL=redis.url())
+        with LiveServer(settings) as live, live.admin() as admin:
+            secret = flows.publish(admin, flows.create(admin, flows.echo()))["secret"]
+            with live.client() as caller:
+                before = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"})
+                assert before.status_code == 200, before.text
+                redis.process.terminate()
+                redis.process.wait()
+                during = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"})
+                health = caller.get("/api/health")
+    assert during.status_code == 503
+    assert during.headers["Retry-After"] == "5"
+    assert during.json() == {"detail": "the rate-limit store cannot be reached; try again shortly"}
+    assert health.status_code == 503
+    assert health.json()["checks"]["redis"]["ok"] is False
+    assert health.json()["checks"]["blobs"] == {"ok": True}
