@@ -49,12 +49,17 @@ class InProcessQueue:
 
     async def _work(self, handler: Handler, run_id: str) -> None:
         async with self._slots:
-            try:
-                await handler(run_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("job for run %s failed", run_id)
+            await handled(handler, run_id)
 
 
-__all__ = ["Handler", "InProcessQueue", "JobQueue"]
+async def handled(handler: Handler, run_id: str) -> None:
+    """Run one job; its failure is logged and goes no further (the other jobs go on)."""
+    try:
+        await handler(run_id)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("job for run %s failed", run_id)
+
+
+__all__ = ["Handler", "InProcessQueue", "JobQueue", "handled"]

@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from saq import Queue, Worker
 from saq.queue.redis import RedisQueue
 
-from plait.engine.queue import Handler
+from plait.engine.queue import Handler, handled
 from plait.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -125,11 +125,7 @@ class SaqQueue:
         async def run(ctx: dict[str, Any], *, run_id: str) -> None:
             beating = asyncio.get_running_loop().create_task(_heartbeat(ctx["job"], beat_every))
             try:
-                await handler(run_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("job for run %s failed", run_id)
+                await handled(handler, run_id)
             finally:
                 beating.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
