@@ -52,15 +52,19 @@ class S3BlobStore:
         timeout: float = 60.0,
     ):
         self.where = location
+        session = boto3.session.Session()
+        region = os.environ.get("AWS_REGION") or None
         config = Config(
             max_pool_connections=connections,
             connect_timeout=timeout,
             read_timeout=timeout,
             retries={"mode": "standard", "max_attempts": 4},
         )
-        self._client: S3Client = boto3.session.Session().client(
-            "s3", region_name=os.environ.get("AWS_REGION") or None, config=config
-        )
+        self._client: S3Client = session.client("s3", region_name=region, config=config)
+        # the readiness check's own client: one quick attempt, so checks of a store that
+        # hangs never hold the threads that store and read blobs
+        quick = Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1})
+        self._probe: S3Client = session.client("s3", region_name=region, config=quick)
         self._threads = ThreadPoolExecutor(connections, thread_name_prefix="plait-s3")
         self._recent = RecentBlobs(recent_bytes)
 
@@ -126,16 +130,14 @@ class S3BlobStore:
     async def check(self) -> None:
         """The bucket answers and these credentials may use it."""
         try:
-            await self._call(
-                "reach the bucket",
-                partial(self._client.head_bucket, Bucket=self.where.bucket),
-            )
-        except ClientError as exc:
+            await asyncio.to_thread(self._probe.head_bucket, Bucket=self.where.bucket)
+        except (BotoCoreError, ClientError) as exc:
             raise self._unavailable("reach the bucket", exc) from exc
 
     async def close(self) -> None:
         self._threads.shutdown(wait=True)
         self._client.close()
+        self._probe.close()
 
     async def _call(self, doing: str, call: Callable[[], T]) -> T:
         """`call` in this store's threads; a ClientError (the server's answer) is left to
