@@ -34,15 +34,14 @@ from plait.collector import SERVER_THRESHOLD, long_lived_frozen, thresholds
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
-from plait.engine.queue import InProcessQueue
 from plait.engine.worker import Worker
 from plait.logs import redact_secrets
 from plait.publishing.budgets import TriggerBudgets
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
-from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import open_runtime
+from plait.scale import health_checks, make_limiter, make_queue
 from plait.settings import Settings
 
 _MULTIPART_OVERHEAD = 1024 * 1024
@@ -58,14 +57,14 @@ def create_app(config: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(config, commit_apart=True) as runtime:
             live = LiveRuns()
-            queue = InProcessQueue(config.run_concurrency)
+            queue = make_queue(config)
             worker = Worker(runtime.db, runtime.registry, runtime.runner, live)
             state = ServerState(
                 runtime=runtime,
                 queue=queue,
                 worker=worker,
                 live=live,
-                limiter=RateLimiter(config.rate_limit_storage),
+                limiter=make_limiter(config),
                 links=LinkSigner(config.secret_key, config.link_ttl_seconds),
                 vault=Vault(config.secret_key),
                 published=PublishedFlows(runtime.db),
@@ -73,6 +72,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 budgets=TriggerBudgets(runtime.db),
                 launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
                 compiled=CompiledFlows(runtime.registry),
+                health=health_checks(config, runtime.blobs),
             )
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)
