@@ -169,12 +169,12 @@ class FolderTools:
 
     async def _answer(self, result: RunResult) -> Answer:
         blobs, cap = self.runtime.blobs, self.runtime.settings.mcp_max_image_bytes
-        await blobs.flush()  # the image files exist before their URIs are answered
+        value = result.result()
+        uris = {ref.sha256: _uri(await blobs.location(ref.sha256)) for ref in images_in(value)}
 
         def uri(ref: ImageRef) -> str:
-            return blobs.path(ref.sha256).resolve().as_uri()
+            return uris[ref.sha256]
 
-        value = result.result()
         images = []
         for ref in images_in(value):
             data = await blobs.get(ref.sha256) if ref.size <= cap else None
@@ -227,3 +227,8 @@ def _failure(result: RunResult) -> str:
     if node is not None:
         return f"node '{node}': {error}"
     return f"run {result.run_id} {result.status.value}: {error}" if error else result.status.value
+
+
+def _uri(location: str) -> str:
+    """A blob's location as a URI: a local file as `file://…`, an `s3://` URI as it is."""
+    return Path(location).as_uri() if location.startswith("/") else location
