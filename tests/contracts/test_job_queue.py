@@ -1,5 +1,7 @@
 """The `JobQueue` contract: a job is a run id handed to the handler, at most `concurrency`
-at a time; a failing job does not stop the others; `close` stops running jobs."""
+at a time; a failing job does not stop the others; `close` stops running jobs.
+
+Run against the in-process queue and `SaqQueue` on a real Redis (`redis_url`)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,14 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from plait.engine.queue import InProcessQueue, JobQueue
+from plait.engine.saq_queue import SaqQueue
 
-QUEUES: dict[str, Callable[[int], JobQueue]] = {"in-process": InProcessQueue}
+QUEUES: dict[str, Callable[[pytest.FixtureRequest, int], JobQueue]] = {
+    "in-process": lambda _, concurrency: InProcessQueue(concurrency),
+    "saq on redis": lambda request, concurrency: SaqQueue(
+        request.getfixturevalue("redis_url"), concurrency
+    ),
+}
 
 
 @pytest.fixture(params=sorted(QUEUES))
@@ -18,7 +26,7 @@ async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[
     made: list[JobQueue] = []
 
     def make(concurrency: int) -> JobQueue:
-        made.append(QUEUES[request.param](concurrency))
+        made.append(QUEUES[request.param](request, concurrency))
         return made[-1]
 
     yield make

@@ -34,7 +34,6 @@ from plait.collector import SERVER_THRESHOLD, long_lived_frozen, thresholds
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
-from plait.engine.queue import InProcessQueue
 from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
 from plait.logs import redact_secrets
@@ -42,10 +41,9 @@ from plait.publishing.budgets import TriggerBudgets
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
-from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import open_runtime
+from plait.scale import health_checks, make_limiter, make_queue, make_signals
 from plait.settings import Settings
-from plait.signals import open_signals
 from plait.stored_key import StoredKey
 
 _MULTIPART_OVERHEAD = 1024 * 1024
@@ -60,10 +58,10 @@ def create_app(config: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(config, commit_apart=True) as runtime:
-            signals = open_signals(config.redis_url)
+            signals = make_signals(config)
             live = LiveRuns()
             relay = RunRelay(signals, live, runtime.db.journal.flush)
-            queue = InProcessQueue(config.run_concurrency)
+            queue = make_queue(config)
             worker = Worker(runtime.db, runtime.registry, runtime.runner, live, relay)
             vault = Vault(config.secret_key)
             published = PublishedFlows(runtime.db, signals=signals)
@@ -73,7 +71,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 queue=queue,
                 worker=worker,
                 live=live,
-                limiter=RateLimiter(config.rate_limit_storage),
+                limiter=make_limiter(config),
                 links=LinkSigner(config.secret_key, config.link_ttl_seconds),
                 vault=vault,
                 published=published,
@@ -81,6 +79,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 budgets=TriggerBudgets(runtime.db),
                 launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
                 compiled=CompiledFlows(runtime.registry),
+                health=health_checks(config, runtime.blobs),
                 signals=signals,
                 relay=relay,
                 stored_key=stored_key,

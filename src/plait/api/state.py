@@ -16,6 +16,7 @@ from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
+from plait.health import Checks
 from plait.publishing.budgets import BudgetLedger
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import Launcher
@@ -40,6 +41,7 @@ class ServerState:
     budgets: BudgetLedger
     launcher: Launcher
     compiled: CompiledFlows
+    health: Checks  # readiness, by name: `GET /api/health`
     signals: Signals
     relay: RunRelay
     stored_key: StoredKey
