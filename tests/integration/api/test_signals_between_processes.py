@@ -1,6 +1,7 @@
-"""Two `plait serve` processes on one SQLite file and one Redis: a run executing in one is
-followed live and cancelled from the other, across a process boundary (the same as
-`test_signals_across_servers.py` shows with two servers in this test's process)."""
+"""Two `plait serve` processes on one SQLite file and one Redis (their job queue too): a
+run executing in either is followed live from both — so from one that does not execute
+it, across a process boundary — and cancelled (`test_signals_across_servers.py` shows
+each with two servers in this test's process, where it can tell which executes a run)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def plait_serve(data_dir: Path, **settings: str) -> Iterator[str]:
         process.wait(WAIT)
 
 
-def test_a_run_in_one_process_is_followed_and_cancelled_from_another(
+def test_a_run_in_one_process_is_followed_live_from_both_and_cancelled(
     tmp_path: Path, redis_url: str, gemini_fake: FakeGemini
 ) -> None:
     hanging = threading.Event()
@@ -83,11 +84,13 @@ def test_a_run_in_one_process_is_followed_and_cancelled_from_another(
     ):
         run_id = start_run(on_a, flows.create(on_a, flows.image_endpoint()))
         assert hanging.wait(WAIT)
-        stream = Stream(b, run_id)
-        stream.until("node_started", "image")
+        streams = [Stream(a, run_id), Stream(b, run_id)]  # one of them is relayed
+        for stream in streams:
+            stream.until("node_started", "image")
+            assert ("node_finished", "trigger") in stream.kinds()
         assert status(on_a, run_id) == "running"
-        assert ("node_finished", "trigger") in stream.kinds()
         cancel = on_b.post(f"/api/runs/{run_id}/cancel")
         assert cancel.status_code == 202, cancel.text
-        assert stream.until("run_finished")["status"] == "cancelled"
-        assert status(on_b, run_id) == "cancelled"
+        for stream in streams:
+            assert stream.until("run_finished")["status"] == "cancelled"
+        assert status(on_a, run_id) == "cancelled"
