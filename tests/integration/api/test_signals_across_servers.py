@@ -125,15 +125,24 @@ def until(check: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"gave up waiting until {what}")
 
 
+def followed_elsewhere(
+    pair: Pair, client: httpx.Client, hanging: threading.Event
+) -> tuple[str, Pair, Stream]:
+    """An image run, hanging in its Gemini call, and its stream from the server that does
+    not execute it, read up to the image node's start: (run id, (runner, other), stream)."""
+    run_id = start_run(client, flows.create(client, flows.image_endpoint()))
+    assert hanging.wait(WAIT)
+    servers = executing(pair, run_id)
+    stream = Stream(servers[1].url, run_id)  # joins while the image call is in flight
+    stream.until("node_started", "image")
+    return run_id, servers, stream
+
+
 def test_a_run_on_one_server_streams_live_on_the_other(
     pair: Pair, gemini_fake: FakeGemini, hanging: threading.Event
 ) -> None:
     with pair[0].admin() as client:
-        run_id = start_run(client, flows.create(client, flows.image_endpoint()))
-        assert hanging.wait(WAIT)
-        runner, other = executing(pair, run_id)
-        stream = Stream(other.url, run_id)  # joins while the image call is in flight
-        stream.until("node_started", "image")
+        run_id, (runner, other), stream = followed_elsewhere(pair, client, hanging)
         assert status(client, run_id) == "running"  # heard live, not replayed from a record
         assert runner.app.state.plait.live.get(run_id) is not None  # and not run here
         assert ("node_finished", "trigger") in stream.kinds()  # what it missed, said again
@@ -155,11 +164,7 @@ def test_a_run_is_cancelled_from_the_other_server(
     pair: Pair, gemini_fake: FakeGemini, hanging: threading.Event
 ) -> None:
     with pair[0].admin() as client:
-        run_id = start_run(client, flows.create(client, flows.image_endpoint()))
-        assert hanging.wait(WAIT)
-        _, other = executing(pair, run_id)
-        stream = Stream(other.url, run_id)
-        stream.until("node_started", "image")
+        run_id, (_, other), stream = followed_elsewhere(pair, client, hanging)
         with other.admin() as on_other:
             cancel = on_other.post(f"/api/runs/{run_id}/cancel")
         assert cancel.status_code == 202, cancel.text
