@@ -93,6 +93,7 @@ _DEFAULT_MESSAGES = {
 _NO_REGION = "User location is not supported for the API use."
 _IMAGE_INPUT_TOKENS = 258  # what Gemini counts for a small input image
 _BARRIER_TIMEOUT = 10.0
+_CHOSEN_HANG_SECONDS = 600.0  # a call `hang_if` chose waits at most this for `end_hangs`
 
 
 # --- injected failures ------------------------------------------------------------------
@@ -540,6 +541,9 @@ class FakeGemini:
         self.catalog = catalog or catalog_module.current()
         self.max_in_flight = 0
         self.on_hang: Callable[[], None] | None = None  # called (in its thread) as a hang begins
+        # generate requests whose JSON body this holds for hang (after `latency`) until
+        # `end_hangs`, whatever the faults say: to hold the calls of chosen nodes or rows
+        self.hang_if: Callable[[JSON], bool] | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._hangs_over = threading.Event()  # set by `end_hangs`, then replaced
@@ -807,6 +811,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake.enter()
         try:
             fake.wait(fake.latency)
+            if fake.hang_if is not None and fake.hang_if(body):
+                fake.hang(_CHOSEN_HANG_SECONDS)
             reply = _fault_or_limit(fake, model)
             if reply is None:
                 reply = Reply(200, fake.answer(model, body))
