@@ -186,6 +186,18 @@ def test_a_repeated_idempotency_key_returns_the_first_run(
     assert len(runs) == 1
 
 
+def test_an_idempotency_key_past_255_characters_is_refused_before_a_run(
+    server: LiveServer, admin: httpx.Client
+) -> None:
+    flow_id = flows.create(admin, flows.echo())
+    secret = _secret(flows.publish(admin, flow_id))
+    with server.client(headers={"Idempotency-Key": "k" * 256}) as caller:
+        refused = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": "x"})
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "Idempotency-Key must be 1 to 255 characters"}
+    assert admin.get("/api/runs", params={"flow_id": flow_id}).json() == []
+
+
 def test_wait_false_answers_202_with_a_status_url(server: LiveServer, admin: httpx.Client) -> None:
     secret = _secret(flows.publish(admin, flows.create(admin, flows.image_endpoint())))
     with server.client() as caller:
