@@ -130,6 +130,7 @@ class JobPool:
         changed: Callable[[], None] = lambda: None,
     ):
         self._api = api
+        self.model_list = api.model_list  # an unlisted model fails before a job is submitted
         self._db = db
         self._batch_id = batch_id
         self._poll_seconds = poll_seconds

@@ -35,7 +35,6 @@ from plait.errors import InputError
 from plait.flows.loader import flow_from_document, load_flow
 from plait.flows.validate import compile_flow
 from plait.nodes.http_trigger import trigger_config
-from plait.providers import gemini_models
 from plait.providers.catalog import PriceTier
 from plait.runtime import Runtime, open_runtime
 from plait.store import batches as store
@@ -357,15 +356,13 @@ def _pool(
 
     gemini = runtime.provider()
     assert isinstance(gemini, GeminiProvider)  # _check_mode refused the preview backend
-    pool = JobPool(
+    return JobPool(
         GeminiBatchApi(gemini, online_signals=limiter),
         runtime.db,
         job.batch_id,
         poll_seconds=options.poll_every,
         poll_timeout=runtime.settings.batch_poll_timeout,
     )
-    gemini_models.share(pool, gemini)  # an unlisted model fails before a job is submitted
-    return pool
 
 
 def _progress(batch_api: bool = False) -> Progress:

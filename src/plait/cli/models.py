@@ -72,8 +72,8 @@ async def _key_models(settings: Settings, *, refresh: bool) -> KeyModels | None:
     from plait.providers.factory import make_provider
 
     provider = make_provider(settings, "gemini")
-    models = gemini_models.gate_of(provider)
-    assert models is not None  # make_provider attaches the key's list
+    models = provider.model_list
+    assert models is not None  # make_provider gives a Gemini provider its key's list
     try:
         if refresh:
             return await models.get(refresh=True)
