@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 
-import anyio
-
 from plait.cli.app import EXIT_USAGE, app, cli_errors, say
-from plait.settings import Settings
 
 _NEEDS = (
     "plait mcp: set PLAIT_TOKEN to an API token with the 'run' scope (canvas: Settings → API "
@@ -24,6 +21,10 @@ def mcp_command() -> None:
     if not token:
         say(_NEEDS)
         raise SystemExit(EXIT_USAGE)
+    import anyio
+
+    from plait.settings import Settings
+
     url = os.environ.get("PLAIT_URL") or Settings().public_origin
     with cli_errors():
         from plait.mcp.proxy import serve_stdio  # the MCP SDK loads only for this command

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from plait.cli.app import EXIT_FAILED, app, cli_errors, emit, say, stdout
-from plait.cli.output import to_json_text
-from plait.providers import catalog, gemini_models
-from plait.providers.catalog import Catalog, ModelInfo
-from plait.providers.catalog_view import catalog_json
-from plait.providers.gemini_models import KeyModels
-from plait.settings import Settings
+
+if TYPE_CHECKING:  # the catalog, the settings and the providers load when the command runs
+    from plait.providers.catalog import Catalog, ModelInfo
+    from plait.providers.gemini_models import KeyModels
+    from plait.settings import Settings
 
 
 @app.command()
@@ -32,6 +31,11 @@ def models(
 ) -> None:
     """List the Gemini image models Plait knows: lifecycle, sizes, ratios, references, prices,
     and (with a key) whether this key can use each."""
+    from plait.cli.output import to_json_text
+    from plait.providers import catalog, gemini_models
+    from plait.providers.catalog_view import catalog_json
+    from plait.settings import Settings
+
     with cli_errors():
         current = catalog.current()
         settings = Settings()
