@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -37,14 +38,16 @@ def run(
     with cli_errors():
         from plait.cli import run_work  # the engine and the store: loaded to run
 
-        result, shown = run_work.run(
-            flow.resolve(),
-            inputs or [],
-            out,
-            "preview" if preview else None,
-            trigger,
-            cache,
-            tuple(allow_dir or ()),
+        result, shown = asyncio.run(
+            run_work.run(
+                flow.resolve(),
+                inputs or [],
+                out,
+                "preview" if preview else None,
+                trigger,
+                cache,
+                tuple(allow_dir or ()),
+            )
         )
     if not run_work.summarize(result):
         raise typer.Exit(EXIT_FAILED)

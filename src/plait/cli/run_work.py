@@ -4,7 +4,6 @@ commands do not load the engine, the store and SQLAlchemy."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from plait.runtime import Runtime, open_runtime
 __all__ = ["run", "summarize", "to_json_text"]
 
 
-def run(
+async def run(
     path: Path,
     pairs: list[str],
     out: Path | None,
@@ -30,18 +29,6 @@ def run(
     allow_dirs: tuple[Path, ...],
 ) -> tuple[RunResult, Any]:
     """Run the flow at `path`: its result, and what to print (None unless it succeeded)."""
-    return asyncio.run(_run(path, pairs, out, backend, trigger, cache, allow_dirs))
-
-
-async def _run(
-    path: Path,
-    pairs: list[str],
-    out: Path | None,
-    backend: Any,
-    trigger: str | None,
-    cache: bool,
-    allow_dirs: tuple[Path, ...],
-) -> tuple[RunResult, Any]:
     flow = load_flow(path)
     async with open_runtime(backend=backend) as runtime:
         compiled = compile_flow(flow, runtime.registry)
