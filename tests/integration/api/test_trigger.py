@@ -18,6 +18,8 @@ from tests.helpers import open_image, png
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
 
+SHARED_SERVER = True  # each test makes, and looks only at, its own flows
+
 
 def _secret(publication: dict[str, object]) -> str:
     secret = publication["secret"]
