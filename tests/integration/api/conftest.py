@@ -35,15 +35,28 @@ def module_admin(module_server: LiveServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    if _shared(request):
-        yield request.getfixturevalue("module_server")
-    else:
-        yield from _serving(tmp_path / "data")
+def own_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server of this test's own, even in a module whose tests share one."""
+    yield from _serving(tmp_path / "data")
+
+
+@pytest.fixture
+def own_admin(own_server: LiveServer) -> Iterator[httpx.Client]:
+    with own_server.admin() as client:
+        yield client
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> LiveServer:
+    live: LiveServer = request.getfixturevalue(
+        "module_server" if _shared(request) else "own_server"
+    )
+    return live
 
 
 @pytest.fixture
 def admin(request: pytest.FixtureRequest, server: LiveServer) -> Iterator[httpx.Client]:
+    """Signed in to `server` (a module may define its own `server`)."""
     if _shared(request):
         yield request.getfixturevalue("module_admin")
         return
