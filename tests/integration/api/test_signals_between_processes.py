@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
+from tests.cluster import answers
 from tests.fakes.gemini import FakeGemini, Fault
 from tests.integration.api import flows
 from tests.integration.api.test_signals_across_servers import (
@@ -26,13 +25,6 @@ from tests.integration.api.test_signals_across_servers import (
 )
 from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD, admin_client
 from tests.services import free_port
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @contextmanager
