@@ -149,7 +149,9 @@ def summary(rounds: list[list[Load]]) -> dict[str, dict[str, Any]]:
             "cpu_ms": statistics.median(cpu) if cpu else None,
         }
         if i:
-            figures[name]["ratio"] = statistics.median(r[i].rps / r[0].rps for r in rounds)
+            figures[name]["ratio"] = statistics.median(
+                r[i].rps / r[0].rps if r[0].rps else 0.0 for r in rounds
+            )
     return figures
 
 
