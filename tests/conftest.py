@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from plait.store.db import Database, open_database
+from tests import server
+from tests.services import Postgres
 
 pytest_plugins = ["tests.fakes.fixtures", "tests.service_fixtures"]
 
@@ -21,10 +24,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def on_postgres() -> bool:
+    """PLAIT_TEST_DATABASE=postgres: servers and the `db` fixture use PostgreSQL databases
+    (`.ci/run` runs tests/integration so, after the default run on SQLite)."""
+    return os.environ.get("PLAIT_TEST_DATABASE", "sqlite") == "postgres"
+
+
+@pytest.fixture(autouse=on_postgres())
+def test_databases(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], str]]:
+    """A fresh PostgreSQL database for each data dir a test's servers use (the same
+    one again for a server restarted on the same data dir); dropped after the test."""
+    postgres: Postgres = request.getfixturevalue("postgres")
+    made: dict[Path, str] = {}
+
+    def database_for(data_dir: Path) -> str:
+        key = data_dir.resolve()
+        if key not in made:
+            made[key] = postgres.new_database()
+        return made[key]
+
+    server.database_for = database_for
+    try:
+        yield database_for
+    finally:
+        server.database_for = None
+        for url in made.values():
+            postgres.drop_database(url)
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite database of its own."""
-    database = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}")
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of its own: SQLite, or PostgreSQL under PLAIT_TEST_DATABASE."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}"
+    if on_postgres():
+        url = request.getfixturevalue("test_databases")(tmp_path / "db")
+    database = await open_database(url)
     yield database
     await database.close()
 

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from plait.errors import PlaitError
+
 Backend = Literal["gemini", "preview"]
 
 
@@ -79,12 +81,29 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'plait.db').resolve()}"
 
+    @property
+    def local_database(self) -> bool:
+        """The database is the SQLite file in the data dir (the zero-set-up default)."""
+        return self.database_url is None or self.database_url.startswith("sqlite")
+
     @cached_property
     def secret_key(self) -> str:
-        """The master key: from the environment, or generated once into the data dir."""
+        """The master key: from the environment, or generated once into the data dir
+        (local SQLite only: processes sharing another database must share the key)."""
         if self.secret_key_value is not None:
             return self.secret_key_value.get_secret_value()
+        if not self.local_database:
+            raise SecretKeyMissing(
+                "PLAIT_SECRET_KEY is required when PLAIT_DATABASE_URL is not a local SQLite "
+                "file: every process sharing the database must sign and encrypt with the "
+                "same key. Make one with `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'` and set it in every process's environment"
+            )
         return _read_or_create_key(self.data_dir / "secret.key")
+
+
+class SecretKeyMissing(PlaitError):
+    """PLAIT_SECRET_KEY is unset where it must be set."""
 
 
 def _read_or_create_key(path: Path) -> str:

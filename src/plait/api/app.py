@@ -52,6 +52,7 @@ _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
 def create_app(config: Settings | None = None) -> FastAPI:
     config = config or Settings()
     check_admin_settings(config)
+    config.secret_key  # noqa: B018  # set where it must be, or a clear error now
     redact_secrets()
 
     @asynccontextmanager
