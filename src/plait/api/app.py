@@ -37,11 +37,11 @@ from plait.engine.live import LiveRuns
 from plait.engine.queue import InProcessQueue
 from plait.engine.worker import Worker
 from plait.logs import redact_secrets
-from plait.publishing.budgets import TriggerBudgets
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
 from plait.publishing.ratelimit import RateLimiter
+from plait.publishing.shared_budgets import budget_ledger
 from plait.runtime import open_runtime
 from plait.settings import Settings
 
@@ -71,7 +71,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 vault=Vault(config.secret_key),
                 published=PublishedFlows(runtime.db),
                 batches=BatchService(runtime),
-                budgets=TriggerBudgets(runtime.db),
+                budgets=budget_ledger(runtime.db),
                 launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
                 compiled=CompiledFlows(runtime.registry),
             )

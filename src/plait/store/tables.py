@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -194,6 +195,18 @@ class TriggerSecret(Base):
     hint: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+
+
+class BudgetDay(Base):
+    """A published flow's trigger spending on one UTC day, shared by every process: the
+    recorded cost of its settled runs and the estimates of its runs in flight."""
+
+    __tablename__ = "budget_days"
+    flow_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    spent_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    in_flight: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StoredSetting(Base):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, insert, select, text
 
 from plait.errors import PlaitError
 from plait.store.db import Database, open_database, sync_engine
@@ -39,7 +39,7 @@ async def test_the_journal_commits_through_psycopg_on_the_same_url(postgres_url:
     db = await open_database(postgres_url)
     try:
         row = {"key": "k", "value": "v"}
-        await db.journal.write(lambda conn: conn.execute(StoredSetting.__table__.insert(), row))
+        await db.journal.write(lambda conn: conn.execute(insert(StoredSetting), row))
         async with db.new_session() as session:
             assert await session.scalar(select(StoredSetting.value)) == "v"
         assert sync_engine(postgres_url).dialect.driver == "psycopg"
