@@ -75,6 +75,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
                 compiled=CompiledFlows(runtime.registry),
             )
+            state.health["database"] = runtime.db.ping
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)
             app.state.plait = state

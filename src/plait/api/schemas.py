@@ -197,9 +197,16 @@ class Template(Answer):
     document: JsonObject
 
 
+class Check(Answer):
+    ok: bool
+    ms: float
+    error: str | None = None
+
+
 class Health(Answer):
-    status: str
+    status: str  # "ok", or "unavailable" (503) when a check fails
     version: str
+    checks: dict[str, Check]  # by name: "database", …
 
 
 # ---- flows ----

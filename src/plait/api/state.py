@@ -15,6 +15,7 @@ from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.worker import Worker
+from plait.health import HealthCheck
 from plait.publishing.budgets import BudgetLedger
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import Launcher
@@ -40,6 +41,8 @@ class ServerState:
     signins: SignIns = field(default_factory=SignIns)
     setup_token: str | None = None
     background: set[Any] = field(default_factory=set)
+    # readiness checks by name (`plait.health`): the database, and what else the server uses
+    health: dict[str, HealthCheck] = field(default_factory=dict)
 
     @property
     def presenter(self) -> Presenter:

@@ -48,7 +48,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * Health
+         * @description Readiness: this process and what it depends on; 503 when a check fails.
+         */
         get: operations["health_api_health_get"];
         put?: never;
         post?: never;
@@ -1017,6 +1020,15 @@ export interface components {
             /** Eta Seconds */
             eta_seconds: number | null;
         };
+        /** Check */
+        Check: {
+            /** Ok */
+            ok: boolean;
+            /** Ms */
+            ms: number;
+            /** Error */
+            error?: string | null;
+        };
         /** CodeExamples */
         CodeExamples: {
             /** Curl */
@@ -1137,6 +1149,10 @@ export interface components {
             status: string;
             /** Version */
             version: string;
+            /** Checks */
+            checks: {
+                [key: string]: components["schemas"]["Check"];
+            };
         };
         /** KeyBody */
         KeyBody: {
@@ -1923,6 +1939,15 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
+from fastapi.responses import JSONResponse
 
 from plait import __version__
 from plait.api import schemas
@@ -19,6 +20,7 @@ from plait.flows.loader import flow_from_document
 from plait.flows.ports import Port
 from plait.flows.validate import validate_with_ports
 from plait.flows.validate import warnings as flow_warnings
+from plait.health import run_checks
 from plait.providers import catalog, gemini_models
 from plait.providers.catalog_view import catalog_json
 from plait.providers.gemini_models import KeyModels
@@ -27,9 +29,13 @@ public = APIRouter(tags=["health"])
 router = APIRouter(prefix="/api", tags=["catalog"])
 
 
-@public.get("/api/health", **answers(schemas.Health))
-async def health() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
+@public.get("/api/health", **answers(schemas.Health, responses={503: {"model": schemas.Health}}))
+async def health(state: State) -> JSONResponse:
+    """Readiness: this process and what it depends on; 503 when a check fails."""
+    checks = await run_checks(state.health)
+    ready = all(check["ok"] for check in checks.values())
+    body = {"status": "ok" if ready else "unavailable", "version": __version__, "checks": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 def port_json(port: Port) -> dict[str, Any]:
