@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,26 +30,44 @@ def on_postgres() -> bool:
     return os.environ.get("PLAIT_TEST_DATABASE", "sqlite") == "postgres"
 
 
-@pytest.fixture(autouse=on_postgres())
-def test_databases(request: pytest.FixtureRequest) -> Iterator[Callable[[Path], str]]:
-    """A fresh PostgreSQL database for each data dir a test's servers use (the same
-    one again for a server restarted on the same data dir); dropped after the test."""
-    postgres: Postgres = request.getfixturevalue("postgres")
-    made: dict[Path, str] = {}
+class TestDatabases:
+    """A fresh PostgreSQL database for each data dir the tests' servers use (the same one
+    again for a server restarted on the same data dir)."""
 
-    def database_for(data_dir: Path) -> str:
+    def __init__(self, postgres: Postgres):
+        self.postgres = postgres
+        self.made: dict[Path, str] = {}
+
+    def __call__(self, data_dir: Path) -> str:
         key = data_dir.resolve()
-        if key not in made:
-            made[key] = postgres.new_database()
-        return made[key]
+        if key not in self.made:
+            self.made[key] = self.postgres.new_database()
+        return self.made[key]
 
-    server.database_for = database_for
+    def drop(self, keep: set[Path]) -> None:
+        for key in set(self.made) - keep:
+            self.postgres.drop_database(self.made.pop(key))
+
+
+@pytest.fixture(scope="session", autouse=on_postgres())
+def test_databases(request: pytest.FixtureRequest) -> Iterator[TestDatabases]:
+    databases = TestDatabases(request.getfixturevalue("postgres"))
+    server.database_for = databases
     try:
-        yield database_for
+        yield databases
     finally:
         server.database_for = None
-        for url in made.values():
-            postgres.drop_database(url)
+        databases.drop(keep=set())
+
+
+@pytest.fixture(autouse=on_postgres())
+def _drop_test_databases(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Drop the databases a test made once it ends (those of servers shared by a module's
+    tests, made before, last until the session ends)."""
+    databases: TestDatabases = request.getfixturevalue("test_databases")
+    before = set(databases.made)
+    yield
+    databases.drop(keep=before)
 
 
 @pytest.fixture
