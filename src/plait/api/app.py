@@ -29,6 +29,7 @@ from plait.api.routes import (
 )
 from plait.api.spa import SinglePageApp
 from plait.api.state import ServerState
+from plait.api.url_text import RefuseNulInUrl
 from plait.batch.service import BatchService
 from plait.collector import SERVER_THRESHOLD, long_lived_frozen, thresholds
 from plait.crypto.signing import LinkSigner
@@ -101,6 +102,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(RefuseNulInUrl)
     # The trigger reads its body capped field by field (`plait.api.bodies`); every other
     # route gets this backstop, which costs the hottest path several percent per call.
     capped = config.max_upload_bytes + _MULTIPART_OVERHEAD

@@ -22,6 +22,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from plait.textlimits import EMAIL_CHARS, MESSAGE_CHARS, NAME_CHARS
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every database (SQLite keeps no zone)."""
@@ -115,7 +117,7 @@ class NodeCacheEntry(Base):
 class User(Base):
     __tablename__ = "users"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_CHARS), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -136,7 +138,7 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_CHARS))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(16))
     scopes: Mapped[str] = mapped_column(String(64), default="run read write")  # access/scopes
@@ -151,7 +153,7 @@ class FlowRecord(Base):
     __tablename__ = "flows"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_CHARS))
     description: Mapped[str] = mapped_column(Text, default="")
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=60)
@@ -171,8 +173,10 @@ class FlowVersion(Base):
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     hash: Mapped[str] = mapped_column(ForeignKey("flow_documents.hash"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(320))
-    message: Mapped[str | None] = mapped_column(String(500), default=None)  # given on save
+    created_by: Mapped[str | None] = mapped_column(String(EMAIL_CHARS))
+    message: Mapped[str | None] = mapped_column(
+        String(MESSAGE_CHARS), default=None
+    )  # given on save
 
 
 class Publication(Base):

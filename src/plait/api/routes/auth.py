@@ -18,6 +18,7 @@ from plait.crypto.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from plait.crypto.tokens import digest, new_secret, same
 from plait.store import accounts
 from plait.store.tables import User
+from plait.textlimits import Email
 
 # Public routes with small bodies: refuse big ones before reading them (413).
 router = APIRouter(prefix="/api/auth", tags=["auth"], max_body_size=64 * 1024)
@@ -27,12 +28,12 @@ EMAIL = r"^[^@\s]+@[^@\s]+$"
 
 class SetupBody(BaseModel):
     token: str
-    email: str = Field(pattern=EMAIL, max_length=320)
+    email: Email = Field(pattern=EMAIL)
     password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 
 
 class LoginBody(BaseModel):
-    email: str = Field(max_length=320)
+    email: Email
     password: str = Field(max_length=MAX_LENGTH)
 
 

@@ -31,6 +31,7 @@ from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.documents import flow_document
 from plait.store.tables import Run
+from plait.textlimits import ChosenId
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -41,7 +42,7 @@ _QUEUED_POLL_SECONDS = 0.25
 class StartRun(BaseModel):
     inputs: dict[str, Any] = {}
     document: dict[str, Any] | None = None
-    trigger_id: str | None = None
+    trigger_id: ChosenId | None = None
     reuse_cache: bool = Field(
         default=False,
         description="Reuse outputs of unchanged nodes from earlier runs; off: every node "
