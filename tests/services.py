@@ -111,7 +111,8 @@ def _wait_for_connections(server: Postgres, log: Path) -> None:
             return
         except psycopg.OperationalError:
             if time.monotonic() > deadline or server.process.poll() is not None:
-                raise RuntimeError(f"postgres did not accept connections:\n{log.read_text()}")
+                message = f"postgres did not accept connections:\n{log.read_text()}"
+                raise RuntimeError(message) from None
             time.sleep(0.05)
 
 
