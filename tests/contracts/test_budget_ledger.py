@@ -17,7 +17,7 @@ import pytest
 from plait.flows.loader import flow_from_document
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.registry import builtin
-from plait.publishing.budgets import BudgetExceeded, BudgetLedger, TriggerBudgets
+from plait.publishing.budgets import BudgetExceeded, BudgetLedger, Reservation, TriggerBudgets
 from plait.publishing.shared_budgets import DatabaseBudgets
 from plait.store.db import Database, open_database
 from plait.store.tables import FlowDocument, Run
@@ -77,6 +77,20 @@ async def _record_runs(db: Database, *runs: dict[str, Any]) -> None:
             )
 
 
+async def _at_once(
+    ledgers: list[BudgetLedger], budget: float, calls: int, flow: CompiledFlow
+) -> tuple[list[Reservation], int]:
+    """`calls` reservations at once, spread over `ledgers`: those held, how many refused."""
+    answers = await asyncio.gather(
+        *(ledgers[n % len(ledgers)].reserve("f", budget, flow, free=False) for n in range(calls)),
+        return_exceptions=True,
+    )
+    held = [a for a in answers if a is not None and not isinstance(a, BaseException)]
+    refused = sum(isinstance(a, BudgetExceeded) for a in answers)
+    assert len(held) + refused == calls, answers  # nothing else: no error, no None
+    return held, refused
+
+
 async def test_the_day_starts_from_the_recorded_cost_of_its_trigger_runs(
     ledger_db: Database, ledger: Callable[[Clock], BudgetLedger], image_flow: CompiledFlow
 ) -> None:
@@ -100,13 +114,9 @@ async def test_concurrent_calls_never_overspend(
     ledger: Callable[[Clock], BudgetLedger], image_flow: CompiledFlow
 ) -> None:
     budgets = ledger(lambda: NOW)
-    answers = await asyncio.gather(
-        *(budgets.reserve("f", 0.2, image_flow, free=False) for _ in range(10)),
-        return_exceptions=True,
-    )
-    held = [a for a in answers if a is not None and not isinstance(a, BaseException)]
+    held, refused = await _at_once([budgets], 0.2, 10, image_flow)
     assert len(held) == 5  # 5 × 0.039 = 0.195 fits; a sixth would not
-    assert sum(isinstance(a, BudgetExceeded) for a in answers) == 5
+    assert refused == 5
     for reservation in held[:2]:
         reservation.settle(0.0391)
     held[2].cancel()  # never ran
@@ -145,15 +155,9 @@ async def test_many_reservations_at_once_never_exceed_the_budget(
     ledger: Callable[[Clock], BudgetLedger], image_flow: CompiledFlow
 ) -> None:
     budgets = ledger(lambda: NOW)
-    answers = await asyncio.gather(
-        *(budgets.reserve("f", 0.5, image_flow, free=False) for _ in range(40)),
-        return_exceptions=True,
-    )
-    assert None not in answers
-    held = [a for a in answers if not isinstance(a, BaseException)]
-    refused = [a for a in answers if isinstance(a, BudgetExceeded)]
-    assert len(held) + len(refused) == 40
+    held, refused = await _at_once([budgets], 0.5, 40, image_flow)
     assert len(held) == 12  # 12 × 0.039 = 0.468; a thirteenth would not fit
+    assert refused == 28
     _, in_flight, _ = await budgets.spent_today("f")
     assert in_flight == pytest.approx(12 * PRICE)
 
@@ -167,15 +171,9 @@ async def test_processes_on_one_database_share_the_budget(
     first, second = await open_database(database_url), await open_database(database_url)
     try:
         ledgers = [LEDGERS[kind][0](db, lambda: NOW) for db in (first, second)]
-        answers = await asyncio.gather(
-            *(ledgers[n % 2].reserve("f", 0.5, image_flow, free=False) for n in range(40)),
-            return_exceptions=True,
-        )
-        held = [a for a in answers if not isinstance(a, BaseException)]
-        assert len(held) == 12
-        assert sum(isinstance(a, BudgetExceeded) for a in answers) == 28
+        held, refused = await _at_once(ledgers, 0.5, 40, image_flow)
+        assert (len(held), refused) == (12, 28)
         for reservation in held:
-            assert reservation is not None
             reservation.settle(0.04)
         await first.journal.flush()
         spent, in_flight, _ = await ledgers[1].spent_today("f")

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -118,8 +118,16 @@ class SettlesWhenDone:
 
     budgets: RunCosts
     estimate_usd: float
+    _done: bool = False
 
     def settle(self, cost_usd: float) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._release(cost_usd)
+
+    def _release(self, cost_usd: float) -> None:
+        """Swap the held estimate for `cost_usd` (once)."""
         raise NotImplementedError
 
     def cancel(self) -> None:
@@ -152,12 +160,8 @@ class HeldEstimate(SettlesWhenDone):
     flow_id: str
     ledger: Ledger
     estimate_usd: float
-    _done: bool = field(default=False, init=False)
 
-    def settle(self, cost_usd: float) -> None:
-        if self._done:
-            return
-        self._done = True
+    def _release(self, cost_usd: float) -> None:
         self.ledger.reserved_usd = max(0.0, self.ledger.reserved_usd - self.estimate_usd)
         self.ledger.in_flight -= 1
         self.ledger.spent_usd += cost_usd

@@ -11,7 +11,7 @@ it exists, the flow's runs are counted even while it has no budget (as `TriggerB
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from plait.flows.validate import CompiledFlow
@@ -40,12 +40,8 @@ class HeldRow(SettlesWhenDone):
     flow_id: str
     day: date
     estimate_usd: float
-    _done: bool = field(default=False, init=False)
 
-    def settle(self, cost_usd: float) -> None:
-        if self._done:
-            return
-        self._done = True
+    def _release(self, cost_usd: float) -> None:
         self.budgets.journal_settle(
             rows.settle(self.flow_id, self.day, self.estimate_usd, cost_usd)
         )
