@@ -8,7 +8,7 @@ The column lengths live here too: `plait.store.tables` declares its columns with
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
@@ -21,11 +21,24 @@ LONG_TEXT_CHARS = 100_000  # descriptions (unbounded columns, bounded all the sa
 NUL = "\x00"
 
 
-def no_nul(value: str) -> str:
-    """`value`, unless it holds a NUL character (a pydantic validator: a 422 naming the field)."""
-    if NUL in value:
-        raise ValueError("holds a NUL character (\\u0000), which cannot be stored; remove it")
-    return value
+def fits(max_length: int) -> AfterValidator:
+    """A pydantic validator: no NUL character, at most `max_length` characters (a 422
+    naming the field). Checked in Python, so text that is not Unicode (an unpaired
+    surrogate) is left to the answer every route gives it (`plait.api.errors`)."""
+
+    def check(value: str) -> str:
+        if NUL in value:
+            raise ValueError("holds a NUL character (\\u0000), which cannot be stored; remove it")
+        if len(value) > max_length:
+            raise ValueError(f"has {len(value)} characters; at most {max_length} can be stored")
+        return value
+
+    return AfterValidator(check)
+
+
+def _bounded(max_length: int) -> Any:
+    """The pieces of a bounded text type: the check, and `maxLength` in the schema."""
+    return (fits(max_length), Field(json_schema_extra={"maxLength": max_length}))
 
 
 def storable(text: str) -> str:
@@ -34,8 +47,8 @@ def storable(text: str) -> str:
     return text.replace(NUL, "\ufffd") if NUL in text else text
 
 
-Email = Annotated[str, Field(max_length=EMAIL_CHARS), AfterValidator(no_nul)]
-Name = Annotated[str, Field(max_length=NAME_CHARS), AfterValidator(no_nul)]
-Message = Annotated[str, Field(max_length=MESSAGE_CHARS), AfterValidator(no_nul)]
-ChosenId = Annotated[str, Field(max_length=ID_CHARS), AfterValidator(no_nul)]
-LongText = Annotated[str, Field(max_length=LONG_TEXT_CHARS), AfterValidator(no_nul)]
+Email = Annotated[str, *_bounded(EMAIL_CHARS)]
+Name = Annotated[str, *_bounded(NAME_CHARS)]
+Message = Annotated[str, *_bounded(MESSAGE_CHARS)]
+ChosenId = Annotated[str, *_bounded(ID_CHARS)]
+LongText = Annotated[str, *_bounded(LONG_TEXT_CHARS)]
