@@ -41,10 +41,10 @@ def _bounded(max_length: int) -> Any:
     return (fits(max_length), Field(json_schema_extra={"maxLength": max_length}))
 
 
-def storable(text: str) -> str:
+def storable(text: str | None) -> str | None:
     """`text` Plait itself writes (an error message quoting a caller's input) with any NUL
     character replaced, so the record can be stored on every database."""
-    return text.replace(NUL, "\ufffd") if NUL in text else text
+    return text.replace(NUL, "\ufffd") if text and NUL in text else text
 
 
 Email = Annotated[str, *_bounded(EMAIL_CHARS)]

@@ -106,3 +106,16 @@ def test_a_nul_in_a_url_is_a_422(signed_in: httpx.Client, path: str) -> None:
     answer = signed_in.request(method, path)
     assert answer.status_code == 422, answer.text
     assert "NUL" in answer.json()["detail"][0]["msg"]
+
+
+def test_a_nul_in_a_trigger_s_json_input_is_data_and_is_stored(
+    text_server: LiveServer, signed_in: httpx.Client
+) -> None:
+    """JSON values are stored as JSON (escaped): a NUL in a caller's input is kept."""
+    secret = flows.publish(signed_in, flows.create(signed_in, flows.echo()))["secret"]
+    with text_server.client() as caller:
+        answer = caller.post(f"/api/trigger/{secret}/trigger", json={"prompt": NUL})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["prompt"] == NUL
+    run = signed_in.get(f"/api/runs/{answer.headers['X-Plait-Run-Id']}").json()
+    assert run["inputs"]["prompt"] == NUL
