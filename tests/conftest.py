@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,6 +10,8 @@ from argon2 import PasswordHasher, profiles
 
 from plait.crypto import passwords
 from plait.store.db import Database, open_database
+from tests import server
+from tests.services import Postgres
 
 pytest_plugins = ["tests.fakes.fixtures", "tests.service_fixtures"]
 
@@ -35,10 +38,59 @@ def _cheapest_password_hashes() -> Iterator[None]:
         yield
 
 
+def on_postgres() -> bool:
+    """PLAIT_TEST_DATABASE=postgres: servers and the `db` fixture use PostgreSQL databases
+    (`.ci/run` runs tests/integration so, after the default run on SQLite)."""
+    return os.environ.get("PLAIT_TEST_DATABASE", "sqlite") == "postgres"
+
+
+class TestDatabases:
+    """A fresh PostgreSQL database for each data dir the tests' servers use (the same one
+    again for a server restarted on the same data dir)."""
+
+    def __init__(self, postgres: Postgres):
+        self.postgres = postgres
+        self.made: dict[Path, str] = {}
+
+    def __call__(self, data_dir: Path) -> str:
+        key = data_dir.resolve()
+        if key not in self.made:
+            self.made[key] = self.postgres.new_database()
+        return self.made[key]
+
+    def drop(self, keep: set[Path]) -> None:
+        for key in set(self.made) - keep:
+            self.postgres.drop_database(self.made.pop(key))
+
+
+@pytest.fixture(scope="session", autouse=on_postgres())
+def test_databases(request: pytest.FixtureRequest) -> Iterator[TestDatabases]:
+    databases = TestDatabases(request.getfixturevalue("postgres"))
+    server.database_for = databases
+    try:
+        yield databases
+    finally:
+        server.database_for = None
+        databases.drop(keep=set())
+
+
+@pytest.fixture(autouse=on_postgres())
+def _drop_test_databases(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Drop the databases a test made once it ends (those of servers shared by a module's
+    tests, made before, last until the session ends)."""
+    databases: TestDatabases = request.getfixturevalue("test_databases")
+    before = set(databases.made)
+    yield
+    databases.drop(keep=before)
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite database of its own."""
-    database = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}")
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of its own: SQLite, or PostgreSQL under PLAIT_TEST_DATABASE."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}"
+    if on_postgres():
+        url = request.getfixturevalue("test_databases")(tmp_path / "db")
+    database = await open_database(url)
     yield database
     await database.close()
 

@@ -47,3 +47,29 @@ def until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.01)
+
+
+def stored_rows(data_dir: Path, table: str | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (or of `table`) of the database a test server on
+    `data_dir` uses (`tests.server.server_settings`: SQLite, or PostgreSQL under
+    PLAIT_TEST_DATABASE); a SQLite file's WAL is checkpointed first."""
+    from sqlalchemy import inspect, select
+
+    from plait.store.db import sync_engine
+    from plait.store.tables import Base
+    from tests.server import server_settings
+
+    engine = sync_engine(server_settings(data_dir).sqlalchemy_url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            names = [table] if table else inspect(conn).get_table_names()
+            known = Base.metadata.tables
+            return {
+                name: [tuple(row) for row in conn.execute(select(known[name]))]
+                for name in names
+                if name in known
+            }
+    finally:
+        engine.dispose()

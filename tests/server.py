@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from plait.settings import Settings
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct horse battery"
 
+# Set by tests/conftest.py when PLAIT_TEST_DATABASE=postgres: the database URL of a data dir
+database_for: Callable[[Path], str] | None = None
+
 
 def server_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings from explicit values only: the environment and `.env` are ignored."""
@@ -28,6 +32,8 @@ def server_settings(data_dir: Path, **overrides: Any) -> Settings:
         "PLAIT_SECRET_KEY": "test-master-key",
         **overrides,
     }
+    if database_for is not None and "PLAIT_DATABASE_URL" not in overrides:
+        values["PLAIT_DATABASE_URL"] = database_for(data_dir)
     return Settings(_env_file=None, **{k: v for k, v in values.items() if v is not None})
 
 

@@ -99,6 +99,23 @@ class Postgres:
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _wait_for_connections(server: Postgres, log: Path) -> None:
+    """The port opens before the server accepts connections ("the database system is
+    starting up"): wait until a query answers."""
+    import psycopg
+
+    deadline = time.monotonic() + _START_SECONDS
+    while True:
+        try:
+            server._admin("SELECT 1")
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline or server.process.poll() is not None:
+                message = f"postgres did not accept connections:\n{log.read_text()}"
+                raise RuntimeError(message) from None
+            time.sleep(0.05)
+
+
 def _as_postgres_user() -> list[str]:
     """initdb and postgres refuse to run as root: run them as the `postgres` account."""
     if os.getuid() != 0:
@@ -135,7 +152,9 @@ def postgres_server() -> Iterator[Postgres]:
         )  # fmt: skip
     try:
         _wait_for_port(port, process, "postgres", log)
-        yield Postgres(port, process, root)
+        server = Postgres(port, process, root)
+        _wait_for_connections(server, log)
+        yield server
     finally:
         _stop(process)
         shutil.rmtree(root, ignore_errors=True)

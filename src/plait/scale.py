@@ -19,6 +19,7 @@ from plait.media.blobs import BlobStore, LocalBlobStore
 from plait.publishing.ratelimit import RateLimiter
 from plait.settings import Settings
 from plait.signals import InMemorySignals, Signals
+from plait.store.db import Database
 from plait.store.writer import Writer
 
 
@@ -56,9 +57,10 @@ def make_blobs(settings: Settings, writer: Writer) -> BlobStore:
     return LocalBlobStore(settings.blob_dir, writer=writer)
 
 
-def health_checks(settings: Settings, blobs: BlobStore) -> Checks:
-    """Redis (when configured) and the blob store, by name."""
+def health_checks(settings: Settings, db: Database, blobs: BlobStore) -> Checks:
+    """The database, Redis (when configured) and the blob store, by name."""
     checks = Checks()
+    checks.add("database", db.ping)
     if settings.redis_url:
         checks.add("redis", _redis_ping(settings.redis_url))
     checks.add("blobs", blobs.check)

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from plait.errors import PlaitError
+
 Backend = Literal["gemini", "preview"]
 
 
@@ -111,11 +113,24 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'plait.db').resolve()}"
 
+    @property
+    def local_database(self) -> bool:
+        """The database is the SQLite file in the data dir (the zero-set-up default)."""
+        return self.database_url is None or self.database_url.startswith("sqlite")
+
     @cached_property
     def secret_key(self) -> str:
-        """The master key: from the environment, or generated once into the data dir."""
+        """The master key: from the environment, or generated once into the data dir
+        (local SQLite only: processes sharing another database must share the key)."""
         if self.secret_key_value is not None:
             return self.secret_key_value.get_secret_value()
+        if not self.local_database:
+            raise SecretKeyMissing(
+                "PLAIT_SECRET_KEY is required when PLAIT_DATABASE_URL is not a local SQLite "
+                "file: every process sharing the database must sign and encrypt with the "
+                "same key. Make one with `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'` and set it in every process's environment"
+            )
         return _read_or_create_key(self.data_dir / "secret.key")
 
 
@@ -175,6 +190,10 @@ class S3Location:
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+
+class SecretKeyMissing(PlaitError):
+    """PLAIT_SECRET_KEY is unset where it must be set."""
 
 
 def _read_or_create_key(path: Path) -> str:

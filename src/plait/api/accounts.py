@@ -31,16 +31,15 @@ def check_admin_settings(settings: Settings) -> None:
 async def first_admin(state: ServerState) -> str | None:
     """Create the admin from the environment, or return a set-up token (None: users exist)."""
     settings = state.settings
-    async with state.runtime.db.new_session() as session, session.begin():
-        if await accounts.count_users(session):
-            return None
-        if settings.admin_email and settings.admin_password:
-            password = settings.admin_password.get_secret_value()
-            await accounts.create_user(
-                session, settings.admin_email, hash_password(password), is_admin=True
-            )
+    if await accounts_exist(state):
+        return None
+    if settings.admin_email and settings.admin_password:
+        password = hash_password(settings.admin_password.get_secret_value())
+        async with state.runtime.db.new_session() as session:
+            made = await accounts.create_first_admin(session, settings.admin_email, password)
+        if made is not None:  # else another process starting with us made it
             log.info("created the admin account %s from the environment", settings.admin_email)
-            return None
+        return None
     token = new_secret()
     # Printed, never logged: the one-time link is for the person starting the server.
     print(
@@ -50,3 +49,8 @@ async def first_admin(state: ServerState) -> str | None:
         flush=True,
     )
     return token
+
+
+async def accounts_exist(state: ServerState) -> bool:
+    async with state.runtime.db.new_session(after_journal=False) as session:
+        return bool(await accounts.count_users(session))

@@ -29,6 +29,7 @@ from plait.api.routes import (
 )
 from plait.api.spa import SinglePageApp
 from plait.api.state import ServerState
+from plait.api.url_text import RefuseNulInUrl
 from plait.batch.service import BatchService
 from plait.collector import SERVER_THRESHOLD, long_lived_frozen, thresholds
 from plait.crypto.signing import LinkSigner
@@ -37,10 +38,10 @@ from plait.engine.live import LiveRuns
 from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
 from plait.logs import redact_secrets
-from plait.publishing.budgets import TriggerBudgets
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
+from plait.publishing.shared_budgets import budget_ledger
 from plait.runtime import open_runtime
 from plait.scale import health_checks, make_limiter, make_queue, make_signals
 from plait.settings import Settings
@@ -53,6 +54,7 @@ _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
 def create_app(config: Settings | None = None) -> FastAPI:
     config = config or Settings()
     check_admin_settings(config)
+    config.secret_key  # noqa: B018  # set where it must be, or a clear error now
     redact_secrets()
 
     @asynccontextmanager
@@ -76,10 +78,10 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 vault=vault,
                 published=published,
                 batches=BatchService(runtime),
-                budgets=TriggerBudgets(runtime.db),
+                budgets=budget_ledger(runtime.db),
                 launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
                 compiled=CompiledFlows(runtime.registry),
-                health=health_checks(config, runtime.blobs),
+                health=health_checks(config, runtime.db, runtime.blobs),
                 signals=signals,
                 relay=relay,
                 stored_key=stored_key,
@@ -110,6 +112,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(RefuseNulInUrl)
     # The trigger reads its body capped field by field (`plait.api.bodies`); every other
     # route gets this backstop, which costs the hottest path several percent per call.
     capped = config.max_upload_bytes + _MULTIPART_OVERHEAD

@@ -21,6 +21,7 @@ from plait.flows.validate import CompiledFlow
 from plait.ids import ordered_id
 from plait.store import run_writes
 from plait.store.db import Database
+from plait.textlimits import storable
 
 _SETTLED = {
     EventKind.NODE_FINISHED,
@@ -205,7 +206,7 @@ def node_row(state: NodeState) -> dict[str, Any]:
         "output_tokens": state.usage.output_tokens,
         "cost_usd": state.usage.cost_usd,
         "cache_hit": state.cache_hit,
-        "error": state.error,
+        "error": storable(state.error),
         "error_port": state.error_port,
         "warnings": list(state.warnings) or None,
         "started_at": _when(state.started_at),
@@ -220,7 +221,7 @@ def run_fields(result: RunResult) -> dict[str, Any]:
     return {
         "status": result.status.value,
         "result": values.to_json(result.result()) if result.status.value == "succeeded" else None,
-        "error": result.error,
+        "error": storable(result.error),
         "failed_node": result.failed_node,
         "error_category": failure.error_category if failure else None,
         "input_tokens": usage.input_tokens,

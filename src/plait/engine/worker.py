@@ -28,6 +28,7 @@ from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
 from plait.store.documents import flow_document
+from plait.textlimits import storable
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class Worker:
         try:
             compiled = compile_flow(flow_from_document(document), self.registry)
         except PlaitError as exc:
-            failed = {"status": "failed", "error": f"the flow is invalid: {exc}"}
+            failed = {"status": "failed", "error": storable(f"the flow is invalid: {exc}")}
             await self.db.journal.write(run_writes.finish_run(run_id, failed, []))
             return None
         if run.status == "running":  # an interrupted attempt: its unfinished nodes run again

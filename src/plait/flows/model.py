@@ -8,6 +8,8 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from plait.textlimits import LongText, Name
+
 
 class Named(Protocol):
     @property
@@ -83,8 +85,8 @@ class Flow(BaseModel):
     # The server's flow this file is: `plait flows push` updates it (and creates it with
     # this id where it does not exist). Not part of a stored version's content.
     id: str | None = Field(default=None, pattern=FLOW_ID_PATTERN)
-    name: str = ""
-    description: str = ""
+    name: Name = ""
+    description: LongText = ""
     nodes: list[NodeSpec] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
 

@@ -11,8 +11,9 @@ awaits, so concurrent calls cannot both take the last dollars.
 Once a flow has a ledger for the day, its runs are counted even if its budget is
 removed, so setting a budget again later that day starts from the right total.
 
-`BudgetLedger` is the seam; `TriggerBudgets` keeps the ledgers in this process's memory
-(a scaled-out ledger keeps them in a shared database row per flow and day).
+`BudgetLedger` is the seam; `TriggerBudgets` keeps the ledgers in this process's memory;
+`plait.publishing.shared_budgets.DatabaseBudgets` keeps them in a database row per flow
+and day, shared by every process on the database.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -37,7 +38,7 @@ from plait.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
-_TOLERANCE_USD = 1e-9  # float sums of prices must not refuse a run that exactly fits
+TOLERANCE_USD = 1e-9  # float sums of prices must not refuse a run that exactly fits
 _MAX_ESTIMATES = 1024
 
 
@@ -112,23 +113,23 @@ class BudgetLedger(Protocol):
         ...
 
 
-@dataclass
-class HeldEstimate:
-    """`Reservation` on an in-memory `Ledger`."""
+class SettlesWhenDone:
+    """`Reservation.settle_when_done` for any reservation with `settle`: the run's recorded
+    cost, from its result or, when it did not end here, from its record."""
 
-    budgets: TriggerBudgets
-    flow_id: str
-    ledger: Ledger
+    budgets: RunCosts
     estimate_usd: float
-    _done: bool = field(default=False, init=False)
+    _done: bool = False
 
     def settle(self, cost_usd: float) -> None:
         if self._done:
             return
         self._done = True
-        self.ledger.reserved_usd = max(0.0, self.ledger.reserved_usd - self.estimate_usd)
-        self.ledger.in_flight -= 1
-        self.ledger.spent_usd += cost_usd
+        self._release(cost_usd)
+
+    def _release(self, cost_usd: float) -> None:
+        """Swap the held estimate for `cost_usd` (once)."""
+        raise NotImplementedError
 
     def cancel(self) -> None:
         self.settle(0.0)
@@ -152,40 +153,30 @@ class HeldEstimate:
             self.settle(self.estimate_usd)
 
 
-class TriggerBudgets:
+@dataclass
+class HeldEstimate(SettlesWhenDone):
+    """`Reservation` on an in-memory `Ledger`."""
+
+    budgets: RunCosts
+    flow_id: str
+    ledger: Ledger
+    estimate_usd: float
+
+    def _release(self, cost_usd: float) -> None:
+        self.ledger.reserved_usd = max(0.0, self.ledger.reserved_usd - self.estimate_usd)
+        self.ledger.in_flight -= 1
+        self.ledger.spent_usd += cost_usd
+
+
+class RunCosts:
+    """What every ledger needs: one run's estimate (kept by document), a run's recorded
+    cost, the day's recorded cost so far, and tasks that settle in the background."""
+
     def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
         self._db = db
         self.clock = clock  # tests move the day on
-        self._ledgers: dict[str, Ledger] = {}
-        self._loading: dict[tuple[str, date], asyncio.Future[float]] = {}
         self._estimates: dict[tuple[str, bool], float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-
-    async def reserve(
-        self, flow_id: str, budget_usd: float | None, flow: CompiledFlow, *, free: bool
-    ) -> HeldEstimate | None:
-        now = self.clock()
-        ledger = self._ledgers.get(flow_id)
-        if ledger is None or ledger.day != _day(now):
-            if budget_usd is None:
-                self._ledgers.pop(flow_id, None)
-                return None
-            ledger = await self._ledger(flow_id, now)
-        cost = self.estimate_usd(flow, free=free)
-        if budget_usd is not None:
-            committed = ledger.spent_usd + ledger.reserved_usd + cost
-            if committed > budget_usd + _TOLERANCE_USD:
-                raise BudgetExceeded(flow_id, budget_usd, ledger, cost, now)
-        ledger.reserved_usd += cost
-        ledger.in_flight += 1
-        return HeldEstimate(self, flow_id, ledger, cost)
-
-    async def spent_today(self, flow_id: str) -> tuple[float, float, datetime]:
-        now = self.clock()
-        ledger = self._ledgers.get(flow_id)
-        if ledger is None or ledger.day != _day(now):
-            ledger = await self._ledger(flow_id, now)
-        return ledger.spent_usd, ledger.reserved_usd, next_midnight(now)
 
     def estimate_usd(self, flow: CompiledFlow, *, free: bool) -> float:
         """One run's estimated cost (the batch estimate for one row), kept by document."""
@@ -197,13 +188,60 @@ class TriggerBudgets:
             found = self._estimates[key] = estimate(flow, 1, free=free).per_row_usd
         return found
 
+    async def recorded_cost(self, run_id: str) -> float:
+        async with self._db.new_session() as session:
+            run = await run_store.get_run(session, run_id)
+        return 0.0 if run is None else run.cost_usd
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def spent_since(self, flow_id: str, since: datetime) -> float:
+        async with self._db.new_session() as session:
+            return await flow_store.trigger_spend_since(session, flow_id, since)
+
+
+class TriggerBudgets(RunCosts):
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow):
+        super().__init__(db, clock)
+        self._ledgers: dict[str, Ledger] = {}
+        self._loading: dict[tuple[str, date], asyncio.Future[float]] = {}
+
+    async def reserve(
+        self, flow_id: str, budget_usd: float | None, flow: CompiledFlow, *, free: bool
+    ) -> HeldEstimate | None:
+        now = self.clock()
+        ledger = self._ledgers.get(flow_id)
+        if ledger is None or ledger.day != day_of(now):
+            if budget_usd is None:
+                self._ledgers.pop(flow_id, None)
+                return None
+            ledger = await self._ledger(flow_id, now)
+        cost = self.estimate_usd(flow, free=free)
+        if budget_usd is not None:
+            committed = ledger.spent_usd + ledger.reserved_usd + cost
+            if committed > budget_usd + TOLERANCE_USD:
+                raise BudgetExceeded(flow_id, budget_usd, ledger, cost, now)
+        ledger.reserved_usd += cost
+        ledger.in_flight += 1
+        return HeldEstimate(self, flow_id, ledger, cost)
+
+    async def spent_today(self, flow_id: str) -> tuple[float, float, datetime]:
+        now = self.clock()
+        ledger = self._ledgers.get(flow_id)
+        if ledger is None or ledger.day != day_of(now):
+            ledger = await self._ledger(flow_id, now)
+        return ledger.spent_usd, ledger.reserved_usd, next_midnight(now)
+
     async def _ledger(self, flow_id: str, now: datetime) -> Ledger:
         """Today's ledger, its starting total read once (concurrent first calls share it)."""
-        day = _day(now)
+        day = day_of(now)
         key = (flow_id, day)
         loading = self._loading.get(key)
         if loading is None:
-            loading = asyncio.ensure_future(self._spent_since(flow_id, midnight(day)))
+            loading = asyncio.ensure_future(self.spent_since(flow_id, midnight(day)))
             self._loading[key] = loading
         try:
             spent = await asyncio.shield(loading)
@@ -215,28 +253,14 @@ class TriggerBudgets:
             ledger = self._ledgers[flow_id] = Ledger(day, spent)
         return ledger
 
-    async def recorded_cost(self, run_id: str) -> float:
-        async with self._db.new_session() as session:
-            run = await run_store.get_run(session, run_id)
-        return 0.0 if run is None else run.cost_usd
-
-    def background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _spent_since(self, flow_id: str, since: datetime) -> float:
-        async with self._db.new_session() as session:
-            return await flow_store.trigger_spend_since(session, flow_id, since)
-
 
 def midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def next_midnight(now: datetime) -> datetime:
-    return midnight(_day(now) + timedelta(days=1))
+    return midnight(day_of(now) + timedelta(days=1))
 
 
-def _day(now: datetime) -> date:
+def day_of(now: datetime) -> date:
     return now.astimezone(UTC).date()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.ids import new_id
-from plait.store.tables import ApiToken, AuthSession, User, utcnow
+from plait.store.tables import ApiToken, AuthSession, StoredSetting, User, utcnow
 
 
 async def count_users(session: AsyncSession) -> int:
@@ -22,6 +23,30 @@ async def create_user(
     session.add(user)
     await session.flush()
     return user
+
+
+FIRST_ADMIN = "accounts.first_admin"  # a settings row: its key's uniqueness makes one first
+
+
+async def create_first_admin(session: AsyncSession, email: str, password_hash: str) -> User | None:
+    """Create the first admin in a transaction of its own (`session` has none begun),
+    unless an account exists or another process (or request) creates one at the same
+    moment: then None. The marker row is written first, so concurrent callers queue on its
+    primary key and all but one fail; the count then sees accounts made before the marker
+    existed (older databases)."""
+    try:
+        async with session.begin():
+            session.add(StoredSetting(key=FIRST_ADMIN, value=email.lower()))
+            await session.flush()
+            if await count_users(session):
+                raise _AccountsExist
+            return await create_user(session, email, password_hash, is_admin=True)
+    except (IntegrityError, _AccountsExist):
+        return None
+
+
+class _AccountsExist(Exception):
+    pass
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -7,10 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    create_engine,
+    event,
+    inspect,
+    make_url,
+    text,
+)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -46,15 +55,29 @@ class Database:
         self.stored_documents: set[str] = set()  # flow documents known to be stored
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest migration (run at every start; cheap when current)."""
+        """Bring the schema to the newest migration (run at every start; cheap when current).
+
+        Processes starting together take turns: on PostgreSQL under an advisory lock, on a
+        SQLite file under a lock file beside it; the one that comes second finds the schema
+        current."""
         try:
             async with self.engine.connect() as conn:
                 current = await conn.run_sync(_revision)
-            if current != HEAD:
-                async with self.engine.begin() as conn:
+            if current == HEAD:
+                return
+            async with migration_lock(self), self.engine.begin() as conn:
+                if await conn.run_sync(_revision) != HEAD:
                     await conn.run_sync(_upgrade)
-        except OSError as exc:
-            raise PlaitError(f"cannot open the database {self.url}: {exc}") from None
+        except (OSError, OperationalError) as exc:
+            raise PlaitError(
+                f"cannot open the database {safe_url(self.url)}: {exc}; check "
+                "PLAIT_DATABASE_URL and that the database server is running"
+            ) from None
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a query."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     @asynccontextmanager
     async def new_session(self, *, after_journal: bool = True) -> AsyncIterator[AsyncSession]:
@@ -107,11 +130,62 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def _sync_url(url: str) -> str:
-    """The same database through a blocking driver."""
-    for async_driver, sync_driver in (("+aiosqlite", ""), ("+asyncpg", "+psycopg")):
-        if async_driver in url.split("://", 1)[0]:
-            return url.replace(async_driver, sync_driver, 1)
+    """The same database through a blocking driver (psycopg 3 serves both: unchanged)."""
+    if "+aiosqlite" in url.split("://", 1)[0]:
+        return url.replace("+aiosqlite", "", 1)
     return url
+
+
+def is_postgres(url: str) -> bool:
+    return url.split("://", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def safe_url(url: str) -> str:
+    """`url` without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# any number the same for every Plait process: "plait" in ASCII
+_MIGRATION_LOCK = 0x706C616974
+
+
+@asynccontextmanager
+async def migration_lock(db: Database) -> AsyncIterator[None]:
+    """Held by one process at a time while it migrates `db`."""
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            await conn.commit()
+            try:
+                yield
+            finally:
+                await conn.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK}
+                )
+                await conn.commit()
+        return
+    path = sqlite_file(db.url)
+    if path is None:  # in memory: one process by definition
+        yield
+        return
+    lock = await asyncio.to_thread(_lock_file, path.with_name(path.name + ".migrate-lock"))
+    try:
+        yield
+    finally:
+        lock.close()  # closing the file releases the lock
+
+
+def _lock_file(path: Path) -> IO[bytes]:
+    """Open `path` and wait for its exclusive lock."""
+    import fcntl
+
+    handle = path.open("ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -124,10 +198,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _revision(connection: Connection) -> str | None:
-    try:
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except (OperationalError, ProgrammingError):  # a new database: no version table yet
+    if not inspect(connection).has_table("alembic_version"):  # a new database
         return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _upgrade(connection: Connection) -> None:

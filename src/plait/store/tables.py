@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -20,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from plait.textlimits import EMAIL_CHARS, MESSAGE_CHARS, NAME_CHARS
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -114,7 +117,7 @@ class NodeCacheEntry(Base):
 class User(Base):
     __tablename__ = "users"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_CHARS), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -135,7 +138,7 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_CHARS))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(16))
     scopes: Mapped[str] = mapped_column(String(64), default="run read write")  # access/scopes
@@ -150,7 +153,7 @@ class FlowRecord(Base):
     __tablename__ = "flows"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_CHARS))
     description: Mapped[str] = mapped_column(Text, default="")
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=60)
@@ -170,8 +173,10 @@ class FlowVersion(Base):
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     hash: Mapped[str] = mapped_column(ForeignKey("flow_documents.hash"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(320))
-    message: Mapped[str | None] = mapped_column(String(500), default=None)  # given on save
+    created_by: Mapped[str | None] = mapped_column(String(EMAIL_CHARS))
+    message: Mapped[str | None] = mapped_column(
+        String(MESSAGE_CHARS), default=None
+    )  # given on save
 
 
 class Publication(Base):
@@ -194,6 +199,18 @@ class TriggerSecret(Base):
     hint: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+
+
+class BudgetDay(Base):
+    """A published flow's trigger spending on one UTC day, shared by every process: the
+    recorded cost of its settled runs and the estimates of its runs in flight."""
+
+    __tablename__ = "budget_days"
+    flow_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    spent_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    in_flight: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StoredSetting(Base):

@@ -9,7 +9,6 @@ record, every answer and every row of every table is searched for each secret.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import stat
 import threading
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from tests.fakes.gemini import FakeGemini
+from tests.helpers import stored_rows
 from tests.integration.api import flows
 from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, server_settings
 
@@ -59,13 +59,10 @@ def captured_logs() -> Iterator[Collect]:
 
 
 def database_text(data_dir: Path) -> str:
-    """Every value in every table, as text (the WAL is checkpointed first)."""
-    with sqlite3.connect(data_dir / "plait.db") as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        assert {"flows", "runs", "users"} <= set(tables), tables
-        rows = [db.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables]
-    return repr(rows)
+    """Every value in every table, as text."""
+    tables = stored_rows(data_dir)
+    assert {"flows", "runs", "users"} <= set(tables), tables
+    return repr(tables)
 
 
 def files_text(data_dir: Path) -> str:
@@ -172,7 +169,9 @@ def test_no_secret_reaches_a_log_an_answer_or_the_database(
 def test_the_data_dir_is_the_owners_alone(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir(mode=0o755)  # an existing, too open one is tightened too
-    with LiveServer(server_settings(data_dir)) as server, server.admin() as admin:
+    sqlite = f"sqlite+aiosqlite:///{data_dir / 'plait.db'}"  # the file in the data dir
+    settings = server_settings(data_dir, PLAIT_DATABASE_URL=sqlite)
+    with LiveServer(settings) as server, server.admin() as admin:
         assert admin.get("/api/flows").status_code == 200
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     for name in ("plait.db", "plait.db-wal", "plait.db-shm", "secret.key"):

@@ -4,7 +4,6 @@ reports each service by name."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from plait.media.blobs import LocalBlobStore
 from plait.scale import health_checks
 from plait.settings import Settings
+from plait.store.db import Database
 from tests.helpers import open_image, png
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
@@ -100,7 +100,11 @@ def test_health_names_each_shared_service(shared_server: LiveServer) -> None:
     assert answer.status_code == 200
     body = answer.json()
     assert body["status"] == "ok"
-    assert body["checks"] == {"redis": {"ok": True}, "blobs": {"ok": True}}
+    assert body["checks"] == {
+        "redis": {"ok": True},
+        "blobs": {"ok": True},
+        "database": {"ok": True},
+    }
 
 
 def test_health_is_503_when_the_bucket_is_missing(tmp_path: Path, s3_bucket: str) -> None:
@@ -114,14 +118,15 @@ def test_health_is_503_when_the_bucket_is_missing(tmp_path: Path, s3_bucket: str
     assert "no-such-bucket-here" not in answer.text  # a public route: no names, no addresses
 
 
-def test_an_unreachable_redis_fails_its_check_without_naming_its_address(
-    tmp_path: Path,
+async def test_an_unreachable_redis_fails_its_check_without_naming_its_address(
+    tmp_path: Path, db: Database
 ) -> None:
     url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"  # nothing listens there
     settings = Settings(_env_file=None, PLAIT_REDIS_URL=url)
-    checks = health_checks(settings, LocalBlobStore(tmp_path / "blobs"))
-    results = asyncio.run(checks.run())
+    checks = health_checks(settings, db, LocalBlobStore(tmp_path / "blobs"))
+    results = await checks.run()
     assert results["blobs"] == {"ok": True}
+    assert results["database"] == {"ok": True}
     assert results["redis"]["ok"] is False
     assert "hunter2" not in results["redis"]["error"]
     assert "127.0.0.1" not in results["redis"]["error"]
@@ -130,7 +135,8 @@ def test_an_unreachable_redis_fails_its_check_without_naming_its_address(
 def test_the_default_server_checks_its_blob_directory(server: LiveServer) -> None:
     with server.client() as anonymous:
         body = anonymous.get("/api/health").json()
-    assert body["checks"] == {"blobs": {"ok": True}}  # no Redis configured: no Redis check
+    # no Redis configured: no Redis check
+    assert body["checks"] == {"blobs": {"ok": True}, "database": {"ok": True}}
 
 
 def test_when_redis_dies_calls_get_503_and_health_names_redis(tmp_path: Path) -> None:

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 
 from plait.access import scopes
 from plait.access.scopes import Scope
 from plait.api.auth import PUBLIC_ROUTES
+from plait.store.db import sync_engine
 from plait.store.tables import ApiToken
 from tests.integration.api import flows
 from tests.integration.api.test_auth import _concrete, api_routes
@@ -113,7 +114,7 @@ def test_an_expired_token_is_refused(server: LiveServer, admin: httpx.Client) ->
     token = _token(admin, "read", expires_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
     with _bearer(server, token) as client:
         assert client.get("/api/flows").status_code == 200
-        engine = create_engine(f"sqlite:///{server.settings.data_dir / 'plait.db'}")
+        engine = sync_engine(server.settings.sqlalchemy_url)
         with engine.begin() as connection:  # the hour has passed
             connection.execute(
                 update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))

@@ -3,7 +3,6 @@ and by the time the caller has the answer."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from plait.store.tables import Run
 from tests.fakes.gemini import FakeGemini
-from tests.helpers import until
+from tests.helpers import stored_rows, until
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
 
@@ -69,8 +69,8 @@ def held_call(tmp_path: Path, gemini_fake: FakeGemini) -> Iterator[HeldCall]:
 
 
 def _runs(tmp_path: Path, column: str) -> list[str]:
-    with sqlite3.connect(f"file:{tmp_path / 'plait.db'}?mode=ro", uri=True) as db:
-        return [row[0] for row in db.execute(f"SELECT {column} FROM runs")]
+    names = list(Run.__table__.columns.keys())
+    return [row[names.index(column)] for row in stored_rows(tmp_path, "runs")["runs"]]
 
 
 def test_a_flow_that_calls_gemini_is_recorded_before_the_call(

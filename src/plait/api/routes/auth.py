@@ -12,12 +12,14 @@ from pydantic import BaseModel, Field
 
 from plait.access.signin import retry_after
 from plait.api import schemas
+from plait.api.accounts import accounts_exist
 from plait.api.auth import SESSION_COOKIE, CurrentCaller, State, identify
 from plait.api.schemas import answers
 from plait.crypto.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from plait.crypto.tokens import digest, new_secret, same
 from plait.store import accounts
 from plait.store.tables import User
+from plait.textlimits import Email
 
 # Public routes with small bodies: refuse big ones before reading them (413).
 router = APIRouter(prefix="/api/auth", tags=["auth"], max_body_size=64 * 1024)
@@ -27,12 +29,12 @@ EMAIL = r"^[^@\s]+@[^@\s]+$"
 
 class SetupBody(BaseModel):
     token: str
-    email: str = Field(pattern=EMAIL, max_length=320)
+    email: Email = Field(pattern=EMAIL)
     password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 
 
 class LoginBody(BaseModel):
-    email: str = Field(max_length=320)
+    email: Email
     password: str = Field(max_length=MAX_LENGTH)
 
 
@@ -43,6 +45,8 @@ def user_json(user: User) -> dict[str, Any]:
 @router.get("/state", **answers(schemas.AuthState))
 async def auth_state(request: Request, state: State) -> dict[str, Any]:
     caller = await identify(request, state)
+    if state.setup_token is not None and await accounts_exist(state):
+        state.setup_token = None  # set up through another process on this database
     return {
         "setup_required": state.setup_token is not None,
         "user": None if caller is None else user_json(caller.user),
@@ -56,13 +60,11 @@ async def setup(body: SetupBody, response: Response, state: State) -> dict[str, 
     expected = state.setup_token
     if expected is None or not same(body.token, expected):
         raise HTTPException(403, "set-up is done, or this set-up link is not the current one")
-    async with state.runtime.db.new_session() as session, session.begin():
-        if await accounts.count_users(session):
-            raise HTTPException(409, "an admin exists already; sign in")
-        user = await accounts.create_user(
-            session, body.email, hash_password(body.password), is_admin=True
-        )
+    async with state.runtime.db.new_session() as session:
+        user = await accounts.create_first_admin(session, body.email, hash_password(body.password))
     state.setup_token = None
+    if user is None:  # made meanwhile, through this process or another
+        raise HTTPException(409, "an admin exists already; sign in")
     return await _sign_in(user, response, state)
 
 

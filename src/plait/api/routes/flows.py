@@ -20,6 +20,7 @@ from plait.flows.model import Flow
 from plait.flows.servable import serving_problems
 from plait.store import flows as flow_store
 from plait.store.tables import FlowRecord
+from plait.textlimits import Message
 
 router = APIRouter(prefix="/api/flows", tags=["flows"])
 
@@ -30,8 +31,8 @@ VersionQuery = Annotated[int, Query(ge=1, le=MAX_VERSION, description="A version
 
 class DocumentBody(BaseModel):
     document: dict[str, Any]
-    message: str | None = Field(
-        default=None, max_length=500, description="What changed, shown in the versions list"
+    message: Message | None = Field(
+        default=None, description="What changed, shown in the versions list"
     )
 
 

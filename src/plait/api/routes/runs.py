@@ -34,6 +34,7 @@ from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.documents import flow_document
 from plait.store.tables import NodeRun, Run
+from plait.textlimits import ChosenId
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["runs"])
@@ -47,7 +48,7 @@ _NODE_SETTLED = {"node_finished", "node_cached", "node_failed", "node_skipped"}
 class StartRun(BaseModel):
     inputs: dict[str, Any] = {}
     document: dict[str, Any] | None = None
-    trigger_id: str | None = None
+    trigger_id: ChosenId | None = None
     reuse_cache: bool = Field(
         default=False,
         description="Reuse outputs of unchanged nodes from earlier runs; off: every node "

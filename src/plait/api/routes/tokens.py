@@ -17,12 +17,13 @@ from plait.api.schemas import answers
 from plait.crypto.tokens import digest, hint, new_secret
 from plait.store import accounts
 from plait.store.tables import ApiToken, utcnow
+from plait.textlimits import Name
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])
 
 
 class NewToken(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1)
     scopes: list[Scope] = Field(
         default=[Scope.RUN, Scope.READ, Scope.WRITE],
         min_length=1,
