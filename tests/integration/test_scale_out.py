@@ -106,7 +106,7 @@ def scaled(
                 PLAIT_IMAGE_BACKEND="gemini",
                 GEMINI_API_KEY="k",
                 PLAIT_GEMINI_BASE_URL=fake.base_url,
-                PLAIT_LEASE_SECONDS="2",  # a dead worker's runs are free 2 s after its last beat
+                PLAIT_LEASE_SECONDS="10",  # a dead worker's runs are free 10 s after its last beat
                 PLAIT_NET_ALLOW="127.0.0.1",  # callbacks to the local receiver
             )
             | s3.env()
@@ -241,12 +241,12 @@ def test_sse_on_a_server_shows_the_node_events_of_a_run_on_a_worker(
         started = b.post(path, params={"wait": "false"}, json={"prompt": "streamed"})
         run_id = started.json()["run_id"]
         until(lambda: generated(fake)["streamed"] == 1, "the image call", WAIT)
-        stream = Stream(scaled.cluster.urls()[0], run_id)
-        stream.until("node_started", "image")
-        assert run_of(a, run_id)["status"] == "running"  # heard live from the worker
+        stream = Stream(scaled.cluster.urls()[0], run_id)  # joins while the image hangs
+        stream.until(("node_started", "node_running"), "image")
+        assert run_of(a, run_id)["status"] == "running"
         fake.hang_if = None
         fake.end_hangs()
-        image = stream.until("node_finished", "image")
+        image = stream.until("node_finished", "image")  # heard live from the worker
         finished = stream.until("run_finished")
     assert finished["status"] == "succeeded"
     assert ("node_finished", "trigger") in stream.kinds()

@@ -84,12 +84,14 @@ class Stream:
                 if line.startswith("data: "):
                     self._events.put(json.loads(line.removeprefix("data: ")))
 
-    def until(self, kind: str, node_id: str | None = None) -> dict[str, Any]:
-        """Read up to the first event of this kind (and node); fail after WAIT seconds."""
+    def until(self, kind: str | tuple[str, ...], node_id: str | None = None) -> dict[str, Any]:
+        """Read up to the first event of this kind, or of one of these kinds (and node);
+        fail after WAIT seconds."""
+        kinds = (kind,) if isinstance(kind, str) else kind
         while True:
             event = self._events.get(timeout=WAIT)
             self.seen.append(event)
-            if event["kind"] == kind and event["node_id"] == node_id:
+            if event["kind"] in kinds and event["node_id"] == node_id:
                 return event
 
     def kinds(self) -> list[tuple[str, str | None]]:
