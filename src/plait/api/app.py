@@ -3,6 +3,7 @@ and the canvas at `/`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from plait import __version__
 from plait.api import docs_page, errors, mcp_route
 from plait.api.accounts import check_admin_settings, first_admin
 from plait.api.auth import require_user
+from plait.api.present import Presenter
 from plait.api.routes import (
     auth,
     batches,
@@ -27,20 +29,25 @@ from plait.api.routes import (
     trigger,
     uploads,
 )
+from plait.api.routes.trigger import callback_payload
 from plait.api.spa import SinglePageApp
 from plait.api.state import ServerState
 from plait.batch.service import BatchService
 from plait.collector import SERVER_THRESHOLD, long_lived_frozen, thresholds
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
+from plait.engine.db_queue import DatabaseQueue
+from plait.engine.leases import Leases
 from plait.engine.live import LiveRuns
 from plait.engine.queue import InProcessQueue
 from plait.engine.worker import Worker
+from plait.execution import Executing
 from plait.logs import redact_secrets
 from plait.publishing.budgets import TriggerBudgets
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
+from plait.publishing.outbox import Outbox
 from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import open_runtime
 from plait.settings import Settings
@@ -49,7 +56,9 @@ _MULTIPART_OVERHEAD = 1024 * 1024
 _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
 
 
-def create_app(config: Settings | None = None) -> FastAPI:
+def create_app(config: Settings | None = None, *, execute: bool = True) -> FastAPI:
+    """`execute`: the server runs its runs and batches itself (the embedded worker);
+    False (`plait serve --no-worker`): it records and enqueues them for `plait worker`."""
     config = config or Settings()
     check_admin_settings(config)
     redact_secrets()
@@ -58,36 +67,38 @@ def create_app(config: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(config, commit_apart=True) as runtime:
             live = LiveRuns()
-            queue = InProcessQueue(config.run_concurrency)
-            worker = Worker(runtime.db, runtime.registry, runtime.runner, live)
+            leases = Leases(runtime.db, seconds=config.lease_seconds)
+            queue = InProcessQueue(config.run_concurrency) if execute else DatabaseQueue(runtime.db)
+            worker = Worker(runtime.db, runtime.registry, runtime.runner, live, leases)
+            links = LinkSigner(config.secret_key, config.link_ttl_seconds)
+            vault = Vault(config.secret_key)
+            presenter = Presenter(links, config.public_origin)
             state = ServerState(
                 runtime=runtime,
                 queue=queue,
                 worker=worker,
                 live=live,
                 limiter=RateLimiter(config.rate_limit_storage),
-                links=LinkSigner(config.secret_key, config.link_ttl_seconds),
-                vault=Vault(config.secret_key),
+                links=links,
+                vault=vault,
                 published=PublishedFlows(runtime.db),
-                batches=BatchService(runtime),
+                batches=BatchService(runtime, leases, execute=execute),
                 budgets=TriggerBudgets(runtime.db),
-                launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
+                launcher=InProcessLauncher(
+                    runtime.db, runtime.runner, worker, queue, execute_here=execute
+                ),
                 compiled=CompiledFlows(runtime.registry),
+                outbox=Outbox(leases, runtime.http, vault, callback_payload(presenter)),
             )
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)
             app.state.plait = state
-            await queue.start(worker.process)
-            await worker.recover(queue)
+            executing = Executing(worker, queue, state.batches, state.outbox, config)
             # what start-up made lives as long as the server: out of full collections
             with long_lived_frozen(), thresholds(SERVER_THRESHOLD):
-                await state.batches.resume_all()
-                try:
-                    async with mcp_route.serving(state) as app.state.mcp:
-                        yield
-                finally:
-                    await state.batches.close()
-                    await queue.close()
+                work = executing.running() if execute else contextlib.nullcontext()
+                async with work, mcp_route.serving(state) as app.state.mcp:
+                    yield
 
     app = FastAPI(
         title="Plait",

@@ -19,6 +19,7 @@ from plait.publishing.budgets import BudgetLedger
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import Launcher
 from plait.publishing.lookup import PublishedFlowLookup
+from plait.publishing.outbox import Outbox
 from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import Runtime
 
@@ -37,6 +38,7 @@ class ServerState:
     budgets: BudgetLedger
     launcher: Launcher
     compiled: CompiledFlows
+    outbox: Outbox
     signins: SignIns = field(default_factory=SignIns)
     setup_token: str | None = None
     background: set[Any] = field(default_factory=set)

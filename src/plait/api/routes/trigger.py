@@ -16,6 +16,7 @@ from plait.api import schemas
 from plait.api.auth import State
 from plait.api.bodies import image_value, read_fields, refuse_misplaced_files
 from plait.api.errors import run_failure_status
+from plait.api.present import Presenter
 from plait.api.schemas import answers
 from plait.api.state import ServerState
 from plait.engine.runner import RunRequest
@@ -27,8 +28,9 @@ from plait.media.image_ref import ImageRef
 from plait.nodes.http_trigger import HttpTriggerConfig, coerce_inputs
 from plait.nodes.respond import RespondConfig
 from plait.publishing.budgets import BudgetExceeded, Reservation
-from plait.publishing.callbacks import checked_callback_url, deliver
+from plait.publishing.callbacks import checked_callback_url
 from plait.publishing.launch import Started
+from plait.publishing.outbox import Payload
 from plait.publishing.ratelimit import Verdict
 from plait.store import runs as run_store
 from plait.store.flows import PublishedFlow
@@ -38,7 +40,6 @@ router = APIRouter(tags=["trigger"])
 
 NOT_FOUND = "no published flow has this trigger; check the URL and its secret"
 _MAX_IDEMPOTENCY_KEY = 255
-_CALLBACK_WAIT_SECONDS = 24 * 3600
 Wait = Annotated[
     bool,
     Query(description="false: answer 202 with a status URL at once, without waiting for the run"),
@@ -93,8 +94,8 @@ async def trigger(
         return await trigger_inputs(state, raw, flow, node_id)
 
     started = await launch(state, published, flow, node_id, key, read_inputs, awaited=within > 0)
-    if callback is not None and started.is_new:
-        _call_back_later(state, secret, started.run_id, callback)
+    if callback is not None and started.is_new:  # recorded before the call is answered
+        await state.outbox.add(started.run_id, callback, secret)
     outcome = await wait_outcome(state, started, within)
     answer = await _answer(state, secret, outcome, flow, waited=within > 0)
     answer.headers.update(verdict.headers())
@@ -225,18 +226,6 @@ async def trigger_inputs(
     return coerce_inputs(config, raw)
 
 
-def _call_back_later(state: ServerState, secret: str, run_id: str, url: str) -> None:
-    """Deliver the outcome to `url` once the run settles (the caller need not wait)."""
-
-    async def call_back() -> None:
-        outcome = await wait_outcome(state, Started(run_id, False), _CALLBACK_WAIT_SECONDS)
-        await deliver(state.runtime.http, url, secret, _status_json(state, secret, outcome))
-
-    task = asyncio.get_running_loop().create_task(call_back())
-    state.background.add(task)
-    task.add_done_callback(state.background.discard)
-
-
 @dataclass(frozen=True)
 class Outcome:
     """Where a run stands, from its in-memory result or its record."""
@@ -365,13 +354,21 @@ async def _respond(state: ServerState, outcome: Outcome, flow: CompiledFlow) -> 
 
 
 def _status_json(state: ServerState, secret: str, outcome: Outcome) -> dict[str, Any]:
+    return status_json(state.presenter, secret, outcome)
+
+
+def callback_payload(presenter: Presenter) -> Payload:
+    """The body a callback carries: the settled run's status, as the status route answers."""
+    return lambda run, secret: status_json(presenter, secret, Outcome.of_run(run))
+
+
+def status_json(presenter: Presenter, secret: str, outcome: Outcome) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "run_id": outcome.run_id,
         "status": outcome.status,
-        "status_url": f"{state.settings.public_origin}/api/trigger/{secret}/runs/{outcome.run_id}",
+        "status_url": f"{presenter.origin}/api/trigger/{secret}/runs/{outcome.run_id}",
     }
     if outcome.status == "succeeded":
-        presenter = state.presenter
         answer["result"] = presenter.public(outcome.value)
     if outcome.error:
         answer["error"] = outcome.error

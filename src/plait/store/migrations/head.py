@@ -1,3 +1,3 @@
 """The newest migration's revision id. Update it with every new migration (a test checks)."""
 
-HEAD = "0012_flow_mcp"
+HEAD = "0013_leases"

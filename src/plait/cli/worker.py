@@ -1,0 +1,66 @@
+"""`plait worker`: executes queued runs and batches, re-queues what dead processes left,
+and delivers callbacks. No HTTP: `plait serve --no-worker` processes take the requests."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+
+from plait.cli.app import app, cli_errors, say
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Runs executed at once by this process")
+    ] = 32,
+) -> None:
+    """Execute queued runs and batches from the shared database (scale-out)."""
+    with cli_errors():
+        asyncio.run(_work(concurrency))
+
+
+async def _work(concurrency: int) -> None:
+    from plait.api.present import Presenter
+    from plait.api.routes.settings import GEMINI_KEY
+    from plait.api.routes.trigger import callback_payload
+    from plait.batch.service import BatchService
+    from plait.crypto.signing import LinkSigner
+    from plait.crypto.vault import Vault
+    from plait.engine.db_queue import DatabaseQueue
+    from plait.engine.leases import Leases
+    from plait.engine.live import LiveRuns
+    from plait.engine.worker import Worker
+    from plait.execution import Executing
+    from plait.publishing.outbox import Outbox
+    from plait.runtime import open_runtime
+    from plait.settings import Settings
+    from plait.store import settings as settings_store
+
+    config = Settings()
+    async with open_runtime(config) as runtime:
+        vault = Vault(config.secret_key)
+        async with runtime.db.new_session() as session:
+            stored = await settings_store.get_setting(session, GEMINI_KEY)
+        if stored is not None:
+            runtime.provider.use_stored_key(vault.decrypt(stored))
+        leases = Leases(runtime.db, seconds=config.lease_seconds)
+        queue = DatabaseQueue(runtime.db, concurrency, config.worker_poll_seconds)
+        worker = Worker(runtime.db, runtime.registry, runtime.runner, LiveRuns(), leases)
+        presenter = Presenter(
+            LinkSigner(config.secret_key, config.link_ttl_seconds), config.public_origin
+        )
+        outbox = Outbox(leases, runtime.http, vault, callback_payload(presenter))
+        batches = BatchService(runtime, leases)
+        executing = Executing(worker, queue, batches, outbox, config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with executing.running():
+            say(f"plait: worker {leases.owner} executing up to {concurrency} run(s) at once")
+            await stop.wait()
+        say("plait: worker stopped; its runs and batches were handed back")
