@@ -19,11 +19,11 @@ _table: Table = CallbackDelivery.__table__  # type: ignore[assignment]
 
 def add(run_id: str, url: str, sealed_secret: str) -> Write:
     """A callback to make once the run settles, due at once."""
-    row = {"run_id": run_id, "url": url, "secret": sealed_secret, "state": PENDING}
+    row = {"run_id": run_id, "url": url, "secret": sealed_secret, "state": PENDING, "attempts": 0}
 
     def write(conn: Connection) -> None:
         now = utcnow()
-        conn.execute(insert(_table).values(row, attempts=0, next_attempt_at=now, created_at=now))
+        conn.execute(insert(_table).values({**row, "next_attempt_at": now, "created_at": now}))
 
     return write
 
