@@ -54,7 +54,9 @@ class Outbox:
 
     async def add(self, run_id: str, url: str, secret: str) -> None:
         """Record a callback for the run (committed when this returns)."""
-        await self.db.journal.write(store.add(run_id, url, self.vault.encrypt(secret)))
+        await self.db.journal.write(
+            store.add(run_id, url, self.vault.encrypt(secret), self.leases.now())
+        )
 
     async def deliver_due(self) -> int:
         """Try every due callback this process can claim; how many were delivered."""

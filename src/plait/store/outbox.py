@@ -10,19 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from plait.store.journal import Write
 from plait.store.leases import CALLBACKS
-from plait.store.tables import CallbackDelivery, Run, utcnow
+from plait.store.tables import CallbackDelivery, Run
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 _SETTLED_RUN = ("succeeded", "failed", "cancelled")
 _table: Table = CallbackDelivery.__table__  # type: ignore[assignment]
 
 
-def add(run_id: str, url: str, sealed_secret: str) -> Write:
-    """A callback to make once the run settles, due at once."""
+def add(run_id: str, url: str, sealed_secret: str, now: datetime) -> Write:
+    """A callback to make once the run settles, due from `now` on."""
     row = {"run_id": run_id, "url": url, "secret": sealed_secret, "state": PENDING, "attempts": 0}
 
     def write(conn: Connection) -> None:
-        now = utcnow()
         conn.execute(insert(_table).values({**row, "next_attempt_at": now, "created_at": now}))
 
     return write
