@@ -101,7 +101,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
         processes.append(_plait("worker", env=env, log=second_log))
 
         def settled() -> bool:
-            return client.get(f"/api/runs/{run_id}").json()["status"] == "succeeded"
+            return bool(client.get(f"/api/runs/{run_id}").json()["status"] == "succeeded")
 
         until(settled, "the run to finish on the new worker", 90)
         run = client.get(f"/api/runs/{run_id}").json()
