@@ -8,17 +8,26 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from plait.engine.db_queue import DatabaseQueue
 from plait.engine.queue import InProcessQueue, JobQueue
+from plait.store.db import Database
 
 QUEUES: dict[str, Callable[[int], JobQueue]] = {"in-process": InProcessQueue}
+# queues that keep (or find) their jobs in the database
+DATABASE_QUEUES: dict[str, Callable[[Database, int], JobQueue]] = {"database": DatabaseQueue}
 
 
-@pytest.fixture(params=sorted(QUEUES))
-async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[int], JobQueue]]:
+@pytest.fixture(params=sorted(QUEUES) + sorted(DATABASE_QUEUES))
+async def make_queue(
+    request: pytest.FixtureRequest, db: Database
+) -> AsyncIterator[Callable[[int], JobQueue]]:
     made: list[JobQueue] = []
 
     def make(concurrency: int) -> JobQueue:
-        made.append(QUEUES[request.param](concurrency))
+        if request.param in DATABASE_QUEUES:
+            made.append(DATABASE_QUEUES[request.param](db, concurrency))
+        else:
+            made.append(QUEUES[request.param](concurrency))
         return made[-1]
 
     yield make

@@ -1,11 +1,13 @@
 """The runs table as the job queue: `plait worker` processes sharing a database without
 Redis find their work by asking it for claimable runs.
 
-`enqueue` only wakes this process's poller (a process that does not execute, such as
-`plait serve --no-worker`, never starts one): the run's row, committed as queued before
-it is enqueued, is the job. Every poller may see the same run; the one whose worker wins
-the run's lease executes it (`plait.engine.worker`). It implements `JobQueue`, so a
-shared queue (SAQ on Redis) takes its place without changing the worker.
+A run enqueued in a process that polls starts here first (the row would be found anyway,
+a poll later); in a process that does not execute (`plait serve --no-worker`, which never
+starts the queue) `enqueue` does nothing: the run's row, committed as queued before it is
+enqueued, is the job. Every poller may see the same run; the one whose worker wins the
+run's lease executes it (`plait.engine.worker`). It implements `JobQueue` (and passes its
+contract tests), so a shared queue (SAQ on Redis) takes its place without changing the
+worker.
 """
 
 from __future__ import annotations
@@ -39,12 +41,16 @@ class DatabaseQueue:
         self._clock = clock
         self._wake = asyncio.Event()
         self._jobs: dict[str, asyncio.Task[None]] = {}
+        self._waiting: dict[str, None] = {}  # enqueued here, in order, not yet started
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self, handler: Handler) -> None:
         self._poller = asyncio.get_running_loop().create_task(self._poll(handler))
 
     async def enqueue(self, run_id: str) -> None:
+        if self._poller is None:
+            return  # not executing here: a worker finds the run's row
+        self._waiting[run_id] = None
         self._wake.set()
 
     async def close(self) -> None:
@@ -55,17 +61,27 @@ class DatabaseQueue:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def take(self, handler: Handler) -> list[str]:
-        """One poll: start a job for each claimable run there is room for; their ids."""
+        """Start a job for each run enqueued here, then for each claimable run in the
+        database, as far as there is room; their ids."""
+        taken: list[str] = []
+        while self._waiting and len(self._jobs) < self._concurrency:
+            run_id = next(iter(self._waiting))
+            del self._waiting[run_id]
+            if run_id not in self._jobs:
+                self._start(handler, run_id)
+                taken.append(run_id)
         room = self._concurrency - len(self._jobs)
         if room <= 0:
-            return []
+            return taken
         async with self._db.new_session() as session:
             found = await run_store.claimable_runs(session, self._clock(), room + len(self._jobs))
-        taken = [run_id for run_id in found if run_id not in self._jobs][:room]
-        for run_id in taken:
-            task = asyncio.get_running_loop().create_task(self._work(handler, run_id))
-            self._jobs[run_id] = task
+        for run_id in [r for r in found if r not in self._jobs and r not in self._waiting][:room]:
+            self._start(handler, run_id)
+            taken.append(run_id)
         return taken
+
+    def _start(self, handler: Handler, run_id: str) -> None:
+        self._jobs[run_id] = asyncio.get_running_loop().create_task(self._work(handler, run_id))
 
     async def _poll(self, handler: Handler) -> None:
         while True:
