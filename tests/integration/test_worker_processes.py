@@ -18,6 +18,7 @@ import pytest
 
 from tests.fakes.gemini import FakeGemini, Fault
 from tests.helpers import until
+from tests.integration.api import flows
 from tests.integration.api.test_recovery import TWO_IMAGES
 from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.services import free_port
@@ -68,24 +69,53 @@ def _up(url: str) -> bool:
         return False
 
 
+class Cluster:
+    """`plait serve --no-worker` on a free port and `plait worker` processes, one data dir."""
+
+    def __init__(self, tmp_path: Path, fake: FakeGemini, started: list[subprocess.Popen[bytes]]):
+        self.tmp_path = tmp_path
+        self.env = _environment(tmp_path / "data", fake)
+        self.started = started
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        serve = ("serve", "--no-worker", "--port", str(port), "--no-access-log")
+        self.serve_log = tmp_path / "serve.log"
+        started.append(_plait(*serve, env=self.env, log=self.serve_log))
+        until(lambda: _up(self.url), "plait serve --no-worker to answer", 60)
+
+    def worker(self, name: str, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+        log = self.tmp_path / f"{name}.log"
+        process = _plait("worker", *args, env=self.env, log=log)
+        self.started.append(process)
+        return process, log
+
+    def admin(self) -> httpx.Client:
+        credentials = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        with httpx.Client(base_url=self.url, timeout=60) as login:
+            answer = login.post("/api/auth/login", json=credentials)
+            answer.raise_for_status()
+        token = answer.json()["csrf_token"]
+        return httpx.Client(
+            base_url=self.url, timeout=60, cookies=answer.cookies, headers={"X-CSRF-Token": token}
+        )
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+
+
+def _prompts(fake: FakeGemini) -> list[str]:
+    return [r.body["contents"][0]["parts"][0]["text"] for r in fake.generate_requests()]
+
+
 def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
     tmp_path: Path, gemini_fake: FakeGemini, processes: list[subprocess.Popen[bytes]]
 ) -> None:
-    env = _environment(tmp_path / "data", gemini_fake)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    serve_args = ("serve", "--no-worker", "--port", str(port), "--no-access-log")
-    processes.append(_plait(*serve_args, env=env, log=tmp_path / "serve.log"))
-    until(lambda: _up(url), "plait serve --no-worker to answer", 60)
-    first = _plait("worker", "--concurrency", "4", env=env, log=tmp_path / "worker1.log")
-    processes.append(first)
-
+    cluster = Cluster(tmp_path, gemini_fake, processes)
+    first, _ = cluster.worker("worker1", "--concurrency", "4")
     gemini_fake.fail(Fault(), Fault.hang_for(60))  # the first image answers; the second hangs
-    with httpx.Client(base_url=url, timeout=60) as client:
-        login = client.post(
-            "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-        )
-        client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+    with cluster.admin() as client:
         flow = client.post("/api/flows", json={"document": TWO_IMAGES}).json()
         secret = client.post(f"/api/flows/{flow['id']}/publish", json={}).json()["secret"]
         accepted = client.post(
@@ -95,10 +125,13 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
         run_id = accepted.json()["run_id"]
         until(lambda: len(gemini_fake.generate_requests()) == 2, "the worker's second call", 60)
 
-        first.send_signal(signal.SIGKILL)  # mid-run: the second image call is in flight
-        first.wait(30)
-        second_log = tmp_path / "worker2.log"
-        processes.append(_plait("worker", env=env, log=second_log))
+        def first_recorded() -> bool:
+            nodes = client.get(f"/api/runs/{run_id}").json()["nodes"]
+            return any(n["node_id"] == "first" and n["status"] == "succeeded" for n in nodes)
+
+        until(first_recorded, "the first image's checkpoint", 60)
+        _kill(first)  # mid-run: the second image call is in flight
+        _, second_log = cluster.worker("worker2")
 
         def settled() -> bool:
             return bool(client.get(f"/api/runs/{run_id}").json()["status"] == "succeeded")
@@ -106,8 +139,8 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
         until(settled, "the run to finish on the new worker", 90)
         run = client.get(f"/api/runs/{run_id}").json()
 
-    calls = [r.body["contents"][0]["parts"][0]["text"] for r in gemini_fake.generate_requests()]
-    assert calls == ["a", "the same, at night", "the same, at night"]  # "a" was paid once
+    # "a" was paid once; the call in flight on the dead worker is the one repeat
+    assert _prompts(gemini_fake) == ["a", "the same, at night", "the same, at night"]
     assert {n["node_id"]: n["status"] for n in run["nodes"]} == {
         "trigger": "succeeded",
         "first": "succeeded",
@@ -117,5 +150,39 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
     said = second_log.read_text()
     assert f"resuming run {run_id}" in said
     assert "1 paid call(s) that were in flight on the previous owner run again (second)" in said
-    serve_log = (tmp_path / "serve.log").read_text()
-    assert "resuming run" not in serve_log  # the HTTP-only server executed nothing
+    assert "resuming run" not in cluster.serve_log.read_text()  # HTTP only: it executed nothing
+
+
+def test_a_batch_whose_worker_was_killed_is_taken_over_and_finished(
+    tmp_path: Path, gemini_fake: FakeGemini, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    cluster = Cluster(tmp_path, gemini_fake, processes)
+    first, _ = cluster.worker("worker1")
+    gemini_fake.fail(Fault(), Fault.hang_for(60))  # row 1 answers; row 2 hangs
+    with cluster.admin() as client:
+        flow_id = flows.create(client, flows.image_endpoint())
+        rows = ("rows.csv", b"prompt\none\ntwo\nthree\n", "text/csv")
+        created = client.post(
+            f"/api/flows/{flow_id}/batches",
+            files={"rows": rows},
+            data={"concurrency": "1", "confirm_usd": "1"},
+        )
+        assert created.status_code == 201, created.text
+        batch_id = created.json()["id"]
+        until(lambda: len(gemini_fake.generate_requests()) == 2, "row 2's image call", 60)
+
+        def row_one_recorded() -> bool:
+            counts = client.get(f"/api/batches/{batch_id}").json()["counts"]
+            return bool(counts["succeeded"] == 1)
+
+        until(row_one_recorded, "row 1 to be recorded", 60)  # its call is no longer in flight
+        _kill(first)  # row 2's call is
+        cluster.worker("worker2")
+
+        def finished() -> bool:
+            return bool(client.get(f"/api/batches/{batch_id}").json()["state"] == "finished")
+
+        until(finished, "the batch to finish on the new worker", 90)
+        summary = client.get(f"/api/batches/{batch_id}").json()
+    assert summary["counts"]["succeeded"] == 3
+    assert _prompts(gemini_fake) == ["one", "two", "two", "three"]  # row 1 was not run again
