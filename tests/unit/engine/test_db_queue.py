@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from plait.engine.context import Services
 from plait.engine.db_queue import DatabaseQueue
 from plait.engine.leases import Leases
@@ -18,6 +20,12 @@ from tests.helpers import flow, node
 from tests.unit.engine.nodes_for_tests import Gate, Reach, registry
 
 PAID_THEN_GATED = flow([node("paid", "reach"), node("gate", "gate")], [("paid.out", "gate.in")])
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """On SQLite and on PostgreSQL."""
+    return any_db
 
 
 def _worker(db: Database, services: Services, owner: str) -> Worker:

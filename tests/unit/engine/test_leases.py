@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import update
 
 from plait.engine.leases import Leases
@@ -16,6 +17,12 @@ from plait.store.tables import Run
 from tests.helpers import UtcClock
 
 DOCUMENT = {"format": 1, "nodes": [], "edges": []}
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """On SQLite and on PostgreSQL."""
+    return any_db
 
 
 async def _queued(db: Database, run_id: str = "r1") -> str:

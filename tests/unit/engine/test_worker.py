@@ -44,6 +44,12 @@ class Queued:
 
 
 @pytest.fixture
+def db(any_db: Database) -> Database:
+    """On SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
 def clock() -> UtcClock:
     return UtcClock()
 

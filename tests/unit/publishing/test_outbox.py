@@ -49,6 +49,12 @@ async def http() -> AsyncIterator[GuardedClient]:
         yield client
 
 
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """On SQLite and on PostgreSQL."""
+    return any_db
+
+
 def _payload(run: Run, secret: str) -> dict[str, Any]:
     return {"run_id": run.id, "status": run.status}
 
