@@ -49,12 +49,17 @@ class InProcessQueue:
 
     async def _work(self, handler: Handler, run_id: str) -> None:
         async with self._slots:
-            try:
-                await handler(run_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("job for run %s failed", run_id)
+            await run_job(handler, run_id)
 
 
-__all__ = ["Handler", "InProcessQueue", "JobQueue"]
+async def run_job(handler: Handler, run_id: str) -> None:
+    """Hand the job to the handler; its failure is logged, and stops no other job."""
+    try:
+        await handler(run_id)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("job for run %s failed", run_id)
+
+
+__all__ = ["Handler", "InProcessQueue", "JobQueue", "run_job"]
