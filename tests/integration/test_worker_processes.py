@@ -113,7 +113,6 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
     tmp_path: Path, gemini_fake: FakeGemini, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     cluster = Cluster(tmp_path, gemini_fake, processes)
-    first, _ = cluster.worker("worker1", "--concurrency", "4")
     gemini_fake.fail(Fault(), Fault.hang_for(60))  # the first image answers; the second hangs
     with cluster.admin() as client:
         flow = client.post("/api/flows", json={"document": TWO_IMAGES}).json()
@@ -123,6 +122,8 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
         )
         assert accepted.status_code == 202, accepted.text
         run_id = accepted.json()["run_id"]
+        assert client.get(f"/api/runs/{run_id}").json()["status"] == "queued"  # HTTP only
+        first, _ = cluster.worker("worker1", "--concurrency", "4")
         until(lambda: len(gemini_fake.generate_requests()) == 2, "the worker's second call", 60)
 
         def first_recorded() -> bool:
