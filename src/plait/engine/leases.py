@@ -62,14 +62,14 @@ class Leases:
     async def claim(self, leased: store.Leased, key: Any, *condition: ColumnElement[bool]) -> bool:
         now = self.now()
         return await store.claim(
-            self.db.engine, leased, key, self.owner, now, self.until(), *condition
+            self.db.claims, leased, key, self.owner, now, self.until(), *condition
         )
 
     async def extend(self, leased: store.Leased, key: Any) -> bool:
-        return await store.extend(self.db.engine, leased, key, self.owner, self.until())
+        return await store.extend(self.db.claims, leased, key, self.owner, self.until())
 
     async def release(self, leased: store.Leased, key: Any) -> bool:
-        return await store.release(self.db.engine, leased, key, self.owner, self.now())
+        return await store.release(self.db.claims, leased, key, self.owner, self.now())
 
     @contextlib.asynccontextmanager
     async def heartbeat(

@@ -94,7 +94,7 @@ class Outbox:
                 outcome.reason,
             )
         await store.settle(
-            self.db.engine, delivery_id, self.leases.owner, attempts=attempts, **fields
+            self.db.claims, delivery_id, self.leases.owner, attempts=attempts, **fields
         )
         return outcome.delivered
 

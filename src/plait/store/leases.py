@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, or_, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from plait.store.claims import Claims
 from plait.store.tables import Batch, CallbackDelivery, Run
 
 
@@ -38,7 +38,7 @@ CALLBACKS = Leased(CallbackDelivery.__table__, "claim_owner", "claim_expires")  
 
 
 async def claim(
-    engine: AsyncEngine,
+    claims: Claims,
     leased: Leased,
     key: Any,
     owner: str,
@@ -53,12 +53,10 @@ async def claim(
         .where(table.c.id == key, leased.free(now), *condition)
         .values({leased.owner: owner, leased.expires: until})
     )
-    return await _changed(engine, statement)
+    return await claims.execute(statement) > 0
 
 
-async def extend(
-    engine: AsyncEngine, leased: Leased, key: Any, owner: str, until: datetime
-) -> bool:
+async def extend(claims: Claims, leased: Leased, key: Any, owner: str, until: datetime) -> bool:
     """Push the claim's expiry on; False if `owner` no longer holds the row."""
     table = leased.table
     statement = (
@@ -66,10 +64,10 @@ async def extend(
         .where(table.c.id == key, leased.held_by(owner))
         .values({leased.expires: until})
     )
-    return await _changed(engine, statement)
+    return await claims.execute(statement) > 0
 
 
-async def release(engine: AsyncEngine, leased: Leased, key: Any, owner: str, now: datetime) -> bool:
+async def release(claims: Claims, leased: Leased, key: Any, owner: str, now: datetime) -> bool:
     """Give the row up at once (its claim expires now): any process may take it over."""
     table = leased.table
     statement = (
@@ -77,10 +75,4 @@ async def release(engine: AsyncEngine, leased: Leased, key: Any, owner: str, now
         .where(and_(table.c.id == key, leased.held_by(owner)))
         .values({leased.owner: None, leased.expires: now})
     )
-    return await _changed(engine, statement)
-
-
-async def _changed(engine: AsyncEngine, statement: Any) -> bool:
-    async with engine.begin() as conn:
-        result = await conn.execute(statement)
-    return bool(result.rowcount)
+    return await claims.execute(statement) > 0

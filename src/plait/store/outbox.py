@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.store.claims import Claims
 from plait.store.journal import Write
 from plait.store.leases import CALLBACKS
 from plait.store.tables import CallbackDelivery, Run
@@ -55,13 +56,11 @@ async def get(session: AsyncSession, delivery_id: int) -> tuple[CallbackDelivery
     return None if found is None else (found[0], found[1])
 
 
-async def settle(engine: AsyncEngine, delivery_id: int, owner: str, **fields: Any) -> bool:
+async def settle(claims: Claims, delivery_id: int, owner: str, **fields: Any) -> bool:
     """Record an attempt's outcome and give the claim up, if `owner` still holds it."""
     statement = (
         update(_table)
         .where(_table.c.id == delivery_id, CALLBACKS.held_by(owner))
         .values(claim_owner=None, claim_expires=None, **fields)
     )
-    async with engine.begin() as conn:
-        result = await conn.execute(statement)
-    return bool(result.rowcount)
+    return await claims.execute(statement) > 0
