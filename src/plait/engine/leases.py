@@ -19,8 +19,6 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement
-
 from plait.store import leases as store
 from plait.store.db import Database
 from plait.store.tables import utcnow
@@ -59,11 +57,9 @@ class Leases:
         """The columns of a run (or batch) row created already claimed by this process."""
         return {"lease_owner": self.owner, "lease_expires": self.until()}
 
-    async def claim(self, leased: store.Leased, key: Any, *condition: ColumnElement[bool]) -> bool:
-        now = self.now()
-        return await store.claim(
-            self.db.claims, leased, key, self.owner, now, self.until(), *condition
-        )
+    async def claim(self, leased: store.Leased, key: Any) -> bool:
+        """Take the row if it is free (and claimable: `Leased.claimable`)."""
+        return await store.claim(self.db.claims, leased, key, self.owner, self.now(), self.until())
 
     async def extend(self, leased: store.Leased, key: Any) -> bool:
         return await store.extend(self.db.claims, leased, key, self.owner, self.until())

@@ -35,7 +35,6 @@ from plait.store import runs as run_store
 from plait.store.db import Database
 from plait.store.documents import flow_document
 from plait.store.leases import RUNS
-from plait.store.tables import Run
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ class Worker:
             self._held.discard(run_id)
             if self.live.cancelled_before_start(run_id):
                 return
-            if not await self.leases.claim(RUNS, run_id, Run.status.in_(run_store.RUNNABLE)):
+            if not await self.leases.claim(RUNS, run_id):
                 return  # settled, or another process executes it
             job = _Job(prepared, {}) if prepared is not None else await self._load(run_id)
             if job is None:

@@ -23,7 +23,7 @@ from plait.net import GuardedClient, parse_url
 from plait.publishing.callbacks import ATTEMPTS, FIRST_DELAY_SECONDS, post_once
 from plait.store import outbox as store
 from plait.store.leases import CALLBACKS
-from plait.store.tables import CallbackDelivery, Run
+from plait.store.tables import Run
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Outbox:
             due = await store.due(session, self.leases.now(), _PER_PASS)
         delivered = 0
         for delivery_id in due:
-            if await self.leases.claim(CALLBACKS, delivery_id, _pending()):
+            if await self.leases.claim(CALLBACKS, delivery_id):
                 delivered += await self._attempt(delivery_id)
         return delivered
 
@@ -97,7 +97,3 @@ class Outbox:
             self.db.claims, delivery_id, self.leases.owner, attempts=attempts, **fields
         )
         return outcome.delivered
-
-
-def _pending() -> Any:
-    return CallbackDelivery.state == store.PENDING

@@ -22,10 +22,13 @@ from sqlalchemy import Connection, Engine, Executable
 
 from plait.store.writer import Writer
 
+_Statement = tuple[Executable, dict[str, Any]]
+
 
 @dataclass
 class _Claim:
     statement: Executable
+    params: dict[str, Any]
     done: asyncio.Future[int] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -40,9 +43,9 @@ class Claims:
         self._pending: list[_Claim] = []
         self._drainer: asyncio.Task[None] | None = None
 
-    async def execute(self, statement: Executable) -> int:
+    async def execute(self, statement: Executable, params: dict[str, Any] | None = None) -> int:
         """Run the statement in the next batch; the number of rows it changed."""
-        claim = _Claim(statement)
+        claim = _Claim(statement, params or {})
         self._pending.append(claim)
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.get_running_loop().create_task(self._drain())
@@ -57,7 +60,7 @@ class Claims:
     async def _drain(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            statements = [claim.statement for claim in batch]
+            statements = [(claim.statement, claim.params) for claim in batch]
             try:
                 counts = await self._thread.run(functools.partial(self._run, statements))
             except Exception as exc:  # a bug outside the statements: their callers hear of it
@@ -70,7 +73,7 @@ class Claims:
                 else:
                     claim.done.set_result(count)
 
-    def _run(self, statements: Sequence[Executable]) -> list[int | Exception]:
+    def _run(self, statements: Sequence[_Statement]) -> list[int | Exception]:
         """In the thread: all in one transaction, else one at a time."""
         conn = self._connection()
         try:
@@ -95,6 +98,6 @@ class Claims:
             self._engine.dispose()
 
 
-def _count(conn: Connection, statement: Executable) -> int:
-    result: Any = conn.execute(statement)
+def _count(conn: Connection, statement: _Statement) -> int:
+    result: Any = conn.execute(*statement)
     return int(result.rowcount)

@@ -78,7 +78,7 @@ async def test_a_settled_run_is_not_claimed(db: Database) -> None:
     done = {"status": "succeeded"}
     await db.journal.write(run_writes.finish_run(run_id, done, []))
     leases = Leases(db, "one", 30, UtcClock())
-    assert not await leases.claim(RUNS, run_id, Run.status.in_(run_store.RUNNABLE))
+    assert not await leases.claim(RUNS, run_id)
 
 
 async def test_the_final_write_of_a_process_that_lost_its_lease_does_not_land(
