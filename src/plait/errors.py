@@ -153,6 +153,15 @@ class NodeInputError(NodeError):
     category: ClassVar[Category | None] = Category.INPUT
 
 
+class ServiceUnavailable(PlaitError):
+    """A shared service this process depends on (Redis, the blob store) cannot be reached
+    or failed: nobody's mistake, try again shortly (the API answers 503 naming only the
+    service; the message, for the operator, goes to the log)."""
+
+    category: ClassVar[Category | None] = Category.UNAVAILABLE
+    service: ClassVar[str] = "a service Plait depends on"
+
+
 class MediaError(PlaitError):
     """An image could not be decoded, or is of a type or size Plait refuses: the image a
     node was given must change (a published call answers 422 naming the node)."""

@@ -15,12 +15,13 @@ from pydantic import SecretStr
 from plait.engine.context import Services
 from plait.engine.runner import Runner
 from plait.media import work
-from plait.media.blobs import LocalBlobStore
+from plait.media.blobs import BlobStore
 from plait.net.client import GuardedClient
 from plait.net.policy import NetPolicy
 from plait.nodes.registry import Registry, builtin
 from plait.providers.base import ImageProvider
 from plait.providers.factory import make_provider
+from plait.scale import make_blobs
 from plait.settings import Backend, Settings
 from plait.store.db import Database, open_database, sqlite_file
 from plait.store.private import make_private
@@ -31,7 +32,7 @@ from plait.store.writer import Writer
 class Runtime:
     settings: Settings
     db: Database
-    blobs: LocalBlobStore
+    blobs: BlobStore
     registry: Registry
     provider: LazyProvider
     http: GuardedClient
@@ -117,7 +118,7 @@ async def open_runtime(
     work.configure(settings.image_memory_mb * work.MB)
     writer = Writer()  # blob files and commits, in order (see plait.store.writer)
     db = await open_database(settings.sqlalchemy_url, writer, commit_apart=commit_apart)
-    blobs = LocalBlobStore(settings.blob_dir, writer=writer)
+    blobs = make_blobs(settings, writer)
     try:
         yield Runtime(settings, db, blobs, builtin(), provider, http)
     finally:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Backend = Literal["gemini", "preview"]
@@ -43,9 +46,15 @@ class Settings(BaseSettings):
     )  # larger images reach MCP clients as links to the signed URL
     link_ttl_seconds: int = Field(default=7 * 86400, gt=0, validation_alias="PLAIT_LINK_TTL")
     rate_limit_per_minute: int = Field(default=60, gt=0, validation_alias="PLAIT_RATE_LIMIT")
-    rate_limit_storage: str = Field(
-        default="memory://", validation_alias="PLAIT_RATE_LIMIT_STORAGE"
+    # None: Redis when PLAIT_REDIS_URL is set, else this process's memory
+    rate_limit_storage: str | None = Field(
+        default=None, validation_alias="PLAIT_RATE_LIMIT_STORAGE"
     )
+    # set: the job queue and the rate-limit counters live in this Redis (docs/deploy.md)
+    redis_url: str | None = Field(default=None, validation_alias="PLAIT_REDIS_URL")
+    # s3://bucket/prefix: blobs in an S3-compatible store, reached with the standard AWS_*
+    # variables (read by boto3 itself); unset: files under the data dir
+    blob_url: str | None = Field(default=None, validation_alias="PLAIT_BLOB_URL")
     run_concurrency: int = Field(default=32, gt=0, validation_alias="PLAIT_RUN_CONCURRENCY")
     # scale-out (plait.engine.leases, .reaper, .db_queue): how long a process's claim on a
     # run or batch holds without a heartbeat; how long a never-claimed queued run may wait
@@ -63,6 +72,29 @@ class Settings(BaseSettings):
     batch_poll_timeout: float = Field(
         default=3600, gt=0, validation_alias="PLAIT_BATCH_POLL_TIMEOUT"
     )  # seconds a Batch API job may go unreported before its rows fail
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value:
+            check_redis_url(value)
+        return value or None
+
+    @field_validator("blob_url")
+    @classmethod
+    def _check_blob_url(cls, value: str | None) -> str | None:
+        if value:
+            S3Location.parse(value)
+        return value or None
+
+    @property
+    def rate_limit_uri(self) -> str:
+        """Where rate-limit counters live: the chosen storage, else Redis, else memory."""
+        return self.rate_limit_storage or self.redis_url or "memory://"
+
+    @property
+    def blob_location(self) -> S3Location | None:
+        return S3Location.parse(self.blob_url) if self.blob_url else None
 
     @property
     def image_backend(self) -> Backend:
@@ -91,6 +123,64 @@ class Settings(BaseSettings):
         if self.secret_key_value is not None:
             return self.secret_key_value.get_secret_value()
         return _read_or_create_key(self.data_dir / "secret.key")
+
+
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_redis_url(url: str) -> None:
+    """Refuse what is not a Redis URL, saying what is expected (a ValueError that
+    pydantic reports under the variable's name)."""
+    expected = "expected redis://[user:password@]host[:port][/db], rediss://… or unix://path"
+    parts = urlsplit(url)
+    if parts.scheme not in _REDIS_SCHEMES:
+        raise ValueError(f"must start with redis://, rediss:// or unix://; {expected}")
+    try:
+        parts.port  # noqa: B018 (parsing it checks it)
+    except ValueError:
+        raise ValueError(f"has a port that is not a number; {expected}") from None
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ValueError(f"names no host; {expected}")
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        raise ValueError(f"the database '{database}' is not a number; {expected}")
+
+
+# S3's rules for bucket names: 3-63 lower-case letters, digits, dots and hyphens
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """`s3://bucket/prefix`: where blobs live in an S3-compatible store."""
+
+    bucket: str
+    prefix: str  # no leading or trailing "/"; may be empty
+
+    @classmethod
+    def parse(cls, url: str) -> S3Location:
+        expected = "expected s3://bucket or s3://bucket/prefix"
+        parts = urlsplit(url)
+        if parts.scheme != "s3":
+            raise ValueError(f"must start with s3://; {expected}")
+        if parts.query or parts.fragment or parts.username or parts.port:
+            raise ValueError(f"takes no user, port, query or fragment; {expected}")
+        bucket = parts.netloc
+        if not _BUCKET.match(bucket):
+            raise ValueError(
+                f"the bucket '{bucket}' is not a valid S3 bucket name "
+                "(3-63 lower-case letters, digits, dots and hyphens)"
+            )
+        prefix = parts.path.strip("/")
+        if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
+            raise ValueError(f"the prefix '{prefix}' has an empty, . or .. part")
+        return cls(bucket, prefix)
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
 
 def _read_or_create_key(path: Path) -> str:

@@ -1,5 +1,7 @@
 """The `JobQueue` contract: a job is a run id handed to the handler, at most `concurrency`
-at a time; a failing job does not stop the others; `close` stops running jobs."""
+at a time; a failing job does not stop the others; `close` stops running jobs.
+
+Run against the in-process queue and `SaqQueue` on a real Redis (`redis_url`)."""
 
 from __future__ import annotations
 
@@ -10,24 +12,26 @@ import pytest
 
 from plait.engine.db_queue import DatabaseQueue
 from plait.engine.queue import InProcessQueue, JobQueue
-from plait.store.db import Database
+from plait.engine.saq_queue import SaqQueue
 
-QUEUES: dict[str, Callable[[int], JobQueue]] = {"in-process": InProcessQueue}
-# queues that keep (or find) their jobs in the database
-DATABASE_QUEUES: dict[str, Callable[[Database, int], JobQueue]] = {"database": DatabaseQueue}
+QUEUES: dict[str, Callable[[pytest.FixtureRequest, int], JobQueue]] = {
+    "in-process": lambda _, concurrency: InProcessQueue(concurrency),
+    "saq on redis": lambda request, concurrency: SaqQueue(
+        request.getfixturevalue("redis_url"), concurrency
+    ),
+    # the runs table as the queue (plait worker without Redis)
+    "database": lambda request, concurrency: DatabaseQueue(
+        request.getfixturevalue("db"), concurrency
+    ),
+}
 
 
-@pytest.fixture(params=sorted(QUEUES) + sorted(DATABASE_QUEUES))
-async def make_queue(
-    request: pytest.FixtureRequest, db: Database
-) -> AsyncIterator[Callable[[int], JobQueue]]:
+@pytest.fixture(params=sorted(QUEUES))
+async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[int], JobQueue]]:
     made: list[JobQueue] = []
 
     def make(concurrency: int) -> JobQueue:
-        if request.param in DATABASE_QUEUES:
-            made.append(DATABASE_QUEUES[request.param](db, concurrency))
-        else:
-            made.append(QUEUES[request.param](concurrency))
+        made.append(QUEUES[request.param](request, concurrency))
         return made[-1]
 
     yield make

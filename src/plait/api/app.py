@@ -36,10 +36,8 @@ from plait.batch.service import BatchService
 from plait.collector import SERVER_THRESHOLD, long_lived_frozen, thresholds
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
-from plait.engine.db_queue import DatabaseQueue
 from plait.engine.leases import Leases
 from plait.engine.live import LiveRuns
-from plait.engine.queue import InProcessQueue
 from plait.engine.worker import Worker
 from plait.execution import Executing
 from plait.logs import redact_secrets
@@ -48,8 +46,8 @@ from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
 from plait.publishing.outbox import Outbox
-from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import open_runtime
+from plait.scale import health_checks, make_limiter, make_queue
 from plait.settings import Settings
 
 _MULTIPART_OVERHEAD = 1024 * 1024
@@ -68,7 +66,7 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
         async with open_runtime(config, commit_apart=True) as runtime:
             live = LiveRuns()
             leases = Leases(runtime.db, seconds=config.lease_seconds)
-            queue = InProcessQueue(config.run_concurrency) if execute else DatabaseQueue(runtime.db)
+            queue = make_queue(config, runtime.db, embedded=execute)
             worker = Worker(runtime.db, runtime.registry, runtime.runner, live, leases)
             links = LinkSigner(config.secret_key, config.link_ttl_seconds)
             vault = Vault(config.secret_key)
@@ -78,7 +76,7 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
                 queue=queue,
                 worker=worker,
                 live=live,
-                limiter=RateLimiter(config.rate_limit_storage),
+                limiter=make_limiter(config),
                 links=links,
                 vault=vault,
                 published=PublishedFlows(runtime.db),
@@ -89,6 +87,7 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
                 ),
                 compiled=CompiledFlows(runtime.registry),
                 outbox=Outbox(leases, runtime.http, vault, callback_payload(presenter)),
+                health=health_checks(config, runtime.blobs),
             )
             await settings.load_stored_key(state)
             state.setup_token = await first_admin(state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import traceback
 from pathlib import Path
@@ -26,9 +27,14 @@ from plait.errors import (
     MediaError,
     PlaitError,
     Problem,
+    ServiceUnavailable,
 )
 from plait.flows.servable import NotServable
 from plait.publishing.budgets import BudgetExceeded
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_RETRY_SECONDS = 5
 
 NOT_UNICODE = "the request holds text that is not Unicode: an unpaired surrogate such as \\ud800"
 
@@ -123,6 +129,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(MediaError)
     async def _bad_request(request: Request, exc: PlaitError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(ServiceUnavailable)
+    async def _unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
+        """503 naming the service only: where it is and why it failed is for the log."""
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": f"{exc.service} cannot be reached; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+        )
 
     @app.exception_handler(PlaitError)
     async def _plait(request: Request, exc: PlaitError) -> JSONResponse:

@@ -197,9 +197,15 @@ class Template(Answer):
     document: JsonObject
 
 
+class HealthCheck(Answer):
+    ok: bool
+    error: str | None = None
+
+
 class Health(Answer):
-    status: str
+    status: Literal["ok", "unavailable"]
     version: str
+    checks: dict[str, HealthCheck]
 
 
 # ---- flows ----

@@ -15,6 +15,7 @@ from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.worker import Worker
+from plait.health import Checks
 from plait.publishing.budgets import BudgetLedger
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import Launcher
@@ -39,6 +40,7 @@ class ServerState:
     launcher: Launcher
     compiled: CompiledFlows
     outbox: Outbox
+    health: Checks  # readiness, by name: `GET /api/health`
     signins: SignIns = field(default_factory=SignIns)
     setup_token: str | None = None
     background: set[Any] = field(default_factory=set)

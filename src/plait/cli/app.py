@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from plait.errors import FlowFileError, FlowInvalid, InputError, PlaitError
@@ -52,6 +53,12 @@ def cli_errors() -> Iterator[None]:
     except PlaitError as exc:
         say(f"plait: {exc}")
         raise typer.Exit(EXIT_FAILED) from None
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        for bad_setting in settings_problems(exc):
+            say(f"plait: {bad_setting}")
+        raise typer.Exit(EXIT_USAGE) from None
     except KeyboardInterrupt:
         say("plait: interrupted")
         raise typer.Exit(130) from None
@@ -60,3 +67,13 @@ def cli_errors() -> Iterator[None]:
             raise
         say(f"plait: internal error: {type(exc).__name__}: {exc} (set PLAIT_DEBUG=1 for details)")
         raise typer.Exit(EXIT_FAILED) from None
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """Each bad setting as `VARIABLE: what is wrong` (never its value: it may hold a password)."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in error["loc"])
+        cause = (error.get("ctx") or {}).get("error")
+        problems.append(f"{name}: {cause if isinstance(cause, ValueError) else error['msg']}")
+    return problems

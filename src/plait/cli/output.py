@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from plait.engine.values import map_images
-from plait.media.blobs import BlobStore, LocalBlobStore
+from plait.engine.values import images_in, map_images
+from plait.media.blobs import BlobStore
 from plait.media.image_ref import ImageRef
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -25,10 +25,12 @@ async def export_images(value: Any, out_dir: Path, blobs: BlobStore) -> Any:
     return named
 
 
-async def blob_paths(value: Any, blobs: LocalBlobStore) -> Any:
-    """Images shown as the path of their file in the blob store (once the files exist)."""
-    await blobs.flush()
-    return map_images(value, lambda ref: str(blobs.path(ref.sha256).resolve()))
+async def blob_paths(value: Any, blobs: BlobStore) -> Any:
+    """Images shown as where the blob store keeps them (a file's path, an `s3://` URI)."""
+    places = {ref.sha256: "" for ref in images_in(value)}
+    for sha256 in places:
+        places[sha256] = await blobs.location(sha256)
+    return map_images(value, lambda ref: places[ref.sha256])
 
 
 def _name_images(

@@ -30,13 +30,13 @@ async def _work(concurrency: int) -> None:
     from plait.batch.service import BatchService
     from plait.crypto.signing import LinkSigner
     from plait.crypto.vault import Vault
-    from plait.engine.db_queue import DatabaseQueue
     from plait.engine.leases import Leases
     from plait.engine.live import LiveRuns
     from plait.engine.worker import Worker
     from plait.execution import Executing
     from plait.publishing.outbox import Outbox
     from plait.runtime import open_runtime
+    from plait.scale import make_queue
     from plait.settings import Settings
     from plait.store import settings as settings_store
 
@@ -48,7 +48,7 @@ async def _work(concurrency: int) -> None:
         if stored is not None:
             runtime.provider.use_stored_key(vault.decrypt(stored))
         leases = Leases(runtime.db, seconds=config.lease_seconds)
-        queue = DatabaseQueue(runtime.db, concurrency, config.worker_poll_seconds)
+        queue = make_queue(config, runtime.db, embedded=False, concurrency=concurrency)
         worker = Worker(runtime.db, runtime.registry, runtime.runner, LiveRuns(), leases)
         presenter = Presenter(
             LinkSigner(config.secret_key, config.link_ttl_seconds), config.public_origin

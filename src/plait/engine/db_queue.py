@@ -17,7 +17,7 @@ import contextlib
 import logging
 
 from plait.engine.leases import Clock
-from plait.engine.queue import Handler, run_job
+from plait.engine.queue import Handler, handled
 from plait.store import runs as run_store
 from plait.store.db import Database
 from plait.store.tables import utcnow
@@ -96,7 +96,7 @@ class DatabaseQueue:
 
     async def _work(self, handler: Handler, run_id: str) -> None:
         try:
-            await run_job(handler, run_id)
+            await handled(handler, run_id)
         finally:
             self._jobs.pop(run_id, None)
             self._wake.set()  # room for another

@@ -1,8 +1,8 @@
 """The job queue seam: a job is a run id; a handler executes it.
 
 `InProcessQueue` is the embedded default (`plait serve`): jobs start at once as
-tasks, at most `concurrency` at a time. Scale-out queues implement the same
-protocol and are tested by the same contract tests.
+tasks, at most `concurrency` at a time. `SaqQueue` (`engine/saq_queue.py`, on Redis)
+implements the same protocol for many processes; the same contract tests run both.
 """
 
 from __future__ import annotations
@@ -18,11 +18,17 @@ Handler = Callable[[str], Awaitable[None]]
 
 
 class JobQueue(Protocol):
-    async def start(self, handler: Handler) -> None: ...
+    async def start(self, handler: Handler) -> None:
+        """Hand jobs to `handler` from now on. A shared queue (`SaqQueue`) also works
+        without it: a process that only enqueues (HTTP only) never calls it; the
+        in-process queue needs it, for it is its own consumer."""
+        ...
 
     async def enqueue(self, run_id: str) -> None: ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Stop consuming; the runs of jobs stopped here are picked up again."""
+        ...
 
 
 class InProcessQueue:
@@ -49,11 +55,11 @@ class InProcessQueue:
 
     async def _work(self, handler: Handler, run_id: str) -> None:
         async with self._slots:
-            await run_job(handler, run_id)
+            await handled(handler, run_id)
 
 
-async def run_job(handler: Handler, run_id: str) -> None:
-    """Hand the job to the handler; its failure is logged, and stops no other job."""
+async def handled(handler: Handler, run_id: str) -> None:
+    """Run one job; its failure is logged and goes no further (the other jobs go on)."""
     try:
         await handler(run_id)
     except asyncio.CancelledError:
@@ -62,4 +68,4 @@ async def run_job(handler: Handler, run_id: str) -> None:
         log.exception("job for run %s failed", run_id)
 
 
-__all__ = ["Handler", "InProcessQueue", "JobQueue", "run_job"]
+__all__ = ["Handler", "InProcessQueue", "JobQueue", "handled"]

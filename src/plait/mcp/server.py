@@ -1,38 +1,75 @@
-"""The MCP server: published flows as tools, on the MCP SDK's low-level `Server`.
+"""The MCP server: flows as tools, on the MCP SDK's low-level `Server`.
 
-`tools/list` answers the MCP-enabled published flows (read afresh on each call, so
-publishing shows at once); `tools/call` runs one (`plait.mcp.calls`) and answers the
-Respond body as structured content, each image as image content (or, past the size cap,
-a link to its signed URL), and the run's id, duration and cost. Refusals and failed runs
-are tool errors (`isError`) with the HTTP API's messages.
+The server is the same whatever runs the flows (a `Toolbox`): the MCP-enabled published
+flows of a Plait server (`plait.mcp.calls`, at `/mcp`), or the flow files of a folder run
+in-process (`plait.mcp.headless`, `plait mcp DIR`). `tools/list` answers the toolbox's
+tools (read afresh on each call, so publishing or editing shows at once); `tools/call`
+runs one and answers the Respond body as structured content, each image as image content
+(or, past the size cap, a link to it), and the run's id, duration and cost. Refusals and
+failed runs are tool errors (`isError`) with the HTTP API's messages.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
 from plait.mcp.about import tool_server
-from plait.mcp.calls import Answer, Calls, ToolError
+from plait.mcp.calls import Answer, Calls, Progress, ToolError
 from plait.mcp.tools import FlowTool, tools
+from plait.store.flows import ToolFlow
+
+F = TypeVar("F")
+
+
+class Toolbox(Protocol[F]):
+    """Where the tools come from and how a call runs."""
+
+    async def tools(self) -> dict[str, FlowTool[F]]: ...
+
+    async def call(
+        self, tool: FlowTool[F], arguments: dict[str, Any], progress: Progress
+    ) -> Answer:
+        """The call's answer; `ToolError` when it is refused or its run does not succeed."""
+        ...
+
+
+class Published:
+    """The Plait server's MCP-enabled published flows, run as trigger calls."""
+
+    def __init__(self, calls: Calls):
+        self.calls = calls
+
+    async def tools(self) -> dict[str, FlowTool[ToolFlow]]:
+        return tools(await self.calls.flows())
+
+    async def call(
+        self, tool: FlowTool[ToolFlow], arguments: dict[str, Any], progress: Progress
+    ) -> Answer:
+        return await self.calls.call(tool, arguments, progress)
 
 
 def flow_server(calls: Calls) -> Server[Any]:
+    """The published flows' MCP server."""
+    return toolbox_server(Published(calls))
+
+
+def toolbox_server(toolbox: Toolbox[F]) -> Server[Any]:
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        found = tools(await calls.flows())
+        found = await toolbox.tools()
         return types.ListToolsResult(tools=[_listed(tool) for tool in found.values()])
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        tool = tools(await calls.flows()).get(params.name)
+        tool = (await toolbox.tools()).get(params.name)
         if tool is None:
             return _error(f"no tool named '{params.name}': list the tools again")
 
@@ -40,7 +77,7 @@ def flow_server(calls: Calls) -> Server[Any]:
             await ctx.session.report_progress(step, None, message)
 
         try:
-            answer = await calls.call(tool, params.arguments or {}, progress)
+            answer = await toolbox.call(tool, params.arguments or {}, progress)
         except ToolError as exc:
             return _error(str(exc))
         return _result(answer)
@@ -48,10 +85,10 @@ def flow_server(calls: Calls) -> Server[Any]:
     return tool_server(list_tools, call_tool)
 
 
-def _listed(tool: FlowTool) -> types.Tool:
+def _listed(tool: FlowTool[F]) -> types.Tool:
     return types.Tool(
         name=tool.name,
-        title=tool.flow.name or None,
+        title=tool.title,
         description=tool.description,
         input_schema=tool.input_schema,
         annotations=types.ToolAnnotations(read_only_hint=False, open_world_hint=True),
@@ -78,7 +115,7 @@ def _result(answer: Answer) -> types.CallToolResult:
             data = base64.b64encode(image.data).decode()
             content.append(types.ImageContent(data=data, mime_type=ref.media_type))
         else:
-            name = f"{ref.sha256[:16]}.{ref.extension}"
+            name = f"{ref.sha256[:16]}.{ref.extension}"  # image.url: signed, or file://
             content.append(
                 types.ResourceLink(
                     name=name, uri=image.url, mime_type=ref.media_type, size=ref.size

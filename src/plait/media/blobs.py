@@ -1,4 +1,8 @@
-"""Content-addressed blob storage: bytes in, SHA-256 out."""
+"""Content-addressed blob storage: bytes in, SHA-256 out.
+
+`BlobStore` is everything the server, the nodes and the CLI use; `LocalBlobStore` (files
+under the data dir) is the default, `plait.media.s3_blobs.S3BlobStore` the shared one
+(`PLAIT_BLOB_URL`); both pass `tests/contracts/test_blob_store.py`."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from plait.errors import PlaitError
+from plait.errors import PlaitError, ServiceUnavailable
 from plait.media import images, work
 from plait.media.image_ref import ImageRef
 from plait.store.writer import Writer
@@ -29,21 +33,79 @@ class BlobNotFound(PlaitError):
     pass
 
 
+class BlobStoreUnavailable(ServiceUnavailable):
+    """The store cannot be reached or refuses the operation (not: the blob is missing)."""
+
+    service = "the blob store"
+
+
 class BlobStore(Protocol):
-    async def put(self, data: bytes) -> str: ...
+    async def put(self, data: bytes) -> str:
+        """Store `data` (equal bytes once) and return its SHA-256 in hex."""
+        ...
 
     async def put_made(self, make: Callable[[], bytes]) -> tuple[str, bytes]:
         """Run `make` (CPU-bound) off the event loop and store what it returns, in the
         same thread hop; returns the hash and the bytes."""
         ...
 
-    async def get(self, sha256: str) -> bytes: ...
+    async def get(self, sha256: str) -> bytes:
+        """The bytes; `BlobNotFound` when no such blob is stored or `sha256` is no hash."""
+        ...
 
     async def exists(self, sha256: str) -> bool: ...
+
+    async def location(self, sha256: str) -> str:
+        """Where the blob lives, for people (a file's path, an `s3://` URI), once stored."""
+        ...
+
+    async def check(self) -> None:
+        """Raise `BlobStoreUnavailable` unless the store can be read and written now."""
+        ...
+
+    async def close(self) -> None:
+        """Finish pending writes and let go of files or connections."""
+        ...
 
 
 class BlobWriteError(PlaitError):
     pass
+
+
+def blob_name(sha256: str) -> str:
+    """`ab/cdef…`: the blob's name under the store's root or prefix (the only name input:
+    anything that is not a SHA-256 in hex is refused)."""
+    if not _SHA256.match(sha256):
+        raise BlobNotFound(f"'{sha256}' is not a blob id")
+    return f"{sha256[:2]}/{sha256[2:]}"
+
+
+class RecentBlobs:
+    """The most recently stored blobs, up to `limit` bytes, kept in memory: a flow's next
+    node, a response or a download usually reads what was just written."""
+
+    def __init__(self, limit: int):
+        self._blobs: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self._limit = limit
+
+    def __contains__(self, sha256: str) -> bool:
+        return sha256 in self._blobs
+
+    def get(self, sha256: str) -> bytes | None:
+        data = self._blobs.get(sha256)
+        if data is not None:
+            self._blobs.move_to_end(sha256)
+        return data
+
+    def remember(self, sha256: str, data: bytes) -> None:
+        if len(data) > self._limit or sha256 in self._blobs:
+            return
+        self._blobs[sha256] = data
+        self._bytes += len(data)
+        while self._bytes > self._limit:
+            _, dropped = self._blobs.popitem(last=False)
+            self._bytes -= len(dropped)
 
 
 class LocalBlobStore:
@@ -63,26 +125,21 @@ class LocalBlobStore:
         self.root = root
         self._writer = writer or Writer()
         self._owns_writer = writer is None
-        self._recent: OrderedDict[str, bytes] = OrderedDict()
-        self._recent_bytes = 0
-        self._recent_limit = recent_bytes
+        self._recent = RecentBlobs(recent_bytes)
         self._unwritten: dict[str, tuple[Future[None], bytes]] = {}  # in the writer's order
         self._failed: dict[str, bytes] = {}  # files the disk refused: served from memory
         self._files = _Files()
 
     def path(self, sha256: str) -> Path:
-        if not _SHA256.match(sha256):  # the name is the only path input: keep it a hash
-            raise BlobNotFound(f"'{sha256}' is not a blob id")
-        return self.root / sha256[:2] / sha256[2:]
+        return self.root / blob_name(sha256)
 
     async def put(self, data: bytes) -> str:
-        small = len(data) <= _HASH_ON_LOOP
-        sha256 = _sha256(data) if small else await asyncio.to_thread(_sha256, data)
+        sha256 = await hashed(data)
         self._keep(sha256, data)
         return sha256
 
     async def put_made(self, make: Callable[[], bytes]) -> tuple[str, bytes]:
-        data, sha256 = await work.run(partial(_made_and_hashed, make))  # the bounded pool
+        data, sha256 = await made_and_hashed(make)
         self._keep(sha256, data)
         return sha256, data
 
@@ -90,7 +147,6 @@ class LocalBlobStore:
         path = self.path(sha256)
         recent = self._recent.get(sha256)
         if recent is not None:
-            self._recent.move_to_end(sha256)
             return recent
         held = self._held(sha256)
         if held is not None:
@@ -103,6 +159,24 @@ class LocalBlobStore:
     async def exists(self, sha256: str) -> bool:
         held = sha256 in self._recent or self._held(sha256) is not None
         return held or self.path(sha256).exists()
+
+    async def location(self, sha256: str) -> str:
+        """The blob's file (waiting until the files are written)."""
+        path = self.path(sha256)
+        await self.flush()
+        return str(path.resolve())
+
+    async def check(self) -> None:
+        def writable() -> bool:
+            self.root.mkdir(parents=True, exist_ok=True)
+            return os.access(self.root, os.R_OK | os.W_OK | os.X_OK)
+
+        try:
+            ok = await asyncio.to_thread(writable)
+        except OSError as exc:
+            raise BlobStoreUnavailable(f"the blob directory {self.root}: {exc}") from exc
+        if not ok:
+            raise BlobStoreUnavailable(f"the blob directory {self.root} is not writable")
 
     def _held(self, sha256: str) -> bytes | None:
         """Bytes whose file is not written yet, or that the disk refused."""
@@ -131,7 +205,7 @@ class LocalBlobStore:
 
     def _keep(self, sha256: str, data: bytes) -> None:
         """Hold `data` in memory and hand its file to the writer, without waiting."""
-        self._remember(sha256, data)
+        self._recent.remember(sha256, data)
         self._prune()
         if sha256 not in self._unwritten:
             self._failed.pop(sha256, None)  # stored again: this write decides
@@ -148,15 +222,6 @@ class LocalBlobStore:
             if written.exception() is not None:
                 self._failed[sha256] = data
 
-    def _remember(self, sha256: str, data: bytes) -> None:
-        if len(data) > self._recent_limit or sha256 in self._recent:
-            return
-        self._recent[sha256] = data
-        self._recent_bytes += len(data)
-        while self._recent_bytes > self._recent_limit:
-            _, dropped = self._recent.popitem(last=False)
-            self._recent_bytes -= len(dropped)
-
 
 # hashing (or reading the header of) this much costs less than a thread hop
 _HASH_ON_LOOP = 64 * 1024
@@ -164,6 +229,16 @@ _HASH_ON_LOOP = 64 * 1024
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+async def hashed(data: bytes) -> str:
+    """The SHA-256 of `data`: on the event loop when small, else in a thread."""
+    return _sha256(data) if len(data) <= _HASH_ON_LOOP else await asyncio.to_thread(_sha256, data)
+
+
+async def made_and_hashed(make: Callable[[], bytes]) -> tuple[bytes, str]:
+    """Run `make` in the bounded image-work pool and hash what it returns, in one hop."""
+    return await work.run(partial(_made_and_hashed, make))
 
 
 def _made_and_hashed(make: Callable[[], bytes]) -> tuple[bytes, str]:

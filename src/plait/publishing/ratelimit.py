@@ -1,9 +1,10 @@
 """Rate limits (per trigger, per sign-in account) over a moving one-minute window.
 
 Counters live in this process by default (`MovingWindows`: each key keeps the times of
-its hits still inside the window, so a hit costs O(1)); with `PLAIT_RATE_LIMIT_STORAGE`
-naming a shared store (e.g. `redis://…`), the `limits` library keeps them there for
-many processes. Both count the same way: a hit is allowed while fewer than `limit` hits
+its hits still inside the window, so a hit costs O(1)); with `PLAIT_REDIS_URL` set (or
+`PLAIT_RATE_LIMIT_STORAGE` naming another shared store), the `limits` library keeps them
+there for many processes, exactly: each hit is checked and counted by one script in
+Redis (redis-py's client). Both count the same way: a hit is allowed while fewer than `limit` hits
 happened in the last 60 seconds.
 """
 
@@ -15,10 +16,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerMinute
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
+
+from plait.errors import ServiceUnavailable
 
 WINDOW_SECONDS = 60.0
 
@@ -85,17 +90,38 @@ def _expire(hits: deque[float], now: float) -> None:
         hits.popleft()
 
 
+class RateLimitsUnavailable(ServiceUnavailable):
+    service = "the rate-limit store"
+
+
+# redis-py's client (not coredis), bounded waits
+_REDIS_OPTIONS: dict[str, float | str | bool] = {
+    "implementation": "redispy",
+    "socket_connect_timeout": 5,
+    "socket_timeout": 5,
+}
+
+
 class SharedWindows:
     """Moving windows in a store many processes share, through the `limits` library."""
 
     def __init__(self, storage_uri: str):
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        redis = urlsplit(uri).scheme.removeprefix("async+").startswith("redis")
+        options = _REDIS_OPTIONS if redis else {}
+        storage = storage_from_string(uri, wrap_exceptions=True, **options)
+        self._limiter = MovingWindowRateLimiter(storage)
 
     async def hit(self, key: str, limit: int) -> tuple[bool, int, float]:
         item = RateLimitItemPerMinute(limit)
-        allowed = await self._limiter.hit(item, key)
-        stats = await self._limiter.get_window_stats(item, key)
+        try:
+            allowed = await self._limiter.hit(item, key)
+            stats = await self._limiter.get_window_stats(item, key)
+        except StorageError as exc:
+            raise RateLimitsUnavailable(
+                f"could not count a hit in the rate-limit store ({exc.storage_error!r}); "
+                "check PLAIT_REDIS_URL (or PLAIT_RATE_LIMIT_STORAGE) and that it is up"
+            ) from exc
         return allowed, stats.remaining, stats.reset_time - time.time()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -210,6 +210,25 @@ def test_cancelling_a_call_cancels_its_run(
 
 
 async def _cancel_a_call(server: LiveServer, bearer: str) -> str:
+    headers = {"Authorization": f"Bearer {bearer}"}
+    async with (
+        httpx.AsyncClient(base_url=server.url, headers=headers) as api,
+        mcp_session(server, bearer) as session,
+    ):
+
+        async def status(run_id: str) -> str:
+            found: str = (await api.get(f"/api/runs/{run_id}")).json()["status"]
+            return found
+
+        return await cancel_a_call(session, "Draw", {"prompt": "slow"}, status)
+
+
+RunStatus = Callable[[str], Awaitable[str]]  # a run's recorded status, by its id
+
+
+async def cancel_a_call(
+    session: ClientSession, tool: str, arguments: dict[str, Any], status: RunStatus
+) -> str:
     """Call, learn the run's id from the first progress notification, wait for it to run,
     cancel the call, and wait for the run to settle; its id."""
     started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -218,26 +237,19 @@ async def _cancel_a_call(server: LiveServer, bearer: str) -> str:
         if message and not started.done():
             started.set_result(message.split()[1])  # "run <id> started"
 
-    headers = {"Authorization": f"Bearer {bearer}"}
-    async with (
-        httpx.AsyncClient(base_url=server.url, headers=headers) as api,
-        mcp_session(server, bearer) as session,
-    ):
-        call = asyncio.ensure_future(
-            session.call_tool("Draw", {"prompt": "slow"}, progress_callback=heard)
-        )
-        run_id = await started
-        await _until_recorded(api, run_id, {"running"})
-        call.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await call
-        await _until_recorded(api, run_id, {"cancelled", "failed", "succeeded"})
+    call = asyncio.ensure_future(session.call_tool(tool, arguments, progress_callback=heard))
+    run_id = await started
+    await until_recorded(status, run_id, {"running"})
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    await until_recorded(status, run_id, {"cancelled", "failed", "succeeded"})
     return run_id
 
 
-async def _until_recorded(api: httpx.AsyncClient, run_id: str, statuses: set[str]) -> None:
+async def until_recorded(status: RunStatus, run_id: str, statuses: set[str]) -> None:
     for _ in range(3000):
-        if (await api.get(f"/api/runs/{run_id}")).json()["status"] in statuses:
+        if await status(run_id) in statuses:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"run {run_id} never reached {statuses}")

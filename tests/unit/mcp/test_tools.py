@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plait.mcp.tools import tool_name, tools
+from plait.mcp.tools import About, made_tools, tool_name, tools
 from plait.store.flows import PublishedFlow, ToolFlow
 
 VALID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -65,3 +65,20 @@ def test_a_flow_without_an_http_trigger_is_no_tool() -> None:
     bare = _flow("a1", "Bare")
     bare.published.document["nodes"] = []
     assert tools([bare]) == {}
+
+
+def test_any_flow_is_made_a_tool_alike_without_a_key_where_none_is_recorded() -> None:
+    def about(path: str) -> About:
+        trigger = {"id": "in", "type": "http_trigger", "config": {"fields": [{"name": "p"}]}}
+        document = {"format": 1, "name": "Shot", "nodes": [trigger], "edges": []}
+        return About(path, "Shot", "Shoots", document, f"the flow file {path}.json", False)
+
+    found = made_tools(["a", "b"], about)
+    assert list(found) == ["Shot", "Shot_b"]
+    assert found["Shot_b"].flow == "b"
+    assert (
+        found["Shot"].description
+        == "Shoots\n\nRuns the Plait image flow 'Shot' (the flow file a.json)."
+    )
+    assert not found["Shot"].takes_key
+    assert list(found["Shot"].input_schema["properties"]) == ["p"]

@@ -48,7 +48,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * Health
+         * @description Readiness: this process reaches what it depends on (Redis, the blob store, the
+         *     database), each check named; 503 when one fails, so a load balancer sends elsewhere.
+         */
         get: operations["health_api_health_get"];
         put?: never;
         post?: never;
@@ -1133,10 +1137,24 @@ export interface components {
         };
         /** Health */
         Health: {
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
             /** Version */
             version: string;
+            /** Checks */
+            checks: {
+                [key: string]: components["schemas"]["HealthCheck"];
+            };
+        };
+        /** HealthCheck */
+        HealthCheck: {
+            /** Ok */
+            ok: boolean;
+            /** Error */
+            error?: string | null;
         };
         /** KeyBody */
         KeyBody: {
@@ -1923,6 +1941,15 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 // The editor's top bar: name, save state, validation, undo/redo, save, run, batches, publish.
 import { memo } from "react";
-import { linkHandler } from "../lib/router";
+import { leaveEditor } from "./leaveEditor";
 import type { UndoApi } from "./useHistory";
 import type { ValidationState } from "./useValidation";
 
@@ -33,10 +33,7 @@ function EditorToolbarView({ flowId, name, onName, dirty, version, publishedVers
       <a
         className="button button-ghost button-small"
         href="/"
-        onClick={(e) => {
-          if (dirty && !window.confirm("Leave the editor? The unsaved changes are lost.")) e.preventDefault();
-          else linkHandler("/")(e);
-        }}
+        onClick={leaveEditor(dirty, "/")}
       >
         ← Flows
       </a>
@@ -108,10 +105,7 @@ function EditorToolbarView({ flowId, name, onName, dirty, version, publishedVers
         href={`/flows/${flowId}/batches`}
         title="Run the saved flow once per row of a CSV or JSON Lines file"
         data-testid="batches-link"
-        onClick={(e) => {
-          if (dirty && !window.confirm("Leave the editor? The unsaved changes are lost.")) e.preventDefault();
-          else linkHandler(`/flows/${flowId}/batches`)(e);
-        }}
+        onClick={leaveEditor(dirty, `/flows/${flowId}/batches`)}
       >
         Batches
       </a>

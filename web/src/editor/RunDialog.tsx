@@ -6,6 +6,7 @@ import { ErrorNote } from "../components/Form";
 import { Modal } from "../components/Modal";
 import { formatCost } from "../lib/format";
 import { isObject } from "../lib/schema";
+import type { RunCost } from "./runCost";
 
 export interface TriggerInfo {
   id: string;
@@ -38,7 +39,7 @@ export function RunDialog({
   triggers: TriggerInfo[];
   remembered: Values;
   /** What the Image nodes would cost at list price; null when unknown. */
-  cost: { preview: boolean; usd: number | null; images: number };
+  cost: RunCost;
   /** "Run to here": the node the run stops at (it and the nodes it needs run); null: all. */
   upTo?: string | null;
   /** The reuse toggle's starting state (Run to here's choice; off for a plain Run). */

@@ -4,7 +4,7 @@ import { useReactFlow } from "@xyflow/react";
 import { useCallback, type RefObject } from "react";
 import { api } from "../api/client";
 import type { Port } from "../api/types";
-import { initialConfig, makeEdge, newNodeId, nodeAriaLabel, structureKey, toDocument, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
+import { initialConfig, makeEdge, newNodeId, nodeAriaLabel, structureKey, toDocument, unselected, type FlowMeta, type PlaitEdge, type PlaitNode } from "../lib/flow";
 import { autoConnection, freeSpot, NODE_SIZE, rightOf, type Box } from "../lib/placement";
 import { portsOf, type Catalog } from "./catalog";
 import type { ViewStore } from "./viewStore";
@@ -86,8 +86,8 @@ export function useAddNode({ catalog, store, metaRef, nodesRef, edgesRef, valida
         if (link) setEdges((edges) => (edges.some((e) => e.target === id && e.targetHandle === link.input) ? edges : [...edges, makeEdge(anchor.id, link.output, id, link.input)]));
       };
       const known = validatedKey.current === structureKey(list, edgesRef.current);
-      setNodes((nodes) => [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
-      setEdges((edges) => edges.map((e) => (e.selected ? { ...e, selected: false } : e)));
+      setNodes((nodes) => [...unselected(nodes), node]);
+      setEdges(unselected);
       if (anchor && known) wire(portsOf(catalog, store, anchor.id, anchor.data.nodeType).outputs);
       else if (anchor)
         void freshOutputs(anchor).then((outputs) => {

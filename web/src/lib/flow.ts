@@ -43,6 +43,18 @@ export function makeEdge(source: string, sourceHandle: string, target: string, t
   return { id: edgeId(source, sourceHandle, target, targetHandle), source, sourceHandle, target, targetHandle };
 }
 
+/** `edges` with input `port` of `target` fed from `source` (`[node, port]`), or by nothing
+ * when `source` is null: an input takes at most one edge, so a new one replaces the old. */
+export function rewire(edges: readonly PlaitEdge[], target: string, port: string, source: readonly [string, string] | null): PlaitEdge[] {
+  const rest = edges.filter((e) => !(e.target === target && e.targetHandle === port));
+  return source ? [...rest, makeEdge(source[0], source[1], target, port)] : rest;
+}
+
+/** `list` with nothing selected (unchanged items keep their identity). */
+export function unselected<T extends { selected?: boolean }>(list: readonly T[]): T[] {
+  return list.map((x) => (x.selected ? { ...x, selected: false } : x));
+}
+
 /** The nodes a document left unplaced: those without a position, or all of them when
  * every node sits at the origin (the server stores a missing position as 0, 0). */
 function unplaced(doc: FlowDocument): Set<string> {

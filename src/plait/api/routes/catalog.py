@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Response
 
 from plait import __version__
 from plait.api import schemas
@@ -27,9 +27,15 @@ public = APIRouter(tags=["health"])
 router = APIRouter(prefix="/api", tags=["catalog"])
 
 
-@public.get("/api/health", **answers(schemas.Health))
-async def health() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
+@public.get("/api/health", **answers(schemas.Health, responses={503: {"model": schemas.Health}}))
+async def health(state: State, response: Response) -> dict[str, Any]:
+    """Readiness: this process reaches what it depends on (Redis, the blob store, the
+    database), each check named; 503 when one fails, so a load balancer sends elsewhere."""
+    checks = await state.health.run()
+    ready = all(check["ok"] for check in checks.values())
+    if not ready:
+        response.status_code = 503
+    return {"status": "ok" if ready else "unavailable", "version": __version__, "checks": checks}
 
 
 def port_json(port: Port) -> dict[str, Any]:
