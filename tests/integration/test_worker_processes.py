@@ -1,5 +1,6 @@
-"""`plait serve --no-worker` and `plait worker` as real processes on one SQLite file: the
-server only records and enqueues; the worker executes. A worker killed with SIGKILL mid-run
+"""`plait serve --no-worker` and `plait worker` as real processes on one database (a SQLite
+file and the database queue; PostgreSQL and SAQ on Redis): the server only records and
+enqueues; the worker executes. A worker killed with SIGKILL mid-run
 is replaced: the new one takes the run over once its lease expires and finishes it
 without paying again for the node that had finished (counted at the fake Gemini); the one
 call that was in flight on the dead worker is the only repeat, and the worker says so."""
@@ -49,6 +50,18 @@ def _plait(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
     )
 
 
+@pytest.fixture(params=["sqlite", "postgresql+redis"])
+def shared(request: pytest.FixtureRequest) -> dict[str, str]:
+    """What the processes share besides the data dir: nothing more (SQLite, the database
+    queue), or PostgreSQL and Redis (SAQ)."""
+    if request.param == "sqlite":
+        return {}
+    return {
+        "PLAIT_DATABASE_URL": request.getfixturevalue("postgres_url"),
+        "PLAIT_REDIS_URL": request.getfixturevalue("redis_url"),
+    }
+
+
 @pytest.fixture
 def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
@@ -72,9 +85,15 @@ def _up(url: str) -> bool:
 class Cluster:
     """`plait serve --no-worker` on a free port and `plait worker` processes, one data dir."""
 
-    def __init__(self, tmp_path: Path, fake: FakeGemini, started: list[subprocess.Popen[bytes]]):
+    def __init__(
+        self,
+        tmp_path: Path,
+        fake: FakeGemini,
+        started: list[subprocess.Popen[bytes]],
+        shared: dict[str, str] | None = None,
+    ):
         self.tmp_path = tmp_path
-        self.env = _environment(tmp_path / "data", fake)
+        self.env = _environment(tmp_path / "data", fake) | (shared or {})
         self.started = started
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -110,9 +129,13 @@ def _prompts(fake: FakeGemini) -> list[str]:
 
 
 def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
-    tmp_path: Path, gemini_fake: FakeGemini, processes: list[subprocess.Popen[bytes]]
+    tmp_path: Path,
+    gemini_fake: FakeGemini,
+    processes: list[subprocess.Popen[bytes]],
+    shared: dict[str, str],
 ) -> None:
-    cluster = Cluster(tmp_path, gemini_fake, processes)
+    """With Redis, the dead worker's SAQ job comes back after SAQ's heartbeat (30 s)."""
+    cluster = Cluster(tmp_path, gemini_fake, processes, shared)
     gemini_fake.fail(Fault(), Fault.hang_for(60))  # the first image answers; the second hangs
     with cluster.admin() as client:
         flow = client.post("/api/flows", json={"document": TWO_IMAGES}).json()
