@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable
 
+from plait.store.kept import KeptConnection
 from plait.store.writer import Writer
 
 _Statement = tuple[Executable, dict[str, Any]]
@@ -36,9 +37,7 @@ class _Claim:
 
 class Claims:
     def __init__(self, engine: Callable[[], Engine]):
-        self._make_engine = engine
-        self._engine: Engine | None = None
-        self._conn: Connection | None = None
+        self._kept = KeptConnection(engine)
         self._thread = Writer()
         self._pending: list[_Claim] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -54,7 +53,7 @@ class Claims:
     async def close(self) -> None:
         if self._drainer is not None:
             await asyncio.gather(self._drainer, return_exceptions=True)
-        await self._thread.run(self._dispose)
+        await self._thread.run(self._kept.dispose)
         self._thread.close()
 
     async def _drain(self) -> None:
@@ -75,7 +74,7 @@ class Claims:
 
     def _run(self, statements: Sequence[_Statement]) -> list[int | Exception]:
         """In the thread: all in one transaction, else one at a time."""
-        conn = self._connection()
+        conn = self._kept.get()
         try:
             with conn.begin():
                 return [_count(conn, statement) for statement in statements]
@@ -83,19 +82,6 @@ class Claims:
             if len(statements) == 1:
                 return [exc]
             return [self._run([statement])[0] for statement in statements]
-
-    def _connection(self) -> Connection:
-        if self._conn is None or self._conn.closed or self._conn.invalidated:
-            if self._engine is None:
-                self._engine = self._make_engine()
-            self._conn = self._engine.connect()
-        return self._conn
-
-    def _dispose(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        if self._engine is not None:
-            self._engine.dispose()
 
 
 def _count(conn: Connection, statement: _Statement) -> int:
