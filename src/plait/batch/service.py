@@ -105,6 +105,12 @@ class BatchService:
         finally:
             self._starting.discard(record.id)
 
+    async def start_new(self, record: Batch) -> None:
+        """Start a batch just created (all its rows pending); if another process's take-over
+        claimed it first, it runs there."""
+        with contextlib.suppress(BatchBusy):
+            await self.start(record, (store.PENDING,))
+
     async def _leave_to_workers(self, record: Batch, statuses: tuple[str, ...]) -> int:
         """Mark the batch running, its rows in `statuses` pending: a worker takes it over."""
         async with self.runtime.db.new_session() as session:

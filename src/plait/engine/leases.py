@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import platform
 import secrets
-import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +31,7 @@ DEFAULT_LEASE_SECONDS = 30.0
 
 def new_owner() -> str:
     """A name for this process, unique across machines and restarts."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+    return f"{platform.node()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Leases:
