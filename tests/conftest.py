@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 
+from plait.crypto import passwords
 from plait.store.db import Database, open_database
 
 pytest_plugins = ["tests.fakes.fixtures", "tests.service_fixtures"]
@@ -19,6 +21,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="browser tests save docs/screenshots/*.png (scripts/screenshots.sh)",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheapest_password_hashes() -> Iterator[None]:
+    """argon2id at its cheapest cost (`argon2.profiles.CHEAPEST`, made for tests) in this
+    process: every test server hashes the admin's password and each sign-in verifies one,
+    and the production cost (64 MiB, 3 passes, 4 lanes) is ~0.2 s of CPU each. The
+    algorithm and the code paths are the real ones; servers the tests start as separate
+    processes keep the production cost."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
 
 
 @pytest.fixture

@@ -66,11 +66,18 @@ class LiveServer:
 
     def admin(self) -> httpx.Client:
         """A client signed in as the admin with a session cookie, sending the CSRF header."""
-        with self.client() as login:
-            answer = login.post(
-                "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-            )
-            answer.raise_for_status()
-        return self.client(
-            cookies=answer.cookies, headers={"X-CSRF-Token": answer.json()["csrf_token"]}
-        )
+        return admin_client(self.url)
+
+
+def admin_client(url: str) -> httpx.Client:
+    """A client of the server at `url` signed in as the admin (session cookie, CSRF header)."""
+    with httpx.Client(base_url=url, timeout=60) as login:
+        account = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        answer = login.post("/api/auth/login", json=account)
+        answer.raise_for_status()
+    return httpx.Client(
+        base_url=url,
+        timeout=60,
+        cookies=answer.cookies,
+        headers={"X-CSRF-Token": answer.json()["csrf_token"]},
+    )

@@ -82,6 +82,8 @@ class LazyProvider:
         return self._stored_key
 
     def use_stored_key(self, key: str | None) -> None:
+        if key == self._stored_key:
+            return
         self._stored_key = key
         if self._provider is not None:  # runs in flight keep theirs; closed at shutdown
             self._retired.append(self._provider)

@@ -3,6 +3,7 @@
 | setting | unset (one process, zero set-up) | set (many processes) |
 |---|---|---|
 | `PLAIT_REDIS_URL` | `InProcessQueue`, counters in memory | `SaqQueue`, `limits` on Redis |
+| (the same) | `InMemorySignals` | `RedisSignals` (pub/sub) |
 | `PLAIT_BLOB_URL` | `LocalBlobStore` under the data dir | `S3BlobStore` |
 
 Without Redis, `plait worker` and `plait serve --no-worker` use `DatabaseQueue` (the runs
@@ -19,6 +20,7 @@ from plait.health import Check, Checks
 from plait.media.blobs import BlobStore, LocalBlobStore
 from plait.publishing.ratelimit import RateLimiter
 from plait.settings import Settings
+from plait.signals import InMemorySignals, Signals
 from plait.store.db import Database
 from plait.store.writer import Writer
 
@@ -37,6 +39,16 @@ def make_queue(
     if embedded:
         return InProcessQueue(concurrency)
     return DatabaseQueue(db, concurrency, settings.worker_poll_seconds)
+
+
+def make_signals(settings: Settings) -> Signals:
+    """Signals between processes: Redis pub/sub when `PLAIT_REDIS_URL` is set, else this
+    process's own."""
+    if settings.redis_url:
+        from plait.signals.redis import RedisSignals
+
+        return RedisSignals(settings.redis_url)
+    return InMemorySignals()
 
 
 def make_limiter(settings: Settings) -> RateLimiter:

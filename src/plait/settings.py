@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     rate_limit_storage: str | None = Field(
         default=None, validation_alias="PLAIT_RATE_LIMIT_STORAGE"
     )
-    # set: the job queue and the rate-limit counters live in this Redis (docs/deploy.md)
+    # set: the job queue, the rate-limit counters and signals live in this Redis (docs/deploy.md)
     redis_url: str | None = Field(default=None, validation_alias="PLAIT_REDIS_URL")
     # s3://bucket/prefix: blobs in an S3-compatible store, reached with the standard AWS_*
     # variables (read by boto3 itself); unset: files under the data dir

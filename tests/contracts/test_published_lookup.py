@@ -1,17 +1,21 @@
 """The `PublishedFlowLookup` contract, on a real database: a live trigger secret finds the
 version its flow publishes; unknown, retired and unpublished secrets find nothing; after
-`clear()` every answer reflects the publications as they are."""
+`clear()` every answer reflects the publications as they are, and after `changed()` on
+any process, every process's answers do."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from plait.crypto.tokens import digest
-from plait.publishing.lookup import PublishedFlowLookup, PublishedFlows
+from plait.publishing.lookup import CHANGED, PublishedFlowLookup, PublishedFlows
+from plait.signals import InMemorySignals, Signals
+from plait.signals.redis import RedisSignals
 from plait.store import flows as flow_store
 from plait.store.db import Database
 from plait.store.flows import PublishedFlow
@@ -107,3 +111,40 @@ async def test_a_rotated_secret_serves_through_its_grace_period_only(
     assert await lookup.by_secret("old" * 15) is None
     assert await lookup.by_secret("new" * 15) is None
     assert (await found(lookup, "newest" * 8)).flow_id == flow_id
+
+
+@pytest.fixture(params=["in-memory", "redis"])
+async def two_signals(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Signals, Signals]]:
+    """Signals of two processes that hear each other: in memory, one process's; through
+    Redis, two connections to one Redis."""
+    if request.param == "in-memory":
+        one = InMemorySignals()
+        yield one, one
+        return
+    url: str = request.getfixturevalue("redis_url")
+    first, second = RedisSignals(url), RedisSignals(url)
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def test_a_change_announced_by_one_process_clears_every_processs_cache(
+    db: Database, two_signals: tuple[Signals, Signals]
+) -> None:
+    """Caches that never expire on their own: only the announcement can change answers."""
+    store = Flows(db)
+    flow_id = await store.published(flows.echo("v1"), flows.echo("v2"), secret="s" * 43)
+    here = PublishedFlows(db, ttl=3600, signals=two_signals[0])
+    there = PublishedFlows(db, ttl=3600, signals=two_signals[1])
+    async with here.listening(), there.listening():
+        assert (await found(here, "s" * 43)).version == 2
+        assert (await found(there, "s" * 43)).version == 2
+        await store.publish(flow_id, 1)  # a rollback
+        assert (await found(there, "s" * 43)).version == 2  # cached: it has not been told
+        heard = asyncio.Event()
+        async with two_signals[1].listen(CHANGED, lambda message: heard.set()):
+            await here.changed()
+            async with asyncio.timeout(30):
+                await heard.wait()
+        assert (await found(there, "s" * 43)).version == 1
+        assert (await found(here, "s" * 43)).version == 1

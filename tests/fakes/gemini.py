@@ -542,6 +542,7 @@ class FakeGemini:
         self.on_hang: Callable[[], None] | None = None  # called (in its thread) as a hang begins
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._hangs_over = threading.Event()  # set by `end_hangs`, then replaced
         self._recorded: list[Recorded] = []
         self._faults: deque[Fault] = deque()
         self._window: deque[float] = deque()
@@ -572,7 +573,8 @@ class FakeGemini:
         if not self._thread.is_alive():
             self._server.server_close()
             return
-        self._stopping.set()  # wakes hanging and delayed handlers
+        self._stopping.set()  # wakes delayed handlers
+        self._hangs_over.set()  # and hanging ones
         if self._barrier is not None:
             self._barrier.abort()
         self._server.shutdown()
@@ -690,9 +692,15 @@ class FakeGemini:
 
     def hang(self, seconds: float) -> None:
         if seconds > 0:
+            over = self._hangs_over
             if self.on_hang is not None:
                 self.on_hang()
-            self.wait(seconds)
+            over.wait(seconds)  # `stop` sets it too
+
+    def end_hangs(self) -> None:
+        """End the hangs in progress now: they answer as usual (later ones hang again)."""
+        over, self._hangs_over = self._hangs_over, threading.Event()
+        over.set()
 
     def enter(self) -> None:
         with self._lock:

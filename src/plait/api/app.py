@@ -38,6 +38,7 @@ from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.leases import Leases
 from plait.engine.live import LiveRuns
+from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
 from plait.execution import Executing
 from plait.logs import redact_secrets
@@ -47,8 +48,9 @@ from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
 from plait.publishing.outbox import Outbox
 from plait.runtime import open_runtime
-from plait.scale import health_checks, make_limiter, make_queue
+from plait.scale import health_checks, make_limiter, make_queue, make_signals
 from plait.settings import Settings
+from plait.stored_key import StoredKey
 
 _MULTIPART_OVERHEAD = 1024 * 1024
 _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
@@ -64,13 +66,17 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(config, commit_apart=True) as runtime:
+            signals = make_signals(config)
             live = LiveRuns()
+            relay = RunRelay(signals, live, runtime.db.journal.flush)
             leases = Leases(runtime.db, seconds=config.lease_seconds)
             queue = make_queue(config, runtime.db, embedded=execute)
-            worker = Worker(runtime.db, runtime.registry, runtime.runner, live, leases)
+            worker = Worker(runtime.db, runtime.registry, runtime.runner, live, leases, relay)
             links = LinkSigner(config.secret_key, config.link_ttl_seconds)
             vault = Vault(config.secret_key)
             presenter = Presenter(links, config.public_origin)
+            published = PublishedFlows(runtime.db, signals=signals)
+            stored_key = StoredKey(runtime.db, vault, runtime.provider, signals)
             state = ServerState(
                 runtime=runtime,
                 queue=queue,
@@ -79,7 +85,7 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
                 limiter=make_limiter(config),
                 links=links,
                 vault=vault,
-                published=PublishedFlows(runtime.db),
+                published=published,
                 batches=BatchService(runtime, leases, execute=execute),
                 budgets=TriggerBudgets(runtime.db),
                 launcher=InProcessLauncher(
@@ -88,16 +94,20 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
                 compiled=CompiledFlows(runtime.registry),
                 outbox=Outbox(leases, runtime.http, vault, callback_payload(presenter)),
                 health=health_checks(config, runtime.blobs),
+                signals=signals,
+                relay=relay,
+                stored_key=stored_key,
             )
-            await settings.load_stored_key(state)
-            state.setup_token = await first_admin(state)
-            app.state.plait = state
-            executing = Executing(worker, queue, state.batches, state.outbox, config)
-            # what start-up made lives as long as the server: out of full collections
-            with long_lived_frozen(), thresholds(SERVER_THRESHOLD):
-                work = executing.running() if execute else contextlib.nullcontext()
-                async with work, mcp_route.serving(state) as app.state.mcp:
-                    yield
+            async with _listening(state):
+                await stored_key.load()
+                state.setup_token = await first_admin(state)
+                app.state.plait = state
+                executing = Executing(worker, queue, state.batches, state.outbox, config)
+                # what start-up made lives as long as the server: out of full collections
+                with long_lived_frozen(), thresholds(SERVER_THRESHOLD):
+                    work = executing.running() if execute else contextlib.nullcontext()
+                    async with work, mcp_route.serving(state) as app.state.mcp:
+                        yield
 
     app = FastAPI(
         title="Plait",
@@ -124,6 +134,21 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
     app.router.routes.append(mcp_route.route())  # checks its API token itself
     app.mount("/", SinglePageApp(), name="canvas")
     return app
+
+
+@asynccontextmanager
+async def _listening(state: ServerState) -> AsyncIterator[None]:
+    """What other processes say (runs settled or to cancel, publications and the stored
+    key changed) is heard while the server runs; the signals close after it."""
+    try:
+        async with state.published.listening(), state.stored_key.listening():
+            await state.relay.start(state.worker.cancel_here)
+            try:
+                yield
+            finally:
+                await state.relay.close()
+    finally:
+        await state.signals.close()
 
 
 def _telemetry() -> TelemetryConfig:

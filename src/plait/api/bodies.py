@@ -1,24 +1,16 @@
-"""Reading request bodies with size caps: JSON objects, multipart forms, uploaded images."""
+"""Reading request bodies with size caps: JSON objects and multipart forms."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
 from fastapi import HTTPException, Request
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.types import Message, Receive
 
 from plait import jsonlimits
 from plait.api.errors import NOT_UNICODE
-from plait.errors import InputError, MediaError, Problem
-from plait.media import images
-from plait.media.blobs import make_image
-from plait.media.image_ref import ImageRef
-from plait.net import GuardedClient, NetError, fetch_image
-from plait.runtime import Runtime
 
 
 async def read_capped(request: Request, cap: int) -> bytes:
@@ -79,57 +71,6 @@ def _capped_receive(receive: Receive, cap: int) -> Receive:
         return message
 
     return capped
-
-
-async def image_value(field: str, value: Any, runtime: Runtime, cap: int) -> ImageRef:
-    """An image field's value (a file part, an http(s) URL fetched through the guarded
-    client, a data: URL or base64) checked, cleaned of metadata and stored."""
-    if isinstance(value, UploadFile):
-        data = await value.read(cap + 1)
-    elif isinstance(value, str) and value.startswith(("http://", "https://")):
-        data = await _fetch(field, value, runtime.http, cap)
-    elif isinstance(value, str):
-        data = _decode_base64(field, value)
-    else:
-        raise _field_error(field, "expects an image: a file part, a data: URL or base64 text")
-    if len(data) > cap:
-        raise _field_error(field, f"the image is larger than {cap} bytes")
-    try:
-        return await make_image(runtime.blobs, lambda: images.sanitize(data))
-    except MediaError as exc:
-        raise _field_error(field, exc.message) from None
-
-
-async def _fetch(field: str, url: str, client: GuardedClient, cap: int) -> bytes:
-    try:
-        return (await fetch_image(client, url, max_bytes=cap)).data
-    except NetError as exc:
-        raise _field_error(field, exc.message) from None
-
-
-def _decode_base64(field: str, text: str) -> bytes:
-    payload = text.split(",", 1)[1] if text.startswith("data:") and "," in text else text
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise _field_error(
-            field, "expects an image as a data: URL or base64 text (or a multipart file part)"
-        ) from None
-
-
-def refuse_misplaced_files(raw: dict[str, Any], image_fields: set[str]) -> None:
-    """A multipart file part may only fill an image field (422 naming each other one)."""
-    misplaced = [k for k, v in raw.items() if isinstance(v, UploadFile) and k not in image_fields]
-    if misplaced:
-        message = "a file was sent, but this is not an image field of the trigger"
-        raise InputError(
-            "\n".join(f"input '{name}': {message}" for name in misplaced),
-            problems=[Problem(message, field=name) for name in misplaced],
-        )
-
-
-def _field_error(field: str, message: str) -> InputError:
-    return InputError(f"input '{field}': {message}", problems=[Problem(message, field=field)])
 
 
 def _too_large(cap: int) -> HTTPException:

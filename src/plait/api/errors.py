@@ -31,6 +31,7 @@ from plait.errors import (
 )
 from plait.flows.servable import NotServable
 from plait.publishing.budgets import BudgetExceeded
+from plait.publishing.refusals import BadIdempotencyKey, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,14 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             exc.body(), status_code=429, headers={"Retry-After": str(exc.retry_after)}
         )
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers=exc.verdict.headers())
+
+    @app.exception_handler(BadIdempotencyKey)
+    async def _bad_key(request: Request, exc: BadIdempotencyKey) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.exception_handler(FlowInvalid)
     async def _invalid(request: Request, exc: FlowInvalid) -> JSONResponse:

@@ -14,6 +14,7 @@ from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
 from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
+from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
 from plait.health import Checks
 from plait.publishing.budgets import BudgetLedger
@@ -23,6 +24,8 @@ from plait.publishing.lookup import PublishedFlowLookup
 from plait.publishing.outbox import Outbox
 from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import Runtime
+from plait.signals import Signals
+from plait.stored_key import StoredKey
 
 
 @dataclass
@@ -41,6 +44,9 @@ class ServerState:
     compiled: CompiledFlows
     outbox: Outbox
     health: Checks  # readiness, by name: `GET /api/health`
+    signals: Signals
+    relay: RunRelay
+    stored_key: StoredKey
     signins: SignIns = field(default_factory=SignIns)
     setup_token: str | None = None
     background: set[Any] = field(default_factory=set)

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from plait.batch.job_limits import MAX_BYTES, MAX_REQUESTS
 from plait.engine.context import CURRENT_NODE
 from plait.errors import ProviderError
 from plait.providers.base import ImagePart, ImageRequest, ImageResult, TextPart
@@ -48,8 +49,6 @@ if TYPE_CHECKING:  # the SDK is imported only when Batch API mode is used
 
 log = logging.getLogger(__name__)
 
-MAX_REQUESTS = 1000  # per job; also the rows in flight in this mode
-MAX_BYTES = 1_000_000_000  # of request data per job (a request file may have 2 GB)
 POLL_TIMEOUT = 3600.0  # seconds a job may go unreported (PLAIT_BATCH_POLL_TIMEOUT)
 UNREPORTED = "UNREPORTED"  # the stored state of a job Plait stopped polling
 _Earlier = Literal["answered", "unreported", "other"]  # an earlier attempt's job, for a call
@@ -130,6 +129,7 @@ class JobPool:
         changed: Callable[[], None] = lambda: None,
     ):
         self._api = api
+        self.model_list = api.model_list  # an unlisted model fails before a job is submitted
         self._db = db
         self._batch_id = batch_id
         self._poll_seconds = poll_seconds

@@ -54,7 +54,6 @@ from plait.engine.values import from_json, to_json
 from plait.engine.worker import Worker
 from plait.flows.validate import CompiledFlow
 from plait.ids import new_id
-from plait.providers import gemini_models
 from plait.providers.base import ImageProvider, ImageRequest, ImageResult
 from plait.runtime import Runtime
 from plait.store import batches as store
@@ -438,7 +437,7 @@ class LimitedProvider:
         self.limiter = limiter
         self.name = provider.name
         self._started = started
-        gemini_models.share(self, provider)  # an unlisted model fails before the paid call
+        self.model_list = provider.model_list  # an unlisted model fails before the paid call
 
     async def generate(self, request: ImageRequest) -> ImageResult:
         async with self.limiter.slot():

@@ -7,12 +7,15 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from plait.errors import FlowFileError, FlowInvalid, InputError, PlaitError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 app = typer.Typer(
     name="plait",
@@ -53,20 +56,27 @@ def cli_errors() -> Iterator[None]:
     except PlaitError as exc:
         say(f"plait: {exc}")
         raise typer.Exit(EXIT_FAILED) from None
-    except ValidationError as exc:
-        if exc.title != "Settings":
-            raise
-        for bad_setting in settings_problems(exc):
-            say(f"plait: {bad_setting}")
-        raise typer.Exit(EXIT_USAGE) from None
     except KeyboardInterrupt:
         say("plait: interrupted")
         raise typer.Exit(130) from None
     except Exception as exc:
+        bad_settings = _bad_settings(exc)
+        if bad_settings is not None:
+            for bad_setting in settings_problems(bad_settings):
+                say(f"plait: {bad_setting}")
+            raise typer.Exit(EXIT_USAGE) from None
         if os.environ.get("PLAIT_DEBUG"):
             raise
         say(f"plait: internal error: {type(exc).__name__}: {exc} (set PLAIT_DEBUG=1 for details)")
         raise typer.Exit(EXIT_FAILED) from None
+
+
+def _bad_settings(exc: Exception) -> ValidationError | None:
+    """The error, if settings from the environment failed validation (pydantic loads only
+    on failure, keeping `plait --help` quick)."""
+    from pydantic import ValidationError
+
+    return exc if isinstance(exc, ValidationError) and exc.title == "Settings" else None
 
 
 def settings_problems(exc: ValidationError) -> list[str]:

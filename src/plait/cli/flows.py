@@ -12,7 +12,6 @@ import typer
 
 from plait.cli.app import app, cli_errors, emit, say
 from plait.cli.remote import Remote, RemoteError
-from plait.flows.loader import load_flow
 
 flows_app = typer.Typer(
     help="Flows on a running Plait server (PLAIT_URL, PLAIT_TOKEN).", no_args_is_help=True
@@ -51,6 +50,8 @@ def push(
     """Save FLOW on the server as a new version (if it changed) of the flow named by --id or
     the file's "id"; that flow is created if the server has none. A file without an id makes
     a new flow, and its id is written into the file, so the next push updates it."""
+    from plait.flows.loader import load_flow
+
     with remote() as server:
         document = load_flow(flow)
         target = flow_id or document.id

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
 
 from plait.cli.app import EXIT_USAGE, app, cli_errors, say
 from plait.cli.options import AllowDirs
-from plait.settings import Backend, Settings
+
+if TYPE_CHECKING:
+    from plait.settings import Backend
 
 _NEEDS = (
     "plait mcp: give a folder of flow files to serve them without a server (plait mcp DIR), "
@@ -67,6 +68,10 @@ def mcp_command(
     if not token:
         say(_NEEDS)
         raise SystemExit(EXIT_USAGE)
+    import anyio
+
+    from plait.settings import Settings
+
     with cli_errors():
         from plait.mcp.proxy import serve_stdio  # the MCP SDK loads only for this command
 
@@ -82,6 +87,8 @@ def _serve_folder(
     if not folder.is_dir():
         say(f"plait mcp: {folder} is not a folder; give the folder holding the flow files")
         raise SystemExit(EXIT_USAGE)
+    import anyio
+
     with cli_errors():
         from plait.mcp.headless import serve_folder
 

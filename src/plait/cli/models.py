@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from plait.cli.app import EXIT_FAILED, app, cli_errors, emit, say, stdout
-from plait.cli.output import to_json_text
-from plait.providers import catalog, gemini_models
-from plait.providers.catalog import Catalog, ModelInfo
-from plait.providers.catalog_view import catalog_json
-from plait.providers.gemini_models import KeyModels
-from plait.settings import Settings
+
+if TYPE_CHECKING:  # the catalog, the settings and the providers load when the command runs
+    from plait.providers.catalog import Catalog, ModelInfo
+    from plait.providers.gemini_models import KeyModels
+    from plait.settings import Settings
 
 
 @app.command()
@@ -32,6 +31,11 @@ def models(
 ) -> None:
     """List the Gemini image models Plait knows: lifecycle, sizes, ratios, references, prices,
     and (with a key) whether this key can use each."""
+    from plait.cli.output import to_json_text
+    from plait.providers import catalog, gemini_models
+    from plait.providers.catalog_view import catalog_json
+    from plait.settings import Settings
+
     with cli_errors():
         current = catalog.current()
         settings = Settings()
@@ -72,8 +76,8 @@ async def _key_models(settings: Settings, *, refresh: bool) -> KeyModels | None:
     from plait.providers.factory import make_provider
 
     provider = make_provider(settings, "gemini")
-    models = gemini_models.gate_of(provider)
-    assert models is not None  # make_provider attaches the key's list
+    models = provider.model_list
+    assert models is not None  # make_provider gives a Gemini provider its key's list
     try:
         if refresh:
             return await models.get(refresh=True)

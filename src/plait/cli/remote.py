@@ -7,12 +7,12 @@ the guarded client, which exists to keep flows from reaching private addresses.
 from __future__ import annotations
 
 import os
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from plait.errors import PlaitError
-from plait.settings import Settings
+
+if TYPE_CHECKING:  # httpx and the settings load when a command talks to a server
+    import httpx
 
 
 class RemoteError(PlaitError):
@@ -25,6 +25,8 @@ class RemoteError(PlaitError):
 
 class Remote:
     def __init__(self, url: str, token: str):
+        import httpx
+
         self._client = httpx.Client(
             base_url=url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
@@ -40,9 +42,13 @@ class Remote:
                 "set PLAIT_TOKEN to an API token (create one in the canvas under Settings, "
                 "or POST /api/tokens) and PLAIT_URL to the server (default PLAIT_BASE_URL)"
             )
+        from plait.settings import Settings
+
         return cls(os.environ.get("PLAIT_URL") or Settings().public_origin, token)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:

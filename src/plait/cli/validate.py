@@ -8,10 +8,6 @@ from typing import Annotated
 import typer
 
 from plait.cli.app import EXIT_USAGE, app, cli_errors, emit
-from plait.flows.loader import load_flow
-from plait.flows.validate import validate as validate_flow
-from plait.flows.validate import warnings as flow_warnings
-from plait.nodes.registry import builtin
 
 
 @app.command()
@@ -20,6 +16,11 @@ def validate(flow: Annotated[Path, typer.Argument(help="The flow file (JSON)")])
 
     Warnings (a deprecated model) get a line each, starting `warning:`, and leave the exit 0.
     """
+    from plait.flows.loader import load_flow
+    from plait.flows.validate import validate as validate_flow
+    from plait.flows.validate import warnings as flow_warnings
+    from plait.nodes.registry import builtin
+
     with cli_errors():
         document = load_flow(flow)
         problems = validate_flow(document, builtin())

@@ -68,6 +68,10 @@ class EventBus:
         for queue in self._queues:
             queue.put_nowait(event)
 
+    def history(self) -> list[Event]:
+        """The events so far (a bus made with `replay=True`; else none)."""
+        return list(self._history or ())
+
     def listen(self, listener: Callable[[Event], None]) -> None:
         """Call `listener` with every event from now on, as it is emitted."""
         self._listeners.append(listener)

@@ -36,6 +36,12 @@ class LiveRuns:
             if not waiter.done():
                 waiter.set_result(result)
 
+    def settled_elsewhere(self, run_id: str) -> None:
+        """Another process says the run settled: wake its waiters here (to read its record)."""
+        for waiter in self._waiters.pop(run_id, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
     def cancel(self, run_id: str) -> bool:
         """Cancel the run if it is running here."""
         live = self._running.get(run_id)
@@ -60,6 +66,10 @@ class LiveRuns:
         waiter: asyncio.Future[RunResult | None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(run_id, []).append(waiter)
         return waiter
+
+    def waited_for(self, run_id: str) -> bool:
+        """Whether a caller here waits for the run to settle."""
+        return bool(self._waiters.get(run_id))
 
     def forget(self, run_id: str, waiter: asyncio.Future[RunResult | None]) -> None:
         waiters = self._waiters.get(run_id)

@@ -23,6 +23,7 @@ from plait.engine.events import EventBus
 from plait.engine.executor import Executor
 from plait.engine.leases import Leases
 from plait.engine.live import LiveRuns
+from plait.engine.relay import RunRelay
 from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunResult
 from plait.engine.values import from_json
@@ -53,13 +54,16 @@ class Worker:
         runner: Callable[[], Runner],
         live: LiveRuns,
         leases: Leases | None = None,
+        relay: RunRelay | None = None,
     ):
+        """`relay`: tells other processes (and this one's waiters) what the runs here do."""
         self.db = db
         self.registry = registry
         self.runner = runner
         self.live = live
         self.leases = leases or Leases(db)
         self.repeated = 0  # paid calls run again: they were under way on a process that died
+        self.relay = relay
 
         self._prepared: dict[str, RunRequest] = {}
         self._held: set[str] = set()  # handed to this process's queue, not yet started
@@ -75,6 +79,15 @@ class Worker:
     def holds(self, run_id: str) -> bool:
         """Whether the run waits in this process's queue: not to be queued again."""
         return run_id in self._prepared or run_id in self._held
+
+    def cancel_here(self, run_id: str) -> bool:
+        """Stop the run if it executes here, or keep it from starting if it waits here."""
+        if self.live.cancel(run_id):
+            return True
+        if run_id in self._prepared:
+            self.live.forbid_start(run_id)
+            return True
+        return False
 
     async def process(self, run_id: str) -> None:
         """Execute a queued run if this process wins its lease: the request `prepare`
@@ -120,6 +133,7 @@ class Worker:
         run_id, owner = executor.run_id, self.leases.owner
         result = None
         self.live.started(run_id, executor, bus)
+        report = None if self.relay is None else self.relay.follow(run_id, bus, executor.states)
         try:
             async with self.leases.heartbeat(RUNS, run_id, executor.cancel):
                 result = await runner.execute_with(
@@ -130,6 +144,8 @@ class Worker:
             raise
         finally:
             self.live.settled(run_id, result)
+            if report is not None:
+                report.ended()
         return result
 
     async def _give_up(self, run_id: str) -> None:

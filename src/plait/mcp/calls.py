@@ -11,25 +11,18 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from fastapi import HTTPException
-
-from plait.api.routes.trigger import (
-    Outcome,
-    checked_idempotency_key,
-    count_call,
-    launch,
-    trigger_inputs,
-    wait_outcome,
-)
-from plait.api.state import ServerState
 from plait.engine.values import images_in
 from plait.errors import PlaitError
 from plait.mcp.tools import IDEMPOTENCY_ARGUMENT, FlowTool
 from plait.media.image_ref import ImageRef
-from plait.publishing.budgets import BudgetExceeded
+from plait.publishing.calls import Services, checked_idempotency_key, count_call, launch
+from plait.publishing.compiled import CompiledFlows
+from plait.publishing.inputs import trigger_inputs
 from plait.publishing.launch import cancel_run
+from plait.publishing.outcome import Outcome, wait_outcome
+from plait.publishing.refusals import CallRefused
 from plait.store import flows as flow_store
 from plait.store.flows import ToolFlow
 
@@ -39,6 +32,27 @@ _MAX_WAIT_SECONDS = 3600.0  # a call waits at most this long for its run to sett
 
 class ToolError(Exception):
     """A call refused or failed: its message is the HTTP API's for the same case."""
+
+
+class Links(Protocol):
+    """Values as callers see them: each image as a signed, expiring URL."""
+
+    def url(self, image: ImageRef) -> str: ...
+
+    def public(self, value: Any) -> Any: ...
+
+
+class Server(Services, Protocol):
+    """What the MCP tools use of the server (its `ServerState`)."""
+
+    @property
+    def compiled(self) -> CompiledFlows: ...
+
+    @property
+    def presenter(self) -> Links: ...
+
+    @property
+    def background(self) -> set[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +72,7 @@ class Answer:
 
 
 class Calls:
-    def __init__(self, state: ServerState, progress_seconds: float = 5.0):
+    def __init__(self, state: Server, progress_seconds: float = 5.0):
         self.state = state
         self.progress_seconds = progress_seconds  # between notifications while a run runs
 
@@ -71,8 +85,8 @@ class Calls:
         Cancelling the call cancels its run."""
         try:
             outcome = await self._run(tool, dict(arguments), progress)
-        except (HTTPException, BudgetExceeded, PlaitError) as exc:
-            raise ToolError(_message(exc)) from None
+        except (CallRefused, PlaitError) as exc:
+            raise ToolError(str(exc)) from None
         if outcome.status != "succeeded":
             raise ToolError(outcome.detail or f"run {outcome.run_id} is {outcome.status}")
         return await self._answer(outcome)
@@ -82,10 +96,10 @@ class Calls:
         key = arguments.pop(IDEMPOTENCY_ARGUMENT, None) if tool.takes_key else None
         key = checked_idempotency_key(None if key is None else str(key))
         flow = state.compiled.of(published.hash, published.document)
-        await count_call(state, published, tool.node_id)
+        await count_call(state.limiter, published, tool.node_id)
 
         async def read_inputs() -> dict[str, Any]:
-            return await trigger_inputs(state, arguments, flow, tool.node_id)
+            return await trigger_inputs(state.runtime, arguments, flow, tool.node_id)
 
         started = await launch(
             state, published, flow, tool.node_id, key, read_inputs, awaited=False
@@ -93,7 +107,9 @@ class Calls:
         # awaited at once: `wait_outcome` takes its waiter before the run can settle
         ticking = asyncio.ensure_future(self._tick(started.run_id, progress))
         try:
-            return await wait_outcome(state, started, _MAX_WAIT_SECONDS)
+            return await wait_outcome(
+                state.live, state.runtime.db, started, _MAX_WAIT_SECONDS, shared=state.relay.shared
+            )
         except BaseException:
             self._cancel_later(started.run_id)
             raise
@@ -109,22 +125,16 @@ class Calls:
 
     def _cancel_later(self, run_id: str) -> None:
         """Cancel the run from a task of its own: the call's task is being cancelled."""
-        cancelling = cancel_run(self.state.live, self.state.runtime.db, run_id)
+        cancelling = cancel_run(self.state.relay, self.state.runtime.db, run_id)
         task = asyncio.get_running_loop().create_task(cancelling)
         self.state.background.add(task)
         task.add_done_callback(self.state.background.discard)
 
     async def _answer(self, outcome: Outcome) -> Answer:
-        presenter, cap = self.state.presenter, self.state.settings.mcp_max_image_bytes
+        presenter, cap = self.state.presenter, self.state.runtime.settings.mcp_max_image_bytes
         images = []
         for ref in images_in(outcome.value):
             data = await self.state.runtime.blobs.get(ref.sha256) if ref.size <= cap else None
             images.append(Image(ref, presenter.url(ref), data))
         body = presenter.public(outcome.value)
         return Answer(outcome.run_id, body, images, outcome.duration_ms, outcome.cost_usd)
-
-
-def _message(exc: HTTPException | BudgetExceeded | PlaitError) -> str:
-    if isinstance(exc, HTTPException):
-        return str(exc.detail)
-    return str(exc)

@@ -21,7 +21,6 @@ from typing import Any
 
 from mcp.server.stdio import stdio_server
 
-from plait.api.bodies import image_value
 from plait.engine.events import Event, EventBus, EventKind
 from plait.engine.runner import RunRequest
 from plait.engine.state import RunResult, RunStatus
@@ -34,6 +33,7 @@ from plait.mcp.server import toolbox_server
 from plait.mcp.tools import About, FlowTool, first_trigger, made_tools
 from plait.media.image_ref import ImageRef
 from plait.nodes.http_trigger import coerce_inputs, trigger_config
+from plait.publishing.inputs import image_value
 from plait.runtime import Runtime, open_runtime
 from plait.settings import Backend
 

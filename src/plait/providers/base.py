@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from plait.providers.gemini_models import ModelList
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +63,16 @@ class ImageResult:
 
 
 class ImageProvider(Protocol):
-    """An image model backend (Gemini, the offline preview, ...)."""
+    """An image model backend (Gemini, the offline preview, ...).
+
+    `model_list` is the models its API key may call (Gemini's `models.list`), checked
+    before each paid call; None when there is none to check (the preview, a provider made
+    without a key's list). A wrapper forwards the list of the provider it sends through."""
 
     name: str
+
+    @property
+    def model_list(self) -> ModelList | None: ...
 
     async def generate(self, request: ImageRequest) -> ImageResult: ...
 

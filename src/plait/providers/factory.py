@@ -33,7 +33,7 @@ def make_provider(settings: Settings, backend: Backend | None = None) -> ImagePr
         attempts=settings.gemini_attempts,
         timeout=settings.gemini_timeout,
     )
-    gemini_models.attach(provider, model_list(provider, settings))
+    provider.model_list = model_list(provider, settings)
     return provider
 
 

@@ -102,6 +102,7 @@ class GeminiProvider:
         self._policy = RetryPolicy(attempts=attempts, sleep=sleep)
         self._catalog = catalog
         self.rate_signals: RateSignals | None = None  # told of each 429 (the batch limiter)
+        self.model_list: gemini_models.ModelList | None = None  # the key's, set by the factory
         self._base_url = base_url or None
         self._here: _LoopClient | None = None  # the client of the loop that used it last
         self._others: list[_LoopClient] = []  # of other loops, closed with the provider
@@ -200,8 +201,7 @@ class GeminiProvider:
         """Models to offer instead of `model`: those this key lists, when its list is
         known, else the catalog's that Google serves (GA or preview)."""
         current = self._catalog or catalog_module.current()
-        gate = gemini_models.gate_of(self)
-        listed = gate.cached() if gate is not None else None
+        listed = self.model_list.cached() if self.model_list is not None else None
         if listed is not None:
             return gemini_models.usable_ids(current, listed, besides=model.id), True
         served = [m.id for m in current.models if m.lifecycle in ("ga", "preview")]

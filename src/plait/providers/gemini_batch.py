@@ -107,6 +107,7 @@ class GeminiBatchApi:
         the job calls' 429s (create, poll) do not slow the rows."""
         self._gemini = gemini
         self._inline_limit = inline_limit
+        self.model_list = gemini.model_list  # the key's, as the provider's own calls check
         if online_signals is not None:
             gemini.rate_signals = _OnlineOnly(online_signals)
 

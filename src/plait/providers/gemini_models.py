@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the SDK is slow to import: only `fetch` needs it
     from google import genai
     from google.genai import types
 
+    from plait.providers.base import ImageProvider
     from plait.providers.gemini import GeminiProvider
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class ModelList:
 
     @classmethod
     def of(cls, provider: GeminiProvider, *, key_id: str, cache_file: Path | None) -> ModelList:
-        """Read through `provider`'s client (held weakly: the gate is keyed by the provider)."""
+        """Read through `provider`'s client, held weakly: the provider holds its list."""
         held = weakref.ref(provider)
 
         def client() -> genai.Client:
@@ -201,10 +202,10 @@ def unavailable_message(model: ModelInfo, catalog: Catalog, listed: KeyModels) -
 
 
 async def for_display(
-    provider: object, *, refresh: bool = False, wait: float = 10.0
+    provider: ImageProvider, *, refresh: bool = False, wait: float = 10.0
 ) -> KeyModels | None:
     """The list to show (API, canvas): at most `wait` seconds of asking, else what is cached."""
-    models = _GATES.get(provider)
+    models = provider.model_list
     if models is None:
         return None
     try:
@@ -216,31 +217,10 @@ async def for_display(
         return models.cached()
 
 
-# --- the gate a run goes through -------------------------------------------------------
-
-_GATES: weakref.WeakKeyDictionary[object, ModelList] = weakref.WeakKeyDictionary()
-
-
-def attach(provider: object, models: ModelList) -> None:
-    """Have runs on `provider` check its key's model list before each paid call."""
-    _GATES[provider] = models
-
-
-def share(wrapper: object, provider: object) -> None:
-    """Have runs on `wrapper` (a batch's limited provider, its Batch API job pool) check
-    the key list of the provider it sends through, as runs on that provider do."""
-    models = _GATES.get(provider)
-    if models is not None:
-        _GATES[wrapper] = models
-
-
-def gate_of(provider: object) -> ModelList | None:
-    return _GATES.get(provider)
-
-
-async def ensure_usable(provider: object, model: ModelInfo, catalog: Catalog) -> None:
-    """Raises ModelUnavailable when `provider`'s key does not list `model`."""
-    models = _GATES.get(provider)
+async def ensure_usable(provider: ImageProvider, model: ModelInfo, catalog: Catalog) -> None:
+    """Raises ModelUnavailable when `provider`'s key does not list `model` (the gate each
+    run goes through before a paid call)."""
+    models = provider.model_list
     if models is None:
         return  # the preview backend, or a provider made without a key's list
     listed = await models.usable_or_unknown()

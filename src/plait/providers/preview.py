@@ -25,6 +25,7 @@ _PLATE = Plate(color="#00000088", padding=8, radius=8)
 
 class PreviewProvider:
     name = "preview"
+    model_list = None  # free: no key's model list to check
 
     async def generate(self, request: ImageRequest) -> ImageResult:
         data = await work.run(partial(render, request))  # the bounded image pool

@@ -29,6 +29,7 @@ from plait.batch.estimate import estimate
 from plait.engine.live import LiveRuns
 from plait.engine.state import RunResult
 from plait.flows.validate import CompiledFlow
+from plait.publishing.refusals import CallRefused
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.db import Database
@@ -50,7 +51,7 @@ class Ledger:
     in_flight: int = 0
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(CallRefused):
     """A trigger call refused: the flow's daily budget would be exceeded."""
 
     def __init__(self, flow_id: str, budget: float, ledger: Ledger, cost: float, now: datetime):

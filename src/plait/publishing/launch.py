@@ -13,8 +13,8 @@ from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
-from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
+from plait.engine.relay import RunRelay
 from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunResult
 from plait.engine.worker import Worker
@@ -98,17 +98,23 @@ class InProcessLauncher:
         return None if run is None else run.id
 
 
-async def cancel_run(live: LiveRuns, db: Database, run_id: str) -> str | None:
-    """Cancel a run: "cancelling" (it runs here and stops at once), "cancelled" (it was
-    queued, and will not start), None when there is no such run; else its settled status."""
-    if live.cancel(run_id):
+async def cancel_run(relay: RunRelay, db: Database, run_id: str) -> str | None:
+    """Cancel a run: "cancelling" (it runs here, or on another process that signals reach,
+    and stops at once), "cancelled" (it was queued, and no worker will start it), None
+    when there is no such run; else its settled status."""
+    if relay.live.cancel(run_id):
         return "cancelling"
     async with db.new_session() as session, session.begin():
         run = await run_store.get_run(session, run_id)
         if run is None:
             return None
-        if await run_store.cancel_queued(session, run_id):
-            live.forbid_start(run_id)
-            live.settled(run_id, None)
-            return "cancelled"
-        return run.status
+        cancelled = await run_store.cancel_queued(session, run_id)
+    if cancelled:  # committed: a worker that loads it now finds it cancelled
+        await relay.request_cancel(run_id)  # the process holding it queued drops it
+        relay.live.settled(run_id, None)
+        await relay.settled(run_id)
+        return "cancelled"
+    if run.status == "running" and relay.shared:
+        await relay.request_cancel(run_id)
+        return "cancelling"
+    return run.status

@@ -2,8 +2,10 @@
 
 Looking the secret up costs a database query per call; the answer changes only
 when someone publishes, rolls back, rotates, unpublishes or deletes, and those
-routes `clear()` this cache. Entries also expire after `ttl` seconds, which bounds
-how long another server process can serve a changed answer (`ttl` plus one query).
+routes call `changed()`, which clears this cache on every process: the signal
+`published:changed` (see `plait.signals`) reaches the others' `listening()`. Entries
+also expire after `ttl` seconds, which bounds how long a process that missed the
+signal (Redis unreachable for a moment) serves a changed answer.
 
 `PublishedFlowLookup` is the seam; `PublishedFlows` caches in this process's memory.
 """
@@ -12,16 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from plait.crypto.tokens import digest
+from plait.signals import InMemorySignals, Message, Signals
 from plait.store import flows as flow_store
 from plait.store.db import Database
 from plait.store.flows import PublishedFlow
 from plait.store.tables import utcnow
 
 _MAX_ENTRIES = 10_000
+CHANGED = "published:changed"
 Answer = tuple[PublishedFlow | None]  # an answer that is known (its content may be None)
 
 
@@ -38,15 +43,34 @@ class PublishedFlowLookup(Protocol):
         ...
 
     def clear(self) -> None:
-        """Forget what is known: a publication changed."""
+        """Forget what is known here."""
+        ...
+
+    async def changed(self) -> None:
+        """A publication changed (and is committed): forget what is known, on every process."""
+        ...
+
+    def listening(self) -> AbstractAsyncContextManager[None]:
+        """While entered, a change announced by any process clears what is known here."""
         ...
 
 
 class PublishedFlows:
-    def __init__(self, db: Database, ttl: float = 1.0):
+    def __init__(self, db: Database, ttl: float = 1.0, signals: Signals | None = None):
         self._db = db
         self._ttl = ttl
         self._entries: dict[str, _Entry] = {}
+        self._signals = signals or InMemorySignals()
+
+    def listening(self) -> AbstractAsyncContextManager[None]:
+        return self._signals.listen(CHANGED, self._heard_changed)
+
+    async def changed(self) -> None:
+        self.clear()  # at once here, whatever the signals take
+        await self._signals.publish(CHANGED, {})
+
+    def _heard_changed(self, message: Message) -> None:
+        self.clear()
 
     async def by_secret(self, secret: str) -> PublishedFlow | None:
         """Concurrent calls for one secret share one query (no stampede when an entry

@@ -17,6 +17,9 @@ JUST_TOO_DEEP = '{"prompt": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}"
 LONG_NUMBER = '{"prompt": ' + "7" * 5000 + "}"
 
 
+SHARED_SERVER = True  # each test makes, and looks only at, its own flows
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [

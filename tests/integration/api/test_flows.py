@@ -11,8 +11,11 @@ from tests.fakes.gemini import FakeGemini, ModelListing
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
 
+SHARED_SERVER = True  # each test makes, and looks only at, its own flows (or has its own server)
 
-def test_each_changed_save_is_a_new_immutable_version(admin: httpx.Client) -> None:
+
+def test_each_changed_save_is_a_new_immutable_version(own_admin: httpx.Client) -> None:
+    admin = own_admin  # the flows list below is this server's whole list
     flow_id = flows.create(admin, flows.echo("v1"))
     same = admin.put(f"/api/flows/{flow_id}", json={"document": flows.echo("v1")}).json()
     assert same["version"] == 1  # identical content makes no version

@@ -10,6 +10,7 @@ import pytest
 from tests.integration.api import flows
 from tests.server import LiveServer, server_settings
 
+SHARED_SERVER = True  # each test makes, and looks only at, its own flows
 JSON = {"content-type": "application/json"}
 SURROGATE = "the request holds text that is not Unicode"
 

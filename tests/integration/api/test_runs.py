@@ -12,6 +12,8 @@ from tests.helpers import open_image
 from tests.integration.api import flows
 from tests.server import LiveServer
 
+SHARED_SERVER = True  # each test makes, and looks only at, its own flows
+
 
 def _events(client: httpx.Client, run_id: str) -> list[dict[str, Any]]:
     events = []

@@ -11,6 +11,8 @@ from tests.integration.api.test_runs import _settled
 
 TEMPLATES = [t.id for t in flow_templates()]
 
+SHARED_SERVER = True  # each test makes, and looks only at, its own flows
+
 
 @pytest.mark.parametrize("template_id", TEMPLATES)
 def test_each_template_runs_on_its_first_click(admin: httpx.Client, template_id: str) -> None:

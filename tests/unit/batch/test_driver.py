@@ -135,6 +135,7 @@ class HeldProvider:
     """The provider seam: every call waits until the test lets them all answer."""
 
     name = "preview"
+    model_list = None
 
     def __init__(self) -> None:
         self.in_flight = 0

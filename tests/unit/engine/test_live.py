@@ -69,3 +69,16 @@ def test_a_run_cancelled_before_it_starts_is_refused_once() -> None:
     live.forbid_start("r1")
     assert live.cancelled_before_start("r1")
     assert not live.cancelled_before_start("r1")  # the refusal is used up
+
+
+async def test_a_run_settled_elsewhere_wakes_only_its_own_waiters_with_none() -> None:
+    live = LiveRuns()
+    mine, other = live.waiter("r1"), live.waiter("r2")
+    assert live.waited_for("r1")
+    assert live.waited_for("r2")
+    live.settled_elsewhere("r1")
+    assert await mine is None
+    assert not other.done()
+    assert not live.waited_for("r1")
+    live.forget("r2", other)
+    assert not live.waited_for("r2")

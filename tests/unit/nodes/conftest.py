@@ -20,6 +20,7 @@ class RecordingProvider:
     """The preview provider, plus a record of every request (the provider seam)."""
 
     name = "preview"
+    model_list = None  # no key's model list to check
 
     def __init__(self) -> None:
         self.requests: list[ImageRequest] = []

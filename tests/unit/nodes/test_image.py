@@ -159,6 +159,7 @@ async def test_an_empty_result_is_a_node_error(services: Services) -> None:
 
     class NoImages:
         name = "gemini"
+        model_list = None
 
         async def generate(self, request: ImageRequest) -> ImageResult:
             return ImageResult(images=[], text="I cannot draw that", backend="gemini")

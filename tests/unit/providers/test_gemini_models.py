@@ -166,3 +166,25 @@ async def test_the_fake_lists_on_v1beta_too(gemini_fake: FakeGemini) -> None:
 
     assert listed.models == {"gemini-nano-banana-2.1": "Gemini Nano Banana 2.1"}
     assert [r.path for r in gemini_fake.requests] == ["/v1beta/models"]
+
+
+async def test_the_key_list_is_on_the_provider_seam_and_its_wrappers_forward_it(
+    gemini_fake: FakeGemini, tmp_path: Path
+) -> None:
+    from plait.batch.driver import LimitedProvider
+    from plait.batch.limiter import AimdLimiter
+    from plait.providers.gemini_batch import GeminiBatchApi
+
+    settings = _settings(gemini_fake, tmp_path)
+    provider = make_provider(settings)
+    assert make_provider(settings, "preview").model_list is None
+    try:
+        listed = provider.model_list
+        assert isinstance(listed, ModelList)
+        assert listed.key_id == gemini_models.fingerprint(KEY, gemini_fake.base_url)
+        assert listed.cache_file == tmp_path / gemini_models.CACHE_FILE
+        assert LimitedProvider(provider, AimdLimiter(2)).model_list is listed
+        assert isinstance(provider, GeminiProvider)
+        assert GeminiBatchApi(provider).model_list is listed
+    finally:
+        await provider.aclose()

@@ -23,7 +23,7 @@ from plait.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from plait.providers import catalog, gemini_models
+from plait.providers import catalog
 from plait.providers.base import ImagePart, ImageRequest, TextPart
 from plait.providers.catalog import Catalog, ModelInfo
 from plait.providers.factory import make_provider
@@ -406,7 +406,7 @@ async def test_a_404_offers_the_models_this_key_lists_when_its_list_is_known(
     unknown = _model("gemini-4-image")
     gemini = GeminiProvider(KEY, gemini_fake.base_url, sleep=sleeps, catalog=_catalog_with(unknown))
     listed = KeyModels(0.0, {"gemini-4-image": "4", "gemini-3-pro-image-preview": "Pro"})
-    gemini_models.attach(gemini, ModelList(lambda: gemini.client, "k", None, _known=listed))
+    gemini.model_list = ModelList(lambda: gemini.client, "k", None, _known=listed)
 
     error = await _failure(gemini, unknown.id)
     await gemini.aclose()

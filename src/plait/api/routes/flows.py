@@ -128,7 +128,7 @@ async def delete_flow(flow_id: str, caller: CurrentCaller, state: State) -> None
     await load_flow_record(state, flow_id)
     async with state.runtime.db.new_session() as session, session.begin():
         await flow_store.delete_flow(session, flow_id)
-    state.published.clear()
+    await state.published.changed()
 
 
 @router.get("/{flow_id}/versions", **answers(list[schemas.VersionSummary]))

@@ -73,7 +73,7 @@ async def publish(
             secret = new_secret()
             await flow_store.add_secret(session, flow_id, digest(secret), hint(secret), None)
         answer = await publication_json(session, state, record, secret)
-    state.published.clear()
+    await state.published.changed()
     assert answer is not None
     return answer
 
@@ -89,7 +89,7 @@ async def change_publication(
             raise HTTPException(404, f"flow '{flow_id}' is not published; publish it first")
         body.apply(record)
         answer = await publication_json(session, state, record)
-    state.published.clear()
+    await state.published.changed()
     assert answer is not None
     return answer
 
@@ -99,7 +99,7 @@ async def unpublish(flow_id: str, caller: CurrentCaller, state: State) -> None:
     await load_flow_record(state, flow_id)
     async with state.runtime.db.new_session() as session, session.begin():
         await flow_store.unpublish(session, flow_id)
-    state.published.clear()
+    await state.published.changed()
 
 
 @router.post("/rotate-secret", **answers(schemas.Publication | schemas.SecretRotated))
@@ -112,7 +112,7 @@ async def rotate_secret(
         retire_at = utcnow() + timedelta(seconds=body.grace_seconds)
         await flow_store.add_secret(session, flow_id, digest(secret), hint(secret), retire_at)
         answer = await publication_json(session, state, record, secret)
-    state.published.clear()
+    await state.published.changed()
     if answer is None:
         return {"flow_id": flow_id, "secret": secret, "version": None, "triggers": []}
     return answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,23 +20,28 @@ from plait.api.auth import CurrentCaller, State
 from plait.api.routes.flows import load_flow_record, parse_document
 from plait.api.schemas import EVENTS, answers
 from plait.api.state import ServerState
-from plait.engine.events import Event, EventKind
+from plait.engine.events import EventKind
 from plait.engine.executor import entry_trigger
+from plait.engine.relay import event_json, events_channel
 from plait.engine.runner import RunRequest
-from plait.engine.values import from_json, to_json
+from plait.engine.values import from_json
 from plait.flows.subflow import kept_trigger, up_to
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.http_trigger import coerce_inputs, trigger_config
 from plait.publishing.launch import cancel_run
+from plait.signals import SignalsUnavailable, Subscription
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
 from plait.store.documents import flow_document
-from plait.store.tables import Run
+from plait.store.tables import NodeRun, Run
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["runs"])
 
 _SETTLED = {"succeeded", "failed", "cancelled"}
 _QUEUED_POLL_SECONDS = 0.25
+_RELAYED_CHECK_SECONDS = 5.0  # a relayed stream reads the run's record this often when idle
+_NODE_SETTLED = {"node_finished", "node_cached", "node_failed", "node_skipped"}
 
 
 class StartRun(BaseModel):
@@ -136,7 +142,7 @@ async def run_document(run_id: str, caller: CurrentCaller, state: State) -> dict
 
 @router.post("/runs/{run_id}/cancel", status_code=202, **answers(schemas.RunCancel))
 async def cancel(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
-    status = await cancel_run(state.live, state.runtime.db, run_id)
+    status = await cancel_run(state.relay, state.runtime.db, run_id)
     if status is None:
         raise HTTPException(404, f"no run '{run_id}'")
     if status in ("cancelling", "cancelled"):
@@ -160,43 +166,125 @@ async def run_events(run_id: str, caller: CurrentCaller, state: State) -> Stream
 async def _stream(state: ServerState, run_id: str) -> AsyncIterator[str]:
     waiter = state.live.waiter(run_id)
     try:
-        while (live := state.live.get(run_id)) is None:
-            async with state.runtime.db.new_session() as session:
-                run = await run_store.get_run(session, run_id)
-            if run is None or run.status in _SETTLED:
-                async for line in _replay(state, run_id):
-                    yield line
-                return
-            yield ": queued\n\n"  # not started yet (a full queue, or another worker)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(waiter), _QUEUED_POLL_SECONDS)
-        async for event in live.bus.subscribe():
-            if event.kind == EventKind.RUN_FINISHED:
-                await waiter  # the run's record is complete once it settles: say so only then
-            yield _sse(_event_json(state, event, live.executor.states))
+        async with _relayed_events(state, run_id) as relayed:
+            while (live := state.live.get(run_id)) is None:
+                run = await _get_run(state, run_id)
+                if run is None or run.status in _SETTLED:
+                    async for line in _replay(state, run_id):
+                        yield line
+                    return
+                if relayed is not None:  # it runs, or will, on whichever process
+                    async for line in _follow(state, run_id, relayed):
+                        yield line
+                    return
+                yield ": queued\n\n"  # not started yet (a full queue)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(waiter), _QUEUED_POLL_SECONDS)
+            async for event in live.bus.subscribe():
+                if event.kind == EventKind.RUN_FINISHED:
+                    await waiter  # the run's record is complete once it settles: say so only then
+                yield _sse(_annotated(state, event_json(event, live.executor.states)))
     finally:
         state.live.forget(run_id, waiter)
 
 
+@contextlib.asynccontextmanager
+async def _relayed_events(state: ServerState, run_id: str) -> AsyncIterator[Subscription | None]:
+    """The run's events as the process executing it relays them (None: signals stay in
+    this process, where the run's own bus serves, or cannot be reached: the stream polls
+    the record). Subscribed before the run's record is read, so nothing said after that
+    read is missed."""
+    if not state.relay.shared:
+        yield None
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        relayed = None
+        try:
+            relayed = await stack.enter_async_context(
+                state.signals.subscribe(events_channel(run_id))
+            )
+        except SignalsUnavailable as exc:  # the stream still ends when the record settles
+            log.warning("run %s: its events are not relayed here: %s", run_id, exc)
+        yield relayed
+
+
+async def _follow(state: ServerState, run_id: str, relayed: Subscription) -> AsyncIterator[str]:
+    """A run executing on another process (or not started yet): what its record holds so
+    far and what that process says it did (asked again: this stream joined late), then its
+    events as they come, then the rest of its record and `run_finished`. Each event is
+    said once. The record is read again now and then, in case a signal was lost."""
+    nodes = await _node_runs(state, run_id)
+    settled: set[str | None] = {node.node_id for node in nodes}  # nodes fully told
+    told: set[tuple[str, str | None]] = set()
+    for line in _node_lines(state, run_id, nodes):
+        yield line
+    await state.relay.request_replay(run_id)
+    while True:
+        try:
+            message = await asyncio.wait_for(relayed.get(), _RELAYED_CHECK_SECONDS)
+        except TimeoutError:
+            run = await _get_run(state, run_id)
+            if run is None or run.status in _SETTLED:
+                break
+            yield ": running\n\n"
+            continue
+        if not isinstance(message, dict):
+            continue
+        kind, node_id = message["kind"], message.get("node_id")
+        if kind == "run_finished":
+            break
+        if node_id in settled or (kind, node_id) in told:
+            continue
+        told.add((kind, node_id))
+        if kind in _NODE_SETTLED:
+            settled.add(node_id)
+        yield _sse(_annotated(state, message))
+    rest = [node for node in await _node_runs(state, run_id) if node.node_id not in settled]
+    for line in _node_lines(state, run_id, rest):
+        yield line
+    run = await _get_run(state, run_id)
+    if run is not None:
+        yield _finished_line(run)
+
+
+async def _get_run(state: ServerState, run_id: str) -> Run | None:
+    async with state.runtime.db.new_session() as session:
+        return await run_store.get_run(session, run_id)
+
+
+async def _node_runs(state: ServerState, run_id: str) -> list[NodeRun]:
+    async with state.runtime.db.new_session() as session:
+        return list(await run_store.node_runs(session, run_id))
+
+
 async def _replay(state: ServerState, run_id: str) -> AsyncIterator[str]:
     """A settled run's record as the events it made."""
-    async with state.runtime.db.new_session() as session:
-        run = await run_store.get_run(session, run_id)
-        nodes = await run_store.node_runs(session, run_id)
-    presenter = state.presenter
-    for node in nodes:
-        data = presenter.node_run(node)
-        yield _sse({"kind": _node_kind(node.status, node.cache_hit), "run_id": run_id, **data})
+    nodes = await _node_runs(state, run_id)
+    run = await _get_run(state, run_id)
+    for line in _node_lines(state, run_id, nodes):
+        yield line
     if run is not None:
-        yield _sse(
-            {
-                "kind": "run_finished",
-                "run_id": run_id,
-                "node_id": None,
-                "status": run.status,
-                "error": run.error,
-            }
-        )
+        yield _finished_line(run)
+
+
+def _node_lines(state: ServerState, run_id: str, nodes: list[NodeRun]) -> list[str]:
+    presenter = state.presenter
+    return [
+        _sse({"kind": _node_kind(n.status, n.cache_hit), "run_id": run_id, **presenter.node_run(n)})
+        for n in nodes
+    ]
+
+
+def _finished_line(run: Run) -> str:
+    return _sse(
+        {
+            "kind": "run_finished",
+            "run_id": run.id,
+            "node_id": None,
+            "status": run.status,
+            "error": run.error,
+        }
+    )
 
 
 def _node_kind(status: str, cache_hit: bool) -> str:
@@ -205,17 +293,10 @@ def _node_kind(status: str, cache_hit: bool) -> str:
     return {"failed": "node_failed", "skipped": "node_skipped"}.get(status, f"node_{status}")
 
 
-def _event_json(state: ServerState, event: Event, states: Any) -> dict[str, Any]:
-    data = event.to_json()
-    if event.node_id is not None and event.kind in (EventKind.NODE_FINISHED, EventKind.NODE_CACHED):
-        node = states[event.node_id]
-        data |= {
-            "outputs": state.presenter.annotated(to_json(node.outputs)),
-            "cost_usd": node.usage.cost_usd,
-            "input_tokens": node.usage.input_tokens,
-            "output_tokens": node.usage.output_tokens,
-            "backend": node.backend,
-        }
+def _annotated(state: ServerState, data: dict[str, Any]) -> dict[str, Any]:
+    """An event's JSON with its outputs' images as signed links."""
+    if "outputs" in data:
+        return data | {"outputs": state.presenter.annotated(data["outputs"])}
     return data
 
 

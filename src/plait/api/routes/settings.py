@@ -12,11 +12,8 @@ from plait.api.auth import CurrentCaller, State
 from plait.api.schemas import answers
 from plait.api.state import ServerState
 from plait.crypto.tokens import hint
-from plait.store import settings as settings_store
 
 router = APIRouter(prefix="/api/settings", tags=["settings"])
-
-GEMINI_KEY = "gemini_api_key"
 
 
 class KeyBody(BaseModel):
@@ -30,27 +27,14 @@ async def read_settings(caller: CurrentCaller, state: State) -> dict[str, Any]:
 
 @router.put("/gemini-key", **answers(schemas.Settings))
 async def store_key(body: KeyBody, caller: CurrentCaller, state: State) -> dict[str, Any]:
-    key = body.key.get_secret_value().strip()
-    async with state.runtime.db.new_session() as session, session.begin():
-        await settings_store.put_setting(session, GEMINI_KEY, state.vault.encrypt(key))
-    state.runtime.provider.use_stored_key(key)
+    await state.stored_key.put(body.key.get_secret_value().strip())
     return await settings_json(state)
 
 
 @router.delete("/gemini-key", **answers(schemas.Settings))
 async def delete_key(caller: CurrentCaller, state: State) -> dict[str, Any]:
-    async with state.runtime.db.new_session() as session, session.begin():
-        await settings_store.delete_setting(session, GEMINI_KEY)
-    state.runtime.provider.use_stored_key(None)
+    await state.stored_key.delete()
     return await settings_json(state)
-
-
-async def load_stored_key(state: ServerState) -> None:
-    """At start: hand the stored key (decrypted) to the provider."""
-    async with state.runtime.db.new_session() as session:
-        stored = await settings_store.get_setting(session, GEMINI_KEY)
-    if stored is not None:
-        state.runtime.provider.use_stored_key(state.vault.decrypt(stored))
 
 
 async def settings_json(state: ServerState) -> dict[str, Any]:
