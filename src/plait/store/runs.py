@@ -15,8 +15,16 @@ async def get_run(session: AsyncSession, run_id: str) -> Run | None:
     return await session.get(Run, run_id)
 
 
+IN_FLIGHT = "running"  # a node row marking a paid call under way (`run_writes.mark_in_flight`)
+
+
 async def node_runs(session: AsyncSession, run_id: str) -> list[NodeRun]:
-    query = select(NodeRun).where(NodeRun.run_id == run_id).order_by(NodeRun.id)
+    """The run's settled nodes (not the marks of calls under way), in the order recorded."""
+    query = (
+        select(NodeRun)
+        .where(NodeRun.run_id == run_id, NodeRun.status != IN_FLIGHT)
+        .order_by(NodeRun.id)
+    )
     return list(await session.scalars(query))
 
 
@@ -57,7 +65,7 @@ async def claimable_runs(
 
 async def in_flight_nodes(session: AsyncSession, run_id: str) -> list[str]:
     """Nodes whose paid call was under way when the run's last owner stopped."""
-    query = select(NodeRun.node_id).where(NodeRun.run_id == run_id, NodeRun.status == "running")
+    query = select(NodeRun.node_id).where(NodeRun.run_id == run_id, NodeRun.status == IN_FLIGHT)
     return list(await session.scalars(query))
 
 
