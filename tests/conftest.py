@@ -96,6 +96,19 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     await database.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of its own: SQLite, then PostgreSQL (a fresh database on the
+    test server, `postgres_url`). For code whose SQL must hold on both (claims, leases)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    database = await open_database(url)
+    yield database
+    await database.close()
+
+
 def _docs_digest() -> dict[str, str]:
     return {
         str(path.relative_to(DOCS)): hashlib.sha256(path.read_bytes()).hexdigest()
