@@ -58,9 +58,11 @@ class TestDatabases:
             self.made[key] = self.postgres.new_database()
         return self.made[key]
 
-    def drop(self, keep: set[Path]) -> None:
-        for key in set(self.made) - keep:
-            self.postgres.drop_database(self.made.pop(key))
+    def drop(self, under: Path | None = None) -> None:
+        """Drop the databases of data dirs under `under` (None: all of them)."""
+        for key in list(self.made):
+            if under is None or key.is_relative_to(under):
+                self.postgres.drop_database(self.made.pop(key))
 
 
 @pytest.fixture(scope="session", autouse=on_postgres())
@@ -71,17 +73,16 @@ def test_databases(request: pytest.FixtureRequest) -> Iterator[TestDatabases]:
         yield databases
     finally:
         server.database_for = None
-        databases.drop(keep=set())
+        databases.drop()
 
 
 @pytest.fixture(autouse=on_postgres())
-def _drop_test_databases(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Drop the databases a test made once it ends (those of servers shared by a module's
-    tests, made before, last until the session ends)."""
+def _drop_test_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
+    """Drop the databases of the test's own data dirs once it ends (those of servers a
+    module's tests share live outside it, until the session ends)."""
     databases: TestDatabases = request.getfixturevalue("test_databases")
-    before = set(databases.made)
     yield
-    databases.drop(keep=before)
+    databases.drop(under=tmp_path.resolve())
 
 
 @pytest.fixture
@@ -90,6 +91,19 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     url = f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}"
     if on_postgres():
         url = request.getfixturevalue("test_databases")(tmp_path / "db")
+    database = await open_database(url)
+    yield database
+    await database.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of its own: SQLite, then PostgreSQL (a fresh database on the
+    test server, `postgres_url`). For code whose SQL must hold on both (claims, leases)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'plait.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
     database = await open_database(url)
     yield database
     await database.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,16 @@ def stored_rows(data_dir: Path, table: str | None = None) -> dict[str, list[tupl
             }
     finally:
         engine.dispose()
+
+
+class UtcClock:
+    """A settable clock for leases and claims: `advance` moves it, nothing sleeps."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

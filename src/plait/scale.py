@@ -6,13 +6,15 @@
 | (the same) | `InMemorySignals` | `RedisSignals` (pub/sub) |
 | `PLAIT_BLOB_URL` | `LocalBlobStore` under the data dir | `S3BlobStore` |
 
-Also the readiness checks `/api/health` runs for them (`plait.health`).
+Without Redis, `plait worker` and `plait serve --no-worker` use `DatabaseQueue` (the runs
+table as the queue). Also the readiness checks `/api/health` runs for them (`plait.health`).
 """
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from plait.engine.db_queue import DatabaseQueue
 from plait.engine.queue import InProcessQueue, JobQueue
 from plait.health import Check, Checks
 from plait.media.blobs import BlobStore, LocalBlobStore
@@ -23,13 +25,20 @@ from plait.store.db import Database
 from plait.store.writer import Writer
 
 
-def make_queue(settings: Settings) -> JobQueue:
-    """The run queue: SAQ on Redis when `PLAIT_REDIS_URL` is set, else in this process."""
+def make_queue(
+    settings: Settings, db: Database, *, embedded: bool = True, concurrency: int | None = None
+) -> JobQueue:
+    """The run queue: SAQ on Redis when `PLAIT_REDIS_URL` is set; else in this process
+    (`embedded`: `plait serve` with its worker), or, for processes that share the database
+    without Redis (`plait worker`, `plait serve --no-worker`), the runs table itself."""
+    concurrency = concurrency or settings.run_concurrency
     if settings.redis_url:
         from plait.engine.saq_queue import SaqQueue
 
-        return SaqQueue(settings.redis_url, settings.run_concurrency)
-    return InProcessQueue(settings.run_concurrency)
+        return SaqQueue(settings.redis_url, concurrency)
+    if embedded:
+        return InProcessQueue(concurrency)
+    return DatabaseQueue(db, concurrency, settings.worker_poll_seconds)
 
 
 def make_signals(settings: Settings) -> Signals:

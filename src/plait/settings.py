@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     # variables (read by boto3 itself); unset: files under the data dir
     blob_url: str | None = Field(default=None, validation_alias="PLAIT_BLOB_URL")
     run_concurrency: int = Field(default=32, gt=0, validation_alias="PLAIT_RUN_CONCURRENCY")
+    # scale-out (plait.engine.leases, .reaper, .db_queue): how long a process's claim on a
+    # run or batch holds without a heartbeat; how long a never-claimed queued run may wait
+    # before the reaper queues it again; how often workers look for work and due callbacks
+    lease_seconds: float = Field(default=30.0, ge=1, validation_alias="PLAIT_LEASE_SECONDS")
+    queued_grace_seconds: float = Field(default=120.0, gt=0, validation_alias="PLAIT_QUEUED_GRACE")
+    worker_poll_seconds: float = Field(default=1.0, gt=0, validation_alias="PLAIT_WORKER_POLL")
     max_upload_bytes: int = Field(
         default=20 * 1024 * 1024, gt=0, validation_alias="PLAIT_MAX_UPLOAD_BYTES"
     )

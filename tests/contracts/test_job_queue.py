@@ -10,23 +10,30 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from plait.engine.db_queue import DatabaseQueue
 from plait.engine.queue import InProcessQueue, JobQueue
 from plait.engine.saq_queue import SaqQueue
+from plait.store.db import Database
 
-QUEUES: dict[str, Callable[[pytest.FixtureRequest, int], JobQueue]] = {
-    "in-process": lambda _, concurrency: InProcessQueue(concurrency),
-    "saq on redis": lambda request, concurrency: SaqQueue(
+# each made from the test's request, a database of its own and the concurrency
+QUEUES: dict[str, Callable[[pytest.FixtureRequest, Database, int], JobQueue]] = {
+    "in-process": lambda _, __, concurrency: InProcessQueue(concurrency),
+    "saq on redis": lambda request, _, concurrency: SaqQueue(
         request.getfixturevalue("redis_url"), concurrency
     ),
+    # the runs table as the queue (plait worker without Redis)
+    "database": lambda _, db, concurrency: DatabaseQueue(db, concurrency),
 }
 
 
 @pytest.fixture(params=sorted(QUEUES))
-async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[int], JobQueue]]:
+async def make_queue(
+    request: pytest.FixtureRequest, db: Database
+) -> AsyncIterator[Callable[[int], JobQueue]]:
     made: list[JobQueue] = []
 
     def make(concurrency: int) -> JobQueue:
-        made.append(QUEUES[request.param](request, concurrency))
+        made.append(QUEUES[request.param](request, db, concurrency))
         return made[-1]
 
     yield make

@@ -3,6 +3,7 @@ and the canvas at `/`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from plait import __version__
 from plait.api import docs_page, errors, mcp_route
 from plait.api.accounts import check_admin_settings, first_admin
 from plait.api.auth import require_user
+from plait.api.present import Presenter
 from plait.api.routes import (
     auth,
     batches,
@@ -27,6 +29,7 @@ from plait.api.routes import (
     trigger,
     uploads,
 )
+from plait.api.routes.trigger import callback_payload
 from plait.api.spa import SinglePageApp
 from plait.api.state import ServerState
 from plait.api.url_text import RefuseNulInUrl
@@ -34,13 +37,16 @@ from plait.batch.service import BatchService
 from plait.collector import SERVER_THRESHOLD, long_lived_frozen, thresholds
 from plait.crypto.signing import LinkSigner
 from plait.crypto.vault import Vault
+from plait.engine.leases import Leases
 from plait.engine.live import LiveRuns
 from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
+from plait.execution import Executing
 from plait.logs import redact_secrets
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
+from plait.publishing.outbox import Outbox
 from plait.publishing.shared_budgets import budget_ledger
 from plait.runtime import open_runtime
 from plait.scale import health_checks, make_limiter, make_queue, make_signals
@@ -51,7 +57,9 @@ _MULTIPART_OVERHEAD = 1024 * 1024
 _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
 
 
-def create_app(config: Settings | None = None) -> FastAPI:
+def create_app(config: Settings | None = None, *, execute: bool = True) -> FastAPI:
+    """`execute`: the server runs its runs and batches itself (the embedded worker);
+    False (`plait serve --no-worker`): it records and enqueues them for `plait worker`."""
     config = config or Settings()
     check_admin_settings(config)
     config.secret_key  # noqa: B018  # set where it must be, or a clear error now
@@ -63,9 +71,12 @@ def create_app(config: Settings | None = None) -> FastAPI:
             signals = make_signals(config)
             live = LiveRuns()
             relay = RunRelay(signals, live, runtime.db.journal.flush)
-            queue = make_queue(config)
-            worker = Worker(runtime.db, runtime.registry, runtime.runner, live, relay)
+            leases = Leases(runtime.db, seconds=config.lease_seconds)
+            queue = make_queue(config, runtime.db, embedded=execute)
+            worker = Worker(runtime.db, runtime.registry, runtime.runner, live, leases, relay)
+            links = LinkSigner(config.secret_key, config.link_ttl_seconds)
             vault = Vault(config.secret_key)
+            presenter = Presenter(links, config.public_origin)
             published = PublishedFlows(runtime.db, signals=signals)
             stored_key = StoredKey(runtime.db, vault, runtime.provider, signals)
             state = ServerState(
@@ -74,13 +85,16 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 worker=worker,
                 live=live,
                 limiter=make_limiter(config),
-                links=LinkSigner(config.secret_key, config.link_ttl_seconds),
+                links=links,
                 vault=vault,
                 published=published,
-                batches=BatchService(runtime),
+                batches=BatchService(runtime, leases, execute=execute),
                 budgets=budget_ledger(runtime.db),
-                launcher=InProcessLauncher(runtime.db, runtime.runner, worker, queue),
+                launcher=InProcessLauncher(
+                    runtime.db, runtime.runner, worker, queue, execute_here=execute
+                ),
                 compiled=CompiledFlows(runtime.registry),
+                outbox=Outbox(leases, runtime.http, vault, callback_payload(presenter)),
                 health=health_checks(config, runtime.db, runtime.blobs),
                 signals=signals,
                 relay=relay,
@@ -90,17 +104,12 @@ def create_app(config: Settings | None = None) -> FastAPI:
                 await stored_key.load()
                 state.setup_token = await first_admin(state)
                 app.state.plait = state
-                await queue.start(worker.process)
-                await worker.recover(queue)
+                executing = Executing(worker, queue, state.batches, state.outbox, config)
                 # what start-up made lives as long as the server: out of full collections
                 with long_lived_frozen(), thresholds(SERVER_THRESHOLD):
-                    await state.batches.resume_all()
-                    try:
-                        async with mcp_route.serving(state) as app.state.mcp:
-                            yield
-                    finally:
-                        await state.batches.close()
-                        await queue.close()
+                    work = executing.running() if execute else contextlib.nullcontext()
+                    async with work, mcp_route.serving(state) as app.state.mcp:
+                        yield
 
     app = FastAPI(
         title="Plait",

@@ -21,6 +21,7 @@ from plait.publishing.budgets import BudgetLedger
 from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import Launcher
 from plait.publishing.lookup import PublishedFlowLookup
+from plait.publishing.outbox import Outbox
 from plait.publishing.ratelimit import RateLimiter
 from plait.runtime import Runtime
 from plait.signals import Signals
@@ -41,6 +42,7 @@ class ServerState:
     budgets: BudgetLedger
     launcher: Launcher
     compiled: CompiledFlows
+    outbox: Outbox
     health: Checks  # readiness, by name: `GET /api/health`
     signals: Signals
     relay: RunRelay

@@ -2,10 +2,15 @@
 
 Each batch is one `Driver` task (the same driver `plait batch` uses) under its own AIMD
 limit of `concurrency` rows. Their state is in the database: a batch is `running` until
-every row has settled (`finished`) or a user cancels it (`cancelled`). A server that
-stops leaves its batches `running`; `resume_all` picks them up at the next start, and the
-driver's plan adopts or re-attempts rows whose runs were cut off, so nothing finished is
-run or paid for twice.
+every row has settled (`finished`) or a user cancels it (`cancelled`).
+
+A batch is driven by one process at a time: the one holding its lease (the same leases as
+runs, `plait.engine.leases`), renewed by a heartbeat while it drives. A process that stops
+gives its batches' leases up; one that dies stops renewing them. Either way
+`take_over` in any process that executes work (every few seconds) starts the running
+batches nobody drives, and the driver's plan adopts or re-attempts rows whose runs were
+cut off, so nothing finished is run or paid for twice. A process that does not execute
+(`plait serve --no-worker`) only marks a batch to be run; a worker takes it over.
 """
 
 from __future__ import annotations
@@ -14,16 +19,19 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from plait.batch.driver import BatchJob, Driver, Tally, Work, plan
 from plait.batch.estimate import estimate
 from plait.batch.limiter import AimdLimiter
+from plait.engine.leases import Leases
 from plait.flows.loader import flow_from_document
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.runtime import Runtime
 from plait.store import batches as store
 from plait.store.documents import flow_document
+from plait.store.leases import BATCHES
 from plait.store.tables import Batch
 
 log = logging.getLogger(__name__)
@@ -53,8 +61,11 @@ class _Active:
 
 
 class BatchService:
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, leases: Leases | None = None, *, execute: bool = True):
+        """`execute`: this process drives batches (else it leaves them to workers)."""
         self.runtime = runtime
+        self.leases = leases or Leases(runtime.db)
+        self.execute = execute
         self._active: dict[str, _Active] = {}
         self._changed: dict[str, asyncio.Event] = {}
         self._starting: set[str] = set()  # two requests must not start one batch twice
@@ -80,11 +91,34 @@ class BatchService:
         """Drive the rows of `record` in `statuses` in the background; how many there are."""
         if self.is_active(record.id):
             raise BatchBusy(f"batch '{record.id}' is already running; wait for it or cancel it")
+        if not self.execute:
+            return await self._leave_to_workers(record, statuses)
         self._starting.add(record.id)
         try:
-            return await self._start(record, statuses)
+            if not await self.leases.claim(BATCHES, record.id):
+                raise BatchBusy(f"batch '{record.id}' is running on another process")
+            try:
+                return await self._start(record, statuses)
+            except BaseException:
+                await self.leases.release(BATCHES, record.id)
+                raise
         finally:
             self._starting.discard(record.id)
+
+    async def start_new(self, record: Batch) -> None:
+        """Start a batch just created (all its rows pending); if another process's take-over
+        claimed it first, it runs there."""
+        with contextlib.suppress(BatchBusy):
+            await self.start(record, (store.PENDING,))
+
+    async def _leave_to_workers(self, record: Batch, statuses: tuple[str, ...]) -> int:
+        """Mark the batch running, its rows in `statuses` pending: a worker takes it over."""
+        async with self.runtime.db.new_session() as session:
+            counts, _ = await store.status_counts(session, record.id)
+        journal = self.runtime.db.journal
+        await journal.write(store.reopen_rows(record.id, statuses))
+        await journal.write(store.set_state(record.id, store.ACTIVE))
+        return sum(counts[s] for s in statuses)
 
     async def _start(self, record: Batch, statuses: tuple[str, ...]) -> int:
         compiled = await self.compiled(record)
@@ -122,11 +156,13 @@ class BatchService:
     async def _drive(self, batch_id: str, driver: Driver, work: list[Work]) -> None:
         journal = self.runtime.db.journal
         try:
-            await driver.run(work)
+            async with self.leases.heartbeat(BATCHES, batch_id, self._lost(batch_id)):
+                await driver.run(work)
             await journal.write(store.set_state(batch_id, store.FINISHED))
         except asyncio.CancelledError:
-            if not self._active[batch_id].cancelling:
-                raise  # the server is stopping: the batch stays `running`, resumed at start
+            if not self._active[batch_id].cancelling:  # the process is stopping: another
+                await asyncio.shield(self._give_up(batch_id))  # process takes it over
+                raise
             await asyncio.shield(journal.write(store.settle_unfinished(batch_id, CANCELLED_REASON)))
             await asyncio.shield(journal.write(store.set_state(batch_id, store.CANCELLED)))
         except Exception:
@@ -135,6 +171,23 @@ class BatchService:
         finally:
             self._active.pop(batch_id, None)
             self._notify(batch_id)
+
+    def _lost(self, batch_id: str) -> Callable[[], None]:
+        """Another process took the batch over (this one stalled past its lease): stop."""
+
+        def stop() -> None:
+            active = self._active.get(batch_id)
+            if active is not None:
+                active.task.cancel()
+
+        return stop
+
+    async def _give_up(self, batch_id: str) -> None:
+        try:
+            await self.runtime.db.journal.flush()
+            await self.leases.release(BATCHES, batch_id)
+        except Exception:  # its lease runs out instead
+            log.warning("could not release the lease on batch %s", batch_id, exc_info=True)
 
     async def cancel(self, batch_id: str) -> bool:
         """Stop starting rows, cancel those in flight; False if the batch is not running."""
@@ -147,15 +200,23 @@ class BatchService:
             await active.task
         return True
 
-    async def resume_all(self) -> int:
-        """Start again every batch a stop left running; returns how many."""
+    async def take_over(self) -> int:
+        """Start the running batches no live process drives (this one's, after a restart,
+        included); returns how many."""
         async with self.runtime.db.new_session() as session:
-            records = await store.batches_in_state(session, store.ACTIVE)
+            records = await store.unowned_batches(session, self.leases.now())
+        taken = 0
         for record in records:
-            await self.start(record, (store.PENDING, store.RUNNING))
-        if records:
-            log.warning("picking up %d interrupted batch(es) again", len(records))
-        return len(records)
+            if self.is_active(record.id):
+                continue
+            try:
+                await self.start(record, (store.PENDING, store.RUNNING))
+            except BatchBusy:
+                continue  # another process took it first
+            taken += 1
+        if taken:
+            log.warning("took over %d batch(es) that no live process was driving", taken)
+        return taken
 
     async def close(self) -> None:
         """Stop every batch task; their batches stay `running` for the next start."""

@@ -1,6 +1,6 @@
 """The `plait` command."""
 
-from plait.cli import batch, flows, mcp_stdio, models, run, serve, validate
+from plait.cli import batch, flows, mcp_stdio, models, run, serve, validate, worker
 from plait.cli.app import app
 
 
@@ -8,4 +8,15 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "batch", "flows", "main", "mcp_stdio", "models", "run", "serve", "validate"]
+__all__ = [
+    "app",
+    "batch",
+    "flows",
+    "main",
+    "mcp_stdio",
+    "models",
+    "run",
+    "serve",
+    "validate",
+    "worker",
+]

@@ -59,7 +59,9 @@ class Runner:
         await recorded
         return run_id
 
-    def _post(self, request: RunRequest, running: bool) -> tuple[str, asyncio.Future[None]]:
+    def _post(
+        self, request: RunRequest, running: bool, lease: dict[str, Any] | None = None
+    ) -> tuple[str, asyncio.Future[None]]:
         """Hand the run's row to the journal: its id, and a future settled on commit."""
         flow = request.compiled
         digest = flow.digest
@@ -75,7 +77,7 @@ class Runner:
             "inputs": values.to_json(request.inputs),
         }
         if running:
-            row |= run_writes.running_fields(self.backend)
+            row |= run_writes.running_fields(self.backend) | (lease or {})
         recorded = self.db.journal.post(
             run_writes.create_run(row, None if known else flow.flow.to_document())
         )
@@ -111,14 +113,19 @@ class Runner:
         *,
         resumable: bool = False,
         running: bool = False,
+        owner: str | None = None,
     ) -> RunResult:
         """Execute and record. If the task is cancelled from outside (Ctrl+C, a server
         stopping), the run is recorded as cancelled, or with `resumable` left `running`
         with its finished nodes checkpointed, for a restart to pick up. `running`: it was
-        submitted as running (`submit(..., running=True)`)."""
+        submitted as running (`submit(..., running=True)`). `owner`: the process whose
+        lease the run is under; its final write lands only while that lease is held.
+        A resumable run marks each paid call while it is under way (`mark_in_flight`): a
+        call that may repeat if this process dies is counted by the one that resumes it."""
         run_id = executor.run_id
         recorded: set[str] = set(executor.resumed)
-        bus.listen(self._recorder(run_id, executor.states, recorded))
+        paid = _reaching_out(executor) if resumable else frozenset()
+        bus.listen(self._recorder(run_id, executor.states, recorded, paid))
         if not running:
             self.db.journal.post(run_writes.mark_running(run_id, self.backend))
         try:
@@ -126,18 +133,21 @@ class Runner:
         except asyncio.CancelledError:
             bus.close()
             if executor.result is not None:
-                await asyncio.shield(self._interrupted(executor, recorded, resumable))
+                await asyncio.shield(self._interrupted(executor, recorded, resumable, owner))
             raise
         bus.close()
-        self._finish(result, recorded)
+        self._finish(result, recorded, owner)
         return result
 
-    async def begin(self, request: RunRequest, events: EventBus) -> Executor:
+    async def begin(
+        self, request: RunRequest, events: EventBus, lease: dict[str, Any] | None = None
+    ) -> Executor:
         """Record a run executed at once: its row is posted as running and its executor
         returned, to start while the row is committed; a node that reaches out of Plait
-        (a paid call) waits for the commit. Execute it with `execute_with(..., running=True)`."""
+        (a paid call) waits for the commit. Execute it with `execute_with(..., running=True)`.
+        `lease`: the row's lease columns, when a process claims it (`Leases.fields`)."""
         await self.db.journal.room()  # nothing else holds the run back: keep the journal's pace
-        run_id, recorded = self._post(request, running=True)
+        run_id, recorded = self._post(request, running=True, lease=lease)
         return self.executor(run_id, request, events, recorded=recorded)
 
     async def run(self, request: RunRequest, events: EventBus | None = None) -> RunResult:
@@ -147,24 +157,41 @@ class Runner:
         return await self.execute_with(executor, bus, running=True)
 
     def _recorder(
-        self, run_id: str, states: dict[str, NodeState], recorded: set[str]
+        self, run_id: str, states: dict[str, NodeState], recorded: set[str], paid: frozenset[str]
     ) -> Callable[[Event], None]:
-        """Checkpoints each node worth it as it settles; the rest wait for `_finish`."""
+        """Checkpoints each node worth it as it settles; the rest wait for `_finish`.
+        Nodes in `paid` are marked in flight while they run (see `execute_with`)."""
+        journal = self.db.journal
 
         def record(event: Event) -> None:
             node_id = event.node_id
-            if node_id is None or event.kind not in _SETTLED or not _worth_checkpointing(event):
+            if node_id is None:
                 return
-            self.db.journal.post(run_writes.insert_nodes(run_id, [node_row(states[node_id])]))
+            marked = node_id in paid
+            if event.kind == EventKind.NODE_STARTED:
+                if marked:
+                    node_type = states[node_id].node_type
+                    journal.post(run_writes.mark_in_flight(run_id, node_id, node_type))
+                return
+            if event.kind not in _SETTLED:
+                return
+            unmark = (run_writes.unmark_in_flight(run_id, node_id),) if marked else ()
+            if not _worth_checkpointing(event):
+                if unmark:
+                    journal.post(unmark)
+                return
+            journal.post((*unmark, run_writes.insert_nodes(run_id, [node_row(states[node_id])])))
             recorded.add(node_id)
 
         return record
 
-    async def _interrupted(self, executor: Executor, recorded: set[str], resumable: bool) -> None:
+    async def _interrupted(
+        self, executor: Executor, recorded: set[str], resumable: bool, owner: str | None
+    ) -> None:
         result = executor.result
         assert result is not None
         if not resumable or executor.cancelled:
-            await self._finish(result, recorded)
+            await self._finish(result, recorded, owner)
             return
         done = [
             node_row(state)
@@ -173,13 +200,16 @@ class Runner:
         ]
         await self.db.journal.write(run_writes.insert_nodes(result.run_id, done))
 
-    def _finish(self, result: RunResult, recorded: set[str]) -> asyncio.Future[None]:
+    def _finish(
+        self, result: RunResult, recorded: set[str], owner: str | None = None
+    ) -> asyncio.Future[None]:
         """Write the nodes no event settled (cancelled, never reached) and the run's totals.
 
         Handed to the journal, not waited for: the result is known now, and a database
         session opened from now on sees the write (`Database.new_session` flushes)."""
         rows = [node_row(s) for node_id, s in result.nodes.items() if node_id not in recorded]
-        return self.db.journal.post(run_writes.finish_run(result.run_id, run_fields(result), rows))
+        fields = run_fields(result)
+        return self.db.journal.post(run_writes.finish_run(result.run_id, fields, rows, owner))
 
 
 CHECKPOINT_AFTER_MS = 250
@@ -192,6 +222,12 @@ def _worth_checkpointing(event: Event) -> bool:
         return event.kind == EventKind.NODE_FAILED
     duration = event.data.get("duration_ms") or 0
     return bool(event.data.get("billed")) or duration >= CHECKPOINT_AFTER_MS
+
+
+def _reaching_out(executor: Executor) -> frozenset[str]:
+    """The nodes of the run that call a service outside Plait and have not run yet."""
+    nodes = executor.compiled.nodes.values()
+    return frozenset(n.id for n in nodes if n.node_type.reaches_out) - executor.resumed
 
 
 def node_row(state: NodeState) -> dict[str, Any]:

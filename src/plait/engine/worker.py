@@ -3,10 +3,17 @@
 A job carries only a run id; everything else (the exact flow document, inputs,
 and the outputs of nodes an interrupted attempt already finished) is read from
 the database, so a run picked up after a crash does not pay for a node twice.
+
+Many processes may hold the same job (a shared queue, the reaper's re-queuing): the
+process that takes the run's lease (`plait.engine.leases`) executes it, and every other
+one does nothing. The only calls that may be paid twice are those that were under way on
+a process that died: the process that resumes the run counts them (`Worker.repeated`)
+and logs them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,8 +21,8 @@ from typing import Any
 
 from plait.engine.events import EventBus
 from plait.engine.executor import Executor
+from plait.engine.leases import Leases
 from plait.engine.live import LiveRuns
-from plait.engine.queue import JobQueue
 from plait.engine.relay import RunRelay
 from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunResult
@@ -28,11 +35,10 @@ from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
 from plait.store.documents import flow_document
+from plait.store.leases import RUNS
 from plait.textlimits import storable
 
 log = logging.getLogger(__name__)
-
-_RUNNABLE = ("queued", "running")
 
 
 @dataclass
@@ -48,6 +54,7 @@ class Worker:
         registry: Registry,
         runner: Callable[[], Runner],
         live: LiveRuns,
+        leases: Leases | None = None,
         relay: RunRelay | None = None,
     ):
         """`relay`: tells other processes (and this one's waiters) what the runs here do."""
@@ -55,13 +62,24 @@ class Worker:
         self.registry = registry
         self.runner = runner
         self.live = live
+        self.leases = leases or Leases(db)
+        self.repeated = 0  # paid calls run again: they were under way on a process that died
         self.relay = relay
 
         self._prepared: dict[str, RunRequest] = {}
+        self._held: set[str] = set()  # handed to this process's queue, not yet started
 
     def prepare(self, run_id: str, request: RunRequest) -> None:
         """The request of a run just submitted here: spares reading it back from the database."""
         self._prepared[run_id] = request
+
+    def hold(self, run_id: str) -> None:
+        """The run was handed to this process's queue (by the reaper)."""
+        self._held.add(run_id)
+
+    def holds(self, run_id: str) -> bool:
+        """Whether the run waits in this process's queue: not to be queued again."""
+        return run_id in self._prepared or run_id in self._held
 
     def cancel_here(self, run_id: str) -> bool:
         """Stop the run if it executes here, or keep it from starting if it waits here."""
@@ -73,12 +91,16 @@ class Worker:
         return False
 
     async def process(self, run_id: str) -> None:
-        """Execute a queued run: the request `prepare` kept, or the one its record holds."""
+        """Execute a queued run if this process wins its lease: the request `prepare`
+        kept, or the one its record holds. Another process's run is left alone."""
         executor = None
         try:
             prepared = self._prepared.pop(run_id, None)
+            self._held.discard(run_id)
             if self.live.cancelled_before_start(run_id):
                 return
+            if not await self.leases.claim(RUNS, run_id):
+                return  # settled, or another process executes it
             job = _Job(prepared, {}) if prepared is not None else await self._load(run_id)
             if job is None:
                 return
@@ -98,7 +120,7 @@ class Worker:
         local and short). `on_start` sees the run's id before it starts."""
         runner = self.runner()
         bus = EventBus(replay=True)
-        executor = await runner.begin(request, bus)
+        executor = await runner.begin(request, bus, lease=self.leases.fields())
         if on_start is not None:
             on_start(executor.run_id)
         return executor.run_id, await self._execute(runner, executor, bus, running=True)
@@ -106,45 +128,52 @@ class Worker:
     async def _execute(
         self, runner: Runner, executor: Executor, bus: EventBus, *, running: bool
     ) -> RunResult | None:
-        """Execute where live streams and cancels find it; wake its waiters when it ends."""
+        """Execute under this process's lease, where live streams and cancels find it;
+        wake its waiters when it ends. Stopped from outside (the process stopping), the
+        run's lease is given up at once, for another process to resume it."""
+        run_id, owner = executor.run_id, self.leases.owner
         result = None
-        run_id = executor.run_id
         self.live.started(run_id, executor, bus)
         report = None if self.relay is None else self.relay.follow(run_id, bus, executor.states)
         try:
-            result = await runner.execute_with(executor, bus, resumable=True, running=running)
+            async with self.leases.heartbeat(RUNS, run_id, executor.cancel):
+                result = await runner.execute_with(
+                    executor, bus, resumable=True, running=running, owner=owner
+                )
+        except asyncio.CancelledError:
+            await asyncio.shield(self._give_up(run_id))
+            raise
         finally:
             self.live.settled(run_id, result)
             if report is not None:
                 report.ended()
         return result
 
-    async def recover(self, queue: JobQueue) -> int:
-        """Queue again every run a stop interrupted; returns how many. A batch row's run
-        belongs to its batch, which resumes it (the server's batches, `plait batch --resume`)."""
-        async with self.db.new_session() as session:
-            runs = await run_store.unfinished_runs(session)
-        unfinished = [run for run in runs if run.source != "batch"]
-        for run in unfinished:
-            await queue.enqueue(run.id)
-        if unfinished:
-            log.warning("picking up %d interrupted run(s) again", len(unfinished))
-        return len(unfinished)
+    async def _give_up(self, run_id: str) -> None:
+        try:
+            await self.db.journal.flush()  # its checkpoints land before another takes it
+            await self.leases.release(RUNS, run_id)
+        except Exception:  # its lease runs out instead
+            log.warning("could not release the lease on run %s", run_id, exc_info=True)
 
     async def _load(self, run_id: str) -> _Job | None:
         async with self.db.new_session() as session:
             run = await run_store.get_run(session, run_id)
-            if run is None or run.status not in _RUNNABLE:
+            if run is None or run.status not in run_store.RUNNABLE:
                 return None
             document = await flow_document(session, run.flow_hash)
             completed = await run_store.succeeded_outputs(session, run_id)
+            in_flight = await run_store.in_flight_nodes(session, run_id)
         try:
             compiled = compile_flow(flow_from_document(document), self.registry)
         except PlaitError as exc:
             failed = {"status": "failed", "error": storable(f"the flow is invalid: {exc}")}
-            await self.db.journal.write(run_writes.finish_run(run_id, failed, []))
+            await self.db.journal.write(
+                run_writes.finish_run(run_id, failed, [], self.leases.owner)
+            )
             return None
         if run.status == "running":  # an interrupted attempt: its unfinished nodes run again
+            self._count_repeats(run_id, len(completed), in_flight)
             await self.db.journal.write(run_writes.forget_unsettled_nodes(run_id))
         request = RunRequest(
             compiled,
@@ -154,3 +183,15 @@ class Worker:
             trigger_id=run.trigger_id,
         )
         return _Job(request, {k: from_json(v) for k, v in completed.items()})
+
+    def _count_repeats(self, run_id: str, finished: int, in_flight: list[str]) -> None:
+        """Say what resuming the run costs again: only the calls that were under way."""
+        self.repeated += len(in_flight)
+        log.warning(
+            "resuming run %s: %d finished node(s) kept, %d paid call(s) that were in flight "
+            "on the previous owner run again%s",
+            run_id,
+            finished,
+            len(in_flight),
+            f" ({', '.join(sorted(in_flight))})" if in_flight else "",
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from plait.crypto.signing import body_signature
@@ -34,6 +35,36 @@ async def checked_callback_url(client: GuardedClient, url: str) -> str:
     return url
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """How one POST of a callback went."""
+
+    delivered: bool
+    retry: bool  # a transient failure: worth another attempt
+    reason: str = ""
+
+
+async def post_once(
+    client: GuardedClient, url: str, secret: str, payload: dict[str, Any]
+) -> Attempt:
+    """POST the signed payload once. Every `NetError` (a redirect to an odd scheme
+    included) and 5xx are transient; any other status the receiver refused it with."""
+    body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Plait-Signature": body_signature(secret, body),
+        "X-Plait-Run-Id": str(payload.get("run_id")),
+    }
+    try:
+        response = await client.post(url, content=body, headers=headers, max_bytes=65536)
+        response.raise_for_status()
+        return Attempt(True, False)
+    except HttpStatusError as exc:
+        return Attempt(False, exc.status_code >= 500, exc.message)
+    except NetError as exc:
+        return Attempt(False, True, exc.message)
+
+
 async def deliver(
     client: GuardedClient,
     url: str,
@@ -42,31 +73,24 @@ async def deliver(
     *,
     first_delay: float = FIRST_DELAY_SECONDS,
 ) -> bool:
-    """POST the payload, retrying transient failures (every `NetError`, a redirect to an odd
-    scheme included, and 5xx), waiting `first_delay` seconds and doubling; True once the
-    receiver took it."""
-    body = json.dumps(payload, separators=(",", ":"), default=str).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Plait-Signature": body_signature(secret, body),
-        "X-Plait-Run-Id": str(payload.get("run_id")),
-    }
+    """POST the payload, retrying transient failures (`post_once`), waiting `first_delay`
+    seconds and doubling; True once the receiver took it. (A trigger's callbacks go through
+    the outbox instead, `plait.publishing.outbox`, which outlives this process.)"""
     delay = first_delay
     origin = parse_url(url).origin
     for attempt in range(1, ATTEMPTS + 1):
-        try:
-            response = await client.post(url, content=body, headers=headers, max_bytes=65536)
-            response.raise_for_status()
+        outcome = await post_once(client, url, secret, payload)
+        if outcome.delivered:
             return True
-        except HttpStatusError as exc:
-            if exc.status_code < 500:
-                log.warning("callback to %s refused: %s", origin, exc.message)
-                return False
-            reason = exc.message
-        except NetError as exc:
-            reason = exc.message
+        if not outcome.retry:
+            log.warning("callback to %s refused: %s", origin, outcome.reason)
+            return False
         log.warning(
-            "callback to %s failed (attempt %d of %d): %s", origin, attempt, ATTEMPTS, reason
+            "callback to %s failed (attempt %d of %d): %s",
+            origin,
+            attempt,
+            ATTEMPTS,
+            outcome.reason,
         )
         if attempt < ATTEMPTS:
             await asyncio.sleep(delay)

@@ -45,11 +45,22 @@ class Launcher(Protocol):
 
 
 class InProcessLauncher:
-    def __init__(self, db: Database, runner: Callable[[], Runner], worker: Worker, queue: JobQueue):
+    def __init__(
+        self,
+        db: Database,
+        runner: Callable[[], Runner],
+        worker: Worker,
+        queue: JobQueue,
+        *,
+        execute_here: bool = True,
+    ):
+        """`execute_here`: short local runs a caller waits for may run in its task (not
+        in a process that leaves execution to workers, `plait serve --no-worker`)."""
         self._db = db
         self._runner = runner
         self._worker = worker
         self._queue = queue
+        self._execute_here = execute_here
 
     async def start(
         self, request: RunRequest, *, awaited: bool = False, on_queued: OnQueued = None
@@ -64,7 +75,7 @@ class InProcessLauncher:
             existing = await self.existing(flow_id, key)
             if existing is not None:
                 return Started(existing, False)
-        if awaited and key is None and not request.compiled.reaches_out:
+        if awaited and key is None and not request.compiled.reaches_out and self._execute_here:
             run_id, result = await self._worker.run_here(request, on_queued)
             return Started(run_id, True, result, ran=True)
         try:

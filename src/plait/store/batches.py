@@ -3,9 +3,10 @@ commit: thousands of rows settle without a transaction each); reads take a sessi
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.store.documents import insert_document
@@ -146,8 +147,24 @@ async def runs_by_key(session: AsyncSession, keys: list[str]) -> dict[str, str]:
 
 
 def set_state(batch_id: str, state: str) -> Write:
+    """The batch's state; once it ends, its lease (`plait.engine.leases`) is cleared in
+    the same write."""
+    values: dict[str, Any] = {"state": state}
+    if state != ACTIVE:
+        values |= {"lease_owner": None, "lease_expires": None}
+
     def write(conn: Connection) -> None:
-        conn.execute(update(_batches).where(_batches.c.id == batch_id).values(state=state))
+        conn.execute(update(_batches).where(_batches.c.id == batch_id).values(values))
+
+    return write
+
+
+def reopen_rows(batch_id: str, statuses: tuple[str, ...]) -> Write:
+    """Rows in `statuses` become pending, for whichever process drives the batch next."""
+
+    def write(conn: Connection) -> None:
+        query = update(_rows).where(_rows.c.batch_id == batch_id, _rows.c.status.in_(statuses))
+        conn.execute(query.values(status=PENDING, updated_at=utcnow()))
 
     return write
 
@@ -177,6 +194,14 @@ def settle_unfinished(batch_id: str, reason: str) -> Write:
 
 async def batches_in_state(session: AsyncSession, state: str) -> list[Batch]:
     query = select(Batch).where(Batch.state == state).order_by(Batch.created_at)
+    return list(await session.scalars(query))
+
+
+async def unowned_batches(session: AsyncSession, now: datetime) -> list[Batch]:
+    """Running batches no live process drives: never claimed, released, or whose
+    driver's lease ran out."""
+    free = or_(Batch.lease_owner.is_(None), Batch.lease_expires < now)
+    query = select(Batch).where(Batch.state == ACTIVE, free).order_by(Batch.created_at)
     return list(await session.scalars(query))
 
 

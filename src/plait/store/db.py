@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from plait.errors import PlaitError
+from plait.store.claims import Claims
 from plait.store.commit_process import CommitProcess
 from plait.store.journal import Journal
 from plait.store.migrations.head import HEAD
@@ -52,6 +53,7 @@ class Database:
         apart = commit_apart and sqlite_file(url) is not None
         self.committer = CommitProcess(url, _tables) if apart else None
         self.journal = Journal(partial(sync_engine, url), writer=writer, committer=self.committer)
+        self.claims = Claims(partial(sync_engine, url))  # conditional UPDATEs: leases
         self.stored_documents: set[str] = set()  # flow documents known to be stored
 
     async def migrate(self) -> None:
@@ -92,6 +94,7 @@ class Database:
 
     async def close(self) -> None:
         await self.journal.close()
+        await self.claims.close()
         await self.engine.dispose()
 
 

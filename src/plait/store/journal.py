@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Executable
 
+from plait.store.kept import KeptConnection
 from plait.store.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -83,9 +84,7 @@ class Journal:
         land after the files they name (see `plait.store.writer`); by default its own.
         `committer`: where batches it takes are committed instead (from that thread, so
         still in order)."""
-        self._make_engine = engine
-        self._engine: Engine | None = None
-        self._conn: Connection | None = None
+        self._kept = KeptConnection(engine)
         self._max_batch = max_batch
         self._max_pending = max_pending
         self._pending: list[_Entry] = []
@@ -154,21 +153,10 @@ class Journal:
             ):
                 roomy.set_result(None)
 
-    def _connection(self) -> Connection:
-        """The journal's own connection, kept open: no pool round trip per batch."""
-        if self._conn is None or self._conn.closed or self._conn.invalidated:
-            if self._engine is None:
-                self._engine = self._make_engine()
-            self._conn = self._engine.connect()
-        return self._conn
-
     def _dispose(self) -> None:
         if self._committer is not None:
             self._committer.close()
-        if self._conn is not None:
-            self._conn.close()
-        if self._engine is not None:
-            self._engine.dispose()
+        self._kept.dispose()
 
     def _commit(self, batch: list[_Entry]) -> list[Exception | None]:
         """In the journal's thread: by the committer if it takes the batch, else here."""
@@ -177,7 +165,7 @@ class Journal:
             failures = self._committer.commit(writes)
             if failures is not None:
                 return failures
-        return commit_batch(self._connection(), writes)
+        return commit_batch(self._kept.get(), writes)
 
 
 def commit_batch(conn: Connection, writes: Sequence[Write]) -> list[Exception | None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, update
 
 from plait.store.documents import insert_document
 from plait.store.journal import Rows, Statement, Write
@@ -25,8 +25,30 @@ _FORGET_NODES = Statement(
     order=2,
 )
 _MARK_RUNNING = Statement(_BY_ID, order=3)
-_INSERT_NODES = Statement(insert(_nodes), order=4)
-_FINISH = Statement(_BY_ID, order=5)
+_IN_FLIGHT = "running"  # the status of a node row that marks a paid call under way
+_MARK_NODE = Statement(insert(_nodes), order=4)
+_UNMARK_NODE = Statement(
+    delete(_nodes).where(
+        _nodes.c.run_id == bindparam("run_id"),
+        _nodes.c.node_id == bindparam("node_id"),
+        _nodes.c.status == _IN_FLIGHT,
+    ),
+    order=5,
+)
+_UNMARK_RUN = Statement(
+    delete(_nodes).where(_nodes.c.run_id == bindparam("run_id"), _nodes.c.status == _IN_FLIGHT),
+    order=6,
+)
+_INSERT_NODES = Statement(insert(_nodes), order=7)
+# The final write lands only if the run is still this process's (or nobody's: a CLI run):
+# a process that lost its lease to another must not overwrite what the other records.
+_FINISH = Statement(
+    update(_runs).where(
+        _runs.c.id == bindparam("run_id"),
+        or_(_runs.c.lease_owner == bindparam("owner"), _runs.c.lease_owner.is_(None)),
+    ),
+    order=8,
+)
 
 
 def create_run(row: dict[str, Any], document: dict[str, Any] | None) -> Write:
@@ -53,10 +75,25 @@ def insert_nodes(run_id: str, rows: list[dict[str, Any]]) -> Rows:
     return _INSERT_NODES.rows(*({"run_id": run_id, **row} for row in rows))
 
 
-def finish_run(run_id: str, fields: dict[str, Any], rows: list[dict[str, Any]]) -> Write:
-    """The nodes not yet written, then the run's totals and status."""
-    totals = _FINISH.rows({**fields, "finished_at": utcnow(), "run_id": run_id})
-    return (insert_nodes(run_id, rows), totals)
+def mark_in_flight(run_id: str, node_id: str, node_type: str) -> Rows:
+    """A paid call starts: if the process dies before the node settles, the row that
+    resumes the run counts it as a call that may be paid twice."""
+    row = {"run_id": run_id, "node_id": node_id, "node_type": node_type, "status": _IN_FLIGHT}
+    return _MARK_NODE.rows({**row, "inputs": {}, "outputs": {}, "started_at": utcnow()})
+
+
+def unmark_in_flight(run_id: str, node_id: str) -> Rows:
+    return _UNMARK_NODE.rows({"run_id": run_id, "node_id": node_id})
+
+
+def finish_run(
+    run_id: str, fields: dict[str, Any], rows: list[dict[str, Any]], owner: str | None = None
+) -> Write:
+    """The nodes not yet written, then the run's totals and status, its lease cleared in
+    the same write; `owner`: the process whose lease the run is under (None: unleased)."""
+    lease = {"lease_owner": None, "lease_expires": None, "owner": owner}
+    totals = _FINISH.rows({**fields, **lease, "finished_at": utcnow(), "run_id": run_id})
+    return (_UNMARK_RUN.rows({"run_id": run_id}), insert_nodes(run_id, rows), totals)
 
 
 def forget_unsettled_nodes(run_id: str) -> Write:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.store.tables import NodeRun, Run, utcnow
@@ -14,8 +15,16 @@ async def get_run(session: AsyncSession, run_id: str) -> Run | None:
     return await session.get(Run, run_id)
 
 
+IN_FLIGHT = "running"  # a node row marking a paid call under way (`run_writes.mark_in_flight`)
+
+
 async def node_runs(session: AsyncSession, run_id: str) -> list[NodeRun]:
-    query = select(NodeRun).where(NodeRun.run_id == run_id).order_by(NodeRun.id)
+    """The run's settled nodes (not the marks of calls under way), in the order recorded."""
+    query = (
+        select(NodeRun)
+        .where(NodeRun.run_id == run_id, NodeRun.status != IN_FLIGHT)
+        .order_by(NodeRun.id)
+    )
     return list(await session.scalars(query))
 
 
@@ -32,9 +41,31 @@ async def run_by_idempotency_key(session: AsyncSession, flow_id: str, key: str) 
     )
 
 
-async def unfinished_runs(session: AsyncSession) -> list[Run]:
-    """Runs accepted but not settled: what a restart must pick up again."""
-    query = select(Run).where(Run.status.in_(("queued", "running"))).order_by(Run.created_at)
+RUNNABLE = ("queued", "running")
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """A run a worker may take: unsettled, not a batch's (its batch runs it), and nobody's
+    lease holds it (never claimed, released, or its owner stopped beating)."""
+    lease_ran_out = and_(Run.lease_expires.is_not(None), Run.lease_expires < now)
+    never_claimed = and_(Run.status == "queued", Run.lease_owner.is_(None))
+    return and_(Run.status.in_(RUNNABLE), Run.source != "batch", or_(lease_ran_out, never_claimed))
+
+
+async def claimable_runs(
+    session: AsyncSession, now: datetime, limit: int, queued_before: datetime | None = None
+) -> list[str]:
+    """Ids of runs a worker may take, oldest first. `queued_before`: only never-claimed
+    runs queued before then (the reaper leaves younger ones to the queue they are in)."""
+    query = select(Run.id).where(claimable(now)).order_by(Run.created_at).limit(limit)
+    if queued_before is not None:
+        query = query.where(or_(Run.lease_expires.is_not(None), Run.created_at < queued_before))
+    return list(await session.scalars(query))
+
+
+async def in_flight_nodes(session: AsyncSession, run_id: str) -> list[str]:
+    """Nodes whose paid call was under way when the run's last owner stopped."""
+    query = select(NodeRun.node_id).where(NodeRun.run_id == run_id, NodeRun.status == IN_FLIGHT)
     return list(await session.scalars(query))
 
 

@@ -81,6 +81,10 @@ class Run(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[float | None]
+    # The worker process executing the run, and until when its claim holds unless its
+    # heartbeat extends it (plait.engine.leases); both cleared when the run settles.
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class NodeRun(Base):
@@ -241,6 +245,9 @@ class Batch(Base):
     estimate_usd: Mapped[float | None] = mapped_column(Float, default=None)
     state: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
     batch_api: Mapped[bool] = mapped_column(Boolean, default=False)  # Gemini Batch API mode
+    # The process driving a running batch and until when its claim holds (as for runs).
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class BatchRow(Base):
@@ -277,3 +284,26 @@ class BatchJob(Base):
     requests: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallbackDelivery(Base):
+    """A trigger caller's `callback_url`, to be called once its run settles: the outbox.
+
+    Recorded before the trigger call is answered; delivered by whichever process is alive
+    (claimed per row with a conditional UPDATE, `claim_owner` until `claim_expires`),
+    retried with backoff (`next_attempt_at`). `secret` is the trigger secret the body is
+    signed with, encrypted under the master key (plait.crypto.vault)."""
+
+    __tablename__ = "callback_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claim_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    claim_expires: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -20,5 +20,7 @@ def services(tmp_path: Path) -> Services:
 @pytest.fixture(autouse=True)
 def _reset_test_nodes() -> Iterator[None]:
     Gate.barrier, Gate.calls, Gate.entered, Hang.started, Reach.calls = None, [], None, None, []
+    Reach.hold = Reach.entered = None
     yield
     Gate.barrier, Gate.calls, Gate.entered, Hang.started, Reach.calls = None, [], None, None, []
+    Reach.hold = Reach.entered = None

@@ -100,6 +100,8 @@ class Reach(NodeType[Empty]):
     config_model = Empty
     reaches_out = True
     calls: ClassVar[list[str]] = []
+    hold: ClassVar[asyncio.Event | None] = None  # set: each call waits for it
+    entered: ClassVar[asyncio.Event | None] = None  # set when a call starts
 
     def inputs(self, config: Empty) -> list[Port]:
         return [Port("in", PortType.TEXT, required=False)]
@@ -109,6 +111,10 @@ class Reach(NodeType[Empty]):
 
     async def run(self, ctx: NodeContext, config: Empty, inputs: dict[str, Any]) -> dict[str, Any]:
         Reach.calls.append(ctx.node_id)
+        if Reach.entered is not None:
+            Reach.entered.set()
+        if Reach.hold is not None:
+            await Reach.hold.wait()
         return {"out": "reached"}
 
 

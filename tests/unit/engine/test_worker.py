@@ -1,5 +1,7 @@
-"""`Worker`: executes queued runs by id from their records, resumes interrupted ones
-without running finished nodes again, and tells `LiveRuns` how each run ended."""
+"""`Worker`: executes queued runs by id from their records when it wins their lease,
+resumes interrupted ones without running finished nodes again (counting the calls that
+were in flight), and tells `LiveRuns` how each run ended. `Reaper`: queues again only
+the runs nobody executes (expired leases, lost queued jobs)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import asyncio
 import pytest
 
 from plait.engine.context import Services
+from plait.engine.leases import Leases
 from plait.engine.live import LiveRuns
+from plait.engine.reaper import Reaper
 from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunStatus
 from plait.engine.worker import Worker
@@ -16,7 +20,8 @@ from plait.flows.validate import compile_flow
 from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
-from tests.helpers import flow, node
+from plait.store.leases import RUNS
+from tests.helpers import UtcClock, flow, node
 from tests.unit.engine.nodes_for_tests import Gate, Reach, registry
 
 PAID_THEN_GATED = flow([node("paid", "reach"), node("gate", "gate")], [("paid.out", "gate.in")])
@@ -39,8 +44,24 @@ class Queued:
 
 
 @pytest.fixture
-def worker(db: Database, services: Services) -> Worker:
-    return Worker(db, registry(), lambda: Runner(db, services, "preview"), LiveRuns())
+def db(any_db: Database) -> Database:
+    """On SQLite and on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
+def clock() -> UtcClock:
+    return UtcClock()
+
+
+@pytest.fixture
+def worker(db: Database, services: Services, clock: UtcClock) -> Worker:
+    leases = Leases(db, "here", 30, clock)
+    return Worker(db, registry(), lambda: Runner(db, services, "preview"), LiveRuns(), leases)
+
+
+def _reaper(worker: Worker, queue: Queued, grace: float = 120) -> Reaper:
+    return Reaper(worker.db, worker, queue, worker.leases, grace)
 
 
 async def _status(db: Database, run_id: str) -> tuple[str, dict[str, str]]:
@@ -64,17 +85,16 @@ async def test_a_queued_run_is_executed_from_its_record(worker: Worker, db: Data
 
 
 async def test_a_prepared_run_is_not_read_back(worker: Worker, db: Database) -> None:
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="editor")
-    run_id = await worker.runner().submit(request)
-    worker.prepare(run_id, request)
-    async with db.new_session() as session, session.begin():
-        await run_store.cancel_queued(session, run_id)  # the record no longer runnable
+    stored = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="editor")
+    run_id = await worker.runner().submit(stored)
+    kept = flow([node("kept", "reach")])
+    worker.prepare(run_id, RunRequest(compile_flow(kept, registry()), {}, source="editor"))
     await worker.process(run_id)
-    assert Reach.calls == ["paid"]  # ran from the prepared request
+    assert Reach.calls == ["kept"]  # ran from the prepared request, not the record
 
 
 async def test_an_interrupted_run_resumes_without_paying_again(
-    worker: Worker, db: Database
+    worker: Worker, db: Database, clock: UtcClock
 ) -> None:
     request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
     run_id = await worker.runner().submit(request)
@@ -89,20 +109,111 @@ async def test_an_interrupted_run_resumes_without_paying_again(
 
     Gate.barrier = None
     queue = Queued()
-    assert await worker.recover(queue) == 1
+    clock.advance(1)  # stopping released its lease: it is free at once
+    assert await _reaper(worker, queue).reap() == [run_id]
     assert queue.run_ids == [run_id]
+    assert await _reaper(worker, queue).reap() == []  # held by this process's queue now
     await worker.process(run_id)
     assert Reach.calls == ["paid"]  # once, before the stop
     assert Gate.calls == ["gate", "gate"]
     assert await _status(db, run_id) == ("succeeded", {"paid": "succeeded", "gate": "succeeded"})
 
 
-async def test_batch_runs_are_left_to_their_batch(worker: Worker) -> None:
+async def test_batch_runs_are_left_to_their_batch(worker: Worker, clock: UtcClock) -> None:
     request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="batch")
     await worker.runner().submit(request)
+    clock.advance(3600)
     queue = Queued()
-    assert await worker.recover(queue) == 0
+    assert await _reaper(worker, queue).reap() == []
     assert queue.run_ids == []
+
+
+async def test_a_queued_run_is_reaped_only_after_the_grace_period(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    compiled = compile_flow(PAID_THEN_GATED, registry())
+    row = {"id": "lost", "flow_hash": compiled.digest, "source": "editor", "inputs": {}}
+    document = compiled.flow.to_document()
+    await db.journal.write(run_writes.create_run({**row, "created_at": clock()}, document))
+    queue = Queued()
+    clock.advance(60)
+    assert await _reaper(worker, queue, grace=120).reap() == []  # its queue may still hold it
+    clock.advance(61)
+    assert await _reaper(worker, queue, grace=120).reap() == ["lost"]
+
+
+TWO_PAID = flow(
+    [node("a", "reach"), node("b", "reach"), node("c", "gate")],
+    [("a.out", "b.in"), ("b.out", "c.in")],
+)
+
+
+async def _left_by_a_dead_process(worker: Worker, db: Database, clock: UtcClock) -> str:
+    """What a process killed mid-run leaves: the run `running` under its lease, node `a`
+    checkpointed, the paid call of node `b` marked in flight."""
+    request = RunRequest(compile_flow(TWO_PAID, registry()), {}, source="trigger")
+    run_id = await worker.runner().submit(request)
+    dead = Leases(db, "dead", 30, clock)
+    assert await dead.claim(RUNS, run_id)
+    finished = {"node_id": "a", "node_type": "reach", "status": "succeeded", "inputs": {}}
+    await db.journal.write(run_writes.mark_running(run_id, "preview"))
+    await db.journal.write(run_writes.insert_nodes(run_id, [{**finished, "outputs": {"out": "x"}}]))
+    await db.journal.write(run_writes.mark_in_flight(run_id, "b", "reach"))
+    return run_id
+
+
+async def test_a_run_on_a_live_process_is_left_alone(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    run_id = await _left_by_a_dead_process(worker, db, clock)
+    clock.advance(29)  # its owner's lease still holds
+    queue = Queued()
+    assert await _reaper(worker, queue).reap() == []
+    await worker.process(run_id)  # a stray job for it: the claim fails, nothing runs
+    assert Reach.calls == []
+    assert Gate.calls == []
+
+
+async def test_a_run_whose_owner_died_resumes_and_counts_the_repeated_call(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    run_id = await _left_by_a_dead_process(worker, db, clock)
+    clock.advance(31)  # the owner stopped beating: its lease ran out
+    queue = Queued()
+    assert await _reaper(worker, queue).reap() == [run_id]
+    await worker.process(run_id)
+    assert Reach.calls == ["b"]  # `a` was checkpointed: not paid again
+    assert Gate.calls == ["c"]
+    assert worker.repeated == 1  # `b` was in flight on the dead owner
+    assert await _status(db, run_id) == (
+        "succeeded",
+        {"a": "succeeded", "b": "succeeded", "c": "succeeded"},
+    )
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, run_id)
+    assert run is not None
+    assert (run.lease_owner, run.lease_expires) == (None, None)  # cleared with the status
+
+
+async def test_a_paid_call_under_way_is_marked_in_flight_until_it_settles(
+    worker: Worker, db: Database
+) -> None:
+    request = RunRequest(compile_flow(TWO_PAID, registry()), {}, source="trigger")
+    run_id = await worker.runner().submit(request)
+    Reach.hold, Reach.entered = asyncio.Event(), asyncio.Event()
+    task = asyncio.ensure_future(worker.process(run_id))
+    await Reach.entered.wait()
+    await db.journal.flush()
+    async with db.new_session() as session:
+        assert await run_store.in_flight_nodes(session, run_id) == ["a"]
+        run = await run_store.get_run(session, run_id)
+    assert run is not None
+    assert run.lease_owner == "here"
+    Reach.hold.set()
+    await task
+    async with db.new_session() as session:
+        assert await run_store.in_flight_nodes(session, run_id) == []
+    assert worker.repeated == 0
 
 
 async def test_a_run_cancelled_while_queued_does_not_start(worker: Worker) -> None:

@@ -62,8 +62,9 @@ async def test_settling_adds_the_cost_to_earlier_attempts_and_many_rows_settle_a
     journal = runtime.db.journal
     await journal.write(_settle(1, "failed", 0.5))  # a first attempt
     executed: list[str] = []  # what reached the database
-    assert journal._engine is not None  # made by the fixture's first write
-    event.listen(journal._engine, "before_cursor_execute", lambda *a: executed.append(a[2]))
+    engine = journal._kept.engine
+    assert engine is not None  # made by the fixture's first write
+    event.listen(engine, "before_cursor_execute", lambda *a: executed.append(a[2]))
 
     await asyncio.gather(
         journal.post(_settle(1, "succeeded", 0.25, ["a.png"])),

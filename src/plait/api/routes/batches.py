@@ -128,7 +128,7 @@ async def create_batch(
             "state": store.ACTIVE,
         },
     )
-    await state.batches.start(await _batch_or_404(state, batch_id), (store.PENDING,))
+    await state.batches.start_new(await _batch_or_404(state, batch_id))
     return await _summary(state, batch_id)
 
 

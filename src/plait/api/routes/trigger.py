@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -12,6 +11,7 @@ from plait.api import schemas
 from plait.api.auth import State
 from plait.api.bodies import read_fields
 from plait.api.errors import run_failure_status
+from plait.api.present import Presenter
 from plait.api.schemas import answers
 from plait.api.state import ServerState
 from plait.errors import Category
@@ -19,17 +19,16 @@ from plait.flows.validate import CompiledFlow
 from plait.media.image_ref import ImageRef
 from plait.nodes.http_trigger import HttpTriggerConfig
 from plait.nodes.respond import RespondConfig
-from plait.publishing.callbacks import checked_callback_url, deliver
+from plait.publishing.callbacks import checked_callback_url
 from plait.publishing.calls import checked_idempotency_key, count_call, launch
 from plait.publishing.inputs import trigger_inputs
-from plait.publishing.launch import Started
+from plait.publishing.outbox import Payload
 from plait.publishing.outcome import Outcome, run_record, wait_outcome
 from plait.store.flows import PublishedFlow
 
 router = APIRouter(tags=["trigger"])
 
 NOT_FOUND = "no published flow has this trigger; check the URL and its secret"
-_CALLBACK_WAIT_SECONDS = 24 * 3600
 Wait = Annotated[
     bool,
     Query(description="false: answer 202 with a status URL at once, without waiting for the run"),
@@ -85,7 +84,7 @@ async def trigger(
 
     started = await launch(state, published, flow, node_id, key, read_inputs, awaited=within > 0)
     if callback is not None and started.is_new:
-        _call_back_later(state, secret, started.run_id, callback)
+        await state.outbox.add(started.run_id, callback, secret)  # before the call is answered
     outcome = await wait_outcome(
         state.live, state.runtime.db, started, within, shared=state.relay.shared
     )
@@ -128,21 +127,6 @@ def _responds(flow: CompiledFlow) -> bool:
 
 def _idempotency_key(request: Request) -> str | None:
     return checked_idempotency_key(request.headers.get("idempotency-key"))
-
-
-def _call_back_later(state: ServerState, secret: str, run_id: str, url: str) -> None:
-    """Deliver the outcome to `url` once the run settles (the caller need not wait)."""
-
-    async def call_back() -> None:
-        started = Started(run_id, False)
-        outcome = await wait_outcome(
-            state.live, state.runtime.db, started, _CALLBACK_WAIT_SECONDS, shared=state.relay.shared
-        )
-        await deliver(state.runtime.http, url, secret, _status_json(state, secret, outcome))
-
-    task = asyncio.get_running_loop().create_task(call_back())
-    state.background.add(task)
-    task.add_done_callback(state.background.discard)
 
 
 async def _answer(
@@ -200,13 +184,21 @@ async def _respond(state: ServerState, outcome: Outcome, flow: CompiledFlow) -> 
 
 
 def _status_json(state: ServerState, secret: str, outcome: Outcome) -> dict[str, Any]:
+    return status_json(state.presenter, secret, outcome)
+
+
+def callback_payload(presenter: Presenter) -> Payload:
+    """The body a callback carries: the settled run's status, as the status route answers."""
+    return lambda run, secret: status_json(presenter, secret, Outcome.of_run(run))
+
+
+def status_json(presenter: Presenter, secret: str, outcome: Outcome) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "run_id": outcome.run_id,
         "status": outcome.status,
-        "status_url": f"{state.settings.public_origin}/api/trigger/{secret}/runs/{outcome.run_id}",
+        "status_url": f"{presenter.origin}/api/trigger/{secret}/runs/{outcome.run_id}",
     }
     if outcome.status == "succeeded":
-        presenter = state.presenter
         answer["result"] = presenter.public(outcome.value)
     if outcome.error:
         answer["error"] = outcome.error

@@ -1,3 +1,3 @@
 """The newest migration's revision id. Update it with every new migration (a test checks)."""
 
-HEAD = "0013_budget_days"
+HEAD = "0014_leases"
