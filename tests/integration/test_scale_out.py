@@ -25,39 +25,14 @@ from tests.fakes.gemini import JSON, FakeGemini
 from tests.fakes.web import LocalServer, local_server
 from tests.helpers import open_image, until
 from tests.integration.api import flows
+from tests.integration.api.test_recovery import TWO_IMAGES
 from tests.integration.api.test_signals_across_servers import Stream
 from tests.services import S3, Postgres, Redis
 
 WAIT = 180  # seconds any condition may take (a dead worker's SAQ job returns after ~30 s)
 CONCURRENCY = 10  # runs each worker executes at once: 20 runs in flight fill both
 PRICE = 0.039  # gemini-2.5-flash-image, per image: the estimate of one image_endpoint run
-NIGHT = "the same, at night"
-TWO_IMAGES = {
-    "format": 1,
-    "name": "Two images",
-    "nodes": [
-        {"id": "trigger", "type": "http_trigger", "config": {"fields": [{"name": "prompt"}]}},
-        {
-            "id": "first",
-            "type": "image",
-            "config": {"model": "gemini-2.5-flash-image", "prompt": "{{ trigger.prompt }}"},
-        },
-        {
-            "id": "second",
-            "type": "image",
-            "config": {
-                "model": "gemini-2.5-flash-image",
-                "prompt": NIGHT,
-                "references": [{"port": "ref_1", "caption": "this"}],
-            },
-        },
-        {"id": "respond", "type": "respond", "config": {"fields": [{"name": "image"}]}},
-    ],
-    "edges": [
-        {"from": "first.image", "to": "second.ref_1"},
-        {"from": "second.image", "to": "respond.image"},
-    ],
-}
+NIGHT = "the same, at night"  # the second image's prompt in TWO_IMAGES
 
 
 @dataclass
