@@ -22,7 +22,7 @@ Main = Callable[[list[str]], dict[str, dict[str, Any]]]
         ),
         (
             scale.main,
-            3,  # a call through plait worker takes about a second even when idle
+            3,  # the first calls through a new plait worker take a second or two
             {"1 worker": None, "2 workers": "1 worker", "sqlite": None, "postgres": "sqlite"},
             ["target: 2 workers ≥ 1.5× 1 worker: "],
         ),
