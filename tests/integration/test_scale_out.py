@@ -371,15 +371,7 @@ def test_a_batch_whose_worker_was_killed_finishes_paying_only_the_rows_in_flight
     rows = ["one", "two", "three", "four", "five", "six"]
     fake.hang_if = prompted("four", "five", "six")
     with scaled.a() as a, scaled.b() as b:
-        flow_id = flows.create(a, flows.image_endpoint())
-        upload = ("rows.csv", ("prompt\n" + "\n".join(rows) + "\n").encode(), "text/csv")
-        created = a.post(
-            f"/api/flows/{flow_id}/batches",
-            files={"rows": upload},
-            data={"concurrency": "3", "confirm_usd": "1"},
-        )
-        assert created.status_code == 201, created.text
-        batch_id = created.json()["id"]
+        batch_id = flows.image_batch(a, rows, concurrency=3)
 
         def counts() -> dict[str, int]:
             found: dict[str, int] = b.get(f"/api/batches/{batch_id}").json()["counts"]

@@ -184,15 +184,7 @@ def test_a_batch_whose_worker_was_killed_is_taken_over_and_finished(
     first, _ = cluster.worker("worker1")
     gemini_fake.fail(Fault(), Fault.hang_for(60))  # row 1 answers; row 2 hangs
     with cluster.admin() as client:
-        flow_id = flows.create(client, flows.image_endpoint())
-        rows = ("rows.csv", b"prompt\none\ntwo\nthree\n", "text/csv")
-        created = client.post(
-            f"/api/flows/{flow_id}/batches",
-            files={"rows": rows},
-            data={"concurrency": "1", "confirm_usd": "1"},
-        )
-        assert created.status_code == 201, created.text
-        batch_id = created.json()["id"]
+        batch_id = flows.image_batch(client, ["one", "two", "three"], concurrency=1)
         until(lambda: len(gemini_fake.generate_requests()) == 2, "row 2's image call", 60)
 
         def row_one_recorded() -> bool:

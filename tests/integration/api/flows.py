@@ -94,3 +94,17 @@ def publish(client: Any, flow_id: str, **body: Any) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     publication: dict[str, Any] = answer.json()
     return publication
+
+
+def image_batch(client: Any, prompts: list[str], concurrency: int) -> str:
+    """A batch of `image_endpoint` runs, one row per prompt, started; its id."""
+    flow_id = create(client, image_endpoint())
+    rows = ("rows.csv", "\n".join(["prompt", *prompts, ""]).encode(), "text/csv")
+    created = client.post(
+        f"/api/flows/{flow_id}/batches",
+        files={"rows": rows},
+        data={"concurrency": str(concurrency), "confirm_usd": "1"},
+    )
+    assert created.status_code == 201, created.text
+    batch_id: str = created.json()["id"]
+    return batch_id
