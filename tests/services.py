@@ -53,6 +53,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+@contextlib.contextmanager
+def _running(process: subprocess.Popen[bytes], port: int, what: str, root: Path) -> Iterator[None]:
+    """Once the server listens on `port`; stopped and its files removed afterwards."""
+    try:
+        _wait_for_port(port, process, what, root / "log")
+        yield
+    finally:
+        _stop(process)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def _binary(name: str, package: str, extra_dirs: tuple[str, ...] = ()) -> str:
     found = shutil.which(name)
     if found:
@@ -150,14 +161,10 @@ def postgres_server() -> Iterator[Postgres]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-    try:
-        _wait_for_port(port, process, "postgres", log)
+    with _running(process, port, "postgres", root):
         server = Postgres(port, process, root)
         _wait_for_connections(server, log)
         yield server
-    finally:
-        _stop(process)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # Redis -----------------------------------------------------------------------------------
@@ -191,12 +198,8 @@ def redis_server() -> Iterator[Redis]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-    try:
-        _wait_for_port(port, process, "redis-server", log)
+    with _running(process, port, "redis-server", root):
         yield Redis(port, process)
-    finally:
-        _stop(process)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # S3 (moto's server mode) -----------------------------------------------------------------
@@ -252,9 +255,5 @@ def s3_server() -> Iterator[S3]:
             stderr=subprocess.STDOUT,
             env={**os.environ, **S3_CREDENTIALS},
         )
-    try:
-        _wait_for_port(port, process, "moto_server", log)
+    with _running(process, port, "moto_server", root):
         yield S3(port, process)
-    finally:
-        _stop(process)
-        shutil.rmtree(root, ignore_errors=True)

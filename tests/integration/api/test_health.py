@@ -7,15 +7,8 @@ from pathlib import Path
 from tests.server import LiveServer, server_settings
 from tests.services import Postgres
 
-
-def test_health_reports_the_database_reachable(server: LiveServer) -> None:
-    with server.client() as client:
-        answer = client.get("/api/health")
-    assert answer.status_code == 200
-    body = answer.json()
-    assert body["status"] == "ok"
-    assert body["version"]
-    assert body["checks"]["database"]["ok"] is True
+# A reachable database (and the blob directory) on the default server:
+# test_shared_services.test_the_default_server_checks_its_database_and_blob_directory.
 
 
 def test_health_is_503_naming_the_database_when_it_is_gone(
