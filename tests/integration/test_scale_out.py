@@ -8,6 +8,7 @@ The two kill tests come last: each kills a worker and starts a new one in its pl
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,12 +20,14 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from mcp import types
 
 from tests.cluster import Cluster, Process, environment
 from tests.fakes.gemini import JSON, FakeGemini
 from tests.fakes.web import LocalServer, local_server
 from tests.helpers import open_image, until
 from tests.integration.api import flows
+from tests.integration.api.test_mcp import mcp_session, token
 from tests.integration.api.test_recovery import TWO_IMAGES
 from tests.integration.api.test_signals_across_servers import Stream
 from tests.services import S3, Postgres, Redis
@@ -274,6 +277,34 @@ def test_an_image_written_by_a_worker_is_served_by_both_servers(scaled: Scaled) 
     assert from_a.status_code == from_b.status_code == 200
     assert from_b.content == from_a.content
     assert open_image(from_b.content).format == "PNG"
+
+
+def test_an_mcp_tool_called_on_one_server_runs_on_a_worker(
+    scaled: Scaled, fake: FakeGemini
+) -> None:
+    """Issue 20 on PostgreSQL + Redis: both servers are `--no-worker`, so the call's run
+    is executed by a worker; the tool answers its body, image and run like the API."""
+    with scaled.a() as a:
+        flow_id = flows.create(a, {**flows.image_endpoint(), "name": "Scaled draw"})
+        flows.publish(a, flow_id, mcp=True)
+        bearer = token(a, "run")
+    b_url = scaled.cluster.urls()[1]
+
+    async def call() -> types.CallToolResult:
+        async with mcp_session(b_url, bearer) as session:
+            return await session.call_tool("Scaled_draw", {"prompt": "drawn for an agent"})
+
+    result = asyncio.run(call())
+    assert not result.is_error, result.content
+    structured = result.structured_content
+    assert structured is not None
+    assert structured["result"]["image"].startswith(f"{b_url}/files/")
+    images = [c for c in result.content if isinstance(c, types.ImageContent)]
+    assert len(images) == 1
+    with scaled.a() as a:
+        run = run_of(a, structured["run_id"])
+    assert (run["flow_id"], run["status"]) == (flow_id, "succeeded")
+    assert generated(fake)["drawn for an agent"] == 1  # paid once
 
 
 @dataclass

@@ -33,11 +33,13 @@ def token(admin: httpx.Client, *scopes: str) -> str:
 
 
 @asynccontextmanager
-async def mcp_session(server: LiveServer, bearer: str) -> AsyncIterator[ClientSession]:
+async def mcp_session(server: LiveServer | str, bearer: str) -> AsyncIterator[ClientSession]:
+    """An MCP client session with a server's `/mcp` (a test server, or a server's URL)."""
+    url = server if isinstance(server, str) else server.url
     headers = {"Authorization": f"Bearer {bearer}"}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=60) as http,
-        streamable_http_client(f"{server.url}/mcp", http_client=http) as (read, write),
+        streamable_http_client(f"{url}/mcp", http_client=http) as (read, write),
         ClientSession(read, write) as session,
     ):
         await session.initialize()
