@@ -170,7 +170,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
         def settled() -> bool:
             return bool(client.get(f"/api/runs/{run_id}").json()["status"] == "succeeded")
 
-        until(settled, "the run to finish on the new worker", 300)
+        until(settled, "the run to finish on the new worker", 150)
         run = client.get(f"/api/runs/{run_id}").json()
 
     # "a" was paid once; the call in flight on the dead worker is the one repeat
