@@ -61,12 +61,14 @@ class Database:
 
         Processes starting together take turns: on PostgreSQL under an advisory lock, on a
         SQLite file under a lock file beside it; the one that comes second finds the schema
-        current."""
+        current. On SQLite the turn starts before the first connection: a new file's first
+        connections switch it to WAL, which fails at once ("database is locked") for all but
+        one when they race."""
         try:
-            async with self.engine.connect() as conn:
-                current = await conn.run_sync(_revision)
-            if current == HEAD:
-                return
+            if sqlite_file(self.url) is None:
+                async with self.engine.connect() as conn:
+                    if await conn.run_sync(_revision) == HEAD:
+                        return
             async with migration_lock(self), self.engine.begin() as conn:
                 if await conn.run_sync(_revision) != HEAD:
                     await conn.run_sync(_upgrade)
