@@ -110,16 +110,23 @@ async def open_runtime(
     backend: Backend | None = None,
     *,
     commit_apart: bool = False,
+    concurrency: int | None = None,
 ) -> AsyncIterator[Runtime]:
     """`commit_apart`: the journal commits in a process of its own (a server's choice:
-    see `plait.store.commit_process`)."""
+    see `plait.store.commit_process`). `concurrency`: the runs this process executes at
+    once, if not `PLAIT_RUN_CONCURRENCY` (it sizes the database's connection pool)."""
     settings = settings or Settings()
     http = GuardedClient(NetPolicy.parse(settings.net_allow))
     provider = LazyProvider(settings, backend)
     make_private(settings.data_dir, sqlite_file(settings.sqlalchemy_url))
     work.configure(settings.image_memory_mb * work.MB)
     writer = Writer()  # blob files and commits, in order (see plait.store.writer)
-    db = await open_database(settings.sqlalchemy_url, writer, commit_apart=commit_apart)
+    db = await open_database(
+        settings.sqlalchemy_url,
+        writer,
+        commit_apart=commit_apart,
+        pool=settings.database_pool(concurrency),
+    )
     blobs = make_blobs(settings, writer)
     try:
         yield Runtime(settings, db, blobs, builtin(), provider, http)

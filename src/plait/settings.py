@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     # variables (read by boto3 itself); unset: files under the data dir
     blob_url: str | None = Field(default=None, validation_alias="PLAIT_BLOB_URL")
     run_concurrency: int = Field(default=32, gt=0, validation_alias="PLAIT_RUN_CONCURRENCY")
+    # connections each process keeps open to a PostgreSQL database (docs/deploy.md); unset:
+    # as many as the runs it executes at once (`PLAIT_RUN_CONCURRENCY`, `plait worker
+    # --concurrency`); the overflow is opened for a burst and closed after each use
+    database_pool_size: int | None = Field(
+        default=None, gt=0, validation_alias="PLAIT_DATABASE_POOL_SIZE"
+    )
+    database_pool_overflow: int = Field(
+        default=10, ge=0, validation_alias="PLAIT_DATABASE_POOL_OVERFLOW"
+    )
     # scale-out (plait.engine.leases, .reaper, .db_queue): how long a process's claim on a
     # run or batch holds without a heartbeat; how long a never-claimed queued run may wait
     # before the reaper queues it again; how often workers look for work and due callbacks
@@ -93,6 +102,12 @@ class Settings(BaseSettings):
     def rate_limit_uri(self) -> str:
         """Where rate-limit counters live: the chosen storage, else Redis, else memory."""
         return self.rate_limit_storage or self.redis_url or "memory://"
+
+    def database_pool(self, concurrency: int | None = None) -> PoolSize:
+        """The connection pool of a process executing up to `concurrency` runs at once
+        (default `PLAIT_RUN_CONCURRENCY`), unless `PLAIT_DATABASE_POOL_SIZE` sets it."""
+        size = self.database_pool_size or concurrency or self.run_concurrency
+        return PoolSize(size, self.database_pool_overflow)
 
     @property
     def blob_location(self) -> S3Location | None:
@@ -138,6 +153,15 @@ class Settings(BaseSettings):
                 "print(secrets.token_urlsafe(32))'` and set it in every process's environment"
             )
         return _read_or_create_key(self.data_dir / "secret.key")
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections a process keeps to a database server (`size`), and how many more it may
+    open for a burst (`overflow`, each closed when it is given back)."""
+
+    size: int
+    overflow: int
 
 
 _REDIS_SCHEMES = ("redis", "rediss", "unix")

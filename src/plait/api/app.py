@@ -42,8 +42,8 @@ from plait.engine.live import LiveRuns
 from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
 from plait.execution import Executing
+from plait.flows.compiled import CompiledFlows
 from plait.logs import redact_secrets
-from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
 from plait.publishing.outbox import Outbox

@@ -16,9 +16,9 @@ from plait.engine.live import LiveRuns
 from plait.engine.queue import JobQueue
 from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
+from plait.flows.compiled import CompiledFlows
 from plait.health import Checks
 from plait.publishing.budgets import BudgetLedger
-from plait.publishing.compiled import CompiledFlows
 from plait.publishing.launch import Launcher
 from plait.publishing.lookup import PublishedFlowLookup
 from plait.publishing.outbox import Outbox

@@ -41,7 +41,7 @@ async def _work(concurrency: int) -> None:
     from plait.stored_key import StoredKey
 
     config = Settings()
-    async with open_runtime(config) as runtime:
+    async with open_runtime(config, concurrency=concurrency) as runtime:
         signals = make_signals(config)
         vault = Vault(config.secret_key)
         live = LiveRuns()

@@ -15,10 +15,10 @@ from typing import Any, Protocol
 
 from plait.engine.values import images_in
 from plait.errors import PlaitError
+from plait.flows.compiled import CompiledFlows
 from plait.mcp.tools import IDEMPOTENCY_ARGUMENT, FlowTool
 from plait.media.image_ref import ImageRef
 from plait.publishing.calls import Services, checked_idempotency_key, count_call, launch
-from plait.publishing.compiled import CompiledFlows
 from plait.publishing.inputs import trigger_inputs
 from plait.publishing.launch import cancel_run
 from plait.publishing.outcome import Outcome, wait_outcome

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from plait.errors import PlaitError
+from plait.settings import PoolSize
 from plait.store.claims import Claims
 from plait.store.commit_process import CommitProcess
 from plait.store.journal import Journal
@@ -42,11 +43,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Database:
-    def __init__(self, url: str, writer: Writer | None = None, *, commit_apart: bool = False):
+    def __init__(
+        self,
+        url: str,
+        writer: Writer | None = None,
+        *,
+        commit_apart: bool = False,
+        pool: PoolSize | None = None,
+    ):
         """`commit_apart`: the journal commits in a process of its own (SQLite files;
-        see `plait.store.commit_process`), for servers: no interpreter lock shared."""
+        see `plait.store.commit_process`), for servers: no interpreter lock shared.
+        `pool`: the async engine's pool on a database server (SQLAlchemy's default if None)."""
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url))
+        options = _engine_options(url) | ({} if url.startswith("sqlite") else _pool(pool))
+        self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -101,13 +111,17 @@ class Database:
 
 
 async def open_database(
-    url: str, writer: Writer | None = None, *, commit_apart: bool = False
+    url: str,
+    writer: Writer | None = None,
+    *,
+    commit_apart: bool = False,
+    pool: PoolSize | None = None,
 ) -> Database:
     """`writer`: the thread the journal commits on (see `plait.store.writer`)."""
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(url, writer, commit_apart=commit_apart)
+    db = Database(url, writer, commit_apart=commit_apart, pool=pool)
     await db.migrate()
     if db.committer is not None:
         await asyncio.to_thread(db.committer.start)
@@ -218,6 +232,12 @@ def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True}
+
+
+def _pool(pool: PoolSize | None) -> dict[str, Any]:
+    """A pool that keeps `pool.size` connections: a connection opened past them (overflow)
+    is closed when given back, and opening one costs a new server process on PostgreSQL."""
+    return {} if pool is None else {"pool_size": pool.size, "max_overflow": pool.overflow}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -18,6 +18,10 @@ class CompiledFlows:
         self._size = size
         self._by_digest: dict[str, CompiledFlow] = {}
 
+    def get(self, digest: str) -> CompiledFlow | None:
+        """The compiled form of a document compiled here before, if it is still kept."""
+        return self._by_digest.get(digest)
+
     def of(self, digest: str, document: dict[str, Any]) -> CompiledFlow:
         """The compiled form of the document whose content hash is `digest`."""
         found = self._by_digest.get(digest)
