@@ -42,7 +42,6 @@ from plait.engine.live import LiveRuns
 from plait.engine.relay import RunRelay
 from plait.engine.worker import Worker
 from plait.execution import Executing
-from plait.flows.compiled import CompiledFlows
 from plait.logs import redact_secrets
 from plait.publishing.launch import InProcessLauncher
 from plait.publishing.lookup import PublishedFlows
@@ -93,7 +92,7 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
                 launcher=InProcessLauncher(
                     runtime.db, runtime.runner, worker, queue, execute_here=execute
                 ),
-                compiled=CompiledFlows(runtime.registry),
+                compiled=worker.compiled,
                 outbox=Outbox(leases, runtime.http, vault, callback_payload(presenter)),
                 health=health_checks(config, runtime.db, runtime.blobs),
                 signals=signals,

@@ -28,8 +28,7 @@ from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunResult
 from plait.engine.values import from_json
 from plait.errors import PlaitError
-from plait.flows.loader import flow_from_document
-from plait.flows.validate import compile_flow
+from plait.flows.compiled import CompiledFlows
 from plait.nodes.registry import Registry
 from plait.store import run_writes
 from plait.store import runs as run_store
@@ -56,10 +55,14 @@ class Worker:
         live: LiveRuns,
         leases: Leases | None = None,
         relay: RunRelay | None = None,
+        compiled: CompiledFlows | None = None,
     ):
-        """`relay`: tells other processes (and this one's waiters) what the runs here do."""
+        """`relay`: tells other processes (and this one's waiters) what the runs here do.
+        `compiled`: flow documents compiled once, by content hash (shared with the server's
+        own, in a process that has one)."""
         self.db = db
         self.registry = registry
+        self.compiled = compiled or CompiledFlows(registry)
         self.runner = runner
         self.live = live
         self.leases = leases or Leases(db)
@@ -157,22 +160,27 @@ class Worker:
             log.warning("could not release the lease on run %s", run_id, exc_info=True)
 
     async def _load(self, run_id: str) -> _Job | None:
+        """The run's request from its record. A run still queued has no node rows (it is
+        marked running before any is written), so only a resumed run reads them; a flow
+        compiled here before is not read again (its document never changes)."""
         async with self.db.new_session() as session:
             run = await run_store.get_run(session, run_id)
             if run is None or run.status not in run_store.RUNNABLE:
                 return None
-            document = await flow_document(session, run.flow_hash)
-            completed = await run_store.succeeded_outputs(session, run_id)
-            in_flight = await run_store.in_flight_nodes(session, run_id)
+            compiled = self.compiled.get(run.flow_hash)
+            document = None if compiled else await flow_document(session, run.flow_hash)
+            resumed = run.status == "running"
+            completed = await run_store.succeeded_outputs(session, run_id) if resumed else {}
+            in_flight = await run_store.in_flight_nodes(session, run_id) if resumed else []
         try:
-            compiled = compile_flow(flow_from_document(document), self.registry)
+            compiled = compiled or self.compiled.of(run.flow_hash, document or {})
         except PlaitError as exc:
             failed = {"status": "failed", "error": storable(f"the flow is invalid: {exc}")}
             await self.db.journal.write(
                 run_writes.finish_run(run_id, failed, [], self.leases.owner)
             )
             return None
-        if run.status == "running":  # an interrupted attempt: its unfinished nodes run again
+        if resumed:  # an interrupted attempt: its unfinished nodes run again
             self._count_repeats(run_id, len(completed), in_flight)
             await self.db.journal.write(run_writes.forget_unsettled_nodes(run_id))
         request = RunRequest(

@@ -6,6 +6,7 @@ the runs nobody executes (expired leases, lost queued jobs)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,8 @@ from plait.engine.reaper import Reaper
 from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunStatus
 from plait.engine.worker import Worker
-from plait.flows.validate import compile_flow
+from plait.flows.compiled import CompiledFlows
+from plait.flows.validate import CompiledFlow, compile_flow
 from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
@@ -91,6 +93,33 @@ async def test_a_prepared_run_is_not_read_back(worker: Worker, db: Database) -> 
     worker.prepare(run_id, RunRequest(compile_flow(kept, registry()), {}, source="editor"))
     await worker.process(run_id)
     assert Reach.calls == ["kept"]  # ran from the prepared request, not the record
+
+
+class CountingCompiles(CompiledFlows):
+    """Compiled flows that count the documents they compile."""
+
+    compiles = 0
+
+    def of(self, digest: str, document: dict[str, Any]) -> CompiledFlow:
+        if self.get(digest) is None:
+            self.compiles += 1
+        return super().of(digest, document)
+
+
+async def test_queued_runs_of_one_flow_compile_it_once(
+    db: Database, services: Services, clock: UtcClock
+) -> None:
+    compiled = CountingCompiles(registry())
+    leases = Leases(db, "here", 30, clock)
+    runner = Runner(db, services, "preview")
+    worker = Worker(db, registry(), lambda: runner, LiveRuns(), leases, compiled=compiled)
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="editor")
+    run_ids = [await runner.submit(request) for _ in range(3)]
+    for run_id in run_ids:
+        await worker.process(run_id)  # each read back from its record
+    assert Reach.calls == ["paid"] * 3
+    assert [(await _status(db, r))[0] for r in run_ids] == ["succeeded"] * 3
+    assert compiled.compiles == 1
 
 
 async def test_an_interrupted_run_resumes_without_paying_again(
