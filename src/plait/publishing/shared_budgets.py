@@ -76,8 +76,7 @@ class DatabaseBudgets(RunCosts):
         self._db.journal.post(write)
 
     async def _hold(self, flow_id: str, day: date, cost: float, limit: float | None) -> bool:
-        async with self._db.new_session(after_journal=False) as session, session.begin():
-            return await rows.hold(session, flow_id, day, cost, limit)
+        return await rows.hold(self._db.claims, flow_id, day, cost, limit)
 
     async def _today(self, flow_id: str, now: datetime) -> Ledger:
         """Today's row (started if missing), as a `Ledger`."""

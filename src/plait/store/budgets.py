@@ -1,15 +1,18 @@
 """Repository functions for the shared daily budget rows (`BudgetDay`): reserved by a
 conditional UPDATE, so concurrent calls in any number of processes never take the same
-last dollars (each UPDATE of the row waits for the one before it)."""
+last dollars (each UPDATE of the row waits for the one before it). The UPDATE goes
+through the database's `Claims` (batched with the claims of runs, on a connection of
+their own): a call takes no connection from the pool for it."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Insert, Table, bindparam, case, select, update
+from sqlalchemy import BindParameter, Insert, Table, bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.store.claims import Claims
 from plait.store.journal import Rows, Statement
 from plait.store.tables import BudgetDay
 
@@ -19,7 +22,15 @@ _OPEN = {
     "sqlite": sqlite.insert(_days).on_conflict_do_nothing(),
     "postgresql": postgresql.insert(_days).on_conflict_do_nothing(),
 }
-_HOLD = update(_days).where(*_THIS_DAY)
+_estimate: BindParameter[float] = bindparam("estimate")
+_HOLD = (
+    update(_days)
+    .where(*_THIS_DAY)
+    .values(reserved_usd=_days.c.reserved_usd + _estimate, in_flight=_days.c.in_flight + 1)
+)
+_HOLD_WITHIN = _HOLD.where(
+    _days.c.spent_usd + _days.c.reserved_usd + _estimate <= bindparam("limit")
+)
 _left = _days.c.reserved_usd - bindparam("estimate")
 _SETTLE = Statement(
     update(_days)
@@ -34,17 +45,14 @@ _SETTLE = Statement(
 
 
 async def hold(
-    session: AsyncSession, flow_id: str, day: date, estimate: float, limit: float | None
+    claims: Claims, flow_id: str, day: date, estimate: float, limit: float | None
 ) -> bool:
     """Add `estimate` to the day's reserved total if the day's row exists and the new
     total (spent + reserved + estimate) stays within `limit` (None: no limit)."""
-    query = _HOLD.values(
-        reserved_usd=_days.c.reserved_usd + estimate, in_flight=_days.c.in_flight + 1
-    )
-    if limit is not None:
-        query = query.where(_days.c.spent_usd + _days.c.reserved_usd + estimate <= limit)
-    result = await session.execute(query, {"b_flow": flow_id, "b_day": day})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    params = {"b_flow": flow_id, "b_day": day, "estimate": estimate}
+    if limit is None:
+        return await claims.execute(_HOLD, params) > 0
+    return await claims.execute(_HOLD_WITHIN, params | {"limit": limit}) > 0
 
 
 async def budget_day(session: AsyncSession, flow_id: str, day: date) -> BudgetDay | None:
