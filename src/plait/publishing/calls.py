@@ -4,13 +4,15 @@ inputs, start its run. Refusals are `CallRefused` (`plait.publishing.refusals`).
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any, Protocol
 
 from plait.engine.live import LiveRuns
 from plait.engine.relay import RunRelay
 from plait.engine.runner import RunRequest
+from plait.engine.state import RunResult
 from plait.flows.validate import CompiledFlow
 from plait.publishing.budgets import BudgetExceeded, BudgetLedger, Reservation
 from plait.publishing.launch import Launcher, Started
@@ -86,9 +88,17 @@ async def launch(
     awaited: bool,
 ) -> Started:
     """Hold the run's estimate against the daily budget, read and check the call's inputs,
-    then start its run (`BudgetExceeded` or the inputs' errors start nothing)."""
+    then start its run (`BudgetExceeded` or the inputs' errors start nothing). A new queued
+    run's `Started.waiter` is taken before the run can start: it cannot miss the settling
+    (`wait_outcome` takes it over)."""
     reservation = await reserve(services, published, flow, key)
-    watch = None if reservation is None else partial(reservation.settle_when_done, services.live)
+    waiters: list[tuple[str, asyncio.Future[RunResult | None]]] = []
+
+    def watch(run_id: str) -> None:
+        waiters.append((run_id, services.live.waiter(run_id)))
+        if reservation is not None:
+            reservation.settle_when_done(services.live, run_id)
+
     try:
         started = await services.launcher.start(
             RunRequest(
@@ -104,9 +114,11 @@ async def launch(
             on_queued=watch,
         )
     except BaseException:
+        for run_id, waiter in waiters:
+            services.live.forget(run_id, waiter)
         if reservation is not None:
             reservation.cancel()
         raise
     if reservation is not None and not started.is_new:
         reservation.cancel()  # a repeated Idempotency-Key starts nothing
-    return started
+    return dataclasses.replace(started, waiter=waiters[0][1]) if waiters else started

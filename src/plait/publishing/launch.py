@@ -7,6 +7,7 @@ queue."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -30,6 +31,8 @@ class Started:
     is_new: bool  # False: the run an earlier call with the same Idempotency-Key made
     result: RunResult | None = None  # its result, when it ran in the caller's task
     ran: bool = False  # it ran in the caller's task (result None: it did not finish)
+    # set when its run settles, taken before the run could start (`LiveRuns.waiter`)
+    waiter: asyncio.Future[RunResult | None] | None = None
 
 
 class Launcher(Protocol):

@@ -76,11 +76,12 @@ async def wait_outcome(
         if started.result is not None:
             return Outcome.of_result(started.result)
         return Outcome.of_run(await _existing_run(db, run_id))
-    waiter = live.waiter(run_id)
+    waiter = started.waiter or live.waiter(run_id)
     try:
         # a repeated Idempotency-Key may be long done; a run another process executes
-        # may have settled before the waiter was taken (its signal came and went)
-        if within > 0 and (not started.is_new or shared):
+        # may have settled before the waiter was taken (its signal came and went), unless
+        # the waiter was taken before the run could start
+        if within > 0 and (not started.is_new or (shared and started.waiter is None)):
             recorded = Outcome.of_run(await _existing_run(db, run_id))
             if recorded.settled:
                 return recorded
