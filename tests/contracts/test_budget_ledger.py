@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from plait.engine.live import LiveRuns
 from plait.flows.loader import flow_from_document
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.registry import builtin
@@ -123,6 +124,24 @@ async def test_concurrent_calls_never_overspend(
     spent, in_flight, _ = await budgets.spent_today("f")
     assert spent == pytest.approx(0.0782)
     assert in_flight == pytest.approx(2 * PRICE)
+
+
+async def test_a_run_settled_by_another_process_settles_with_its_recorded_cost(
+    ledger_db: Database, ledger: Callable[[Clock], BudgetLedger], image_flow: CompiledFlow
+) -> None:
+    budgets, live = ledger(lambda: NOW), LiveRuns()
+    held = await budgets.reserve("f", 1.0, image_flow, free=False)
+    assert held is not None
+    held.settle_when_done(live, "run0")
+    await _record_runs(ledger_db, {"flow_id": "f", "source": "editor", "cost_usd": 0.0391})
+    live.settled_elsewhere("run0")  # its worker's signal: the record is committed
+    for _ in range(500):  # the settling is written in the background
+        await ledger_db.journal.flush()
+        spent, in_flight, _ = await budgets.spent_today("f")
+        if in_flight == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert (spent, in_flight) == (pytest.approx(0.0391), 0)
 
 
 async def test_a_new_utc_day_starts_a_new_ledger(

@@ -142,8 +142,12 @@ class SettlesWhenDone:
         result = None if done.cancelled() else done.result()
         if result is not None:
             self.settle(result.usage.cost_usd)
-        else:  # it did not run here (cancelled while queued, or stopped): ask its record
-            self.budgets.background(self._settle_from_record(run_id))
+        elif not self._done:  # it did not run here: its record has its cost
+            self._settle_recorded(run_id)
+
+    def _settle_recorded(self, run_id: str) -> None:
+        """Settle with the cost the run's record holds."""
+        self.budgets.background(self._settle_from_record(run_id))
 
     async def _settle_from_record(self, run_id: str) -> None:
         try:

@@ -46,6 +46,14 @@ class HeldRow(SettlesWhenDone):
             rows.settle(self.flow_id, self.day, self.estimate_usd, cost_usd)
         )
 
+    def _settle_recorded(self, run_id: str) -> None:
+        """One journal write that reads the run's recorded cost itself (the run settled
+        in another process, which committed its record before saying so)."""
+        self._done = True
+        self.budgets.journal_settle(
+            rows.settle_recorded(self.flow_id, self.day, self.estimate_usd, run_id)
+        )
+
 
 class DatabaseBudgets(RunCosts):
     async def reserve(

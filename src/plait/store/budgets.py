@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BindParameter, Insert, Table, bindparam, case, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Insert,
+    Table,
+    bindparam,
+    case,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.store.claims import Claims
 from plait.store.journal import Rows, Statement
-from plait.store.tables import BudgetDay
+from plait.store.tables import BudgetDay, Run
 
 _days: Table = BudgetDay.__table__  # type: ignore[assignment]
 _THIS_DAY = (_days.c.flow_id == bindparam("b_flow"), _days.c.day == bindparam("b_day"))
@@ -32,16 +42,24 @@ _HOLD_WITHIN = _HOLD.where(
     _days.c.spent_usd + _days.c.reserved_usd + _estimate <= bindparam("limit")
 )
 _left = _days.c.reserved_usd - bindparam("estimate")
-_SETTLE = Statement(
-    update(_days)
-    .where(*_THIS_DAY)
-    .values(
-        reserved_usd=case((_left > 0, _left), else_=0.0),
-        spent_usd=_days.c.spent_usd + bindparam("cost"),
-        in_flight=_days.c.in_flight - 1,
-    ),
-    order=100,  # after the run writes of a batch; its rows are its own
-)
+
+
+def _settling(cost: ColumnElement[float]) -> Statement:
+    return Statement(
+        update(_days)
+        .where(*_THIS_DAY)
+        .values(
+            reserved_usd=case((_left > 0, _left), else_=0.0),
+            spent_usd=_days.c.spent_usd + cost,
+            in_flight=_days.c.in_flight - 1,
+        ),
+        order=100,  # after the run writes of a batch; its rows are its own
+    )
+
+
+_SETTLE = _settling(bindparam("cost"))
+_run_cost = select(Run.cost_usd).where(Run.id == bindparam("run_id")).scalar_subquery()
+_SETTLE_RECORDED = _settling(func.coalesce(_run_cost, 0.0))
 
 
 async def hold(
@@ -71,3 +89,11 @@ async def open_day(session: AsyncSession, flow_id: str, day: date, spent_usd: fl
 def settle(flow_id: str, day: date, estimate: float, cost_usd: float) -> Rows:
     """The journal write that swaps a run's held `estimate` for its recorded cost."""
     return _SETTLE.rows({"b_flow": flow_id, "b_day": day, "estimate": estimate, "cost": cost_usd})
+
+
+def settle_recorded(flow_id: str, day: date, estimate: float, run_id: str) -> Rows:
+    """`settle` with the cost the run's record holds (0 if there is none), read by the
+    UPDATE itself: for a run that settled in another process."""
+    return _SETTLE_RECORDED.rows(
+        {"b_flow": flow_id, "b_day": day, "estimate": estimate, "run_id": run_id}
+    )
