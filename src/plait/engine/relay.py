@@ -5,10 +5,11 @@
 - `runs:cancel` — a request to cancel a run: the process executing it stops it, and one
   that holds it queued does not start it.
 - `run:<id>:events` — with signals that cross processes, the node events of a run as it
-  executes, then its `run_finished` once its record is committed: a live stream on a
-  process that does not execute the run follows it there (`api/routes/runs.py`).
-- `runs:replay` — a stream that joins a run late asks for what it missed: the process
-  executing the run says its events so far again on the run's channel.
+  executes, once a stream asked for them (`runs:replay`), then its `run_finished` once
+  its record is committed: a live stream on a process that does not execute the run
+  follows it there (`api/routes/runs.py`). A run nobody follows says only `run_finished`.
+- `runs:replay` — a stream that follows a run asks for its events: the process executing
+  the run says its events so far on the run's channel, and each one after as it comes.
 
 Within one process (`InMemorySignals`) a cancel request is heard by this process only, and
 runs executing here are not relayed at all: `LiveRuns` serves their streams and wakes
@@ -145,17 +146,20 @@ class RunReport:
         self._bus = bus
         self._states = states
         self._finished: dict[str, Any] | None = None
+        self._followed = False  # a stream asked for the run's events (`replay`)
         self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         relay.background(self._send())
 
     def heard(self, event: Event) -> None:
         if event.kind == EventKind.RUN_FINISHED:  # said once the record is committed
             self._finished = event.to_json()
-        else:
+        elif self._followed:
             self._outbox.put_nowait(event_json(event, self._states))
 
     def replay(self) -> None:
-        """Say the events so far again (for a stream that joined late; it drops repeats)."""
+        """Say the events so far (again, to a stream that joined late: it drops repeats),
+        and each event from now on."""
+        self._followed = True
         for event in self._bus.history():
             if event.kind != EventKind.RUN_FINISHED:
                 self.heard(event)
