@@ -11,8 +11,11 @@ every image call after a fixed latency through the real SDK:
 - postgres:  the same on PostgreSQL — the ratio is postgres ÷ sqlite
 
 The PostgreSQL and Redis servers are the tests' (tests/services.py: Debian's packages,
-started here on free ports). CPU ms/req is the CPU of all of a deployment's Plait
-processes (not PostgreSQL's, Redis's or the fake's) per answered call.
+started here on free ports). CPU ms/call is the CPU of all of a deployment's Plait
+processes (not PostgreSQL's, Redis's or the fake's) per answered call, read from
+/proc/<pid>/stat before and after each load (far steadier than calls/s on a shared
+machine), also per role: `serve` (the HTTP process), `commit` (its child that commits
+SQLite batches), `workers` (every `plait worker` together).
 
     apt-get install wrk postgresql redis-server
     .venv/bin/python benchmarks/scale.py [--connections 64] [--duration 10] [--rounds 3]
@@ -30,7 +33,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +51,54 @@ TARGET_WORKERS_RATIO = 1.5
 
 @dataclass(frozen=True)
 class Deployment(Server):
-    """The server `wrk` loads, and every Plait process whose CPU counts."""
+    """The server `wrk` loads, and every Plait process whose CPU counts, by role."""
 
-    pids: tuple[int, ...] = ()
+    roles: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def cpu_seconds(self) -> float | None:
-        total = 0.0
-        for pid in self.pids:
-            seconds = Server(self.url, pid).cpu_seconds()
-            if seconds is None:
+        by_role = self.role_cpu_seconds()
+        return None if by_role is None else sum(by_role.values())
+
+    def role_cpu_seconds(self) -> dict[str, float] | None:
+        """Each role's CPU so far (a server's children, its commit process, as `commit`)."""
+        roles = dict(self.roles)
+        if "serve" in roles:
+            roles["commit"] = tuple(c for pid in roles["serve"] for c in _children(pid))
+        found: dict[str, float] = {}
+        for role, pids in roles.items():
+            seconds = [Server(self.url, pid).cpu_seconds() for pid in pids]
+            if None in seconds:
                 return None
-            total += seconds
-        return total
+            if pids:
+                found[role] = sum(s for s in seconds if s is not None)
+        return found
+
+
+def _children(pid: int) -> list[int]:
+    """The process's children (Linux's /proc; none elsewhere)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+@dataclass
+class ScaleLoad(Load):
+    roles_ms: dict[str, float] = field(default_factory=dict)  # CPU per call, by role
+
+
+def measured(
+    name: str, target: tuple[str, Deployment], args: argparse.Namespace, script: Path
+) -> ScaleLoad:
+    """One `wrk` load, with each role's CPU per answered call."""
+    before = target[1].role_cpu_seconds()
+    load = wrk(name, target, args.connections, args.duration, script)
+    after = target[1].role_cpu_seconds()
+    roles = {}
+    if before is not None and after is not None and load.requests:
+        roles = {r: (after[r] - before.get(r, 0.0)) * 1000 / load.requests for r in after}
+    return ScaleLoad(**load.__dict__, roles_ms=roles)
 
 
 @dataclass(frozen=True)
@@ -100,8 +139,9 @@ def deployment(shape: Shape, services: Services, redis_db: int) -> Iterator[Depl
         server = cluster.serve(worker=shape.workers == 0)
         for _ in range(shape.workers):
             cluster.worker()
-        pids = tuple(p.popen.pid for p in cluster.processes)
-        yield Deployment(server.url or "", server.popen.pid, pids)
+        workers = tuple(p.popen.pid for p in cluster.workers)
+        roles = {"serve": (server.popen.pid,), "workers": workers}
+        yield Deployment(server.url or "", server.popen.pid, roles)
     except BaseException:
         print(cluster.logs(), file=sys.stderr)
         raise
@@ -113,7 +153,7 @@ def deployment(shape: Shape, services: Services, redis_db: int) -> Iterator[Depl
 
 def measure_pair(
     shapes: tuple[Shape, Shape], services: Services, args: argparse.Namespace
-) -> list[list[Load]]:
+) -> list[list[ScaleLoad]]:
     """Rounds of one load per deployment of the pair, in turn (both stay up)."""
     with (
         deployment(shapes[0], services, 1) as first,
@@ -127,15 +167,15 @@ def measure_pair(
         }
         for name, target in targets.items():  # warm up: first calls, caches, lazy imports
             wrk(name, target, args.connections, 2, script)
-        rounds = []
+        rounds: list[list[ScaleLoad]] = []
         for number in range(1, args.rounds + 1):
-            loads = [wrk(n, t, args.connections, args.duration, script) for n, t in targets.items()]
+            loads = [measured(n, t, args, script) for n, t in targets.items()]
             rounds.append(loads)
             print(f"round {number}: " + ", ".join(f"{r.name} {r.rps:.1f} calls/s" for r in loads))
         return rounds
 
 
-def summary(rounds: list[list[Load]]) -> dict[str, dict[str, Any]]:
+def summary(rounds: list[list[ScaleLoad]]) -> dict[str, dict[str, Any]]:
     """Each load's medians; the second's ratio to the first, the median of the rounds'."""
     figures: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(load.name for load in rounds[0]):
@@ -147,6 +187,10 @@ def summary(rounds: list[list[Load]]) -> dict[str, dict[str, Any]]:
             "p99_ms": statistics.median(r.p99_ms for r in loads),
             "errors": sum(r.errors for r in loads),
             "cpu_ms": statistics.median(cpu) if cpu else None,
+            "roles_ms": {
+                role: statistics.median(r.roles_ms.get(role, 0.0) for r in loads)
+                for role in loads[0].roles_ms
+            },
         }
         if i:
             figures[name]["ratio"] = statistics.median(
@@ -162,13 +206,15 @@ def report(figures: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
     )
     print(
         f"{'':10}{'calls/s':>10}{'ratio':>8}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}"
-        f"{'CPU ms/call':>13}"
+        f"{'CPU ms/call':>13}  by role"
     )
     for name, m in figures.items():
         ratio = f"{m['ratio']:>8.2f}" if "ratio" in m else f"{'':>8}"
-        cpu = "" if m["cpu_ms"] is None else f"{m['cpu_ms']:>13.2f}"
+        cpu = f"{'':>13}" if m["cpu_ms"] is None else f"{m['cpu_ms']:>13.2f}"
+        roles = ", ".join(f"{role} {ms:.2f}" for role, ms in m["roles_ms"].items())
         print(
-            f"{name:10}{m['rps']:>10.1f}{ratio}{m['p50_ms']:>10.0f}{m['p99_ms']:>10.0f}{m['errors']:>9}{cpu}"
+            f"{name:10}{m['rps']:>10.1f}{ratio}{m['p50_ms']:>10.0f}{m['p99_ms']:>10.0f}"
+            f"{m['errors']:>9}{cpu}  {roles}"
         )
     scaled = figures["2 workers"]["ratio"]
     verdict = "PASS" if scaled >= TARGET_WORKERS_RATIO else "MISS"

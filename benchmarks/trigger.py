@@ -62,6 +62,7 @@ class Load:
     p99_ms: float
     errors: int
     cpu_ms: float | None  # the server process's CPU per request (not its children's)
+    requests: int = 0  # answered in the load
 
 
 def free_port() -> int:
@@ -198,6 +199,7 @@ def wrk(name: str, target: Target, connections: int, duration: int, script: Path
         _ms(re.search(r"99%\s+([\d.]+\w+)", out.stdout).group(1)),  # type: ignore[union-attr]
         int(errors.group(1)) if errors else 0,
         cpu_ms,
+        requests,
     )
 
 
@@ -283,6 +285,7 @@ def report(pairs: list[list[list[Load]]], connections: int) -> dict[str, Any]:
                 statistics.median(r.p99_ms for r in loads),
                 sum(r.errors for r in loads),
                 _median_or_none([r.cpu_ms for r in loads]),
+                sum(r.requests for r in loads),
             )
             figures[name] = m.__dict__ | ({"ratio": ratio} if i else {})
             shown = f"{ratio:>10.2f}" if i else f"{'':>10}"

@@ -11,20 +11,30 @@ from benchmarks import scale, trigger
 Main = Callable[[list[str]], dict[str, dict[str, Any]]]
 
 
+SPLIT = {"serve", "workers"}  # scale.py's CPU by role of each deployment
+
+
 @pytest.mark.parametrize(
-    ("main", "seconds", "loads", "said"),
+    ("main", "seconds", "loads", "said", "roles"),
     [
         (
             trigger.main,
             1,
             {"bare": None, "echo": "bare", "sdk": None, "image": "sdk"},
             ["targets: echo ≥ 40% of bare: ", "image p99 < 25 ms: "],
+            None,
         ),
         (
             scale.main,
             3,  # the first calls through a new plait worker take a second or two
             {"1 worker": None, "2 workers": "1 worker", "sqlite": None, "postgres": "sqlite"},
-            ["target: 2 workers ≥ 1.5× 1 worker: "],
+            ["target: 2 workers ≥ 1.5× 1 worker: ", "  by role"],
+            {
+                "1 worker": SPLIT,
+                "2 workers": SPLIT,
+                "sqlite": {"serve", "commit"},  # its child commits SQLite's batches
+                "postgres": {"serve"},
+            },
         ),
     ],
     ids=["trigger", "scale"],
@@ -35,9 +45,10 @@ def test_the_benchmark_answers_every_load(
     seconds: int,
     loads: dict[str, str | None],
     said: list[str],
+    roles: dict[str, set[str]] | None,
 ) -> None:
     """`seconds` per load; `loads`: each load the benchmark makes, and the baseline its
-    ratio is to."""
+    ratio is to; `roles`: the processes whose CPU per call each load reports."""
     figures = main(["--duration", str(seconds), "--rounds", "1", "--connections", "4"])
 
     assert list(figures) == list(loads)
@@ -47,6 +58,10 @@ def test_the_benchmark_answers_every_load(
         assert load["errors"] == 0, f"{name}: {load['errors']} answers were not 2xx"
         assert ("ratio" in load) == (loads[name] is not None), name
         assert load.get("ratio", 1) > 0, name
+        if roles is not None:
+            assert set(load["roles_ms"]) == roles[name], name
+            assert all(ms > 0 for ms in load["roles_ms"].values()), name
+            assert sum(load["roles_ms"].values()) == pytest.approx(load["cpu_ms"], rel=0.05)
     out = capsys.readouterr().out
     for line in said:
         assert line in out
