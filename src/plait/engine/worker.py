@@ -67,19 +67,10 @@ class Worker:
         self.relay = relay
 
         self._prepared: dict[str, RunRequest] = {}
-        self._held: set[str] = set()  # handed to this process's queue, not yet started
 
     def prepare(self, run_id: str, request: RunRequest) -> None:
         """The request of a run just submitted here: spares reading it back from the database."""
         self._prepared[run_id] = request
-
-    def hold(self, run_id: str) -> None:
-        """The run was handed to this process's queue (by the reaper)."""
-        self._held.add(run_id)
-
-    def holds(self, run_id: str) -> bool:
-        """Whether the run waits in this process's queue: not to be queued again."""
-        return run_id in self._prepared or run_id in self._held
 
     def cancel_here(self, run_id: str) -> bool:
         """Stop the run if it executes here, or keep it from starting if it waits here."""
@@ -93,10 +84,11 @@ class Worker:
     async def process(self, run_id: str) -> None:
         """Execute a queued run if this process wins its lease: the request `prepare`
         kept, or the one its record holds. Another process's run is left alone."""
+        if self.live.get(run_id) is not None:
+            return  # a stale job of a run executing here (its lease ran out as this stalled)
         executor = None
         try:
             prepared = self._prepared.pop(run_id, None)
-            self._held.discard(run_id)
             if self.live.cancelled_before_start(run_id):
                 return
             if not await self.leases.claim(RUNS, run_id):

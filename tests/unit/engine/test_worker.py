@@ -28,7 +28,8 @@ PAID_THEN_GATED = flow([node("paid", "reach"), node("gate", "gate")], [("paid.ou
 
 
 class Queued:
-    """A queue that only records what was handed to it."""
+    """A queue that only records what was handed to it: nothing takes its jobs, so a run
+    handed to it once waits there (`requeue` leaves it in its place)."""
 
     def __init__(self) -> None:
         self.run_ids: list[str] = []
@@ -37,10 +38,25 @@ class Queued:
         pass
 
     async def enqueue(self, run_id: str) -> None:
+        await self.requeue(run_id)
+
+    async def requeue(self, run_id: str) -> bool:
+        if run_id in self.run_ids:
+            return False
         self.run_ids.append(run_id)
+        return True
 
     async def close(self) -> None:
         pass
+
+
+class Stale(Queued):
+    """A queue whose jobs all went stale with the worker that took them: each `requeue`
+    replaces the job."""
+
+    async def requeue(self, run_id: str) -> bool:
+        self.run_ids.append(run_id)
+        return True
 
 
 @pytest.fixture
@@ -61,7 +77,7 @@ def worker(db: Database, services: Services, clock: UtcClock) -> Worker:
 
 
 def _reaper(worker: Worker, queue: Queued, grace: float = 120) -> Reaper:
-    return Reaper(worker.db, worker, queue, worker.leases, grace)
+    return Reaper(worker.db, queue, worker.leases, grace)
 
 
 async def _status(db: Database, run_id: str) -> tuple[str, dict[str, str]]:
@@ -112,7 +128,7 @@ async def test_an_interrupted_run_resumes_without_paying_again(
     clock.advance(1)  # stopping released its lease: it is free at once
     assert await _reaper(worker, queue).reap() == [run_id]
     assert queue.run_ids == [run_id]
-    assert await _reaper(worker, queue).reap() == []  # held by this process's queue now
+    assert await _reaper(worker, queue).reap() == []  # waiting in the queue: not queued twice
     await worker.process(run_id)
     assert Reach.calls == ["paid"]  # once, before the stop
     assert Gate.calls == ["gate", "gate"]
@@ -193,6 +209,63 @@ async def test_a_run_whose_owner_died_resumes_and_counts_the_repeated_call(
         run = await run_store.get_run(session, run_id)
     assert run is not None
     assert (run.lease_owner, run.lease_expires) == (None, None)  # cleared with the status
+
+
+async def test_a_run_whose_job_went_stale_is_queued_again_at_each_pass_until_claimed(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    run_id = await _left_by_a_dead_process(worker, db, clock)
+    clock.advance(31)
+    queue = Stale()
+    reaper = _reaper(worker, queue)
+    assert await reaper.reap() == [run_id]
+    assert await reaper.reap() == [run_id]  # its new job went stale too (e.g. swept away)
+    assert queue.run_ids == [run_id, run_id]
+    gate = Gate.barrier = asyncio.Barrier(2)
+    Gate.entered = asyncio.Event()
+    executing = asyncio.ensure_future(worker.process(run_id))
+    await Gate.entered.wait()  # claimed: it executes here
+    assert await reaper.reap() == []
+    await gate.wait()  # the gate passes
+    await executing
+    assert await _status(db, run_id) == (
+        "succeeded",
+        {"a": "succeeded", "b": "succeeded", "c": "succeeded"},
+    )
+
+
+async def test_a_stale_job_delivered_after_the_run_settled_runs_nothing(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    run_id = await _left_by_a_dead_process(worker, db, clock)
+    clock.advance(31)
+    await worker.process(run_id)  # the new job: the run resumes and finishes
+    assert (Reach.calls, Gate.calls) == (["b"], ["c"])
+    waiter = worker.live.waiter(run_id)
+    await worker.process(run_id)  # the dead worker's job, delivered late (a retry, a sweep)
+    assert (Reach.calls, Gate.calls) == (["b"], ["c"])  # nothing paid again
+    assert worker.repeated == 1
+    assert await waiter is None  # not executed here: its waiters read its record
+
+
+async def test_a_stale_job_of_a_run_executing_here_does_not_start_it_twice(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    run_id = await worker.runner().submit(request)
+    gate = Gate.barrier = asyncio.Barrier(2)
+    Gate.entered = asyncio.Event()
+    first = asyncio.ensure_future(worker.process(run_id))
+    await Gate.entered.wait()
+    clock.advance(31)  # this process stalled past its lease: the run looks free
+    await worker.process(run_id)  # a second job for it, delivered here
+    assert Reach.calls == ["paid"]
+    assert Gate.calls == ["gate"]
+    assert worker.live.get(run_id) is not None  # the first execution goes on
+    await gate.wait()
+    await first
+    assert (Reach.calls, Gate.calls) == (["paid"], ["gate"])
+    assert await _status(db, run_id) == ("succeeded", {"paid": "succeeded", "gate": "succeeded"})
 
 
 async def test_a_paid_call_under_way_is_marked_in_flight_until_it_settles(
