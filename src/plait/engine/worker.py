@@ -40,6 +40,11 @@ from plait.textlimits import storable
 
 log = logging.getLogger(__name__)
 
+# Requests of runs submitted here kept for this process's worker. With a shared queue
+# another process may execute the run, and nothing tells this one: the oldest are
+# forgotten (such a run, if it comes here after all, is read back from its record).
+PREPARED_KEPT = 256
+
 
 @dataclass
 class _Job:
@@ -56,8 +61,10 @@ class Worker:
         live: LiveRuns,
         leases: Leases | None = None,
         relay: RunRelay | None = None,
+        prepared_kept: int = PREPARED_KEPT,
     ):
-        """`relay`: tells other processes (and this one's waiters) what the runs here do."""
+        """`relay`: tells other processes (and this one's waiters) what the runs here do;
+        `prepared_kept`: how many `prepare`d requests are kept at most."""
         self.db = db
         self.registry = registry
         self.runner = runner
@@ -66,11 +73,16 @@ class Worker:
         self.repeated = 0  # paid calls run again: they were under way on a process that died
         self.relay = relay
 
-        self._prepared: dict[str, RunRequest] = {}
+        self._prepared: dict[str, RunRequest] = {}  # oldest first
+        self._prepared_kept = prepared_kept
 
     def prepare(self, run_id: str, request: RunRequest) -> None:
-        """The request of a run just submitted here: spares reading it back from the database."""
+        """The request of a run just submitted here: spares reading it back from the
+        database if this process executes it (the oldest beyond `prepared_kept` are
+        forgotten: another process may have executed them)."""
         self._prepared[run_id] = request
+        while len(self._prepared) > self._prepared_kept:
+            del self._prepared[next(iter(self._prepared))]
 
     def cancel_here(self, run_id: str) -> bool:
         """Stop the run if it executes here, or keep it from starting if it waits here."""

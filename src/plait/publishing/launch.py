@@ -86,7 +86,8 @@ class InProcessLauncher:
             existing = await self.existing(flow_id, key)
             assert existing is not None
             return Started(existing, False)
-        self._worker.prepare(run_id, request)
+        if self._execute_here:  # else a worker elsewhere reads it back from the database
+            self._worker.prepare(run_id, request)
         if on_queued is not None:
             on_queued(run_id)
         await self._queue.enqueue(run_id)

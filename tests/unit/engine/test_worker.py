@@ -17,6 +17,7 @@ from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunStatus
 from plait.engine.worker import Worker
 from plait.flows.validate import compile_flow
+from plait.publishing.launch import InProcessLauncher
 from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
@@ -107,6 +108,38 @@ async def test_a_prepared_run_is_not_read_back(worker: Worker, db: Database) -> 
     worker.prepare(run_id, RunRequest(compile_flow(kept, registry()), {}, source="editor"))
     await worker.process(run_id)
     assert Reach.calls == ["kept"]  # ran from the prepared request, not the record
+
+
+async def test_only_the_latest_prepared_requests_are_kept(
+    db: Database, services: Services, clock: UtcClock
+) -> None:
+    """With a shared queue, other processes execute most runs submitted here, and this
+    one is never told: it forgets the oldest requests instead of keeping them all."""
+    leases = Leases(db, "here", 30, clock)
+    worker = Worker(
+        db, registry(), lambda: Runner(db, services, "preview"), LiveRuns(), leases, None, 2
+    )
+    stored = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="editor")
+    kept = RunRequest(compile_flow(flow([node("kept", "reach")]), registry()), {}, "editor")
+    run_ids = [await worker.runner().submit(stored) for _ in range(3)]
+    for run_id in run_ids:
+        worker.prepare(run_id, kept)
+    await worker.process(run_ids[0])  # forgotten: read back from its record
+    assert Reach.calls == ["paid"]
+    await worker.process(run_ids[2])
+    assert Reach.calls == ["paid", "kept"]
+
+
+@pytest.mark.parametrize("executes", [True, False])
+async def test_only_a_process_that_executes_keeps_the_request_of_a_run_it_queued(
+    worker: Worker, db: Database, executes: bool
+) -> None:
+    queue = Queued()
+    launcher = InProcessLauncher(db, worker.runner, worker, queue, execute_here=executes)
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await launcher.start(request)
+    assert queue.run_ids == [started.run_id]
+    assert worker.cancel_here(started.run_id) is executes  # held here only if it executes
 
 
 async def test_an_interrupted_run_resumes_without_paying_again(
