@@ -75,6 +75,7 @@ class Worker:
 
         self._prepared: dict[str, RunRequest] = {}  # oldest first
         self._prepared_kept = prepared_kept
+        self._starting: set[str] = set()  # claiming or loading here, not yet executing
 
     def prepare(self, run_id: str, request: RunRequest) -> None:
         """The request of a run just submitted here: spares reading it back from the
@@ -88,7 +89,7 @@ class Worker:
         """Stop the run if it executes here, or keep it from starting if it waits here."""
         if self.live.cancel(run_id):
             return True
-        if run_id in self._prepared:
+        if run_id in self._prepared or run_id in self._starting:
             self.live.forbid_start(run_id)
             return True
         return False
@@ -99,6 +100,7 @@ class Worker:
         if self.live.get(run_id) is not None:
             return  # a stale job of a run executing here (its lease ran out as this stalled)
         executor = None
+        self._starting.add(run_id)
         try:
             prepared = self._prepared.pop(run_id, None)
             if self.live.cancelled_before_start(run_id):
@@ -108,10 +110,14 @@ class Worker:
             job = _Job(prepared, {}) if prepared is not None else await self._load(run_id)
             if job is None:
                 return
+            if self.live.cancelled_before_start(run_id):  # while it was being claimed
+                await self._cancel_claimed(run_id)
+                return
             runner = self.runner()
             bus = EventBus(replay=True)
             executor = runner.executor(run_id, job.request, bus, job.completed)
         finally:
+            self._starting.discard(run_id)
             if executor is None:
                 self.live.settled(run_id, None)
         await self._execute(runner, executor, bus, running=False)
@@ -152,6 +158,15 @@ class Worker:
             if report is not None:
                 report.ended()
         return result
+
+    async def _cancel_claimed(self, run_id: str) -> None:
+        """A run claimed here but cancelled before it started: recorded as such."""
+        cancelled = run_writes.finish_run(
+            run_id, dict(run_store.CANCELLED_BEFORE_START), [], self.leases.owner
+        )
+        await self.db.journal.write(cancelled)
+        if self.relay is not None:
+            await self.relay.settled(run_id)
 
     async def _give_up(self, run_id: str) -> None:
         try:

@@ -6,6 +6,8 @@ the runs nobody executes (expired leases, lost queued jobs)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -21,7 +23,7 @@ from plait.publishing.launch import InProcessLauncher
 from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
-from plait.store.leases import RUNS
+from plait.store.leases import RUNS, Leased
 from tests.helpers import UtcClock, flow, node
 from tests.unit.engine.nodes_for_tests import Gate, Reach, registry
 
@@ -364,3 +366,56 @@ async def test_run_here_records_and_returns_the_result(worker: Worker, db: Datab
     assert result.status == RunStatus.SUCCEEDED
     await db.journal.flush()
     assert (await _status(db, run_id))[0] == "succeeded"
+
+
+async def test_a_run_a_worker_claimed_is_not_cancelled_under_it(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    run_id = await worker.runner().submit(request)
+    assert await worker.leases.claim(RUNS, run_id)  # a worker just took it: still queued
+    async with db.new_session() as session, session.begin():
+        assert await run_store.cancel_queued(session, run_id, clock()) is False
+    assert (await _status(db, run_id))[0] == "queued"
+    assert await worker.leases.release(RUNS, run_id)  # it gave it up again
+    clock.advance(1)
+    async with db.new_session() as session, session.begin():
+        assert await run_store.cancel_queued(session, run_id, clock()) is True
+    assert (await _status(db, run_id))[0] == "cancelled"
+    assert not await worker.leases.claim(RUNS, run_id)  # no worker takes it any more
+
+
+class CancelledOnClaim(Leases):
+    """Leases whose claim is followed at once by a cancel request for the run."""
+
+    cancel: Callable[[str], bool] = staticmethod(lambda _: False)
+    heard: list[bool] = []
+
+    async def claim(self, leased: Leased, key: Any) -> bool:
+        won = await super().claim(leased, key)
+        self.heard.append(self.cancel(str(key)))
+        return won
+
+
+async def test_a_run_cancelled_while_a_worker_claims_it_does_not_start(
+    db: Database, services: Services, clock: UtcClock
+) -> None:
+    leases = CancelledOnClaim(db, "here", 30, clock)
+    worker = Worker(db, registry(), lambda: Runner(db, services, "preview"), LiveRuns(), leases)
+    leases.cancel, leases.heard = worker.cancel_here, []
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    run_id = await worker.runner().submit(request)
+    waiter = worker.live.waiter(run_id)
+    await worker.process(run_id)
+    assert leases.heard == [True]  # the cancel request found it here, starting
+    assert await waiter is None
+    assert Reach.calls == []
+    await db.journal.flush()
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, run_id)
+    assert run is not None
+    assert (run.status, run.error, run.lease_owner) == (
+        "cancelled",
+        "cancelled before it started",
+        None,
+    )
