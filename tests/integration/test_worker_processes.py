@@ -131,8 +131,8 @@ def _prompts(fake: FakeGemini) -> list[str]:
 def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
     tmp_path: Path,
     gemini_fake: FakeGemini,
+    shared: dict[str, str],  # before `processes`: they stop before its database is dropped
     processes: list[subprocess.Popen[bytes]],
-    shared: dict[str, str],
 ) -> None:
     """With Redis, the killed worker's SAQ job is still held under the run's id: the new
     worker's lease reaper replaces it as soon as the run's lease expired (`requeue`)."""
