@@ -165,6 +165,7 @@ class Worker:
             run_id, dict(run_store.CANCELLED_BEFORE_START), [], self.leases.owner
         )
         await self.db.journal.write(cancelled)
+        await self.db.journal.flush()  # committed before anyone is told it settled
         if self.relay is not None:
             await self.relay.settled(run_id)
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.store.leases import RUNS
 from plait.store.tables import NodeRun, Run, utcnow
 
 
@@ -84,12 +85,9 @@ async def cancel_queued(session: AsyncSession, run_id: str, now: datetime) -> bo
     """Mark a run that has not started cancelled, by one conditional UPDATE: only while it
     is queued and no worker's lease holds it (a worker claims it the same way, so of the
     two only one wins). False if a worker took it, or it started or settled."""
-    lease_free = or_(
-        Run.lease_owner.is_(None), Run.lease_expires.is_(None), Run.lease_expires < now
-    )
     query = (
         update(Run)
-        .where(Run.id == run_id, Run.status == "queued", lease_free)
+        .where(Run.id == run_id, Run.status == "queued", RUNS.free(now))
         .values(**CANCELLED_BEFORE_START, finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
