@@ -38,14 +38,10 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from plait.batch.driver import BatchJob, Driver, Tally, create, plan
+from plait.batch.driver import BatchJob, Driver, Tally, plan
 from plait.batch.estimate import estimate
+from plait.batch.files import check_files
 from plait.batch.limiter import AimdLimiter
-from plait.batch.rows import check_rows
-from plait.engine.executor import entry_trigger
-from plait.flows.loader import load_flow
-from plait.flows.validate import compile_flow
-from plait.nodes.http_trigger import trigger_config
 from plait.runtime import open_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,26 +125,15 @@ async def run_batch(
             PLAIT_DATABASE_URL=None,
         )
         async with open_runtime(settings) as runtime:
-            compiled = compile_flow(load_flow(flow_path), runtime.registry)
-            trigger_id = entry_trigger(compiled, None)
-            config = trigger_config(compiled, trigger_id)
-            checked = await check_rows(rows_path, config, runtime.blobs, runtime.http)
-            cost = estimate(compiled, len(checked), free=False)
+            checked = await check_files(runtime, flow_path, rows_path, None)
+            cost = estimate(checked.compiled, len(checked.rows), free=False)
             started = time.perf_counter()
-            batch_id = await create(
-                runtime,
-                compiled,
-                checked,
-                flow_path=flow_path,
-                rows_path=rows_path,
-                trigger_id=trigger_id,
-                out_dir=None,
-            )
-            job = BatchJob(batch_id, compiled, trigger_id, folder, None)
+            batch_id = await checked.create(runtime, None)
+            job = BatchJob(batch_id, checked.compiled, checked.trigger_id, folder, None)
             limiter = AimdLimiter(concurrency)
             driver = Driver(
                 runtime, job, limiter, per_row_usd=cost.per_row_usd, budget_usd=None,
-                tally=Tally(len(checked)),
+                tally=Tally(len(checked.rows)),
             )  # fmt: skip
             outcome = await driver.run(await plan(runtime, batch_id, ("pending",)))
             seconds = time.perf_counter() - started

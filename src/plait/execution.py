@@ -35,7 +35,6 @@ class Executing:
         stop the batches and the jobs here, giving their leases up for another process."""
         reaper = Reaper(
             self.worker.db,
-            self.worker,
             self.queue,
             self.worker.leases,
             self.settings.queued_grace_seconds,

@@ -1,5 +1,8 @@
 """The `JobQueue` contract: a job is a run id handed to the handler, at most `concurrency`
-at a time; a failing job does not stop the others; `close` stops running jobs.
+at a time; a failing job does not stop the others; `close` stops running jobs; a run
+waiting or running is queued once (`enqueue`, `requeue`), a waiting one keeps its place,
+and `requeue` hands a run whose job went stale (taken by a worker that is gone) to a
+live worker.
 
 Run against the in-process queue and `SaqQueue` on a real Redis (`redis_url`)."""
 
@@ -113,3 +116,27 @@ async def test_close_stops_running_jobs(make_queue: MakeQueue) -> None:
     jobs.release.set()
     await asyncio.sleep(0)
     assert jobs.finished == []
+
+
+async def test_a_run_waiting_or_running_is_queued_once_and_keeps_its_place(
+    make_queue: MakeQueue,
+) -> None:
+    queue, jobs = await started(make_queue, 1, ["r1", "r2", "r3"], released=False)
+    await jobs.until(lambda: jobs.started == ["r1"])
+    await queue.enqueue("r1")  # running
+    await queue.enqueue("r2")  # waiting
+    assert await queue.requeue("r2") is False  # its job waits: left in its place
+    jobs.release.set()
+    await jobs.until(lambda: len(jobs.finished) == 3)
+    assert jobs.started == ["r1", "r2", "r3"]
+
+
+async def test_a_run_whose_job_went_stale_is_requeued_to_a_live_worker(
+    make_queue: MakeQueue,
+) -> None:
+    _, taken = await started(make_queue, 1, ["r1"], released=False)  # its worker is gone
+    await taken.until(lambda: taken.started == ["r1"])  # taken, and never to finish
+    live, jobs = await started(make_queue, 1, [], released=True)
+    assert await live.requeue("r1") is True  # its lease expired: the job is stale
+    await jobs.until(lambda: "r1" in jobs.finished)
+    assert jobs.finished == ["r1"]

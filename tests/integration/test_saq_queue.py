@@ -1,5 +1,6 @@
 """`SaqQueue` across processes on a real Redis: a process that only enqueues, a run queued
-twice, a job whose worker stopped or died (`kill -9`) picked up by another worker."""
+twice, a job whose worker stopped or died (`kill -9`) picked up by another worker (by
+SAQ's sweep, or at once by `requeue`)."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ import asyncio, sys
 from plait.engine.saq_queue import SaqQueue
 
 async def main() -> None:
-    queue = SaqQueue(sys.argv[1], 1, heartbeat_seconds=1, sweep_seconds=1)
+    queue = SaqQueue(sys.argv[1], 1, heartbeat_seconds=int(sys.argv[2]), sweep_seconds=1)
     async def handle(run_id: str) -> None:
         print("started", run_id, flush=True)
         await asyncio.Event().wait()
@@ -93,24 +94,49 @@ asyncio.run(main())
 """
 
 
+async def _taken_by_a_killed_worker(redis_url: str, heartbeat: int) -> None:
+    """A worker process (its jobs' heartbeat `heartbeat` seconds) takes the waiting job
+    and is killed with SIGKILL while it runs."""
+    doomed = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _DOOMED_WORKER,
+        redis_url,
+        str(heartbeat),
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        assert doomed.stdout is not None
+        line = await asyncio.wait_for(doomed.stdout.readline(), 60)
+        assert line.decode().split() == ["started", "r1"]
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        await doomed.wait()
+
+
 async def test_the_job_of_a_killed_worker_is_not_lost(redis_url: str) -> None:
     handled = Handled()
     async with queue(redis_url) as survivor:
         await survivor.enqueue("r1")
-        doomed = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            _DOOMED_WORKER,
-            redis_url,
-            stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        )
-        try:
-            assert doomed.stdout is not None
-            line = await asyncio.wait_for(doomed.stdout.readline(), 60)
-            assert line.decode().split() == ["started", "r1"]
-        finally:
-            doomed.send_signal(signal.SIGKILL)
-            await doomed.wait()
+        await _taken_by_a_killed_worker(redis_url, heartbeat=1)
         await survivor.start(handled.handle)  # its sweep finds the job without a heartbeat
         await handled.until(lambda: handled.run_ids == ["r1"])
+
+
+async def test_requeue_hands_a_killed_workers_job_over_before_its_heartbeat_runs_out(
+    redis_url: str,
+) -> None:
+    """What the lease reaper does once the run's lease expired: SAQ would keep the dead
+    worker's job (heartbeat 60 s) and queuing the run again would do nothing."""
+    handled = Handled()
+    survivor = SaqQueue(redis_url, 4, heartbeat_seconds=60, sweep_seconds=1)
+    try:
+        await survivor.enqueue("r1")
+        await _taken_by_a_killed_worker(redis_url, heartbeat=60)
+        await survivor.start(handled.handle)
+        await survivor.enqueue("r1")  # the dead worker's job holds the key: nothing happens
+        assert await survivor.requeue("r1") is True  # it is replaced
+        await handled.until(lambda: handled.run_ids == ["r1"], seconds=30)
+    finally:
+        await survivor.close()

@@ -30,6 +30,7 @@ from tests.integration.api import flows
 from tests.integration.api.test_mcp import mcp_session, token
 from tests.integration.api.test_recovery import TWO_IMAGES
 from tests.integration.api.test_signals_across_servers import Stream
+from tests.server import admin_client
 from tests.services import S3, Postgres, Redis
 
 WAIT = 180  # seconds any condition may take (a dead worker's SAQ job returns after ~30 s)
@@ -307,6 +308,64 @@ def test_an_mcp_tool_called_on_one_server_runs_on_a_worker(
     assert generated(fake)["drawn for an agent"] == 1  # paid once
 
 
+def _no_content(handler: BaseHTTPRequestHandler) -> None:
+    """A callback receiver's answer: 204."""
+    handler.send_response(204)
+    handler.end_headers()
+
+
+def _hooks(scaled: Scaled, path: str = "/hook") -> dict[str, list[dict[str, Any]]]:
+    """The callbacks the receiver got at `path`, by run id."""
+    delivered: dict[str, list[dict[str, Any]]] = {}
+    for seen in scaled.web.seen:
+        if seen.path == path:
+            payload = json.loads(seen.body)
+            delivered.setdefault(payload["run_id"], []).append(payload)
+    return delivered
+
+
+def test_runs_a_killed_web_process_accepted_finish_and_call_back(
+    scaled: Scaled, fake: FakeGemini
+) -> None:
+    """docs/deploy.md, "a web process dies": a third server accepts runs, each with a
+    callback, and is killed (SIGKILL) while their image calls are in flight on the
+    workers; the runs finish, their callbacks are delivered, the other server answers."""
+    scaled.web.routes["/accepted-hook"] = _no_content
+    prompts = [f"web dies {i}" for i in range(4)]
+    fake.hang_if = prompted(*prompts)
+    extra = scaled.cluster.serve()
+    with admin_client(str(extra.url)) as c, scaled.b() as b:
+        _, path = published(c, flows.image_endpoint())
+        hook_url = f"{scaled.web.origin}/accepted-hook"
+        run_ids = [
+            c.post(
+                path, params={"wait": "false"}, json={"prompt": p, "callback_url": hook_url}
+            ).json()["run_id"]
+            for p in prompts
+        ]
+        until(
+            lambda: sum(generated(fake)[p] for p in prompts) == 4,
+            "the 4 image calls in flight on the workers",
+            WAIT,
+        )
+        extra.kill()
+        fake.hang_if = None
+        fake.end_hangs()
+        until(
+            lambda: all(run_of(b, r)["status"] not in ("queued", "running") for r in run_ids),
+            "every run to settle",
+            WAIT,
+        )
+        statuses = {r: run_of(b, r)["status"] for r in run_ids}
+        until(lambda: len(_hooks(scaled, "/accepted-hook")) == 4, "a callback of every run", WAIT)
+    assert set(statuses.values()) == {"succeeded"}
+    delivered = _hooks(scaled, "/accepted-hook")
+    assert set(delivered) == set(run_ids)
+    assert all({c["status"] for c in delivered[r]} == {"succeeded"} for r in run_ids)
+    counted = generated(fake)
+    assert [counted[p] for p in prompts] == [1, 1, 1, 1]  # no worker died: nothing repeats
+
+
 @dataclass
 class Killed:
     run_ids: list[str]
@@ -327,12 +386,7 @@ def killed(scaled: Scaled) -> Killed:
     """20 runs of two images, each with a callback: every first image answered and
     recorded, every second in flight (10 on each worker) when a worker is killed."""
     fake = scaled.fake
-
-    def hook(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(204)
-        handler.end_headers()
-
-    scaled.web.routes["/hook"] = hook
+    scaled.web.routes["/hook"] = _no_content
     fake.hang_if = prompted(NIGHT)
     prompts = [f"kill {i}" for i in range(20)]
     with scaled.a() as a, scaled.b() as b:
@@ -365,15 +419,6 @@ def killed(scaled: Scaled) -> Killed:
         until(lambda: len(_hooks(scaled)) == 20, "a callback of every run", WAIT)
     others = [w for w in scaled.cluster.workers if w is not victim]
     return Killed(run_ids, dead_runs, statuses, "\n".join(w.said() for w in others), _hooks(scaled))
-
-
-def _hooks(scaled: Scaled) -> dict[str, list[dict[str, Any]]]:
-    delivered: dict[str, list[dict[str, Any]]] = {}
-    for seen in scaled.web.seen:
-        if seen.path == "/hook":
-            payload = json.loads(seen.body)
-            delivered.setdefault(payload["run_id"], []).append(payload)
-    return delivered
 
 
 def test_a_killed_worker_s_runs_all_finish_and_only_its_in_flight_calls_repeat(

@@ -131,20 +131,11 @@ def _prompts(fake: FakeGemini) -> list[str]:
 def test_a_worker_killed_mid_run_is_replaced_and_nothing_finished_is_paid_again(
     tmp_path: Path,
     gemini_fake: FakeGemini,
+    shared: dict[str, str],  # before `processes`: they stop before its database is dropped
     processes: list[subprocess.Popen[bytes]],
-    shared: dict[str, str],
-    request: pytest.FixtureRequest,
 ) -> None:
-    if shared:  # a known bug, reported on issue 18: shown as XFAIL/XPASS in every run's summary
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="issue 18: with SAQ, a lone new worker sometimes never gets the killed "
-                "worker's job back (the reaper's re-queue is a no-op while SAQ still holds "
-                "the stale job under the run id); test_scale_out's kill test passes",
-                strict=False,
-            )
-        )
-    """With Redis, the dead worker's SAQ job comes back after SAQ's heartbeat (30 s)."""
+    """With Redis, the killed worker's SAQ job is still held under the run's id: the new
+    worker's lease reaper replaces it as soon as the run's lease expired (`requeue`)."""
     cluster = Cluster(tmp_path, gemini_fake, processes, shared)
     gemini_fake.fail(Fault(), Fault.hang_for(60))  # the first image answers; the second hangs
     with cluster.admin() as client:

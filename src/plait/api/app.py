@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from plait import __version__
+from plait.access.signin import SignIns
 from plait.api import docs_page, errors, mcp_route
 from plait.api.accounts import check_admin_settings, first_admin
 from plait.api.auth import require_user
@@ -78,12 +79,14 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
             presenter = Presenter(links, config.public_origin)
             published = PublishedFlows(runtime.db, signals=signals)
             stored_key = StoredKey(runtime.db, vault, runtime.provider, signals)
+            limiter = make_limiter(config)
             state = ServerState(
                 runtime=runtime,
                 queue=queue,
                 worker=worker,
                 live=live,
-                limiter=make_limiter(config),
+                limiter=limiter,
+                signins=SignIns(windows=limiter.windows),
                 links=links,
                 vault=vault,
                 published=published,

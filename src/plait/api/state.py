@@ -47,7 +47,7 @@ class ServerState:
     signals: Signals
     relay: RunRelay
     stored_key: StoredKey
-    signins: SignIns = field(default_factory=SignIns)
+    signins: SignIns
     setup_token: str | None = None
     background: set[Any] = field(default_factory=set)
 

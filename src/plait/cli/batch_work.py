@@ -25,18 +25,16 @@ from rich.progress import (
 from rich.text import Text
 
 from plait.batch.batch_api import JobPool
-from plait.batch.driver import BatchJob, Driver, Outcome, Tally, Work, create, plan
+from plait.batch.driver import BatchJob, Driver, Outcome, Tally, Work, plan
 from plait.batch.estimate import Estimate, estimate
+from plait.batch.files import check_files
 from plait.batch.job_limits import MAX_REQUESTS
 from plait.batch.limiter import AimdLimiter
 from plait.batch.outputs import write_manifest
-from plait.batch.rows import check_rows
 from plait.cli.app import EXIT_FAILED, EXIT_USAGE, say
-from plait.engine.executor import entry_trigger
 from plait.errors import InputError
 from plait.flows.loader import flow_from_document, load_flow
 from plait.flows.validate import compile_flow
-from plait.nodes.http_trigger import trigger_config
 from plait.providers.catalog import PriceTier
 from plait.runtime import Runtime, open_runtime
 from plait.store import batches as store
@@ -117,31 +115,24 @@ def _estimate(runtime: Runtime, compiled: Any, rows: int, options: Options) -> E
 
 
 async def _start(flow_path: Path, rows_path: Path, options: Options, backend: Any) -> int:
-    document = load_flow(flow_path)
     async with open_runtime(backend=backend) as runtime:
         _check_mode(runtime, options)
-        compiled = compile_flow(document, runtime.registry)
-        trigger_id = entry_trigger(compiled, options.trigger)
-        config = trigger_config(compiled, trigger_id)
-        checked = await check_rows(rows_path, config, runtime.blobs, runtime.http)
-        cost = _estimate(runtime, compiled, len(checked), options)
+        checked = await check_files(runtime, flow_path, rows_path, options.trigger)
+        rows = len(checked.rows)
+        cost = _estimate(runtime, checked.compiled, rows, options)
         _confirm(cost, options)
-        batch_id = await create(
-            runtime,
-            compiled,
-            checked,
-            flow_path=flow_path,
-            rows_path=rows_path,
-            trigger_id=trigger_id,
-            out_dir=options.out,
-            batch_api=options.batch_api,
-        )
-        say(f"batch {batch_id}: {len(checked)} rows (if stopped: plait batch --resume {batch_id})")
+        batch_id = await checked.create(runtime, options.out, batch_api=options.batch_api)
+        say(f"batch {batch_id}: {rows} rows (if stopped: plait batch --resume {batch_id})")
         job = BatchJob(
-            batch_id, compiled, trigger_id, flow_path.parent, options.out, options.allow_dirs
+            batch_id,
+            checked.compiled,
+            checked.trigger_id,
+            flow_path.parent,
+            options.out,
+            options.allow_dirs,
         )
         work = await plan(runtime, batch_id, (store.PENDING,))
-        return await _drive(runtime, job, work, cost, options, Tally(len(checked)))
+        return await _drive(runtime, job, work, cost, options, Tally(rows))
 
 
 async def _continue(

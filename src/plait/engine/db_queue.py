@@ -48,10 +48,17 @@ class DatabaseQueue:
         self._poller = asyncio.get_running_loop().create_task(self._poll(handler))
 
     async def enqueue(self, run_id: str) -> None:
+        await self.requeue(run_id)
+
+    async def requeue(self, run_id: str) -> bool:
+        """The run's row is its job: a run waiting or running here is left as it is."""
         if self._poller is None:
-            return  # not executing here: a worker finds the run's row
+            return False  # not executing here: a worker finds the run's row
+        if run_id in self._waiting or run_id in self._jobs:
+            return False
         self._waiting[run_id] = None
         self._wake.set()
+        return True
 
     async def close(self) -> None:
         """Stop polling and cancel running jobs; their leases are released for others."""

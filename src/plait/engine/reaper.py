@@ -7,8 +7,12 @@ Every process that executes runs reaps, every few seconds (`Reaper.reap` is one 
   (the process whose in-memory queue held it died, or Redis restarted empty).
 
 A run executing anywhere is never touched: its owner's heartbeat keeps its lease in the
-future. Queuing a run twice is harmless: only the process that wins its lease executes it,
-and node checkpoints keep finished nodes from running again (`plait.engine.worker`).
+future. Each such run is handed to `JobQueue.requeue` at every pass until a worker claims
+it: a job for it still waiting keeps its place, and one that went stale with its worker
+(taken, never finished) is replaced, so the run reaches a live worker whatever state the
+queue kept it in. A stale job delivered after all is harmless: only the process that
+wins the run's lease executes it, and node checkpoints keep finished nodes from running
+again (`plait.engine.worker`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from datetime import timedelta
 
 from plait.engine.leases import Leases
 from plait.engine.queue import JobQueue
-from plait.engine.worker import Worker
 from plait.store import runs as run_store
 from plait.store.db import Database
 
@@ -32,28 +35,24 @@ class Reaper:
     def __init__(
         self,
         db: Database,
-        worker: Worker,
         queue: JobQueue,
         leases: Leases,
         queued_grace_seconds: float = DEFAULT_QUEUED_GRACE_SECONDS,
     ):
         self.db = db
-        self.worker = worker
         self.queue = queue
         self.leases = leases
         self.grace = timedelta(seconds=queued_grace_seconds)
 
     async def reap(self) -> list[str]:
-        """Queue again the runs nobody executes; their ids."""
+        """Queue again the runs nobody executes; the ids of those that were not already
+        waiting in the queue."""
         now = self.leases.now()
         async with self.db.new_session() as session:
             found = await run_store.claimable_runs(
                 session, now, _PER_PASS, queued_before=now - self.grace
             )
-        orphans = [run_id for run_id in found if not self.worker.holds(run_id)]
-        for run_id in orphans:
-            self.worker.hold(run_id)
-            await self.queue.enqueue(run_id)
+        orphans = [run_id for run_id in found if await self.queue.requeue(run_id)]
         if orphans:
             log.warning("queued %d run(s) again that no live process executes", len(orphans))
         return orphans

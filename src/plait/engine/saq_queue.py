@@ -5,12 +5,21 @@ while its first job is still waiting or running is queued once. Any process may
 `enqueue`; only a process that called `start` consumes jobs, at most `concurrency` at a
 time: a process that only enqueues (`plait serve --no-worker`) never calls `start`.
 
-When a worker dies (`kill -9`, a lost machine) its jobs stop sending heartbeats; after
-`heartbeat_seconds` the sweep that every live worker runs (each `sweep_seconds`, one at
-a time across processes) puts them back on the queue, up to `attempts` times in all. A
-job stopped by `close` goes back on the queue at once. Redis keeps nothing that cannot
-be rebuilt: the runs' rows are the truth, and the lease reaper re-queues any run whose
-lease expired (a run already queued here is not queued twice).
+When a worker dies (`kill -9`, a lost machine) its jobs stay in SAQ as taken. Two things
+bring its runs back: the lease reaper of any live process (`plait.engine.reaper`), once a
+run's lease expired, `requeue`s it, which replaces the dead worker's job under the run id
+by a new one (a job still waiting keeps its place: a run is never queued twice); and
+SAQ's own sweep, which every live worker runs (each `sweep_seconds`, one at a time across
+processes), puts a job whose heartbeat stopped `heartbeat_seconds` ago back on the queue,
+up to `attempts` times in all. A job stopped by `close` goes back on the queue at once.
+Redis keeps nothing that cannot be rebuilt: the runs' rows are the truth.
+
+SAQ's sweep can take a job that a live worker has only just dequeued for a dead one (it
+sees the job taken but not yet marked active), and SAQ's worker would then cancel that
+job's task: a live run stopped mid-call, to be paid again. Plait never aborts a SAQ job
+(a run is cancelled through its signals), so that check is off here: such a job goes on,
+and the copy the sweep puts back is delivered to a worker that does not win the run's
+lease, and does nothing (`plait.engine.worker`).
 
 A handler that raises is logged and its job is finished, not retried: a run records its
 own failures, and repeating a job could pay for its calls again.
@@ -25,8 +34,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from saq import Queue, Worker
+from saq import Job, Worker
+from saq.job import Status
 from saq.queue.redis import RedisQueue
+from saq.utils import now
 
 from plait.engine.queue import Handler, handled
 from plait.errors import ServiceUnavailable
@@ -35,6 +46,20 @@ log = logging.getLogger(__name__)
 
 _FUNCTION = "plait.run"
 _DEQUEUE_SECONDS = 5  # each waiting slot asks Redis again this often (a blocking pop)
+_NEVER = 10**9  # seconds: an upkeep timer that never fires again after its first pass
+
+# Atomically: a job waiting in the queued list is left there (0); any other job under
+# the key (taken by a worker that is gone, half swept, or none at all) is replaced by the
+# new one, queued last (1). The keys are SAQ's own Redis layout (saq.queue.redis).
+_REPLACE_STALE = """
+if redis.call('LPOS', KEYS[3], KEYS[2]) then return 0 end
+redis.call('LREM', KEYS[4], 0, KEYS[2])
+redis.call('DEL', KEYS[5])
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[1], 0, KEYS[2])
+redis.call('RPUSH', KEYS[3], KEYS[2])
+return 1
+"""
 
 
 class QueueUnavailable(ServiceUnavailable):
@@ -58,7 +83,8 @@ class SaqQueue:
             socket_timeout=_DEQUEUE_SECONDS + 25,  # longer than a blocking pop waits
             health_check_interval=30,
         )
-        self._queue: Queue = _PatientRedisQueue(client, name=name)
+        self._queue = _PatientRedisQueue(client, name=name)
+        self._replace_stale = client.register_script(_REPLACE_STALE)
         self._concurrency = concurrency
         self._heartbeat = heartbeat_seconds
         self._sweep = sweep_seconds
@@ -77,7 +103,8 @@ class SaqQueue:
             [(_FUNCTION, self._job(handler))],
             concurrency=self._concurrency,
             dequeue_timeout=_DEQUEUE_SECONDS,
-            timers={"sweep": self._sweep, "schedule": 1, "abort": 1, "worker_info": 10},
+            # "abort": never (see the module's doc: Plait does not abort SAQ jobs)
+            timers={"sweep": self._sweep, "schedule": 1, "abort": _NEVER, "worker_info": 10},
         )
         worker.SIGNALS = []  # the server's own signal handling stops it, through `close`
         self._worker = worker
@@ -88,20 +115,34 @@ class SaqQueue:
         `QueueUnavailable` when Redis cannot be reached (the run's row stays queued)."""
         await self._connect()
         try:
-            await self._queue.enqueue(
-                _FUNCTION,
-                key=run_id,
-                run_id=run_id,
-                timeout=0,  # a run may take long: heartbeats tell a live one from a dead one
-                heartbeat=self._heartbeat,
-                retries=self._attempts,
-                ttl=-1,  # a finished job is deleted: the run's row keeps its outcome
-            )
+            await self._queue.enqueue(self._new_job(run_id))
         except RedisError as exc:
-            raise QueueUnavailable(
-                f"could not queue run {run_id} in Redis ({type(exc).__name__}: {exc}); "
-                "check PLAIT_REDIS_URL and that Redis is up"
-            ) from exc
+            raise _unavailable(run_id, exc) from exc
+
+    async def requeue(self, run_id: str) -> bool:
+        """Queue again a run whose lease expired: a job for it still waiting keeps its
+        place (False); a stale one (its worker is gone) is replaced (True)."""
+        await self._connect()
+        queue, job = self._queue, self._new_job(run_id)
+        job.queue, job.queued, job.status = queue, now(), Status.QUEUED
+        keys = [queue.namespace("incomplete"), job.id, queue.namespace("queued")]
+        keys += [queue.namespace("active"), job.abort_id]
+        try:
+            replaced = await self._replace_stale(keys=keys, args=[queue.serialize(job)])
+        except RedisError as exc:
+            raise _unavailable(run_id, exc) from exc
+        return bool(replaced)
+
+    def _new_job(self, run_id: str) -> Job:
+        return Job(
+            _FUNCTION,
+            kwargs={"run_id": run_id},
+            key=run_id,
+            timeout=0,  # a run may take long: heartbeats tell a live one from a dead one
+            heartbeat=self._heartbeat,
+            retries=self._attempts,
+            ttl=-1,  # a finished job is deleted: the run's row keeps its outcome
+        )
 
     async def close(self) -> None:
         """Stop consuming; jobs running here go back on the queue for the next worker."""
@@ -132,6 +173,13 @@ class SaqQueue:
                     await beating
 
         return run
+
+
+def _unavailable(run_id: str, exc: RedisError) -> QueueUnavailable:
+    return QueueUnavailable(
+        f"could not queue run {run_id} in Redis ({type(exc).__name__}: {exc}); "
+        "check PLAIT_REDIS_URL and that Redis is up"
+    )
 
 
 class _PatientRedisQueue(RedisQueue):

@@ -39,6 +39,11 @@ from plait.textlimits import storable
 
 log = logging.getLogger(__name__)
 
+# Requests of runs submitted here kept for this process's worker. With a shared queue
+# another process may execute the run, and nothing tells this one: the oldest are
+# forgotten (such a run, if it comes here after all, is read back from its record).
+PREPARED_KEPT = 256
+
 
 @dataclass
 class _Job:
@@ -55,11 +60,13 @@ class Worker:
         live: LiveRuns,
         leases: Leases | None = None,
         relay: RunRelay | None = None,
+        prepared_kept: int = PREPARED_KEPT,
         compiled: CompiledFlows | None = None,
     ):
-        """`relay`: tells other processes (and this one's waiters) what the runs here do.
-        `compiled`: flow documents compiled once, by content hash (shared with the server's
-        own, in a process that has one)."""
+        """`relay`: tells other processes (and this one's waiters) what the runs here do;
+        `prepared_kept`: how many `prepare`d requests are kept at most; `compiled`: flow
+        documents compiled once, by content hash (shared with the server's own, in a
+        process that has one)."""
         self.db = db
         self.registry = registry
         self.compiled = compiled or CompiledFlows(registry)
@@ -69,26 +76,23 @@ class Worker:
         self.repeated = 0  # paid calls run again: they were under way on a process that died
         self.relay = relay
 
-        self._prepared: dict[str, RunRequest] = {}
-        self._held: set[str] = set()  # handed to this process's queue, not yet started
+        self._prepared: dict[str, RunRequest] = {}  # oldest first
+        self._prepared_kept = prepared_kept
+        self._starting: set[str] = set()  # claiming or loading here, not yet executing
 
     def prepare(self, run_id: str, request: RunRequest) -> None:
-        """The request of a run just submitted here: spares reading it back from the database."""
+        """The request of a run just submitted here: spares reading it back from the
+        database if this process executes it (the oldest beyond `prepared_kept` are
+        forgotten: another process may have executed them)."""
         self._prepared[run_id] = request
-
-    def hold(self, run_id: str) -> None:
-        """The run was handed to this process's queue (by the reaper)."""
-        self._held.add(run_id)
-
-    def holds(self, run_id: str) -> bool:
-        """Whether the run waits in this process's queue: not to be queued again."""
-        return run_id in self._prepared or run_id in self._held
+        while len(self._prepared) > self._prepared_kept:
+            del self._prepared[next(iter(self._prepared))]
 
     def cancel_here(self, run_id: str) -> bool:
         """Stop the run if it executes here, or keep it from starting if it waits here."""
         if self.live.cancel(run_id):
             return True
-        if run_id in self._prepared:
+        if run_id in self._prepared or run_id in self._starting:
             self.live.forbid_start(run_id)
             return True
         return False
@@ -96,10 +100,12 @@ class Worker:
     async def process(self, run_id: str) -> None:
         """Execute a queued run if this process wins its lease: the request `prepare`
         kept, or the one its record holds. Another process's run is left alone."""
+        if self.live.get(run_id) is not None:
+            return  # a stale job of a run executing here (its lease ran out as this stalled)
         executor = None
+        self._starting.add(run_id)
         try:
             prepared = self._prepared.pop(run_id, None)
-            self._held.discard(run_id)
             if self.live.cancelled_before_start(run_id):
                 return
             if not await self.leases.claim(RUNS, run_id):
@@ -107,10 +113,14 @@ class Worker:
             job = _Job(prepared, {}) if prepared is not None else await self._load(run_id)
             if job is None:
                 return
+            if self.live.cancelled_before_start(run_id):  # while it was being claimed
+                await self._cancel_claimed(run_id)
+                return
             runner = self.runner()
             bus = EventBus(replay=True)
             executor = runner.executor(run_id, job.request, bus, job.completed)
         finally:
+            self._starting.discard(run_id)
             if executor is None:
                 self.live.settled(run_id, None)
         await self._execute(runner, executor, bus, running=False)
@@ -151,6 +161,16 @@ class Worker:
             if report is not None:
                 report.ended()
         return result
+
+    async def _cancel_claimed(self, run_id: str) -> None:
+        """A run claimed here but cancelled before it started: recorded as such."""
+        cancelled = run_writes.finish_run(
+            run_id, dict(run_store.CANCELLED_BEFORE_START), [], self.leases.owner
+        )
+        await self.db.journal.write(cancelled)
+        await self.db.journal.flush()  # committed before anyone is told it settled
+        if self.relay is not None:
+            await self.relay.settled(run_id)
 
     async def _give_up(self, run_id: str) -> None:
         try:

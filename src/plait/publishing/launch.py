@@ -21,6 +21,7 @@ from plait.engine.state import RunResult
 from plait.engine.worker import Worker
 from plait.store import runs as run_store
 from plait.store.db import Database
+from plait.store.tables import utcnow
 
 OnQueued = Callable[[str], None] | None  # sees a new run's id before it can start
 
@@ -89,7 +90,8 @@ class InProcessLauncher:
             existing = await self.existing(flow_id, key)
             assert existing is not None
             return Started(existing, False)
-        self._worker.prepare(run_id, request)
+        if self._execute_here:  # else a worker elsewhere reads it back from the database
+            self._worker.prepare(run_id, request)
         if on_queued is not None:
             on_queued(run_id)
         await self._queue.enqueue(run_id)
@@ -111,13 +113,15 @@ async def cancel_run(relay: RunRelay, db: Database, run_id: str) -> str | None:
         run = await run_store.get_run(session, run_id)
         if run is None:
             return None
-        cancelled = await run_store.cancel_queued(session, run_id)
-    if cancelled:  # committed: a worker that loads it now finds it cancelled
+        cancelled = await run_store.cancel_queued(session, run_id, utcnow())
+        if not cancelled:
+            await session.refresh(run)
+    if cancelled:  # committed: no worker can claim it any more
         await relay.request_cancel(run_id)  # the process holding it queued drops it
         relay.live.settled(run_id, None)
         await relay.settled(run_id)
         return "cancelled"
-    if run.status == "running" and relay.shared:
-        await relay.request_cancel(run_id)
+    if run.status == "queued" or (run.status == "running" and relay.shared):
+        await relay.request_cancel(run_id)  # a worker took it: it does not start it, or stops it
         return "cancelling"
     return run.status

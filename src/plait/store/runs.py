@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plait.store.leases import RUNS
 from plait.store.tables import NodeRun, Run, utcnow
 
 
@@ -77,10 +78,18 @@ async def succeeded_outputs(session: AsyncSession, run_id: str) -> dict[str, dic
     return {node_id: dict(outputs) for node_id, outputs in (await session.execute(query)).all()}
 
 
-async def cancel_queued(session: AsyncSession, run_id: str) -> bool:
-    """Mark a run that has not started cancelled; False if it already started or settled."""
-    run = await session.get(Run, run_id)
-    if run is None or run.status != "queued":
-        return False
-    run.status, run.error, run.finished_at = "cancelled", "cancelled before it started", utcnow()
-    return True
+CANCELLED_BEFORE_START = {"status": "cancelled", "error": "cancelled before it started"}
+
+
+async def cancel_queued(session: AsyncSession, run_id: str, now: datetime) -> bool:
+    """Mark a run that has not started cancelled, by one conditional UPDATE: only while it
+    is queued and no worker's lease holds it (a worker claims it the same way, so of the
+    two only one wins). False if a worker took it, or it started or settled."""
+    query = (
+        update(Run)
+        .where(Run.id == run_id, Run.status == "queued", RUNS.free(now))
+        .values(**CANCELLED_BEFORE_START, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    result: Any = await session.execute(query)
+    return bool(result.rowcount)

@@ -6,6 +6,7 @@ the runs nobody executes (expired leases, lost queued jobs)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,10 +20,11 @@ from plait.engine.state import RunStatus
 from plait.engine.worker import Worker
 from plait.flows.compiled import CompiledFlows
 from plait.flows.validate import CompiledFlow, compile_flow
+from plait.publishing.launch import InProcessLauncher
 from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
-from plait.store.leases import RUNS
+from plait.store.leases import RUNS, Leased
 from tests.helpers import UtcClock, flow, node
 from tests.unit.engine.nodes_for_tests import Gate, Reach, registry
 
@@ -30,7 +32,8 @@ PAID_THEN_GATED = flow([node("paid", "reach"), node("gate", "gate")], [("paid.ou
 
 
 class Queued:
-    """A queue that only records what was handed to it."""
+    """A queue that only records what was handed to it: nothing takes its jobs, so a run
+    handed to it once waits there (`requeue` leaves it in its place)."""
 
     def __init__(self) -> None:
         self.run_ids: list[str] = []
@@ -39,10 +42,25 @@ class Queued:
         pass
 
     async def enqueue(self, run_id: str) -> None:
+        await self.requeue(run_id)
+
+    async def requeue(self, run_id: str) -> bool:
+        if run_id in self.run_ids:
+            return False
         self.run_ids.append(run_id)
+        return True
 
     async def close(self) -> None:
         pass
+
+
+class Stale(Queued):
+    """A queue whose jobs all went stale with the worker that took them: each `requeue`
+    replaces the job."""
+
+    async def requeue(self, run_id: str) -> bool:
+        self.run_ids.append(run_id)
+        return True
 
 
 @pytest.fixture
@@ -63,7 +81,7 @@ def worker(db: Database, services: Services, clock: UtcClock) -> Worker:
 
 
 def _reaper(worker: Worker, queue: Queued, grace: float = 120) -> Reaper:
-    return Reaper(worker.db, worker, queue, worker.leases, grace)
+    return Reaper(worker.db, queue, worker.leases, grace)
 
 
 async def _status(db: Database, run_id: str) -> tuple[str, dict[str, str]]:
@@ -122,6 +140,38 @@ async def test_queued_runs_of_one_flow_compile_it_once(
     assert compiled.compiles == 1
 
 
+async def test_only_the_latest_prepared_requests_are_kept(
+    db: Database, services: Services, clock: UtcClock
+) -> None:
+    """With a shared queue, other processes execute most runs submitted here, and this
+    one is never told: it forgets the oldest requests instead of keeping them all."""
+    leases = Leases(db, "here", 30, clock)
+    worker = Worker(
+        db, registry(), lambda: Runner(db, services, "preview"), LiveRuns(), leases, None, 2
+    )
+    stored = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="editor")
+    kept = RunRequest(compile_flow(flow([node("kept", "reach")]), registry()), {}, "editor")
+    run_ids = [await worker.runner().submit(stored) for _ in range(3)]
+    for run_id in run_ids:
+        worker.prepare(run_id, kept)
+    await worker.process(run_ids[0])  # forgotten: read back from its record
+    assert Reach.calls == ["paid"]
+    await worker.process(run_ids[2])
+    assert Reach.calls == ["paid", "kept"]
+
+
+@pytest.mark.parametrize("executes", [True, False])
+async def test_only_a_process_that_executes_keeps_the_request_of_a_run_it_queued(
+    worker: Worker, db: Database, executes: bool
+) -> None:
+    queue = Queued()
+    launcher = InProcessLauncher(db, worker.runner, worker, queue, execute_here=executes)
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await launcher.start(request)
+    assert queue.run_ids == [started.run_id]
+    assert worker.cancel_here(started.run_id) is executes  # held here only if it executes
+
+
 async def test_an_interrupted_run_resumes_without_paying_again(
     worker: Worker, db: Database, clock: UtcClock
 ) -> None:
@@ -141,7 +191,7 @@ async def test_an_interrupted_run_resumes_without_paying_again(
     clock.advance(1)  # stopping released its lease: it is free at once
     assert await _reaper(worker, queue).reap() == [run_id]
     assert queue.run_ids == [run_id]
-    assert await _reaper(worker, queue).reap() == []  # held by this process's queue now
+    assert await _reaper(worker, queue).reap() == []  # waiting in the queue: not queued twice
     await worker.process(run_id)
     assert Reach.calls == ["paid"]  # once, before the stop
     assert Gate.calls == ["gate", "gate"]
@@ -224,6 +274,63 @@ async def test_a_run_whose_owner_died_resumes_and_counts_the_repeated_call(
     assert (run.lease_owner, run.lease_expires) == (None, None)  # cleared with the status
 
 
+async def test_a_run_whose_job_went_stale_is_queued_again_at_each_pass_until_claimed(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    run_id = await _left_by_a_dead_process(worker, db, clock)
+    clock.advance(31)
+    queue = Stale()
+    reaper = _reaper(worker, queue)
+    assert await reaper.reap() == [run_id]
+    assert await reaper.reap() == [run_id]  # its new job went stale too (e.g. swept away)
+    assert queue.run_ids == [run_id, run_id]
+    gate = Gate.barrier = asyncio.Barrier(2)
+    Gate.entered = asyncio.Event()
+    executing = asyncio.ensure_future(worker.process(run_id))
+    await Gate.entered.wait()  # claimed: it executes here
+    assert await reaper.reap() == []
+    await gate.wait()  # the gate passes
+    await executing
+    assert await _status(db, run_id) == (
+        "succeeded",
+        {"a": "succeeded", "b": "succeeded", "c": "succeeded"},
+    )
+
+
+async def test_a_stale_job_delivered_after_the_run_settled_runs_nothing(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    run_id = await _left_by_a_dead_process(worker, db, clock)
+    clock.advance(31)
+    await worker.process(run_id)  # the new job: the run resumes and finishes
+    assert (Reach.calls, Gate.calls) == (["b"], ["c"])
+    waiter = worker.live.waiter(run_id)
+    await worker.process(run_id)  # the dead worker's job, delivered late (a retry, a sweep)
+    assert (Reach.calls, Gate.calls) == (["b"], ["c"])  # nothing paid again
+    assert worker.repeated == 1
+    assert await waiter is None  # not executed here: its waiters read its record
+
+
+async def test_a_stale_job_of_a_run_executing_here_does_not_start_it_twice(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    run_id = await worker.runner().submit(request)
+    gate = Gate.barrier = asyncio.Barrier(2)
+    Gate.entered = asyncio.Event()
+    first = asyncio.ensure_future(worker.process(run_id))
+    await Gate.entered.wait()
+    clock.advance(31)  # this process stalled past its lease: the run looks free
+    await worker.process(run_id)  # a second job for it, delivered here
+    assert Reach.calls == ["paid"]
+    assert Gate.calls == ["gate"]
+    assert worker.live.get(run_id) is not None  # the first execution goes on
+    await gate.wait()
+    await first
+    assert (Reach.calls, Gate.calls) == (["paid"], ["gate"])
+    assert await _status(db, run_id) == ("succeeded", {"paid": "succeeded", "gate": "succeeded"})
+
+
 async def test_a_paid_call_under_way_is_marked_in_flight_until_it_settles(
     worker: Worker, db: Database
 ) -> None:
@@ -287,3 +394,56 @@ async def test_run_here_records_and_returns_the_result(worker: Worker, db: Datab
     assert result.status == RunStatus.SUCCEEDED
     await db.journal.flush()
     assert (await _status(db, run_id))[0] == "succeeded"
+
+
+async def test_a_run_a_worker_claimed_is_not_cancelled_under_it(
+    worker: Worker, db: Database, clock: UtcClock
+) -> None:
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    run_id = await worker.runner().submit(request)
+    assert await worker.leases.claim(RUNS, run_id)  # a worker just took it: still queued
+    async with db.new_session() as session, session.begin():
+        assert await run_store.cancel_queued(session, run_id, clock()) is False
+    assert (await _status(db, run_id))[0] == "queued"
+    assert await worker.leases.release(RUNS, run_id)  # it gave it up again
+    clock.advance(1)
+    async with db.new_session() as session, session.begin():
+        assert await run_store.cancel_queued(session, run_id, clock()) is True
+    assert (await _status(db, run_id))[0] == "cancelled"
+    assert not await worker.leases.claim(RUNS, run_id)  # no worker takes it any more
+
+
+class CancelledOnClaim(Leases):
+    """Leases whose claim is followed at once by a cancel request for the run."""
+
+    cancel: Callable[[str], bool] = staticmethod(lambda _: False)
+    heard: list[bool] = []
+
+    async def claim(self, leased: Leased, key: Any) -> bool:
+        won = await super().claim(leased, key)
+        self.heard.append(self.cancel(str(key)))
+        return won
+
+
+async def test_a_run_cancelled_while_a_worker_claims_it_does_not_start(
+    db: Database, services: Services, clock: UtcClock
+) -> None:
+    leases = CancelledOnClaim(db, "here", 30, clock)
+    worker = Worker(db, registry(), lambda: Runner(db, services, "preview"), LiveRuns(), leases)
+    leases.cancel, leases.heard = worker.cancel_here, []
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    run_id = await worker.runner().submit(request)
+    waiter = worker.live.waiter(run_id)
+    await worker.process(run_id)
+    assert leases.heard == [True]  # the cancel request found it here, starting
+    assert await waiter is None
+    assert Reach.calls == []
+    await db.journal.flush()
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, run_id)
+    assert run is not None
+    assert (run.status, run.error, run.lease_owner) == (
+        "cancelled",
+        "cancelled before it started",
+        None,
+    )

@@ -74,7 +74,7 @@ async def login(
 ) -> dict[str, Any]:
     """Throttled per address and per account from that address (`plait.access.signin`)."""
     address = request.client.host if request.client else "unknown"
-    wait = state.signins.wait(body.email, address)
+    wait = await state.signins.wait(body.email, address)
     if wait > 0:
         seconds = retry_after(wait)
         raise HTTPException(
@@ -87,9 +87,9 @@ async def login(
     stored = None if user is None else user.password_hash
     matches = await asyncio.to_thread(state.signins.matches, stored, body.password)  # always
     if user is None or not matches:
-        state.signins.failed(body.email, address)
+        await state.signins.failed(body.email, address)
         raise HTTPException(401, "wrong email or password")
-    state.signins.succeeded(body.email, address)
+    await state.signins.succeeded(body.email, address)
     return await _sign_in(user, response, state)
 
 
