@@ -51,6 +51,10 @@ class SettledElsewhere:
         await self.db.journal.write(run_writes.finish_run(run_id, fields, []))
         self.live.settled_elsewhere(run_id)
 
+    async def requeue(self, run_id: str) -> bool:
+        await self.enqueue(run_id)
+        return True
+
     async def close(self) -> None:
         pass
 
