@@ -1,13 +1,17 @@
 """`PLAIT_REDIS_URL`, `PLAIT_BLOB_URL` and `PLAIT_RATE_LIMIT_STORAGE`: what they accept,
-what they refuse (naming the variable, never echoing a password), what they choose."""
+what they refuse (naming the variable, never echoing a password), what they choose; the
+database pool (`PLAIT_DATABASE_POOL_SIZE`, `PLAIT_DATABASE_POOL_OVERFLOW`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from plait.cli.app import settings_problems
-from plait.settings import S3Location, Settings
+from plait.settings import PoolSize, S3Location, Settings
+from plait.store.db import open_database
 
 
 def _settings(**values: str) -> Settings:
@@ -78,3 +82,20 @@ def test_redis_holds_the_rate_limits_unless_another_store_is_named() -> None:
     assert _settings(PLAIT_REDIS_URL=redis).rate_limit_uri == redis
     named = _settings(PLAIT_REDIS_URL=redis, PLAIT_RATE_LIMIT_STORAGE="memcached://m:11211")
     assert named.rate_limit_uri == "memcached://m:11211"
+
+
+def test_the_database_pool_follows_the_run_concurrency_unless_set() -> None:
+    assert _settings().database_pool() == PoolSize(32, 10)
+    assert _settings(PLAIT_RUN_CONCURRENCY="8").database_pool() == PoolSize(8, 10)
+    assert _settings().database_pool(concurrency=4) == PoolSize(4, 10)  # plait worker -c 4
+    chosen = _settings(PLAIT_DATABASE_POOL_SIZE="20", PLAIT_DATABASE_POOL_OVERFLOW="0")
+    assert chosen.database_pool(concurrency=4) == PoolSize(20, 0)
+
+
+async def test_a_postgresql_engine_keeps_the_pool_it_is_given(postgres_url: str) -> None:
+    db = await open_database(postgres_url, pool=PoolSize(3, 1))
+    try:
+        pool: Any = db.engine.pool
+        assert (pool.size(), pool._max_overflow) == (3, 1)
+    finally:
+        await db.close()
