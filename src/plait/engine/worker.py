@@ -102,14 +102,17 @@ class Worker:
         kept, or the one its record holds. Another process's run is left alone."""
         if self.live.get(run_id) is not None:
             return  # a stale job of a run executing here (its lease ran out as this stalled)
-        executor = None
+        executor, elsewhere = None, False
         self._starting.add(run_id)
         try:
             prepared = self._prepared.pop(run_id, None)
             if self.live.cancelled_before_start(run_id):
                 return
             if not await self.leases.claim(RUNS, run_id):
-                return  # settled, or another process executes it
+                # settled, or another process executes it: its waiters here wait for that
+                # process's settled signal (a stray job must not wake them early)
+                elsewhere = await self._unsettled(run_id)
+                return
             job = _Job(prepared, {}) if prepared is not None else await self._load(run_id)
             if job is None:
                 return
@@ -121,9 +124,14 @@ class Worker:
             executor = runner.executor(run_id, job.request, bus, job.completed)
         finally:
             self._starting.discard(run_id)
-            if executor is None:
+            if executor is None and not elsewhere:
                 self.live.settled(run_id, None)
         await self._execute(runner, executor, bus, running=False)
+
+    async def _unsettled(self, run_id: str) -> bool:
+        async with self.db.new_session() as session:
+            run = await run_store.get_run(session, run_id)
+        return run is not None and run.status in run_store.RUNNABLE
 
     async def run_here(
         self, request: RunRequest, on_start: Callable[[str], None] | None = None

@@ -248,9 +248,11 @@ async def test_a_run_on_a_live_process_is_left_alone(
     clock.advance(29)  # its owner's lease still holds
     queue = Queued()
     assert await _reaper(worker, queue).reap() == []
+    waiter = worker.live.waiter(run_id)  # a trigger call here waits for it
     await worker.process(run_id)  # a stray job for it: the claim fails, nothing runs
     assert Reach.calls == []
     assert Gate.calls == []
+    assert not waiter.done()  # it waits for the owner's settled signal, not woken early
 
 
 async def test_a_run_whose_owner_died_resumes_and_counts_the_repeated_call(
