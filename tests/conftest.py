@@ -4,6 +4,7 @@ import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher, profiles
@@ -15,7 +16,8 @@ from tests.services import Postgres
 
 pytest_plugins = ["tests.fakes.fixtures", "tests.service_fixtures"]
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +38,24 @@ def _cheapest_password_hashes() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
         yield
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: `pytest -n N --dist loadfile`
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` (./test), with the browser tests as one file: each test module
+    runs whole on one worker, so its module fixtures (a `SHARED_SERVER`, the scale-out
+    cluster) start once, and one worker runs every browser test, starting their one
+    `plait serve` and Chromium (package fixtures) once."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no types
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/e2e" if path.startswith("tests/e2e/") else path
+
+    return ByFile(config, log)
 
 
 def on_postgres() -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 from PIL import Image as PILImage
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 
 from tests.e2e.canvas import (
     click_edge,
@@ -28,6 +28,10 @@ def call(endpoint: str, prompt: str) -> dict[str, Any]:
     body = answer.json()
     assert isinstance(body, dict)
     return body
+
+
+def _answers_publish(response: Response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/publish")
 
 
 def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Server) -> None:
@@ -129,7 +133,10 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     expect(page.get_by_test_id("publish-mcp")).not_to_be_checked()
     page.get_by_test_id("publish-mcp").check()
     page.get_by_test_id("publish-version").select_option("2")
-    page.get_by_test_id("publish-submit").click()
+    # closed only once the server answered: a dialog reopened before shows the old state
+    with page.expect_response(_answers_publish) as published:
+        page.get_by_test_id("publish-submit").click()
+    assert published.value.ok
     page.keyboard.press("Escape")
     page.get_by_test_id("publish-button").click()
     expect(page.get_by_test_id("publish-mcp")).to_be_checked()

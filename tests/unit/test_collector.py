@@ -9,10 +9,12 @@ from plait.collector import long_lived_frozen, thresholds
 
 def test_the_heap_stays_frozen_until_the_last_holder_lets_go() -> None:
     with long_lived_frozen():  # a server
-        first = gc.get_freeze_count()
+        assert gc.get_freeze_count() > 0
         with long_lived_frozen():  # a batch it runs
             pass
-        assert gc.get_freeze_count() >= first > 0  # the server's freeze outlives the batch
+        # the server's freeze outlives the batch (an unfreeze empties it: 0); the count is
+        # not compared with the one before, since frozen objects freed meanwhile leave it
+        assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
 
 
