@@ -6,6 +6,7 @@ with them. A hit is counted only when allowed (fewer than `limit` hits in the wi
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from limits.storage import storage_from_string
 from plait.errors import ServiceUnavailable
 
 MINUTE = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class Windows(Protocol):
@@ -147,6 +150,47 @@ def _unavailable(exc: StorageError) -> RateLimitsUnavailable:
     )
 
 
+class LocalWhenAway:
+    """`shared` while it answers; while it cannot be reached, windows in this process
+    (`local`), so what may go on without exact counts (signing in) goes on, counted per
+    process. Said once in the log each time the store goes away."""
+
+    def __init__(self, shared: Windows, local: Windows | None = None):
+        self._shared = shared
+        self._local = local or MovingWindows()
+        self._away = False
+
+    async def hit(self, key: str, limit: int, window: float = MINUTE) -> tuple[bool, int, float]:
+        try:
+            answer = await self._shared.hit(key, limit, window)
+        except RateLimitsUnavailable as exc:
+            self._went_away(exc)
+            return await self._local.hit(key, limit, window)
+        self._away = False
+        return answer
+
+    async def peek(self, key: str, limit: int, window: float = MINUTE) -> tuple[int, float]:
+        try:
+            answer = await self._shared.peek(key, limit, window)
+        except RateLimitsUnavailable as exc:
+            self._went_away(exc)
+            return await self._local.peek(key, limit, window)
+        self._away = False
+        return answer
+
+    async def clear(self, key: str, limit: int, window: float = MINUTE) -> None:
+        await self._local.clear(key, limit, window)
+        try:
+            await self._shared.clear(key, limit, window)
+        except RateLimitsUnavailable as exc:
+            self._went_away(exc)
+
+    def _went_away(self, exc: RateLimitsUnavailable) -> None:
+        if not self._away:
+            log.warning("%s; counting in this process until it is back", exc)
+        self._away = True
+
+
 def make_windows(storage_uri: str = "memory://") -> Windows:
     """In this process for `memory://`, else in the store the URI names."""
     memory = storage_uri.removeprefix("async+") == "memory://"
@@ -155,6 +199,7 @@ def make_windows(storage_uri: str = "memory://") -> Windows:
 
 __all__ = [
     "MINUTE",
+    "LocalWhenAway",
     "MovingWindows",
     "RateLimitsUnavailable",
     "SharedWindows",

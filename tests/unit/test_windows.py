@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plait.windows import MovingWindows
+from plait.windows import LocalWhenAway, MovingWindows, RateLimitsUnavailable, SharedWindows
+from tests.services import free_port
 
 
 class Clock:
@@ -74,3 +75,27 @@ async def test_each_key_keeps_its_own_window_and_can_be_cleared() -> None:
     assert frees_in == pytest.approx(889)
     await windows.clear("long", 1, 900)
     assert await windows.peek("long", 1, 900) == (1, 0.0)
+
+
+async def test_local_when_away_counts_here_while_the_shared_store_is_unreachable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    nowhere = SharedWindows(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(RateLimitsUnavailable):
+        await nowhere.hit("k", 1)
+    windows = LocalWhenAway(nowhere)
+    assert (await windows.hit("signin/a", 2, 900))[0]
+    assert (await windows.hit("signin/a", 2, 900))[0]
+    assert not (await windows.hit("signin/a", 2, 900))[0]  # counted here meanwhile
+    assert (await windows.peek("signin/a", 2, 900))[0] == 0
+    await windows.clear("signin/a", 2, 900)
+    assert await windows.peek("signin/a", 2, 900) == (2, 0.0)
+    said = [r.getMessage() for r in caplog.records if "counting in this process" in r.getMessage()]
+    assert len(said) == 1  # said once while the store stays away
+
+
+async def test_local_when_away_uses_the_shared_store_while_it_answers() -> None:
+    shared = MovingWindows()
+    windows = LocalWhenAway(shared)
+    await windows.hit("k", 1)
+    assert not (await shared.hit("k", 1))[0]  # the hit went to the shared windows

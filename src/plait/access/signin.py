@@ -7,7 +7,8 @@ address is not locked out by it. A limit on all failures for one account, from e
 address, stops a guess spread thin over many addresses; it is set high, so that only
 such an attack reaches it. The failures are counted in `plait.windows`: in this process,
 or with `PLAIT_REDIS_URL` in Redis, shared by every server process (an attacker gains
-nothing by spreading guesses over processes behind a load balancer).
+nothing by spreading guesses over processes behind a load balancer); while Redis is away,
+each process counts its own (`windows.LocalWhenAway`), and signing in goes on.
 
 An attempt for an account that does not exist verifies the password against a dummy
 Argon2 hash, so both take the same time and the answer's timing tells nothing.

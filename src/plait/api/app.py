@@ -52,6 +52,7 @@ from plait.runtime import open_runtime
 from plait.scale import health_checks, make_limiter, make_queue, make_signals
 from plait.settings import Settings
 from plait.stored_key import StoredKey
+from plait.windows import LocalWhenAway
 
 _MULTIPART_OVERHEAD = 1024 * 1024
 _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
@@ -86,7 +87,7 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
                 worker=worker,
                 live=live,
                 limiter=limiter,
-                signins=SignIns(windows=limiter.windows),
+                signins=SignIns(windows=LocalWhenAway(limiter.windows)),
                 links=links,
                 vault=vault,
                 published=published,
