@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, RateLimitItemPerSecond
@@ -23,6 +23,7 @@ from plait.errors import ServiceUnavailable
 MINUTE = 60.0
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class Windows(Protocol):
@@ -161,34 +162,34 @@ class LocalWhenAway:
         self._away = False
 
     async def hit(self, key: str, limit: int, window: float = MINUTE) -> tuple[bool, int, float]:
-        try:
-            answer = await self._shared.hit(key, limit, window)
-        except RateLimitsUnavailable as exc:
-            self._went_away(exc)
-            return await self._local.hit(key, limit, window)
-        self._away = False
-        return answer
+        return await self._either(
+            self._shared.hit(key, limit, window), lambda: self._local.hit(key, limit, window)
+        )
 
     async def peek(self, key: str, limit: int, window: float = MINUTE) -> tuple[int, float]:
-        try:
-            answer = await self._shared.peek(key, limit, window)
-        except RateLimitsUnavailable as exc:
-            self._went_away(exc)
-            return await self._local.peek(key, limit, window)
-        self._away = False
-        return answer
+        return await self._either(
+            self._shared.peek(key, limit, window), lambda: self._local.peek(key, limit, window)
+        )
 
     async def clear(self, key: str, limit: int, window: float = MINUTE) -> None:
         await self._local.clear(key, limit, window)
-        try:
-            await self._shared.clear(key, limit, window)
-        except RateLimitsUnavailable as exc:
-            self._went_away(exc)
+        await self._either(self._shared.clear(key, limit, window), _nothing)
 
-    def _went_away(self, exc: RateLimitsUnavailable) -> None:
-        if not self._away:
-            log.warning("%s; counting in this process until it is back", exc)
-        self._away = True
+    async def _either(self, shared: Awaitable[_T], local: Callable[[], Awaitable[_T]]) -> _T:
+        """The shared store's answer; this process's while it cannot be reached."""
+        try:
+            answer = await shared
+        except RateLimitsUnavailable as exc:
+            if not self._away:
+                log.warning("%s; counting in this process until it is back", exc)
+            self._away = True
+            return await local()
+        self._away = False
+        return answer
+
+
+async def _nothing() -> None:
+    return None
 
 
 def make_windows(storage_uri: str = "memory://") -> Windows:
