@@ -55,8 +55,7 @@ class Database:
         see `plait.store.commit_process`), for servers: no interpreter lock shared.
         `pool`: the async engine's pool on a database server (SQLAlchemy's default if None)."""
         self.url = url
-        options = _engine_options(url) | ({} if url.startswith("sqlite") else _pool(pool))
-        self.engine: AsyncEngine = create_async_engine(url, **options)
+        self.engine: AsyncEngine = create_async_engine(url, **_engine_options(url, pool))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -228,16 +227,14 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
-def _engine_options(url: str) -> dict[str, Any]:
+def _engine_options(url: str, pool: PoolSize | None = None) -> dict[str, Any]:
+    """SQLite: a 30 s busy wait. A database server: connections checked before use, and a
+    pool keeping `pool.size` of them (one opened past them, for a burst, is closed when
+    given back; opening one costs a server process on PostgreSQL)."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
-
-
-def _pool(pool: PoolSize | None) -> dict[str, Any]:
-    """A pool that keeps `pool.size` connections: a connection opened past them (overflow)
-    is closed when given back, and opening one costs a new server process on PostgreSQL."""
-    return {} if pool is None else {"pool_size": pool.size, "max_overflow": pool.overflow}
+    sized = {} if pool is None else {"pool_size": pool.size, "max_overflow": pool.overflow}
+    return {"pool_pre_ping": True, **sized}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
