@@ -45,9 +45,21 @@ def until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None
     """Poll `condition` until it holds; fail naming `what` after `seconds`. For waiting on
     another process or thread (a server, the fake), never for timing."""
     deadline = time.monotonic() + seconds
-    while not condition():
+    while not _holds(condition):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.01)
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    """`condition()`; False when a polled server had just closed the idle keep-alive
+    connection the request went out on (uvicorn closes one idle for 5 s: a race, not an
+    answer). A server that is gone fails the next poll with a connect error."""
+    import httpx
+
+    try:
+        return condition()
+    except httpx.RemoteProtocolError:
+        return False
 
 
 def stored_rows(data_dir: Path, table: str | None = None) -> dict[str, list[tuple[Any, ...]]]:
