@@ -38,10 +38,15 @@ def server_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 class LiveServer:
-    def __init__(self, settings: Settings, log_level: str = "warning"):
-        """`log_level="info"` or lower also writes uvicorn's access log."""
+    def __init__(
+        self, settings: Settings, log_level: str = "warning", *, commit_apart: bool = False
+    ):
+        """`log_level="info"` or lower also writes uvicorn's access log. `commit_apart`:
+        SQLite commits in the server's child process, as `plait serve` does (off by default:
+        a fresh interpreter per server is most of a small test's CPU; the servers the tests
+        start as processes, and `test_commit_process`, keep the child)."""
         self.settings = settings
-        self.app = create_app(settings)
+        self.app = create_app(settings, commit_apart=commit_apart)
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=0, log_level=log_level, lifespan="on"
         )

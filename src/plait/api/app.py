@@ -58,9 +58,15 @@ _MULTIPART_OVERHEAD = 1024 * 1024
 _PRIVATE = (tokens, flows, publish, runs, uploads, settings, batches)
 
 
-def create_app(config: Settings | None = None, *, execute: bool = True) -> FastAPI:
+def create_app(
+    config: Settings | None = None, *, execute: bool = True, commit_apart: bool = True
+) -> FastAPI:
     """`execute`: the server runs its runs and batches itself (the embedded worker);
-    False (`plait serve --no-worker`): it records and enqueues them for `plait worker`."""
+    False (`plait serve --no-worker`): it records and enqueues them for `plait worker`.
+    `commit_apart`: the server commits its SQLite journal in a child process of its own
+    (`plait.store.commit_process`: no interpreter lock shared with the requests); False
+    commits in the writer thread, for tests and embedders that start many servers in one
+    process and would pay a fresh interpreter for each (no effect on a database server)."""
     config = config or Settings()
     check_admin_settings(config)
     config.secret_key  # noqa: B018  # set where it must be, or a clear error now
@@ -68,7 +74,7 @@ def create_app(config: Settings | None = None, *, execute: bool = True) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(config, commit_apart=True) as runtime:
+        async with open_runtime(config, commit_apart=commit_apart) as runtime:
             signals = make_signals(config)
             live = LiveRuns()
             relay = RunRelay(signals, live, runtime.db.journal.flush)
