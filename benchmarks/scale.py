@@ -19,7 +19,7 @@ SQLite batches), `workers` (every `plait worker` together).
 
     apt-get install wrk postgresql redis-server
     .venv/bin/python benchmarks/scale.py [--connections 64] [--duration 10] [--rounds 3]
-        [--latency 0.2]
+        [--latency 0.2] [--warmup 2]
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def measure_pair(
             for s, d in zip(shapes, (first, second), strict=True)
         }
         for name, target in targets.items():  # warm up: first calls, caches, lazy imports
-            wrk(name, target, args.connections, 2, script)
+            wrk(name, target, args.connections, args.warmup, script)
         rounds: list[list[ScaleLoad]] = []
         for number in range(1, args.rounds + 1):
             loads = [measured(n, t, args, script) for n, t in targets.items()]
@@ -228,6 +228,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=int, default=10, help="seconds per load")
     parser.add_argument("--rounds", type=int, default=3, help="loads per deployment, interleaved")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of load before measuring")
     parser.add_argument("--latency", type=float, default=0.2, help="the fake's seconds per image")
     return parser.parse_args(argv)
 

@@ -16,6 +16,7 @@ of the bare route's throughput; p99 under 25 ms at 50 clients.
 
     apt-get install wrk
     .venv/bin/python benchmarks/trigger.py [--connections 50] [--duration 5] [--rounds 3]
+        [--warmup 2]
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests import loopback  # noqa: E402
 from tests.fakes.gemini import FakeGemini  # noqa: E402
 
 ADMIN = {"email": "bench@example.com", "password": "benchmark password"}
@@ -103,7 +105,7 @@ def _ready(proc: subprocess.Popen[bytes], log: Any, url: str) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx.get(url, timeout=1)
+            loopback.get(url, timeout=1)
             return
         except httpx.TransportError:
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -138,7 +140,7 @@ def bare_server(gemini_url: str, port: int) -> AbstractContextManager[Server]:
 
 
 def publish(url: str, document: dict[str, Any]) -> str:
-    with httpx.Client(base_url=url, timeout=30) as client:
+    with loopback.client(base_url=url, timeout=30) as client:
         login = client.post("/api/auth/login", json=ADMIN).raise_for_status().json()
         client.headers["X-CSRF-Token"] = login["csrf_token"]
         flow = client.post("/api/flows", json={"document": document}).raise_for_status().json()
@@ -213,7 +215,7 @@ def measure(targets: dict[str, Target], args: argparse.Namespace, script: Path) 
     """Rounds of one load per target, in turn: a machine that slows down for a while
     slows every target of a round alike, so each round's ratios stay fair."""
     for name, target in targets.items():  # warm up: first calls, caches, lazy imports
-        wrk(name, target, args.connections, 2, script)
+        wrk(name, target, args.connections, args.warmup, script)
     rounds = []
     for number in range(1, args.rounds + 1):
         rounds.append(
@@ -242,6 +244,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=5, help="seconds per load")
     parser.add_argument("--rounds", type=int, default=3, help="loads per target, interleaved")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of load before measuring")
     return parser.parse_args(argv)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from tests import loopback
 from tests.helpers import until
 from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD, admin_client
 from tests.services import free_port
@@ -41,7 +42,7 @@ def environment(data_dir: Path, **settings: str) -> dict[str, str]:
 def answers(url: str) -> bool:
     """Whether the server at `url` says it is ready (`/api/health` answers 200)."""
     try:
-        return httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+        return loopback.get(f"{url}/api/health", timeout=5).status_code == 200
     except httpx.HTTPError:
         return False
 

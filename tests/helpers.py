@@ -41,13 +41,20 @@ def open_image(data: bytes) -> Image.Image:
     return img
 
 
+POLL_FIRST, POLL_MOST = 0.01, 0.1  # seconds between polls: at first, and at most
+
+
 def until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
     """Poll `condition` until it holds; fail naming `what` after `seconds`. For waiting on
-    another process or thread (a server, the fake), never for timing."""
+    another process or thread (a server, the fake), never for timing. The pause between
+    polls grows from 10 to 100 ms: a quick condition is seen at once, and a long wait (a
+    process starting, a lease expiring) does not spend the CPU it waits on polling."""
     deadline = time.monotonic() + seconds
+    pause = POLL_FIRST
     while not _holds(condition):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(pause * 1.5, POLL_MOST)
 
 
 def _holds(condition: Callable[[], bool]) -> bool:

@@ -14,6 +14,7 @@ import uvicorn
 
 from plait.api import create_app
 from plait.settings import Settings
+from tests import loopback
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct horse battery"
@@ -73,7 +74,7 @@ class LiveServer:
         self._thread.join(30)
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60, **kwargs)
+        return loopback.client(base_url=self.url, timeout=60, **kwargs)
 
     def admin(self) -> httpx.Client:
         """A client signed in as the admin with a session cookie, sending the CSRF header."""
@@ -82,11 +83,11 @@ class LiveServer:
 
 def admin_client(url: str) -> httpx.Client:
     """A client of the server at `url` signed in as the admin (session cookie, CSRF header)."""
-    with httpx.Client(base_url=url, timeout=60) as login:
+    with loopback.client(base_url=url, timeout=60) as login:
         account = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         answer = login.post("/api/auth/login", json=account)
         answer.raise_for_status()
-    return httpx.Client(
+    return loopback.client(
         base_url=url,
         timeout=60,
         cookies=answer.cookies,

@@ -20,6 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
+from tests import loopback
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -99,7 +101,7 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) ->
             output = log_path.read_text(errors="replace")
             pytest.fail(f"plait serve exited with {process.returncode}:\n{output}")
         try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+            if loopback.get(f"{url}/api/health", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 from PIL import Image as PILImage
 from playwright.sync_api import Page, Response, expect
 
+from tests import loopback
 from tests.e2e.canvas import (
     click_edge,
     connect,
@@ -23,7 +23,7 @@ from tests.e2e.conftest import Server, screenshot
 
 
 def call(endpoint: str, prompt: str) -> dict[str, Any]:
-    answer = httpx.post(endpoint, json={"prompt": prompt}, timeout=60)
+    answer = loopback.post(endpoint, json={"prompt": prompt}, timeout=60)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert isinstance(body, dict)
@@ -70,7 +70,7 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     expect(page.get_by_test_id("run-node-image")).to_contain_text("preview")
     image_url = page.get_by_test_id("node-image-image").get_attribute("src")
     assert image_url
-    assert httpx.get(image_url).headers["content-type"].startswith("image/")
+    assert loopback.get(image_url).headers["content-type"].startswith("image/")
     # the settled run's record: its duration shows (the screenshots show a finished run)
     expect(page.get_by_test_id("run-duration")).to_have_text(re.compile(r"\d"))
     screenshot(page, "editor")
@@ -93,7 +93,7 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     body = call(endpoint, "a red sneaker")
     assert body["image"].startswith(f"{server.url}/files/")
     assert "version" not in body
-    assert httpx.get(body["image"]).status_code == 200
+    assert loopback.get(body["image"]).status_code == 200
 
     # Edit: the response gains a field; publish again (saving first makes version 3).
     select_node(page, "respond")
@@ -172,7 +172,7 @@ def test_build_run_publish_call_edit_and_roll_back(signed_in: Page, server: Serv
     page.get_by_test_id("publish-unpublish").click()
     page.get_by_test_id("publish-unpublish-confirm").click()
     expect(page.get_by_test_id("publish-status")).to_contain_text("Not published")
-    assert httpx.post(new_endpoint, json={"prompt": "x"}).status_code == 404
+    assert loopback.post(new_endpoint, json={"prompt": "x"}).status_code == 404
 
 
 def test_an_edge_between_incompatible_ports_is_refused(signed_in: Page) -> None:

@@ -22,6 +22,7 @@ import psycopg
 import pytest
 from mcp import types
 
+from tests import loopback
 from tests.cluster import Cluster, Process, environment
 from tests.fakes.gemini import JSON, FakeGemini
 from tests.fakes.web import LocalServer, local_server
@@ -273,8 +274,8 @@ def test_an_image_written_by_a_worker_is_served_by_both_servers(scaled: Scaled) 
         url = answer.json()["image"]
         a_url, b_url = scaled.cluster.urls()
         assert url.startswith(f"{a_url}/files/")
-        from_a = httpx.get(url, timeout=60)
-        from_b = httpx.get(b_url + url.removeprefix(a_url), timeout=60)
+        from_a = loopback.get(url, timeout=60)
+        from_b = loopback.get(b_url + url.removeprefix(a_url), timeout=60)
     assert from_a.status_code == from_b.status_code == 200
     assert from_b.content == from_a.content
     assert open_image(from_b.content).format == "PNG"

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import loopback
 from tests.fakes.gemini import FakeGemini, Fault
 from tests.helpers import until
 from tests.integration.api import flows
@@ -77,7 +78,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 def _up(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+        return loopback.get(f"{url}/api/health", timeout=5).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -110,11 +111,11 @@ class Cluster:
 
     def admin(self) -> httpx.Client:
         credentials = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-        with httpx.Client(base_url=self.url, timeout=60) as login:
+        with loopback.client(base_url=self.url, timeout=60) as login:
             answer = login.post("/api/auth/login", json=credentials)
             answer.raise_for_status()
         token = answer.json()["csrf_token"]
-        return httpx.Client(
+        return loopback.client(
             base_url=self.url, timeout=60, cookies=answer.cookies, headers={"X-CSRF-Token": token}
         )
 

@@ -15,11 +15,12 @@ SPLIT = {"serve", "workers"}  # scale.py's CPU by role of each deployment
 
 
 @pytest.mark.parametrize(
-    ("main", "seconds", "loads", "said", "roles"),
+    ("main", "seconds", "warmup", "loads", "said", "roles"),
     [
         (
             trigger.main,
             1,
+            1,  # the server answers at once: a second warms every target up
             {"bare": None, "echo": "bare", "sdk": None, "image": "sdk"},
             ["targets: echo ≥ 40% of bare: ", "image p99 < 25 ms: "],
             None,
@@ -27,6 +28,7 @@ SPLIT = {"serve", "workers"}  # scale.py's CPU by role of each deployment
         (
             scale.main,
             3,  # the first calls through a new plait worker take a second or two
+            2,
             {"1 worker": None, "2 workers": "1 worker", "sqlite": None, "postgres": "sqlite"},
             ["target: 2 workers ≥ 1.5× 1 worker: ", "  by role"],
             {
@@ -43,13 +45,17 @@ def test_the_benchmark_answers_every_load(
     capsys: pytest.CaptureFixture[str],
     main: Main,
     seconds: int,
+    warmup: int,
     loads: dict[str, str | None],
     said: list[str],
     roles: dict[str, set[str]] | None,
 ) -> None:
-    """`seconds` per load; `loads`: each load the benchmark makes, and the baseline its
-    ratio is to; `roles`: the processes whose CPU per call each load reports."""
-    figures = main(["--duration", str(seconds), "--rounds", "1", "--connections", "4"])
+    """`seconds` per load, after `warmup` seconds of load on each target; `loads`: each
+    load the benchmark makes, and the baseline its ratio is to; `roles`: the processes
+    whose CPU per call each load reports."""
+    figures = main(
+        ["--duration", str(seconds), "--warmup", str(warmup), "--rounds", "1", "--connections", "4"]
+    )
 
     assert list(figures) == list(loads)
     for name, load in figures.items():

@@ -19,6 +19,7 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests import loopback
 from tests.fakes.gemini import FakeGemini
 from tests.helpers import open_image, png
 from tests.integration.api import flows
@@ -148,7 +149,7 @@ def test_an_image_argument_is_taken_as_base64_and_a_large_image_becomes_a_link(
         assert len(links) == 1
         assert links[0].mime_type == "image/png"
         assert not [c for c in result.content if isinstance(c, types.ImageContent)]
-        fetched = httpx.get(str(links[0].uri))
+        fetched = loopback.get(str(links[0].uri))
         assert open_image(fetched.content).size == (40, 30)
     assert refused.is_error
     assert text_of(refused).startswith("input 'photo': expects an image")
@@ -214,7 +215,7 @@ def test_cancelling_a_call_cancels_its_run(
 async def _cancel_a_call(server: LiveServer, bearer: str) -> str:
     headers = {"Authorization": f"Bearer {bearer}"}
     async with (
-        httpx.AsyncClient(base_url=server.url, headers=headers) as api,
+        loopback.async_client(base_url=server.url, headers=headers) as api,
         mcp_session(server, bearer) as session,
     ):
 

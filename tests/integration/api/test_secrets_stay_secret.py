@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from tests import loopback
 from tests.fakes.gemini import FakeGemini
 from tests.helpers import stored_rows
 from tests.integration.api import flows
@@ -93,7 +94,7 @@ def test_no_secret_reaches_a_log_an_answer_or_the_database(
     with (
         captured_logs() as logs,
         server,
-        httpx.Client(base_url=server.url, timeout=60) as client,
+        loopback.client(base_url=server.url, timeout=60) as client,
     ):
         client.event_hooks["response"] = [record]
         login = client.post(

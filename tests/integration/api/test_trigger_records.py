@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from plait.store.tables import Run
+from tests import loopback
 from tests.fakes.gemini import FakeGemini
 from tests.helpers import stored_rows, until
 from tests.integration.api import flows
@@ -78,7 +79,7 @@ def test_a_flow_that_calls_gemini_is_recorded_before_the_call(
 ) -> None:
     with held_call(tmp_path, gemini_fake) as held:
         statuses = _runs(tmp_path, "status")
-        httpx.post(  # the second party: releases both
+        loopback.post(  # the second party: releases both
             f"{gemini_fake.base_url}/v1beta/models/gemini-2.5-flash-image:generateContent",
             json={"contents": [{"parts": [{"text": "release"}]}]},
             headers={"x-goog-api-key": "k"},

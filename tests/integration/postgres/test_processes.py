@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from tests import loopback
 from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.services import free_port
 
@@ -75,14 +76,14 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None
             raise AssertionError(f"plait serve exited with {process.returncode}:\n"
                                  f"{log.read_text(errors='replace')}")  # fmt: skip
         with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+            if loopback.get(f"{url}/api/health", timeout=2).status_code == 200:
                 return
         time.sleep(0.1)
     raise AssertionError(f"plait serve did not answer /api/health:\n{log.read_text()}")
 
 
 def _database_is_ready(url: str) -> None:
-    with httpx.Client(base_url=url, timeout=30) as client:
+    with loopback.client(base_url=url, timeout=30) as client:
         health = client.get("/api/health").json()
         assert health["checks"]["database"]["ok"] is True
         login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}

@@ -23,6 +23,7 @@ from google import genai
 from google.genai import types
 from PIL import Image
 
+from tests import loopback
 from tests.fakes.gemini import FakeGemini, Fault, png
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,7 +40,7 @@ async def client(gemini_fake: FakeGemini) -> AsyncIterator[genai.Client]:
 
 def _post(fake: FakeGemini, path: str, body: Any, key: str | None = "k") -> httpx.Response:
     headers = {"x-goog-api-key": key} if key else {}
-    return httpx.post(fake.base_url + path, json=body, headers=headers, timeout=30)
+    return loopback.post(fake.base_url + path, json=body, headers=headers, timeout=30)
 
 
 def _image(response: dict[str, Any]) -> bytes:
@@ -447,14 +448,14 @@ async def test_a_large_upload_arrives_in_chunks_at_their_offsets(
 
 
 def test_an_upload_chunk_at_the_wrong_offset_is_refused(gemini_fake: FakeGemini) -> None:
-    start = httpx.post(
+    start = loopback.post(
         gemini_fake.base_url + "/upload/v1beta/files",
         json={"file": {"mimeType": "jsonl", "sizeBytes": 4}},
         headers={"x-goog-api-key": "k", "x-goog-upload-command": "start"},
     )
     url = start.headers["x-goog-upload-url"]
 
-    response = httpx.post(
+    response = loopback.post(
         url,
         content=b"abcd",
         headers={"x-goog-upload-command": "upload, finalize", "x-goog-upload-offset": "2"},
@@ -473,7 +474,7 @@ async def test_failed_polls_answer_503_for_the_job_named_then_it_is_reported(
 
     def poll(name: str | None) -> int:
         url = f"{gemini_fake.base_url}/v1beta/{name}"
-        return httpx.get(url, headers={"x-goog-api-key": "k"}).status_code
+        return loopback.get(url, headers={"x-goog-api-key": "k"}).status_code
 
     assert [poll(first.name), poll(second.name), poll(second.name), poll(second.name)] == [
         200, 503, 503, 200,
@@ -481,7 +482,9 @@ async def test_failed_polls_answer_503_for_the_job_named_then_it_is_reported(
 
 
 def test_an_unknown_batch_is_a_404(gemini_fake: FakeGemini) -> None:
-    response = httpx.get(gemini_fake.base_url + "/v1/batches/nope", headers={"x-goog-api-key": "k"})
+    response = loopback.get(
+        gemini_fake.base_url + "/v1/batches/nope", headers={"x-goog-api-key": "k"}
+    )
 
     assert response.status_code == 404
     assert response.json()["error"]["status"] == "NOT_FOUND"
@@ -500,7 +503,7 @@ def test_it_runs_by_hand_on_a_given_port() -> None:
     try:
         assert server.stdout is not None
         assert f"http://127.0.0.1:{port}" in server.stdout.readline()  # printed once listening
-        response = httpx.post(
+        response = loopback.post(
             f"http://127.0.0.1:{port}/v1/models/{FLASH}:generateContent", json=CAMEL_FLASH
         )
         assert response.status_code == 200
