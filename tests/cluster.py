@@ -18,7 +18,7 @@ import httpx
 
 from tests import loopback
 from tests.helpers import until
-from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD, admin_client
+from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD, SignedIn, sign_in
 from tests.services import free_port
 
 START_SECONDS = 90  # how long a process may take to answer (the machine is shared)
@@ -82,6 +82,7 @@ class Cluster:
     workdir: Path
     env: dict[str, str]
     processes: list[Process] = field(default_factory=list)
+    sessions: dict[str, SignedIn] = field(default_factory=dict)  # the admin's, by server URL
 
     def _start(self, name: str, *args: str, env: dict[str, str]) -> Process:
         log = self.workdir / f"{name}.log"
@@ -132,8 +133,12 @@ class Cluster:
         return [p.url for p in self.servers if p.url is not None]
 
     def admin(self, index: int = 0) -> httpx.Client:
-        """A client signed in as the admin on server `index`."""
-        return admin_client(self.urls()[index])
+        """A client signed in as the admin on server `index`: every client of a server
+        shares one session (a plait process checks passwords at the production cost)."""
+        url = self.urls()[index]
+        if url not in self.sessions:
+            self.sessions[url] = sign_in(url)
+        return self.sessions[url].client()
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name} ---\n{p.said()}" for p in self.processes)

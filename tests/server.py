@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +82,33 @@ class LiveServer:
         return admin_client(self.url)
 
 
-def admin_client(url: str) -> httpx.Client:
-    """A client of the server at `url` signed in as the admin (session cookie, CSRF header)."""
+@dataclass(frozen=True)
+class SignedIn:
+    """The admin's session on the server at `url`: its cookie and CSRF token."""
+
+    url: str
+    cookies: httpx.Cookies
+    csrf_token: str
+
+    def client(self) -> httpx.Client:
+        """A new client in this session (session cookie, CSRF header)."""
+        return loopback.client(
+            base_url=self.url,
+            timeout=60,
+            cookies=self.cookies,
+            headers={"X-CSRF-Token": self.csrf_token},
+        )
+
+
+def sign_in(url: str) -> SignedIn:
+    """Sign in as the admin on the server at `url` (one password check)."""
     with loopback.client(base_url=url, timeout=60) as login:
         account = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         answer = login.post("/api/auth/login", json=account)
         answer.raise_for_status()
-    return loopback.client(
-        base_url=url,
-        timeout=60,
-        cookies=answer.cookies,
-        headers={"X-CSRF-Token": answer.json()["csrf_token"]},
-    )
+    return SignedIn(url, answer.cookies, answer.json()["csrf_token"])
+
+
+def admin_client(url: str) -> httpx.Client:
+    """A client of the server at `url` signed in as the admin (session cookie, CSRF header)."""
+    return sign_in(url).client()
