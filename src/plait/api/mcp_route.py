@@ -3,15 +3,19 @@
 Every request must carry `Authorization: Bearer plait_…` for a token holding the `run`
 scope (or one that implies it): 401 without one, 403 with a token that may not run flows.
 A browser session's cookie is not enough (the MCP endpoint takes no CSRF header). The
-session manager lives as long as the app: `serving` runs it inside the app's lifespan.
+session manager is made on the first request that gets through (the MCP SDK is imported
+only then: it costs a process about a second of CPU) and runs until the app stops:
+`serving` holds it inside the app's lifespan.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -22,23 +26,60 @@ from plait.access.scopes import Scope as TokenScope
 from plait.api.auth import identify
 from plait.api.state import ServerState
 from plait.mcp.calls import Calls
-from plait.mcp.server import flow_server
+
+if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 PATH = "/mcp"
 _BODY_OVERHEAD = 1024 * 1024
 UNAUTHORIZED = "send an API token with the 'run' scope as 'Authorization: Bearer plait_…'"
 
 
+class McpSessions:
+    """The app's MCP session manager, started in `tasks` on first use and stopped with it."""
+
+    def __init__(self, state: ServerState, tasks: TaskGroup):
+        self._state = state
+        self._tasks = tasks
+        self._starting = anyio.Lock()
+        self._stop = anyio.Event()
+        self._manager: StreamableHTTPSessionManager | None = None
+
+    async def manager(self) -> StreamableHTTPSessionManager:
+        if self._manager is None:
+            async with self._starting:
+                if self._manager is None:
+                    self._manager = await self._tasks.start(self._run)
+        return self._manager
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _run(self, *, task_status: TaskStatus[StreamableHTTPSessionManager]) -> None:
+        """Make the session manager and run it until `stop`."""
+        from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+        from plait.mcp.server import flow_server
+
+        # base64 makes an image argument a third larger than the upload it stands for
+        cap = self._state.settings.max_upload_bytes * 4 // 3 + _BODY_OVERHEAD
+        manager = StreamableHTTPSessionManager(
+            flow_server(Calls(self._state)), max_request_body_size=cap, stateless=False
+        )
+        async with manager.run():
+            task_status.started(manager)
+            await self._stop.wait()
+
+
 @asynccontextmanager
-async def serving(state: ServerState) -> AsyncIterator[StreamableHTTPSessionManager]:
-    """The MCP session manager, running for as long as the context is open."""
-    # base64 makes an image argument a third larger than the upload it stands for
-    cap = state.settings.max_upload_bytes * 4 // 3 + _BODY_OVERHEAD
-    manager = StreamableHTTPSessionManager(
-        flow_server(Calls(state)), max_request_body_size=cap, stateless=False
-    )
-    async with manager.run():
-        yield manager
+async def serving(state: ServerState) -> AsyncIterator[McpSessions]:
+    """The MCP sessions of the app, for as long as the context is open."""
+    async with anyio.create_task_group() as tasks:
+        sessions = McpSessions(state, tasks)
+        try:
+            yield sessions
+        finally:
+            sessions.stop()
 
 
 class McpEndpoint:
@@ -59,7 +100,8 @@ class McpEndpoint:
             detail = f"this API token's scopes ({held}) do not allow /mcp: it needs 'run'"
             await JSONResponse({"detail": detail}, 403)(scope, receive, send)
             return
-        manager: StreamableHTTPSessionManager = app.state.mcp
+        sessions: McpSessions = app.state.mcp
+        manager = await sessions.manager()
         await manager.handle_request(scope, receive, send)
 
 
