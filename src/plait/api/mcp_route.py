@@ -48,6 +48,8 @@ class McpSessions:
         self._failure: Exception | None = None
 
     async def manager(self) -> StreamableHTTPSessionManager:
+        if self._manager is not None:
+            return self._manager
         self._wanted.set()
         await self._made.wait()
         if self._manager is None:
