@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import EXAMPLES
 
 OPTIONAL = ("mcp", "mcp_types", "google.genai", "boto3", "botocore", "redis", "saq", "limits")
@@ -61,12 +59,8 @@ def loaded_after(code: str, data_dir: Path, *args: str, **env: str) -> list[str]
     return loaded
 
 
-@pytest.mark.parametrize("module", ["plait.api.app", "plait.cli", "plait.runtime"])
-def test_importing_loads_no_optional_library(module: str, tmp_path: Path) -> None:
-    assert loaded_after(f"import {module}", tmp_path / "data") == []
-
-
 def test_a_server_starting_and_stopping_on_the_defaults_loads_none(tmp_path: Path) -> None:
+    """`import plait.api.app`, `create_app()` and its lifespan, up and down."""
     assert loaded_after(_LIFESPAN, tmp_path / "data") == []
 
 
