@@ -12,8 +12,6 @@ table as the queue). Also the readiness checks `/api/health` runs for them (`pla
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
 from plait.engine.db_queue import DatabaseQueue
 from plait.engine.queue import InProcessQueue, JobQueue
 from plait.health import Check, Checks
@@ -77,6 +75,8 @@ def health_checks(settings: Settings, db: Database, blobs: BlobStore) -> Checks:
 
 
 def _redis_ping(url: str) -> Check:
+    from redis.asyncio import Redis  # loads only when Redis is configured
+
     async def ping() -> None:
         client: Redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         try:

@@ -21,6 +21,12 @@ LONG_TEXT_CHARS = 100_000  # descriptions (unbounded columns, bounded all the sa
 NUL = "\x00"
 
 
+def holds_nul(written: str) -> str:
+    """The refusal of text with a NUL character, shown as the caller wrote it (`written`:
+    `\\u0000` in JSON, `%00` in a URL)."""
+    return f"holds a NUL character ({written}), which cannot be stored or looked up; remove it"
+
+
 def fits(max_length: int) -> AfterValidator:
     """A pydantic validator: no NUL character, at most `max_length` characters (a 422
     naming the field). Checked in Python, so text that is not Unicode (an unpaired
@@ -28,7 +34,7 @@ def fits(max_length: int) -> AfterValidator:
 
     def check(value: str) -> str:
         if NUL in value:
-            raise ValueError("holds a NUL character (\\u0000), which cannot be stored; remove it")
+            raise ValueError(holds_nul("\\u0000"))
         if len(value) > max_length:
             raise ValueError(f"has {len(value)} characters; at most {max_length} can be stored")
         return value

@@ -12,7 +12,8 @@ import pytest
 
 from plait.access.signin import SignIns, ThrottlePolicy
 from plait.publishing.ratelimit import RateLimiter
-from plait.windows import MovingWindows, SharedWindows, Windows
+from plait.shared_windows import SharedWindows
+from plait.windows import MovingWindows, Windows
 
 WINDOWS: dict[str, Callable[[pytest.FixtureRequest], Windows]] = {
     "in-process": lambda _: MovingWindows(),

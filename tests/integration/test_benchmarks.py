@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from benchmarks import gemini, image_memory
+from benchmarks import gemini, image_memory, startup
 
 
 async def test_the_gemini_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -27,3 +27,12 @@ def test_the_image_memory_benchmark_runs_and_every_upload_is_answered() -> None:
     assert figures["one_upload_status"] == 201
     assert figures["statuses"] == [201, 201, 201]
     assert figures["peak_mb"] >= figures["rss_at_rest_mb"] > 0
+
+
+def test_the_startup_benchmark_measures_the_chosen_start_ups_and_its_baseline(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = startup.main(rounds=1, only=["plait --help"])
+    assert list(figures) == ["baseline: import the libraries Plait needs", "plait --help"]
+    assert all(seconds > 0 for seconds in figures.values())
+    assert "× baseline" in capsys.readouterr().out

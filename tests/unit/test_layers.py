@@ -1,11 +1,9 @@
 """Layers: `api/` is HTTP only (the packages it serves, published flows and MCP tools, never
-import it), and `plait` starts without loading what only its commands need."""
+import it). What a process loads when it starts: tests/unit/test_imports.py."""
 
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -61,21 +59,3 @@ def test_the_walk_finds_imports_of_every_form(tmp_path: Path) -> None:
         "plait.api.present.Presenter",
         "plait.api.state",
     ]
-
-
-def test_plait_help_loads_no_engine_store_or_http_library() -> None:
-    """`plait` starts lazily: each command loads what it needs when it runs."""
-    show = (
-        "import sys, runpy, contextlib, io\n"
-        "sys.argv = ['plait', '--help']\n"
-        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
-        "    runpy.run_module('plait', run_name='__main__')\n"
-        "heavy = ('sqlalchemy', 'alembic', 'httpx', 'pydantic', 'PIL', 'google', 'mcp')\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
-        "print(sorted(m for m in sys.modules if m.startswith('plait.')"
-        " and not m.startswith('plait.cli')))\n"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", show], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert loaded == ["[]", "['plait.batch', 'plait.batch.job_limits', 'plait.errors']"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plait.windows import LocalWhenAway, MovingWindows, RateLimitsUnavailable, SharedWindows
+from plait.shared_windows import SharedWindows
+from plait.windows import LocalWhenAway, MovingWindows, RateLimitsUnavailable
 from tests.services import free_port
 
 

@@ -12,9 +12,9 @@ from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from plait import __version__
+from plait.access.first_admin import check_admin_settings, first_admin
 from plait.access.signin import SignIns
 from plait.api import docs_page, errors, mcp_route
-from plait.api.accounts import check_admin_settings, first_admin
 from plait.api.auth import require_user
 from plait.api.present import Presenter
 from plait.api.routes import (
@@ -111,7 +111,7 @@ def create_app(
             )
             async with _listening(state):
                 await stored_key.load()
-                state.setup_token = await first_admin(state)
+                state.setup_token = await first_admin(runtime.db, config)
                 app.state.plait = state
                 executing = Executing(worker, queue, state.batches, state.outbox, config)
                 # what start-up made lives as long as the server: out of full collections

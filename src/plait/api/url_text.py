@@ -10,7 +10,9 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-_MESSAGE = "holds a NUL character (%00), which cannot be stored or looked up; remove it"
+from plait.textlimits import holds_nul
+
+_MESSAGE = holds_nul("%00")
 
 
 class RefuseNulInUrl:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -113,7 +114,7 @@ class BudgetLedger(Protocol):
         ...
 
 
-class SettlesWhenDone:
+class SettlesWhenDone(ABC):
     """`Reservation.settle_when_done` for any reservation with `settle`: the run's recorded
     cost, from its result or, when it did not end here, from its record."""
 
@@ -127,9 +128,9 @@ class SettlesWhenDone:
         self._done = True
         self._release(cost_usd)
 
+    @abstractmethod
     def _release(self, cost_usd: float) -> None:
         """Swap the held estimate for `cost_usd` (once)."""
-        raise NotImplementedError
 
     def cancel(self) -> None:
         self.settle(0.0)

@@ -61,13 +61,21 @@ async def image_value(field: str, value: Any, runtime: Runtime, cap: int) -> Ima
 
 def refuse_misplaced_files(raw: dict[str, Any], image_fields: set[str]) -> None:
     """A multipart file part may only fill an image field (`InputError` naming each other)."""
-    misplaced = [k for k, v in raw.items() if isinstance(v, Upload) and k not in image_fields]
+    misplaced = [k for k, v in raw.items() if _is_upload(v) and k not in image_fields]
     if misplaced:
         message = "a file was sent, but this is not an image field of the trigger"
         raise InputError(
             "\n".join(f"input '{name}': {message}" for name in misplaced),
             problems=[Problem(message, field=name) for name in misplaced],
         )
+
+
+def _is_upload(value: Any) -> bool:
+    """A JSON value is never a file part: checked first, as the protocol check is slow."""
+    return not isinstance(value, _JSON_VALUES) and isinstance(value, Upload)
+
+
+_JSON_VALUES = (str, int, float, list, dict, type(None))
 
 
 async def _fetch(field: str, url: str, client: GuardedClient, cap: int) -> bytes:

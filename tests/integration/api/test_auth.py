@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from plait.access.first_admin import AdminSetupError
 from plait.access.signin import SignIns
 from plait.api import create_app
-from plait.api.accounts import AdminSetupError
 from plait.api.auth import PUBLIC_ROUTES
 from plait.crypto.passwords import verify_password
 from tests.server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer, server_settings

@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from plait.access.first_admin import accounts_exist
 from plait.access.signin import retry_after
 from plait.api import schemas
-from plait.api.accounts import accounts_exist
 from plait.api.auth import SESSION_COOKIE, CurrentCaller, State, identify
 from plait.api.schemas import answers
 from plait.crypto.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
@@ -45,7 +45,7 @@ def user_json(user: User) -> dict[str, Any]:
 @router.get("/state", **answers(schemas.AuthState))
 async def auth_state(request: Request, state: State) -> dict[str, Any]:
     caller = await identify(request, state)
-    if state.setup_token is not None and await accounts_exist(state):
+    if state.setup_token is not None and await accounts_exist(state.runtime.db):
         state.setup_token = None  # set up through another process on this database
     return {
         "setup_required": state.setup_token is not None,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 
-from plait.api.state import ServerState
 from plait.crypto.passwords import hash_password, password_problem
 from plait.crypto.tokens import new_secret
 from plait.errors import PlaitError
 from plait.settings import Settings
 from plait.store import accounts
+from plait.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,13 @@ def check_admin_settings(settings: Settings) -> None:
         raise AdminSetupError(f"PLAIT_ADMIN_PASSWORD: {problem}; choose a longer one")
 
 
-async def first_admin(state: ServerState) -> str | None:
+async def first_admin(db: Database, settings: Settings) -> str | None:
     """Create the admin from the environment, or return a set-up token (None: users exist)."""
-    settings = state.settings
-    if await accounts_exist(state):
+    if await accounts_exist(db):
         return None
     if settings.admin_email and settings.admin_password:
         password = hash_password(settings.admin_password.get_secret_value())
-        async with state.runtime.db.new_session() as session:
+        async with db.new_session() as session:
             made = await accounts.create_first_admin(session, settings.admin_email, password)
         if made is not None:  # else another process starting with us made it
             log.info("created the admin account %s from the environment", settings.admin_email)
@@ -51,6 +50,6 @@ async def first_admin(state: ServerState) -> str | None:
     return token
 
 
-async def accounts_exist(state: ServerState) -> bool:
-    async with state.runtime.db.new_session(after_journal=False) as session:
+async def accounts_exist(db: Database) -> bool:
+    async with db.new_session(after_journal=False) as session:
         return bool(await accounts.count_users(session))
