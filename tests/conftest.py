@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,16 @@ def _cheapest_password_hashes() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ctrl_c_reaches_the_processes_tests_start() -> None:
+    """A shell starts a background job (`./test &`) with SIGINT ignored, and the processes
+    the tests start would inherit that: the tests that press Ctrl+C on `plait batch` would
+    see it ignored. Handled here, SIGINT is back at its default in every child (exec resets
+    a handled signal), as from a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: `pytest -n N --dist loadfile`
