@@ -17,6 +17,7 @@ import httpx
 import pytest
 from saq import Queue
 
+from tests import helpers
 from tests.fakes.gemini import FakeGemini, Fault
 from tests.integration.api import flows
 from tests.server import LiveServer, admin_client, server_settings
@@ -118,13 +119,8 @@ def status(client: httpx.Client, run_id: str) -> str:
 
 
 def until(check: Callable[[], bool], what: str) -> None:
-    """Wait (on an event that never comes, so at most WAIT seconds) until `check` holds."""
-    pause = threading.Event()
-    for _ in range(WAIT * 20):
-        if check():
-            return
-        pause.wait(0.05)
-    raise AssertionError(f"gave up waiting until {what}")
+    """`tests.helpers.until`, giving up after WAIT seconds."""
+    helpers.until(check, what, seconds=WAIT)
 
 
 def followed_elsewhere(
