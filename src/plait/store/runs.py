@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plait.store.leases import RUNS
-from plait.store.tables import NodeRun, Run, utcnow
+from plait.store.tables import NodeRun, Run
 
 
 async def get_run(session: AsyncSession, run_id: str) -> Run | None:
@@ -88,7 +88,7 @@ async def cancel_queued(session: AsyncSession, run_id: str, now: datetime) -> bo
     query = (
         update(Run)
         .where(Run.id == run_id, Run.status == "queued", RUNS.free(now))
-        .values(**CANCELLED_BEFORE_START, finished_at=utcnow())
+        .values(**CANCELLED_BEFORE_START, finished_at=now)
         .execution_options(synchronize_session=False)
     )
     result: Any = await session.execute(query)
