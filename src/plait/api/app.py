@@ -100,7 +100,7 @@ def create_app(
                 batches=BatchService(runtime, leases, execute=execute),
                 budgets=budget_ledger(runtime.db),
                 launcher=InProcessLauncher(
-                    runtime.db, runtime.runner, worker, queue, execute_here=execute
+                    runtime.db, runtime.runner, worker, queue, relay, execute_here=execute
                 ),
                 compiled=worker.compiled,
                 outbox=Outbox(leases, runtime.http, vault, callback_payload(presenter)),

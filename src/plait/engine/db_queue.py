@@ -28,6 +28,8 @@ DEFAULT_POLL_SECONDS = 1.0
 
 
 class DatabaseQueue:
+    delivers_here = False  # any poller may find a run's row
+
     def __init__(
         self,
         db: Database,

@@ -61,6 +61,20 @@ class Leases:
         """Take the row if it is free (and claimable: `Leased.claimable`)."""
         return await store.claim(self.db.claims, leased, key, self.owner, self.now(), self.until())
 
+    async def take(self, leased: store.Leased, key: Any) -> bool:
+        """Claim the row if it is free, or push on the claim this process already has on
+        it (a row created claimed here: `fields`); False if another process holds it, or it
+        is no longer claimable. A free row costs one UPDATE, one held here two."""
+        return await self.claim(leased, key) or await store.reclaim(
+            self.db.claims, leased, key, self.owner, self.until()
+        )
+
+    def holds_long(self, until: datetime) -> bool:
+        """Whether a claim of this process's that runs until `until` needs no renewing
+        before work under it starts: more than half its length is left, and the heartbeat
+        extends it after a third (`heartbeat`)."""
+        return until - self.now() > timedelta(seconds=self.seconds / 2)
+
     async def extend(self, leased: store.Leased, key: Any) -> bool:
         return await store.extend(self.db.claims, leased, key, self.owner, self.until())
 

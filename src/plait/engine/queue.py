@@ -25,6 +25,10 @@ Handler = Callable[[str], Awaitable[None]]
 
 
 class JobQueue(Protocol):
+    # every job enqueued here goes to this process's own handler (the in-process queue);
+    # a shared queue may hand it to any process
+    delivers_here: bool
+
     async def start(self, handler: Handler) -> None:
         """Hand jobs to `handler` from now on. A shared queue (`SaqQueue`) also works
         without it: a process that only enqueues (HTTP only) never calls it; the
@@ -50,6 +54,8 @@ class InProcessQueue:
     """Jobs are tasks of this process: a job is never stale while the process lives (a
     run executing here whose lease expired, this process having stalled, is not started
     twice), and dies with it."""
+
+    delivers_here = True
 
     def __init__(self, concurrency: int = 32):
         self._slots = asyncio.Semaphore(concurrency)

@@ -51,11 +51,14 @@ class Runner:
         self.services = services
         self.backend = backend
 
-    async def submit(self, request: RunRequest, *, running: bool = False) -> str:
+    async def submit(
+        self, request: RunRequest, *, running: bool = False, lease: dict[str, Any] | None = None
+    ) -> str:
         """Write the run as queued, wait for the commit, and return its id. `running`: the
         caller executes it at once (`execute_with(..., running=True)`), so it is written as
-        running, saving the write that would mark it so."""
-        run_id, recorded = self._post(request, running)
+        running, saving the write that would mark it so. `lease`: the row's lease columns,
+        when it is created claimed (`Leases.fields`)."""
+        run_id, recorded = self._post(request, running, lease)
         await recorded
         return run_id
 
@@ -77,7 +80,8 @@ class Runner:
             "inputs": values.to_json(request.inputs),
         }
         if running:
-            row |= run_writes.running_fields(self.backend) | (lease or {})
+            row |= run_writes.running_fields(self.backend)
+        row |= lease or {}
         recorded = self.db.journal.post(
             run_writes.create_run(row, None if known else flow.flow.to_document())
         )

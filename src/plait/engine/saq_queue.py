@@ -67,6 +67,8 @@ class QueueUnavailable(ServiceUnavailable):
 
 
 class SaqQueue:
+    delivers_here = False
+
     def __init__(
         self,
         redis_url: str,

@@ -6,9 +6,10 @@ the database, so a run picked up after a crash does not pay for a node twice.
 
 Many processes may hold the same job (a shared queue, the reaper's re-queuing): the
 process that takes the run's lease (`plait.engine.leases`) executes it, and every other
-one does nothing. The only calls that may be paid twice are those that were under way on
-a process that died: the process that resumes the run counts them (`Worker.repeated`)
-and logs them.
+one does nothing. A run submitted to this process's own queue is created already claimed
+by it (`Worker.prepare`): while that claim is long enough it starts without another
+write. The only calls that may be paid twice are those that were under way on a process
+that died: the process that resumes the run counts them (`Worker.repeated`) and logs them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from plait.engine.events import EventBus
@@ -43,6 +45,12 @@ log = logging.getLogger(__name__)
 # another process may execute the run, and nothing tells this one: the oldest are
 # forgotten (such a run, if it comes here after all, is read back from its record).
 PREPARED_KEPT = 256
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    request: RunRequest
+    held_until: datetime | None  # the run was created claimed by this process, until then
 
 
 @dataclass
@@ -76,15 +84,16 @@ class Worker:
         self.repeated = 0  # paid calls run again: they were under way on a process that died
         self.relay = relay
 
-        self._prepared: dict[str, RunRequest] = {}  # oldest first
+        self._prepared: dict[str, _Prepared] = {}  # oldest first
         self._prepared_kept = prepared_kept
         self._starting: set[str] = set()  # claiming or loading here, not yet executing
 
-    def prepare(self, run_id: str, request: RunRequest) -> None:
+    def prepare(self, run_id: str, request: RunRequest, held_until: datetime | None = None) -> None:
         """The request of a run just submitted here: spares reading it back from the
         database if this process executes it (the oldest beyond `prepared_kept` are
-        forgotten: another process may have executed them)."""
-        self._prepared[run_id] = request
+        forgotten: another process may have executed them). `held_until`: the run was
+        created claimed by this process (`Leases.fields`), its job queued here."""
+        self._prepared[run_id] = _Prepared(request, held_until)
         while len(self._prepared) > self._prepared_kept:
             del self._prepared[next(iter(self._prepared))]
 
@@ -98,25 +107,26 @@ class Worker:
         return False
 
     async def process(self, run_id: str) -> None:
-        """Execute a queued run if this process wins its lease: the request `prepare`
-        kept, or the one its record holds. Another process's run is left alone."""
-        if self.live.get(run_id) is not None:
-            return  # a stale job of a run executing here (its lease ran out as this stalled)
+        """Execute a queued run if this process holds or wins its lease: the request
+        `prepare` kept, or the one its record holds. Another process's run is left alone."""
+        if self.live.get(run_id) is not None or run_id in self._starting:
+            return  # a stale job of a run starting or executing here
         executor, elsewhere = None, False
         self._starting.add(run_id)
         try:
             prepared = self._prepared.pop(run_id, None)
-            if self.live.cancelled_before_start(run_id):
-                return
-            if not await self.leases.claim(RUNS, run_id):
-                # settled, or another process executes it: its waiters here wait for that
-                # process's settled signal (a stray job must not wake them early)
-                elsewhere = await self._unsettled(run_id)
-                return
-            job = _Job(prepared, {}) if prepared is not None else await self._load(run_id)
+            if not self._holds_long(prepared):  # else created claimed here, and still is
+                if self.live.cancelled_before_start(run_id):
+                    return
+                if not await self.leases.take(RUNS, run_id):
+                    # settled, or another process executes it: its waiters here wait for
+                    # that process's settled signal (a stray job must not wake them early)
+                    elsewhere = await self._unsettled(run_id)
+                    return
+            job = _Job(prepared.request, {}) if prepared else await self._load(run_id)
             if job is None:
                 return
-            if self.live.cancelled_before_start(run_id):  # while it was being claimed
+            if self.live.cancelled_before_start(run_id):  # while it was claimed or held
                 await self._cancel_claimed(run_id)
                 return
             runner = self.runner()
@@ -127,6 +137,10 @@ class Worker:
             if executor is None and not elsewhere:
                 self.live.settled(run_id, None)
         await self._execute(runner, executor, bus, running=False)
+
+    def _holds_long(self, prepared: _Prepared | None) -> bool:
+        until = None if prepared is None else prepared.held_until
+        return until is not None and self.leases.holds_long(until)
 
     async def _unsettled(self, run_id: str) -> bool:
         async with self.db.new_session() as session:
@@ -171,7 +185,7 @@ class Worker:
         return result
 
     async def _cancel_claimed(self, run_id: str) -> None:
-        """A run claimed here but cancelled before it started: recorded as such."""
+        """A run held here but cancelled before it started: recorded as such."""
         cancelled = run_writes.finish_run(
             run_id, dict(run_store.CANCELLED_BEFORE_START), [], self.leases.owner
         )

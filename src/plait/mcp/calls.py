@@ -20,7 +20,6 @@ from plait.mcp.tools import IDEMPOTENCY_ARGUMENT, FlowTool
 from plait.media.image_ref import ImageRef
 from plait.publishing.calls import Services, checked_idempotency_key, count_call, launch
 from plait.publishing.inputs import trigger_inputs
-from plait.publishing.launch import cancel_run
 from plait.publishing.outcome import Outcome, wait_outcome
 from plait.publishing.refusals import CallRefused
 from plait.store import flows as flow_store
@@ -125,7 +124,7 @@ class Calls:
 
     def _cancel_later(self, run_id: str) -> None:
         """Cancel the run from a task of its own: the call's task is being cancelled."""
-        cancelling = cancel_run(self.state.relay, self.state.runtime.db, run_id)
+        cancelling = self.state.launcher.cancel(run_id)
         task = asyncio.get_running_loop().create_task(cancelling)
         self.state.background.add(task)
         task.add_done_callback(self.state.background.discard)

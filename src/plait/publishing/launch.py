@@ -21,7 +21,6 @@ from plait.engine.state import RunResult
 from plait.engine.worker import Worker
 from plait.store import runs as run_store
 from plait.store.db import Database
-from plait.store.tables import utcnow
 
 OnQueued = Callable[[str], None] | None  # sees a new run's id before it can start
 
@@ -47,6 +46,12 @@ class Launcher(Protocol):
         """The id of the flow's run made with this Idempotency-Key, if any."""
         ...
 
+    async def cancel(self, run_id: str) -> str | None:
+        """Cancel a run: "cancelling" (it runs here, or on another process that signals
+        reach, and stops at once), "cancelled" (it was queued, and no worker will start
+        it), None when there is no such run; else its settled status."""
+        ...
+
 
 class InProcessLauncher:
     def __init__(
@@ -55,6 +60,7 @@ class InProcessLauncher:
         runner: Callable[[], Runner],
         worker: Worker,
         queue: JobQueue,
+        relay: RunRelay,
         *,
         execute_here: bool = True,
     ):
@@ -64,7 +70,9 @@ class InProcessLauncher:
         self._runner = runner
         self._worker = worker
         self._queue = queue
+        self._relay = relay
         self._execute_here = execute_here
+        self._claims_here = execute_here and queue.delivers_here
 
     async def start(
         self, request: RunRequest, *, awaited: bool = False, on_queued: OnQueued = None
@@ -82,8 +90,11 @@ class InProcessLauncher:
         if awaited and key is None and not request.compiled.reaches_out and self._execute_here:
             run_id, result = await self._worker.run_here(request, on_queued)
             return Started(run_id, True, result, ran=True)
+        # a run for this process's own queue is created claimed by it: no other process
+        # takes it while it waits, and its worker starts it without claiming it first
+        lease = self._worker.leases.fields() if self._claims_here else None
         try:
-            run_id = await self._runner().submit(request)
+            run_id = await self._runner().submit(request, lease=lease)
         except IntegrityError:  # a concurrent call with the same key won the race
             if key is None or flow_id is None:
                 raise
@@ -91,7 +102,8 @@ class InProcessLauncher:
             assert existing is not None
             return Started(existing, False)
         if self._execute_here:  # else a worker elsewhere reads it back from the database
-            self._worker.prepare(run_id, request)
+            held_until = None if lease is None else lease["lease_expires"]
+            self._worker.prepare(run_id, request, held_until)
         if on_queued is not None:
             on_queued(run_id)
         await self._queue.enqueue(run_id)
@@ -102,26 +114,26 @@ class InProcessLauncher:
             run = await run_store.run_by_idempotency_key(session, flow_id, key)
         return None if run is None else run.id
 
-
-async def cancel_run(relay: RunRelay, db: Database, run_id: str) -> str | None:
-    """Cancel a run: "cancelling" (it runs here, or on another process that signals reach,
-    and stops at once), "cancelled" (it was queued, and no worker will start it), None
-    when there is no such run; else its settled status."""
-    if relay.live.cancel(run_id):
-        return "cancelling"
-    async with db.new_session() as session, session.begin():
-        run = await run_store.get_run(session, run_id)
-        if run is None:
-            return None
-        cancelled = await run_store.cancel_queued(session, run_id, utcnow())
-        if not cancelled:
-            await session.refresh(run)
-    if cancelled:  # committed: no worker can claim it any more
-        await relay.request_cancel(run_id)  # the process holding it queued drops it
-        relay.live.settled(run_id, None)
-        await relay.settled(run_id)
-        return "cancelled"
-    if run.status == "queued" or (run.status == "running" and relay.shared):
-        await relay.request_cancel(run_id)  # a worker took it: it does not start it, or stops it
-        return "cancelling"
-    return run.status
+    async def cancel(self, run_id: str) -> str | None:
+        relay, leases = self._relay, self._worker.leases
+        if relay.live.cancel(run_id):
+            return "cancelling"
+        # one waiting in this process's queue (held by its lease) does not start now
+        self._worker.cancel_here(run_id)
+        async with self._db.new_session() as session, session.begin():
+            run = await run_store.get_run(session, run_id)
+            if run is None:
+                return None
+            now = leases.now()
+            cancelled = await run_store.cancel_queued(session, run_id, now, leases.owner)
+            if not cancelled:
+                await session.refresh(run)
+        if cancelled:  # committed: no worker can claim it any more
+            await relay.request_cancel(run_id)  # the process holding it queued drops it
+            relay.live.settled(run_id, None)
+            await relay.settled(run_id)
+            return "cancelled"
+        if run.status == "queued" or (run.status == "running" and relay.shared):
+            await relay.request_cancel(run_id)  # a worker took it: it does not start, or stops
+            return "cancelling"
+        return run.status

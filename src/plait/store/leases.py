@@ -39,6 +39,7 @@ class Leased:
 @dataclass(frozen=True)
 class _Statements:
     claim: Update
+    reclaim: Update
     extend: Update
     release: Update
 
@@ -52,9 +53,11 @@ class _Statements:
             leased.owner: bindparam("owner"),
             leased.expires: bindparam("until"),
         }
+        extend = update(table).where(by_key, held).values({leased.expires: bindparam("until")})
         return cls(
             claim.values(to_owner),
-            update(table).where(by_key, held).values({leased.expires: bindparam("until")}),
+            extend.where(leased.claimable),
+            extend,
             update(table)
             .where(by_key, held)
             .values({leased.owner: None, leased.expires: bindparam("now")}),
@@ -75,6 +78,13 @@ async def claim(
     """Take the row if it is free and claimable: one conditional UPDATE."""
     params = {"key": key, "owner": owner, "now": now, "until": until}
     return await claims.execute(_STATEMENTS[leased].claim, params) > 0
+
+
+async def reclaim(claims: Claims, leased: Leased, key: object, owner: str, until: datetime) -> bool:
+    """Claim again a row `owner` already holds, if it is still claimable (a row created
+    claimed, whose claim has run short while it waited): its expiry pushed on."""
+    params = {"key": key, "owner": owner, "until": until}
+    return await claims.execute(_STATEMENTS[leased].reclaim, params) > 0
 
 
 async def extend(claims: Claims, leased: Leased, key: object, owner: str, until: datetime) -> bool:

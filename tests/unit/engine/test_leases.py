@@ -81,6 +81,33 @@ async def test_a_settled_run_is_not_claimed(db: Database) -> None:
     assert not await leases.claim(RUNS, run_id)
 
 
+async def test_take_claims_a_free_row_or_renews_this_process_s_own_claim(db: Database) -> None:
+    clock = UtcClock()
+    run_id = await _queued(db)
+    owner, other = Leases(db, "one", 30, clock), Leases(db, "two", 30, clock)
+    assert await owner.take(RUNS, run_id)  # free: claimed
+    clock.advance(20)
+    assert await owner.take(RUNS, run_id)  # already its own: pushed on to +50
+    assert await _lease(db, run_id) == ("one", owner.until())
+    assert not await other.take(RUNS, run_id)  # another's, still held
+    clock.advance(31)
+    assert await other.take(RUNS, run_id)  # another's that ran out: taken over
+    assert not await owner.take(RUNS, run_id)
+    await db.journal.write(run_writes.finish_run(run_id, {"status": "succeeded"}, [], "two"))
+    assert not await other.take(RUNS, run_id)  # settled: not claimable, even by its holder
+
+
+async def test_a_claim_holds_long_while_more_than_half_of_it_is_left(db: Database) -> None:
+    clock = UtcClock()
+    leases = Leases(db, "one", 30, clock)
+    until = leases.until()
+    assert leases.holds_long(until)
+    clock.advance(14.9)
+    assert leases.holds_long(until)
+    clock.advance(0.2)  # less than half left: renewed before work under it starts
+    assert not leases.holds_long(until)
+
+
 async def test_the_final_write_of_a_process_that_lost_its_lease_does_not_land(
     db: Database,
 ) -> None:

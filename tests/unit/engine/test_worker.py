@@ -15,12 +15,14 @@ from plait.engine.context import Services
 from plait.engine.leases import Leases
 from plait.engine.live import LiveRuns
 from plait.engine.reaper import Reaper
+from plait.engine.relay import RunRelay
 from plait.engine.runner import Runner, RunRequest
 from plait.engine.state import RunStatus
 from plait.engine.worker import Worker
 from plait.flows.compiled import CompiledFlows
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.publishing.launch import InProcessLauncher
+from plait.signals import InMemorySignals
 from plait.store import run_writes
 from plait.store import runs as run_store
 from plait.store.db import Database
@@ -34,6 +36,8 @@ PAID_THEN_GATED = flow([node("paid", "reach"), node("gate", "gate")], [("paid.ou
 class Queued:
     """A queue that only records what was handed to it: nothing takes its jobs, so a run
     handed to it once waits there (`requeue` leaves it in its place)."""
+
+    delivers_here = False
 
     def __init__(self) -> None:
         self.run_ids: list[str] = []
@@ -165,11 +169,132 @@ async def test_only_a_process_that_executes_keeps_the_request_of_a_run_it_queued
     worker: Worker, db: Database, executes: bool
 ) -> None:
     queue = Queued()
-    launcher = InProcessLauncher(db, worker.runner, worker, queue, execute_here=executes)
+    relay = RunRelay(InMemorySignals(), worker.live, db.journal.flush)
+    launcher = InProcessLauncher(db, worker.runner, worker, queue, relay, execute_here=executes)
     request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
     started = await launcher.start(request)
     assert queue.run_ids == [started.run_id]
     assert worker.cancel_here(started.run_id) is executes  # held here only if it executes
+
+
+class DeliversHere(Queued):
+    """This process's own queue: a run enqueued here comes to this process's worker."""
+
+    delivers_here = True
+
+
+class CountingTakes(Leases):
+    """Leases that count the claims their process asks for."""
+
+    takes = 0
+
+    async def take(self, leased: Leased, key: Any) -> bool:
+        self.takes += 1
+        return await super().take(leased, key)
+
+
+@pytest.fixture
+def counted(db: Database, services: Services, clock: UtcClock) -> Worker:
+    """A worker whose leases (`CountingTakes`, owner "here") count its claims."""
+    leases = CountingTakes(db, "here", 30, clock)
+    return Worker(db, registry(), lambda: Runner(db, services, "preview"), LiveRuns(), leases)
+
+
+def _launcher(worker: Worker, queue: Queued) -> InProcessLauncher:
+    relay = RunRelay(InMemorySignals(), worker.live, worker.db.journal.flush)
+    return InProcessLauncher(worker.db, worker.runner, worker, queue, relay)
+
+
+async def _lease(db: Database, run_id: str) -> tuple[str, str | None]:
+    async with db.new_session() as session:
+        run = await run_store.get_run(session, run_id)
+    assert run is not None
+    return run.status, run.lease_owner
+
+
+async def test_a_run_for_this_process_s_own_queue_is_created_claimed_and_starts_unclaimed(
+    counted: Worker, db: Database
+) -> None:
+    leases = counted.leases
+    assert isinstance(leases, CountingTakes)
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await _launcher(counted, DeliversHere()).start(request)
+    assert await _lease(db, started.run_id) == ("queued", "here")  # no other process takes it
+    waiter = counted.live.waiter(started.run_id)
+    await counted.process(started.run_id)
+    result = await waiter
+    assert result is not None
+    assert result.status == RunStatus.SUCCEEDED
+    assert leases.takes == 0  # it started under the claim it was created with
+    await db.journal.flush()
+    assert await _lease(db, started.run_id) == ("succeeded", None)
+
+
+async def test_a_shared_queue_s_run_is_created_unclaimed_and_claimed_when_it_starts(
+    counted: Worker, db: Database
+) -> None:
+    leases = counted.leases
+    assert isinstance(leases, CountingTakes)
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await _launcher(counted, Queued()).start(request)
+    assert await _lease(db, started.run_id) == ("queued", None)  # any process's worker may
+    await counted.process(started.run_id)
+    assert leases.takes == 1
+    assert Reach.calls == ["paid"]
+
+
+async def test_a_run_whose_claim_ran_short_while_it_waited_here_is_claimed_again(
+    counted: Worker, db: Database, clock: UtcClock
+) -> None:
+    leases = counted.leases
+    assert isinstance(leases, CountingTakes)
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await _launcher(counted, DeliversHere()).start(request)
+    clock.advance(20)  # 10 s of its 30 left: too few to start under
+    assert not await Leases(db, "there", 30, clock).claim(RUNS, started.run_id)  # still held
+    await counted.process(started.run_id)
+    assert leases.takes == 1  # its claim pushed on, then it ran
+    assert Reach.calls == ["paid"]
+
+
+async def test_a_run_another_process_took_over_while_it_waited_here_is_left_to_it(
+    counted: Worker, db: Database, clock: UtcClock
+) -> None:
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await _launcher(counted, DeliversHere()).start(request)
+    clock.advance(31)  # it waited past its claim: another process's reaper took it
+    assert await Leases(db, "there", 30, clock).claim(RUNS, started.run_id)
+    waiter = counted.live.waiter(started.run_id)
+    await counted.process(started.run_id)
+    assert Reach.calls == []
+    assert not waiter.done()  # its waiters wait for the other process's settled signal
+    assert await _lease(db, started.run_id) == ("queued", "there")
+
+
+async def test_a_run_waiting_claimed_in_this_process_s_queue_is_cancelled_at_once(
+    counted: Worker, db: Database
+) -> None:
+    launcher = _launcher(counted, DeliversHere())
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await launcher.start(request)
+    waiter = counted.live.waiter(started.run_id)
+    assert await launcher.cancel(started.run_id) == "cancelled"
+    assert await waiter is None
+    assert await _lease(db, started.run_id) == ("cancelled", None)
+    await counted.process(started.run_id)  # its job, still queued, comes after all
+    assert Reach.calls == []
+    assert await _lease(db, started.run_id) == ("cancelled", None)
+
+
+async def test_a_queued_run_another_process_holds_is_not_cancelled_under_it(
+    counted: Worker, db: Database, clock: UtcClock
+) -> None:
+    launcher = _launcher(counted, Queued())
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await launcher.start(request)
+    assert await Leases(db, "there", 30, clock).claim(RUNS, started.run_id)
+    assert await launcher.cancel(started.run_id) == "cancelling"  # asked of its holder
+    assert await _lease(db, started.run_id) == ("queued", "there")
 
 
 async def test_an_interrupted_run_resumes_without_paying_again(

@@ -40,6 +40,8 @@ class SettledElsewhere:
     """A shared queue whose worker (another process) finishes each run before `enqueue`
     returns: its record is settled and its settled signal heard here at once."""
 
+    delivers_here = False
+
     def __init__(self, db: Database, live: LiveRuns):
         self.db, self.live = db, live
 
@@ -85,8 +87,8 @@ async def test_a_run_that_settles_elsewhere_before_its_caller_waits_is_answered_
     runner = Runner(db, services, "preview")
     worker = Worker(db, builtin(), lambda: runner, live)
     queue = SettledElsewhere(db, live)
-    launcher = InProcessLauncher(db, lambda: runner, worker, queue, execute_here=False)
     relay = RunRelay(InMemorySignals(), live, db.journal.flush)
+    launcher = InProcessLauncher(db, lambda: runner, worker, queue, relay, execute_here=False)
     call = CallServices(_Backend(), None, TriggerBudgets(db), launcher, live, relay)
     compiled = compile_flow(ECHO, builtin())
     published = PublishedFlow("flow-1", 1, compiled.digest, {}, 60, None, None)

@@ -28,7 +28,6 @@ from plait.engine.values import from_json
 from plait.flows.subflow import kept_trigger, up_to
 from plait.flows.validate import CompiledFlow, compile_flow
 from plait.nodes.http_trigger import coerce_inputs, trigger_config
-from plait.publishing.launch import cancel_run
 from plait.signals import SignalsUnavailable, Subscription
 from plait.store import flows as flow_store
 from plait.store import runs as run_store
@@ -143,7 +142,7 @@ async def run_document(run_id: str, caller: CurrentCaller, state: State) -> dict
 
 @router.post("/runs/{run_id}/cancel", status_code=202, **answers(schemas.RunCancel))
 async def cancel(run_id: str, caller: CurrentCaller, state: State) -> dict[str, Any]:
-    status = await cancel_run(state.relay, state.runtime.db, run_id)
+    status = await state.launcher.cancel(run_id)
     if status is None:
         raise HTTPException(404, f"no run '{run_id}'")
     if status in ("cancelling", "cancelled"):
