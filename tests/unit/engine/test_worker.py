@@ -346,6 +346,23 @@ async def test_a_queued_run_is_reaped_only_after_the_grace_period(
     assert await _reaper(worker, queue, grace=120).reap() == ["lost"]
 
 
+async def test_a_run_queued_claimed_by_a_process_that_died_is_reaped_once_its_claim_runs_out(
+    counted: Worker, db: Database, clock: UtcClock
+) -> None:
+    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+    started = await _launcher(counted, DeliversHere()).start(request)  # then its server died
+    survivor = Worker(db, registry(), counted.runner, LiveRuns(), Leases(db, "there", 30, clock))
+    queue = Queued()
+    clock.advance(29)
+    assert await _reaper(survivor, queue).reap() == []  # still its server's
+    clock.advance(2)
+    assert await _reaper(survivor, queue).reap() == [started.run_id]  # no grace to wait out
+    await survivor.process(started.run_id)
+    assert Reach.calls == ["paid"]
+    await db.journal.flush()
+    assert await _lease(db, started.run_id) == ("succeeded", None)
+
+
 TWO_PAID = flow(
     [node("a", "reach"), node("b", "reach"), node("c", "gate")],
     [("a.out", "b.in"), ("b.out", "c.in")],
