@@ -205,6 +205,16 @@ def _launcher(worker: Worker, queue: Queued) -> InProcessLauncher:
     return InProcessLauncher(worker.db, worker.runner, worker, queue, relay)
 
 
+def _paid_then_gated() -> RunRequest:
+    return RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
+
+
+def _takes(worker: Worker) -> int:
+    """How many claims the worker asked for (its leases are `CountingTakes`)."""
+    assert isinstance(worker.leases, CountingTakes)
+    return worker.leases.takes
+
+
 async def _lease(db: Database, run_id: str) -> tuple[str, str | None]:
     async with db.new_session() as session:
         run = await run_store.get_run(session, run_id)
@@ -215,17 +225,14 @@ async def _lease(db: Database, run_id: str) -> tuple[str, str | None]:
 async def test_a_run_for_this_process_s_own_queue_is_created_claimed_and_starts_unclaimed(
     counted: Worker, db: Database
 ) -> None:
-    leases = counted.leases
-    assert isinstance(leases, CountingTakes)
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
-    started = await _launcher(counted, DeliversHere()).start(request)
+    started = await _launcher(counted, DeliversHere()).start(_paid_then_gated())
     assert await _lease(db, started.run_id) == ("queued", "here")  # no other process takes it
     waiter = counted.live.waiter(started.run_id)
     await counted.process(started.run_id)
     result = await waiter
     assert result is not None
     assert result.status == RunStatus.SUCCEEDED
-    assert leases.takes == 0  # it started under the claim it was created with
+    assert _takes(counted) == 0  # it started under the claim it was created with
     await db.journal.flush()
     assert await _lease(db, started.run_id) == ("succeeded", None)
 
@@ -233,35 +240,28 @@ async def test_a_run_for_this_process_s_own_queue_is_created_claimed_and_starts_
 async def test_a_shared_queue_s_run_is_created_unclaimed_and_claimed_when_it_starts(
     counted: Worker, db: Database
 ) -> None:
-    leases = counted.leases
-    assert isinstance(leases, CountingTakes)
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
-    started = await _launcher(counted, Queued()).start(request)
+    started = await _launcher(counted, Queued()).start(_paid_then_gated())
     assert await _lease(db, started.run_id) == ("queued", None)  # any process's worker may
     await counted.process(started.run_id)
-    assert leases.takes == 1
+    assert _takes(counted) == 1
     assert Reach.calls == ["paid"]
 
 
 async def test_a_run_whose_claim_ran_short_while_it_waited_here_is_claimed_again(
     counted: Worker, db: Database, clock: UtcClock
 ) -> None:
-    leases = counted.leases
-    assert isinstance(leases, CountingTakes)
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
-    started = await _launcher(counted, DeliversHere()).start(request)
+    started = await _launcher(counted, DeliversHere()).start(_paid_then_gated())
     clock.advance(20)  # 10 s of its 30 left: too few to start under
     assert not await Leases(db, "there", 30, clock).claim(RUNS, started.run_id)  # still held
     await counted.process(started.run_id)
-    assert leases.takes == 1  # its claim pushed on, then it ran
+    assert _takes(counted) == 1  # its claim pushed on, then it ran
     assert Reach.calls == ["paid"]
 
 
 async def test_a_run_another_process_took_over_while_it_waited_here_is_left_to_it(
     counted: Worker, db: Database, clock: UtcClock
 ) -> None:
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
-    started = await _launcher(counted, DeliversHere()).start(request)
+    started = await _launcher(counted, DeliversHere()).start(_paid_then_gated())
     clock.advance(31)  # it waited past its claim: another process's reaper took it
     assert await Leases(db, "there", 30, clock).claim(RUNS, started.run_id)
     waiter = counted.live.waiter(started.run_id)
@@ -275,8 +275,7 @@ async def test_a_run_waiting_claimed_in_this_process_s_queue_is_cancelled_at_onc
     counted: Worker, db: Database
 ) -> None:
     launcher = _launcher(counted, DeliversHere())
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
-    started = await launcher.start(request)
+    started = await launcher.start(_paid_then_gated())
     waiter = counted.live.waiter(started.run_id)
     assert await launcher.cancel(started.run_id) == "cancelled"
     assert await waiter is None
@@ -290,8 +289,7 @@ async def test_a_queued_run_another_process_holds_is_not_cancelled_under_it(
     counted: Worker, db: Database, clock: UtcClock
 ) -> None:
     launcher = _launcher(counted, Queued())
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
-    started = await launcher.start(request)
+    started = await launcher.start(_paid_then_gated())
     assert await Leases(db, "there", 30, clock).claim(RUNS, started.run_id)
     assert await launcher.cancel(started.run_id) == "cancelling"  # asked of its holder
     assert await _lease(db, started.run_id) == ("queued", "there")
@@ -349,8 +347,7 @@ async def test_a_queued_run_is_reaped_only_after_the_grace_period(
 async def test_a_run_queued_claimed_by_a_process_that_died_is_reaped_once_its_claim_runs_out(
     counted: Worker, db: Database, clock: UtcClock
 ) -> None:
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
-    started = await _launcher(counted, DeliversHere()).start(request)  # then its server died
+    started = await _launcher(counted, DeliversHere()).start(_paid_then_gated())  # then it died
     survivor = Worker(db, registry(), counted.runner, LiveRuns(), Leases(db, "there", 30, clock))
     queue = Queued()
     clock.advance(29)
