@@ -32,7 +32,8 @@ class Executing:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Start the queue and the duties (each done once before this yields); on exit,
-        stop the batches and the jobs here, giving their leases up for another process."""
+        stop the batches and the jobs here, giving their leases up for another process (and
+        those of the runs still waiting here)."""
         reaper = Reaper(
             self.worker.db,
             self.queue,
@@ -54,3 +55,4 @@ class Executing:
         finally:
             await self.batches.close()
             await self.queue.close()
+            await self.worker.release_waiting()

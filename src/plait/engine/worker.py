@@ -194,6 +194,20 @@ class Worker:
         if self.relay is not None:
             await self.relay.settled(run_id)
 
+    async def release_waiting(self) -> None:
+        """The process stopping, its queue closed: the runs it holds that never started are
+        given up, for any process to take at once (not once their claims run out)."""
+        try:
+            async with self.db.new_session() as session, session.begin():
+                released = await run_store.release_queued(
+                    session, self.leases.owner, self.leases.now()
+                )
+        except Exception:  # their claims run out instead
+            log.warning("could not give up the claims on queued runs", exc_info=True)
+            return
+        if released:
+            log.info("gave up %d queued run(s) for another process to take", released)
+
     async def _give_up(self, run_id: str) -> None:
         try:
             await self.db.journal.flush()  # its checkpoints land before another takes it

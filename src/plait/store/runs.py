@@ -97,3 +97,17 @@ async def cancel_queued(
     )
     result: Any = await session.execute(query)
     return bool(result.rowcount)
+
+
+async def release_queued(session: AsyncSession, owner: str, now: datetime) -> int:
+    """Give up `owner`'s claims on runs still queued (created claimed for its own queue, or
+    claimed and stopped before they started): any process may take them at once. How
+    many."""
+    query = (
+        update(Run)
+        .where(Run.status == "queued", RUNS.held_by(owner))
+        .values(lease_owner=None, lease_expires=now)
+        .execution_options(synchronize_session=False)
+    )
+    result: Any = await session.execute(query)
+    return int(result.rowcount)

@@ -360,6 +360,21 @@ async def test_a_run_queued_claimed_by_a_process_that_died_is_reaped_once_its_cl
     assert await _lease(db, started.run_id) == ("succeeded", None)
 
 
+async def test_a_stopping_process_gives_up_the_runs_still_waiting_in_its_queue(
+    counted: Worker, db: Database, clock: UtcClock
+) -> None:
+    launcher = _launcher(counted, DeliversHere())
+    waiting = await launcher.start(_paid_then_gated())
+    started = await launcher.start(_paid_then_gated())
+    await db.journal.write(run_writes.mark_running(started.run_id, "preview"))
+    await counted.release_waiting()
+    assert await _lease(db, waiting.run_id) == ("queued", None)
+    assert await _lease(db, started.run_id) == ("running", "here")  # its own task gives it up
+    clock.advance(0.001)
+    survivor = Worker(db, registry(), counted.runner, LiveRuns(), Leases(db, "there", 30, clock))
+    assert await _reaper(survivor, Queued()).reap() == [waiting.run_id]  # at once, no grace
+
+
 TWO_PAID = flow(
     [node("a", "reach"), node("b", "reach"), node("c", "gate")],
     [("a.out", "b.in"), ("b.out", "c.in")],
