@@ -364,8 +364,7 @@ async def test_a_stopping_process_gives_up_the_runs_still_waiting_in_its_queue(
     counted: Worker, db: Database, clock: UtcClock
 ) -> None:
     launcher = _launcher(counted, DeliversHere())
-    waiting = await launcher.start(_paid_then_gated())
-    started = await launcher.start(_paid_then_gated())
+    waiting, started = [await launcher.start(_paid_then_gated()) for _ in range(2)]
     await db.journal.write(run_writes.mark_running(started.run_id, "preview"))
     await counted.release_waiting()
     assert await _lease(db, waiting.run_id) == ("queued", None)
