@@ -99,8 +99,10 @@ class Worker:
 
     def cancel_here(self, run_id: str) -> bool:
         """Stop the run if it executes here, or keep it from starting if it waits here."""
-        if self.live.cancel(run_id):
-            return True
+        return self.live.cancel(run_id) or self.hold_back(run_id)
+
+    def hold_back(self, run_id: str) -> bool:
+        """Keep the run from starting if it waits here (True), prepared or being claimed."""
         if run_id in self._prepared or run_id in self._starting:
             self.live.forbid_start(run_id)
             return True

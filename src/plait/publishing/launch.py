@@ -119,7 +119,7 @@ class InProcessLauncher:
         if relay.live.cancel(run_id):
             return "cancelling"
         # one waiting in this process's queue (held by its lease) does not start now
-        self._worker.cancel_here(run_id)
+        self._worker.hold_back(run_id)
         async with self._db.new_session() as session, session.begin():
             run = await run_store.get_run(session, run_id)
             if run is None:

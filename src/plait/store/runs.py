@@ -81,17 +81,14 @@ async def succeeded_outputs(session: AsyncSession, run_id: str) -> dict[str, dic
 CANCELLED_BEFORE_START = {"status": "cancelled", "error": "cancelled before it started"}
 
 
-async def cancel_queued(
-    session: AsyncSession, run_id: str, now: datetime, owner: str | None = None
-) -> bool:
+async def cancel_queued(session: AsyncSession, run_id: str, now: datetime, owner: str) -> bool:
     """Mark a run that has not started cancelled, by one conditional UPDATE: only while it
     is queued and no worker's lease holds it (a worker claims it the same way, so of the
     two only one wins), or `owner`'s does: the caller's process, that keeps it from
-    starting (`Worker.cancel_here`). False if a worker took it, or it started or settled."""
-    held = RUNS.free(now) if owner is None else or_(RUNS.free(now), RUNS.held_by(owner))
+    starting (`Worker.hold_back`). False if a worker took it, or it started or settled."""
     query = (
         update(Run)
-        .where(Run.id == run_id, Run.status == "queued", held)
+        .where(Run.id == run_id, Run.status == "queued", or_(RUNS.free(now), RUNS.held_by(owner)))
         .values(**CANCELLED_BEFORE_START, finished_at=now, lease_owner=None, lease_expires=None)
         .execution_options(synchronize_session=False)
     )

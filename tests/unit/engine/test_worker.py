@@ -558,12 +558,12 @@ async def test_a_run_a_worker_claimed_is_not_cancelled_under_it(
     run_id = await worker.runner().submit(request)
     assert await worker.leases.claim(RUNS, run_id)  # a worker just took it: still queued
     async with db.new_session() as session, session.begin():
-        assert await run_store.cancel_queued(session, run_id, clock()) is False
+        assert await run_store.cancel_queued(session, run_id, clock(), "elsewhere") is False
     assert (await _status(db, run_id))[0] == "queued"
     assert await worker.leases.release(RUNS, run_id)  # it gave it up again
     clock.advance(1)
     async with db.new_session() as session, session.begin():
-        assert await run_store.cancel_queued(session, run_id, clock()) is True
+        assert await run_store.cancel_queued(session, run_id, clock(), "elsewhere") is True
     assert (await _status(db, run_id))[0] == "cancelled"
     assert not await worker.leases.claim(RUNS, run_id)  # no worker takes it any more
 
