@@ -263,7 +263,9 @@ def test_an_uploaded_image_feeds_a_captioned_reference(signed_in: Page, tmp_path
     expect(image).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
     # The preview backend renders at the model's exact size for 4:1 at 1K.
-    assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [2048, 512]
+    # read once decoded: visible is not loaded (the CI run read 0 × 0 before it was)
+    size = image.evaluate("img => img.decode().then(() => [img.naturalWidth, img.naturalHeight])")
+    assert size == [2048, 512]
 
 
 def test_a_deprecated_model_shows_its_dates_and_switches_to_its_successor(

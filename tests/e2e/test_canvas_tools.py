@@ -231,7 +231,7 @@ def test_run_to_here_and_the_inspector_show_one_node_s_inputs_and_outputs(
     expect(inputs.locator('[data-port="prompt"]')).to_contain_text("a lighthouse at dusk")
     output = page.get_by_test_id("inspector-outputs").locator('[data-port="image"] img')
     expect(output).to_be_visible()
-    assert output.evaluate("img => img.complete && img.naturalWidth") > 0
+    assert output.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
     # another node: its own data from the same run
     # (the Data tab stays open while another node is picked)
     page.locator(".react-flow__controls-fitview").click()  # the whole flow in view
