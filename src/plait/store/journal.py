@@ -52,6 +52,9 @@ class Rows:
 
 Step = Callable[[Connection], None] | Rows
 Write = Step | tuple[Step, ...]
+# a write of no steps: `flush` waits for it, and it goes wherever its batch goes (a
+# function write would keep the batch from the committer)
+_NOTHING: Write = ()
 
 
 class Committer(Protocol):
@@ -118,7 +121,7 @@ class Journal:
     async def flush(self) -> None:
         """Wait until everything handed in so far is committed."""
         if self._pending or (self._drainer is not None and not self._drainer.done()):
-            await self.write(_nothing)
+            await self.write(_NOTHING)
 
     async def close(self) -> None:
         await self.flush()
@@ -212,7 +215,3 @@ class _Gathered:
         for (statement, _), params in sorted(self._groups.items(), key=lambda g: g[0][0].order):
             conn.execute(statement.sql, params)
         self._groups.clear()
-
-
-def _nothing(conn: Connection) -> None:
-    return None

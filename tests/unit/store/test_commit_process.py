@@ -72,6 +72,22 @@ async def test_rows_commit_in_the_child(local: Local) -> None:
         assert conn.execute(select(items.c.seen).where(items.c.id == 99)).scalar() is not None
 
 
+async def test_a_flush_waits_for_the_child_s_commit_and_leaves_the_batch_to_it(
+    local: Local,
+) -> None:
+    """A reader's flush (every new session makes one) must not pull the rows waiting with
+    it out of the child: they would commit in this process, holding its interpreter lock."""
+    journal_, committer = journal(local)
+    await journal_.write(INSERT.rows({"id": 0, "state": "queued"}))  # the child is up
+    for i in range(1, 6):
+        journal_.post(INSERT.rows({"id": i, "state": "queued"}))  # not awaited
+    await journal_.flush()
+    assert states(local.engine) == dict.fromkeys(range(6), "queued")  # committed by now
+    await journal_.close()
+    assert committer.pid is None  # closed: it was running until then
+    assert local.opened == 0  # nothing was committed in this process
+
+
 async def test_a_batch_with_a_function_write_commits_here_in_order(local: Local) -> None:
     journal_, _ = journal(local)
     seen: list[dict[int, str]] = []
