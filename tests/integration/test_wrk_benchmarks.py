@@ -22,7 +22,7 @@ SPLIT = {"serve", "workers"}  # scale.py's CPU by role of each deployment
             1,
             1,  # the server answers at once: a second warms every target up
             {"bare": None, "echo": "bare", "sdk": None, "image": "sdk"},
-            ["targets: echo ≥ 40% of bare: ", "image p99 < 25 ms: "],
+            ["targets: echo ≥ 0.25× its baseline: ", "image ≥ 0.65× its baseline: "],
             None,
         ),
         (
