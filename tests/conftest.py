@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,22 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return "tests/e2e" if path.startswith("tests/e2e/") else path
 
     return ByFile(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test runs under a node id of its own: pytest-xdist (`./test`) tells items
+    apart by id, and of items sharing one it ran only the first, silently. schemathesis
+    makes an item per API operation, named `test[METHOD /path]`, but on pytest 9 (which
+    builds an item's id from its parametrization, and schemathesis has none) they all get
+    the test's bare id: the OpenAPI fuzz test ran 1 of its 51 operations. Each gets its
+    operation as its id's parameters; any other repeat stops the run."""
+    for item in items:
+        operation = getattr(item, "operation_label", None)  # schemathesis's items only
+        if operation is not None and item.id.params is None:
+            item._id = item.id.with_params(operation)  # no public way to name an item's id
+    repeated = sorted(nodeid for nodeid, n in Counter(i.nodeid for i in items).items() if n > 1)
+    if repeated:
+        raise pytest.UsageError(f"tests share node ids (pytest-xdist would skip them): {repeated}")
 
 
 def on_postgres() -> bool:

@@ -2,8 +2,8 @@
 5xx, whatever valid or invalid input it gets. Signed in with an API token (Bearer).
 
 Bounded and repeatable: 60 generated examples per operation (derandomized), plus the
-coverage phase's boundary values and wrong types for each parameter; about 20 s for the
-~40 operations. In about half the cases a path's flow, run or trigger secret is one that
+coverage phase's boundary values and wrong types for each parameter; about 35 s for the
+51 operations. In about half the cases a path's flow, run or trigger secret is one that
 exists, so routes do their real work. The trigger's body is read by hand, so the document
 does not describe it: here it is declared as any JSON object, and schemathesis sends the
 public trigger random (nested) objects too; `test_trigger_fuzz.py` adds raw bytes, forms
