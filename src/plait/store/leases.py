@@ -35,6 +35,11 @@ class Leased:
     def held_by(self, owner: str) -> ColumnElement[bool]:
         return self.table.c[self.owner] == owner
 
+    def given_up(self, now: datetime | ColumnElement[datetime]) -> dict[str, object]:
+        """The values that give a claim up: nobody's, expired at `now` (any process may
+        take the row at once)."""
+        return {self.owner: None, self.expires: now}
+
 
 @dataclass(frozen=True)
 class _Statements:
@@ -58,9 +63,7 @@ class _Statements:
             claim.values(to_owner),
             extend.where(leased.claimable),
             extend,
-            update(table)
-            .where(by_key, held)
-            .values({leased.owner: None, leased.expires: bindparam("now")}),
+            update(table).where(by_key, held).values(leased.given_up(bindparam("now"))),
         )
 
 

@@ -103,7 +103,7 @@ async def release_queued(session: AsyncSession, owner: str, now: datetime) -> in
     query = (
         update(Run)
         .where(Run.status == "queued", RUNS.held_by(owner))
-        .values(lease_owner=None, lease_expires=now)
+        .values(RUNS.given_up(now))
         .execution_options(synchronize_session=False)
     )
     result: Any = await session.execute(query)

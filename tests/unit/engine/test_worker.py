@@ -169,10 +169,7 @@ async def test_only_a_process_that_executes_keeps_the_request_of_a_run_it_queued
     worker: Worker, db: Database, executes: bool
 ) -> None:
     queue = Queued()
-    relay = RunRelay(InMemorySignals(), worker.live, db.journal.flush)
-    launcher = InProcessLauncher(db, worker.runner, worker, queue, relay, execute_here=executes)
-    request = RunRequest(compile_flow(PAID_THEN_GATED, registry()), {}, source="trigger")
-    started = await launcher.start(request)
+    started = await _launcher(worker, queue, executes=executes).start(_paid_then_gated())
     assert queue.run_ids == [started.run_id]
     assert worker.cancel_here(started.run_id) is executes  # held here only if it executes
 
@@ -200,9 +197,9 @@ def counted(db: Database, services: Services, clock: UtcClock) -> Worker:
     return Worker(db, registry(), lambda: Runner(db, services, "preview"), LiveRuns(), leases)
 
 
-def _launcher(worker: Worker, queue: Queued) -> InProcessLauncher:
+def _launcher(worker: Worker, queue: Queued, *, executes: bool = True) -> InProcessLauncher:
     relay = RunRelay(InMemorySignals(), worker.live, worker.db.journal.flush)
-    return InProcessLauncher(worker.db, worker.runner, worker, queue, relay)
+    return InProcessLauncher(worker.db, worker.runner, worker, queue, relay, execute_here=executes)
 
 
 def _paid_then_gated() -> RunRequest:
